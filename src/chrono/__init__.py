@@ -1,0 +1,1 @@
+"""chrono: timeline-style print debugging."""

@@ -1,0 +1,72 @@
+"""The ``chrono`` command: ``demo``, ``check`` and ``strip``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chrono",
+        description="Timeline-style print debugging.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    demo = commands.add_parser(
+        "demo",
+        help="run a bundled failing test and show its story",
+        description="Run a bundled failing test through pytest and show its chrono story.",
+    )
+    demo.add_argument(
+        "pytest_args",
+        nargs=argparse.REMAINDER,
+        help="extra arguments passed on to pytest",
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="list leftover tp() calls (exit 1 if any)",
+        description="List every leftover tp() call and chrono.install() as path:line:col: text.",
+    )
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        dest="output_format",
+        help="text (default) or github (workflow annotations)",
+    )
+
+    strip = commands.add_parser(
+        "strip",
+        help="remove leftover tp() calls, keeping the code's meaning",
+        description="Remove tp() calls: y = tp(x) becomes y = x; tp(f()) keeps f().",
+    )
+    strip.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    strip.add_argument(
+        "--diff", action="store_true", help="print a unified diff and change nothing"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``chrono`` command line; returns the process exit code."""
+    arguments = _build_parser().parse_args(argv)
+    if arguments.command == "demo":
+        from chrono._demo import run_demo
+
+        return run_demo(arguments.pytest_args)
+    if arguments.command == "check":
+        from chrono._leftovers import run_check
+
+        return run_check(arguments.paths, output_format=arguments.output_format, out=sys.stdout)
+    from chrono._leftovers import run_strip
+
+    return run_strip(arguments.paths, diff=arguments.diff, out=sys.stdout)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
