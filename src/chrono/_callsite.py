@@ -1,0 +1,230 @@
+"""What a ``tp(...)`` call looks like in its caller's source, resolved once per call site.
+
+executing finds the call node for a frame's current instruction. It normally parses the whole
+file, which costs about a second for a 15,000-line module; we hand it a ``Source`` made of the
+one top-level statement around the call instead (earlier lines blanked, so line and column
+numbers are unchanged), and fall back to the whole file only when that does not work.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import re
+from types import CodeType, FrameType
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import executing
+    from executing.executing import Executing
+
+    from chrono._values import Secrets
+
+#: The name shown for an argument whose source text could not be read.
+UNKNOWN_TEXT = "<?>"
+
+# Lines that continue a top-level statement rather than start one: indented or blank lines,
+# comments, closing brackets, and the clauses of a compound statement.
+_CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b|[)\]}#\s]|$")
+
+
+class CallSite(NamedTuple):
+    """Where a ``tp`` call is, and how each of its arguments was written."""
+
+    file: str
+    line: int
+    function: str
+    #: The source text of each argument; None where the text could not be read. For a literal
+    #: argument the text is None too, and the value is shown alone.
+    texts: tuple[str | None, ...] | None
+    #: Whether the first argument is a string literal, shown as the event's label.
+    has_label: bool
+    #: The arguments whose text names a secret.
+    secret: tuple[bool, ...]
+    #: Keeps the code object alive, so that its id in the cache key is never reused.
+    code: CodeType
+
+
+_sites: dict[tuple[int, int], CallSite] = {}
+
+
+def call_site(frame: FrameType, argument_count: int, secrets: Secrets | None) -> CallSite:
+    """The call site of the ``tp`` call running in ``frame``, from the cache when it can."""
+    code = frame.f_code
+    key = (id(code), frame.f_lasti)
+    site = _sites.get(key)
+    if site is None:
+        site = _resolve(frame, argument_count, secrets)
+        _sites[key] = site
+    return site
+
+
+def _resolve(frame: FrameType, argument_count: int, secrets: Secrets | None) -> CallSite:
+    code = frame.f_code
+    function = getattr(code, "co_qualname", code.co_name)
+    texts: tuple[str | None, ...] | None = None
+    has_label = False
+    call = _find_call(frame)
+    if call is not None and _matches(call, argument_count, code):
+        source_texts = [_argument_text(call.source, argument) for argument in call.node.args]
+        if all(text is not None for text in source_texts):
+            has_label = _is_string_literal(call.node.args[0]) if call.node.args else False
+            texts = tuple(
+                None if _is_literal(argument) else text
+                for argument, text in zip(call.node.args, source_texts)
+            )
+    secret = tuple(
+        texts is not None and secrets is not None and _holds_secret(argument, secrets)
+        for argument in (call.node.args if call is not None and texts is not None else ())
+    )
+    return CallSite(code.co_filename, frame.f_lineno, function, texts, has_label, secret, code)
+
+
+class _FoundCall(NamedTuple):
+    node: ast.Call
+    source: executing.Source
+
+
+def _find_call(frame: FrameType) -> _FoundCall | None:
+    import executing
+
+    for source_class in (_StatementSource, executing.Source):
+        try:
+            found = source_class.executing(frame)
+        except Exception:
+            continue
+        if isinstance(found.node, ast.Call):
+            return _FoundCall(found.node, found.source)
+        if found.node is not None:
+            return None
+    return None
+
+
+def _matches(call: _FoundCall, argument_count: int, code: CodeType) -> bool:
+    """Whether the node found can be the call that ran: a wrong name is worse than none."""
+    node = call.node
+    if node.keywords or len(node.args) != argument_count:
+        return False
+    if any(isinstance(argument, ast.Starred) for argument in node.args):
+        return False
+    # A file edited after import can put another call at the same place. Every plain name the
+    # call reads must be one the running code knows, or the source is not the code's.
+    known = {*code.co_names, *code.co_varnames, *code.co_cellvars, *code.co_freevars}
+    return all(name in known for name in _names_read(node))
+
+
+def _names_read(node: ast.AST) -> list[str]:
+    """Names the call's own code object loads (not those inside lambdas or comprehensions)."""
+    names: list[str] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.Name):
+            # Private names are mangled in class bodies (``__x`` becomes ``_Class__x``).
+            if not (current.id.startswith("__") and not current.id.endswith("__")):
+                names.append(current.id)
+            continue
+        if isinstance(current, _OWN_SCOPE_NODES):
+            continue
+        pending.extend(ast.iter_child_nodes(current))
+    return names
+
+
+_OWN_SCOPE_NODES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _argument_text(source: executing.Source, argument: ast.expr) -> str | None:
+    try:
+        text = source.asttext().get_text(argument)
+    except Exception:
+        return None
+    if not text:
+        return None
+    # One line per item: a multi-line argument is folded, and runs of whitespace collapse.
+    return " ".join(text.split())
+
+
+def _holds_secret(node: ast.expr, secrets: Secrets) -> bool:
+    """Whether the argument names a secret: ``password``, ``user.api_key``, ``h["Cookie"]``.
+
+    Only the final name counts; a dict display or a call is not masked whole, the secret
+    fields inside its repr are.
+    """
+    if isinstance(node, ast.Name):
+        name = node.id
+    elif isinstance(node, ast.Attribute):
+        name = node.attr
+    elif isinstance(node, ast.Subscript):
+        key = node.slice
+        if isinstance(key, ast.Index):  # Python 3.8
+            key = key.value  # type: ignore[attr-defined]
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return False
+        name = key.value
+    else:
+        return False
+    return secrets.is_secret_name(name)
+
+
+def _is_string_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _is_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant)
+
+
+def _make_statement_source() -> type[executing.Source]:
+    import executing
+
+    class StatementSource(executing.Source):
+        """An executing ``Source`` holding only the top-level statement around a frame's line."""
+
+        @classmethod
+        def for_frame(cls, frame: FrameType, use_cache: bool = True) -> executing.Source:
+            filename = frame.f_code.co_filename
+            lines = linecache.getlines(filename, frame.f_globals)
+            start, end = _top_level_statement(lines, frame.f_lineno)
+            blanked = ["\n"] * (start - 1) + lines[start - 1 : end]
+            return cls._for_filename_and_lines(filename, tuple(blanked))
+
+    return StatementSource
+
+
+def _top_level_statement(lines: list[str], line_number: int) -> tuple[int, int]:
+    """The first and last line (1-based) of the top-level statement containing ``line_number``.
+
+    Judged by indentation alone; a column-0 line inside a triple-quoted string can mislead it,
+    and then executing finds nothing and the whole file is used instead.
+    """
+    start = max(1, min(line_number, len(lines)))
+    while start > 1 and _CONTINUATION.match(lines[start - 1]):
+        start -= 1
+    while start > 1 and lines[start - 2].startswith("@"):
+        start -= 1
+    end = line_number
+    while end < len(lines) and _CONTINUATION.match(lines[end]):
+        end += 1
+    return start, end
+
+
+class _LazyStatementSource:
+    """Builds the executing subclass on first use: importing chrono imports nothing heavy."""
+
+    _class: type[executing.Source] | None = None
+
+    @classmethod
+    def executing(cls, frame: FrameType) -> Executing:
+        if cls._class is None:
+            cls._class = _make_statement_source()
+        return cls._class.executing(frame)
+
+
+_StatementSource = _LazyStatementSource
+
+
+def clear_cache() -> None:
+    """Forget every resolved call site (for tests that rewrite source files)."""
+    _sites.clear()

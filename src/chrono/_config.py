@@ -1,0 +1,106 @@
+"""chrono's settings: resolved once into plain values, so the hot path never re-reads them."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from typing import IO, TYPE_CHECKING, Callable, Union
+
+from chrono._values import DEFAULT_SECRET_NAMES, Secrets
+
+if TYPE_CHECKING:
+    from chrono._events import Event
+
+#: What ``configure(output=...)`` accepts: a keyword, a file path, a text stream, a logger, or
+#: a callable that receives each ``Event``.
+OutputTarget = Union[str, "os.PathLike[str]", IO[str], logging.Logger, Callable[["Event"], object]]
+
+OUTPUT_KEYWORDS = ("stderr", "stdout", "logging")
+DEFAULT_REPR_LIMIT = 1_000
+_MINIMUM_REPR_LIMIT = 20
+
+
+_DEFAULT_SECRETS = Secrets(DEFAULT_SECRET_NAMES)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes what ``tp`` records and where live events go."""
+
+    repr_limit: int = DEFAULT_REPR_LIMIT
+    secrets: Secrets | None = _DEFAULT_SECRETS
+    output: OutputTarget = "stderr"
+
+
+settings = Settings()
+
+
+def configure(
+    *,
+    output: OutputTarget | None = None,
+    repr_limit: int | None = None,
+    secret_names: str | None = None,
+) -> None:
+    """Change how chrono records and where it prints; arguments left out keep their values.
+
+    ``output``: where events outside a story go, one line each: ``"stderr"`` (the default),
+    ``"stdout"``, ``"logging"`` (the ``chrono`` logger, at INFO), a file path, an open text
+    stream, a ``logging.Logger``, or a callable that receives each ``chrono.Event``.
+
+    ``repr_limit``: values whose repr is longer are cut there, with the full length stated.
+
+    ``secret_names``: a regular expression (case-insensitive); an argument whose source text
+    matches it, and a ``key=value`` or ``'key': value`` inside a repr whose key matches it,
+    are shown as ``<masked>``. An empty string turns masking off.
+    """
+    global settings
+    changes: dict[str, object] = {}
+    if output is not None:
+        from chrono._output import check_output_target
+
+        check_output_target(output)
+        changes["output"] = output
+    if repr_limit is not None:
+        if isinstance(repr_limit, bool) or not isinstance(repr_limit, int):
+            raise TypeError(
+                f"chrono.configure: repr_limit must be a whole number of characters "
+                f"(>= {_MINIMUM_REPR_LIMIT}), not {repr_limit!r}"
+            )
+        if repr_limit < _MINIMUM_REPR_LIMIT:
+            raise ValueError(
+                f"chrono.configure: repr_limit must be >= {_MINIMUM_REPR_LIMIT}, not {repr_limit}"
+            )
+        changes["repr_limit"] = repr_limit
+    if secret_names is not None:
+        changes["secrets"] = _compile_secrets(secret_names)
+    settings = replace(settings, **changes)  # type: ignore[arg-type]
+    from chrono import _output
+
+    _output.forget_resolved_output()
+
+
+def _compile_secrets(names: str) -> Secrets | None:
+    import re
+
+    if not isinstance(names, str):
+        raise TypeError(
+            f"chrono.configure: secret_names must be a regular expression string, not {names!r}"
+        )
+    if names == "":
+        return None
+    try:
+        return Secrets(names)
+    except re.error as error:
+        raise ValueError(
+            f"chrono.configure: secret_names is not a valid regular expression: {error}"
+        ) from None
+
+
+def reset() -> None:
+    """Back to the defaults (for tests)."""
+    global settings
+    settings = Settings()
+    from chrono import _output
+
+    _output.forget_resolved_output()

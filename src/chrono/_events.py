@@ -1,0 +1,389 @@
+"""Events and stories: plain data, and which stories are collecting right now.
+
+Nothing here formats anything; `chrono.render` turns this data into text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import os
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Iterator
+from contextvars import ContextVar, Token
+from itertools import count
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+
+DEFAULT_MAX_EVENTS = 10_000
+
+#: The process-wide sequence counter. ``next()`` on ``itertools.count`` is a single C call, so
+#: under the GIL two threads never receive the same number.
+next_sequence_number: Callable[[], int] = count(1).__next__
+
+
+class Event(NamedTuple):
+    """One thing that happened: a ``tp`` call, a log record, an exception leaving a story.
+
+    Read-only plain data (a named tuple), so it pickles and crosses process boundaries.
+    ``items`` holds ``(text, repr)`` pairs: the argument's source text and the value's repr,
+    taken when the event happened. For a log record, ``label`` is the level name and the one
+    item is ``(logger name, message)``.
+    """
+
+    seq: int
+    monotonic_ns: int
+    wall: float
+    thread: str
+    task: str | None
+    file: str
+    line: int
+    function: str
+    label: str | None
+    items: tuple[tuple[str, str], ...]
+    kind: str = "tp"
+    thread_id: int = 0
+
+
+class Scope:
+    """Which events a story collects (a namespace of constants, not an enum, to stay cheap)."""
+
+    #: Every event of the process, from every thread: one test or script at a time.
+    PROCESS = "process"
+    #: Only events from the context that entered the story (and tasks it starts): one request.
+    CONTEXT = "context"
+
+
+EventCallback = Callable[[Event], object]
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+class Story:
+    """The events collected while the story was active, bounded, in sequence order.
+
+    Use ``chrono.story()`` to make one. A story keeps at most ``max_events`` events: the first
+    fifth of that and the most recent rest; ``dropped`` says exactly how many fell in between.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        max_events: int | None = None,
+        scope: str = Scope.PROCESS,
+        echo: EventCallback | None = None,
+        attach_to_exceptions: bool = True,
+        capture_logs: bool = True,
+    ) -> None:
+        if max_events is None:
+            max_events = DEFAULT_MAX_EVENTS
+        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
+            raise ValueError(f"chrono: max_events must be a whole number >= 1, not {max_events!r}")
+        if scope not in (Scope.PROCESS, Scope.CONTEXT):
+            raise ValueError(f"chrono: scope must be 'process' or 'context', not {scope!r}")
+        self.name = name
+        self.max_events = max_events
+        self.scope = scope
+        self.echo = echo
+        self.attach_to_exceptions = attach_to_exceptions
+        #: Whether log records emitted while the story is active become its events.
+        self.capture_logs = capture_logs
+        self.started_ns = 0
+        self.ended_ns: int | None = None
+        #: Threads that were already running when the story began, other than its own: their
+        #: events are tagged in the rendering, since they may come from an earlier test.
+        self.preexisting_threads: frozenset[int] = frozenset()
+        self._head_capacity = max_events // 5
+        self._head: list[Event] = []
+        self._tail: deque[Event] = deque(maxlen=max_events - self._head_capacity)
+        self._received = 0
+        self._lock = threading.Lock()
+        self._context_token: Token[tuple[Story, ...]] | None = None
+        self._active = False
+
+    # -- collecting ---------------------------------------------------------------------------
+
+    def add(self, event: Event) -> None:
+        """Record one event (thread-safe); past the bound, the oldest recent event is dropped."""
+        with self._lock:
+            self._received += 1
+            if len(self._head) < self._head_capacity:
+                self._head.append(event)
+            else:
+                self._tail.append(event)
+        if self.echo is not None:
+            self.echo(event)
+
+    @property
+    def events(self) -> list[Event]:
+        """The kept events, in sequence order (a copy)."""
+        head, tail = self._parts()
+        return head + tail
+
+    @property
+    def dropped(self) -> int:
+        """How many events the bound discarded."""
+        with self._lock:
+            return self._received - len(self._head) - len(self._tail)
+
+    @property
+    def received(self) -> int:
+        """How many events reached the story, kept or dropped."""
+        return self._received
+
+    def _parts(self) -> tuple[list[Event], list[Event]]:
+        """The first events and the most recent ones, each in sequence order."""
+        with self._lock:
+            head = list(self._head)
+            tail = list(self._tail)
+        # Threads take their sequence number before they take the lock, so neighbours can
+        # arrive out of order; both parts are nearly sorted, which sorts in linear time.
+        head.sort(key=_sequence_of)
+        tail.sort(key=_sequence_of)
+        return head, tail
+
+    def parts(self) -> tuple[list[Event], int, list[Event]]:
+        """``(first events, dropped count, most recent events)``: where the gap falls."""
+        head, tail = self._parts()
+        return head, self._received - len(head) - len(tail), tail
+
+    def values(self, text: str) -> list[str]:
+        """The reprs recorded for the argument written as ``text``, in order."""
+        return [
+            value for event in self.events for item_text, value in event.items if item_text == text
+        ]
+
+    def clear(self) -> None:
+        """Forget every event collected so far."""
+        with self._lock:
+            self._head.clear()
+            self._tail.clear()
+            self._received = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._head) + len(self._tail)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __repr__(self) -> str:
+        state = "active" if self._active else "closed"
+        return f"<chrono.Story {self.name!r} {state}, {len(self)} events, {self.dropped} dropped>"
+
+    # -- display (delegated, so that rich is imported only when a story is shown) -----------
+
+    def text(self, *, width: int | None = None) -> str:
+        """The story as plain text with no colour codes, one line per event."""
+        from chrono.render import story_text
+
+        return story_text(self, width=width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from chrono.render import StoryView
+
+        yield StoryView(self)
+
+    # -- activation ---------------------------------------------------------------------------
+
+    def start(self) -> Story:
+        """Begin collecting; prefer ``with story:``, which also stops it."""
+        if self._active:
+            raise RuntimeError(f"chrono: {self!r} is already active")
+        self._active = True
+        current = threading.get_ident()
+        self.preexisting_threads = frozenset(
+            thread.ident
+            for thread in threading.enumerate()
+            if thread.ident is not None and thread.ident != current
+        )
+        self.started_ns = _monotonic_ns()
+        self.ended_ns = None
+        if self.scope == Scope.PROCESS:
+            _collecting.push_process(self)
+        else:
+            self._context_token = _collecting.push_context(self)
+        _all_stories.add(self)
+        if self.capture_logs:
+            from chrono._logs import bridge
+
+            bridge.attach()
+        return self
+
+    def stop(self) -> None:
+        """Stop collecting; the events stay."""
+        if not self._active:
+            return
+        self._active = False
+        self.ended_ns = _monotonic_ns()
+        if self.capture_logs:
+            from chrono._logs import bridge
+
+            bridge.detach()
+        if self.scope == Scope.PROCESS:
+            _collecting.remove_process(self)
+        else:
+            _collecting.remove_context(self, self._context_token)
+            self._context_token = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the story is collecting events now."""
+        return self._active
+
+    def __enter__(self) -> Story:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+        if isinstance(exc, Exception) and self.attach_to_exceptions:
+            _tell_story_with_exception(self, exc)
+
+    def __call__(self, function: _Function) -> _Function:
+        """Use the story as a decorator: each call of ``function`` collects a fresh story."""
+        name = self.name or getattr(function, "__qualname__", None) or repr(function)
+
+        def fresh() -> Story:
+            return Story(
+                name,
+                max_events=self.max_events,
+                scope=self.scope,
+                echo=self.echo,
+                attach_to_exceptions=self.attach_to_exceptions,
+                capture_logs=self.capture_logs,
+            )
+
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with fresh():
+                    return await function(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with fresh():
+                return function(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+
+def _sequence_of(event: Event) -> int:
+    return event.seq
+
+
+_monotonic_ns = time.monotonic_ns
+
+#: Every story that may still be active, so that a forked child can give each a fresh lock.
+_all_stories: weakref.WeakSet[Story] = weakref.WeakSet()
+
+
+class _Collecting:
+    """Which stories collect events right now.
+
+    Process-wide stories live in a tuple that is replaced, never mutated, so the hot path reads
+    it without a lock. Context stories live in a ContextVar, so concurrent requests (threads or
+    asyncio tasks) each see only their own.
+    """
+
+    def __init__(self) -> None:
+        self.process: tuple[Story, ...] = ()
+        self.context: ContextVar[tuple[Story, ...]] = ContextVar("chrono_stories", default=())
+        self._lock = threading.Lock()
+
+    def push_process(self, story: Story) -> None:
+        with self._lock:
+            self.process = (*self.process, story)
+
+    def remove_process(self, story: Story) -> None:
+        with self._lock:
+            self.process = tuple(other for other in self.process if other is not story)
+
+    def push_context(self, story: Story) -> Token[tuple[Story, ...]]:
+        return self.context.set((*self.context.get(), story))
+
+    def remove_context(self, story: Story, token: Token[tuple[Story, ...]] | None) -> None:
+        if token is not None:
+            try:
+                self.context.reset(token)
+                return
+            except ValueError:
+                # Stopped from another context (a callback, a different task): the token is
+                # not ours to reset, so take the story out by identity instead.
+                pass
+        self.context.set(tuple(other for other in self.context.get() if other is not story))
+
+    def stories(self) -> tuple[Story, ...]:
+        in_context = self.context.get()
+        if in_context:
+            return self.process + in_context
+        return self.process
+
+
+_collecting = _Collecting()
+active_stories = _collecting.stories
+
+
+def current_story() -> Story | None:
+    """The innermost active story (a request's story before the test's), or None."""
+    in_context = _collecting.context.get()
+    if in_context:
+        return in_context[-1]
+    process = _collecting.process
+    return process[-1] if process else None
+
+
+def story(name: str | None = None, *, max_events: int | None = None) -> Story:
+    """Collect the events emitted inside a ``with`` block or a decorated function.
+
+    Events from every thread are collected and buffered, not printed. When an exception leaves
+    the story, the story rides on it: an exception note on Python 3.11+, printed to stderr on
+    older Pythons. The exception propagates unchanged.
+    """
+    return Story(name, max_events=max_events)
+
+
+def _tell_story_with_exception(story: Story, exc: BaseException) -> None:
+    """Put the story where the traceback will show it, once per exception."""
+    previous_note: str | None = getattr(exc, "__chrono_note__", None)
+    if previous_note is not None and story.scope == Scope.CONTEXT:
+        return
+    text = story.text()
+    if sys.version_info >= (3, 11):
+        # An enclosing process story holds everything an inner one does, and more: keep one
+        # note, the outermost story's, rather than the same events twice.
+        notes: list[str] = getattr(exc, "__notes__", [])
+        if previous_note is not None and previous_note in notes:
+            notes.remove(previous_note)
+        exc.add_note(text)
+    elif not any(other.attach_to_exceptions for other in active_stories()):
+        # No notes on this Python: print now, unless an enclosing story will print a fuller one.
+        sys.stderr.write(text + "\n")
+    with contextlib.suppress(AttributeError, TypeError):
+        exc.__chrono_note__ = text  # type: ignore[attr-defined]
+
+
+def _reset_after_fork() -> None:
+    """Give the child fresh locks: another thread may have held one when the process forked."""
+    _collecting._lock = threading.Lock()
+    for each in list(_all_stories):
+        each._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

@@ -1,0 +1,322 @@
+"""How events and stories look: plain text, coloured terminal lines, and a rich renderable.
+
+The only module that imports rich. Every line is first laid out as plain ``(text, style)``
+pieces; plain text joins the texts, the terminal and rich render the styles. So the colour
+and the plain versions of a story can never disagree about what it says.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import IO, TYPE_CHECKING, NamedTuple, Optional
+
+from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.color import ColorSystem
+
+    from chrono._events import Event, Story
+
+__all__ = ["StoryView", "live_line", "story_text", "stream_colour_system"]
+
+#: A piece of a line: its text and the name of its style (None: unstyled).
+Piece = tuple[str, Optional[str]]
+
+_STYLES = {
+    "title": "bold",
+    "seq": "bold blue",
+    "time": "dim",
+    "gap": "dim italic",
+    "site": "cyan",
+    "hits": "magenta",
+    "thread": "yellow",
+    "label": "bold black on yellow",
+    "name": "bold",
+    "equals": "dim",
+    "marker": "dim italic",
+    "dropped": "bold red",
+    "log.DEBUG": "dim",
+    "log.INFO": "blue",
+    "log.WARNING": "yellow",
+    "log.ERROR": "bold red",
+    "log.CRITICAL": "bold white on red",
+    "exception": "bold red",
+    "logger": "dim",
+}
+_MAX_SITE_WIDTH = 48
+#: Narrower than this, wrapped content would be unreadable under its column.
+_MIN_CONTENT_WIDTH = 24
+
+
+# -- one event, live ----------------------------------------------------------------------------
+
+
+def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
+    """One event as a single line for live output: number, clock time, call site, items."""
+    clock = time.strftime("%H:%M:%S", time.localtime(event.wall))
+    milliseconds = int(event.wall * 1000) % 1000
+    pieces: list[Piece] = [
+        (f"#{event.seq}", "seq"),
+        (" ", None),
+        (f"{clock}.{milliseconds:03d}", "time"),
+        (" ", None),
+        (_site(event), "site"),
+    ]
+    where = _thread_text(event) if event.thread != "MainThread" or event.task else ""
+    if where:
+        pieces += [(" ", None), (f"[{where}]", "thread")]
+    content = _content(event)
+    if content:
+        pieces.append(("  ", None))
+        pieces += content
+    if colour is None:
+        return "".join(text for text, _ in pieces)
+    return "".join(_style(style).render(text, color_system=colour) for text, style in pieces)
+
+
+def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
+    """The colours a stream takes: None for pipes and files, or when NO_COLOR is set."""
+    console = Console(file=stream)
+    name = console.color_system
+    return None if console.no_color or name is None else COLOR_SYSTEMS[name]
+
+
+# -- a whole story --------------------------------------------------------------------------------
+
+
+class _Row(NamedTuple):
+    columns: list[Piece]
+    content: list[Piece]
+
+
+class _Layout:
+    """The columns of a story: widths and what to show are decided from all its events."""
+
+    def __init__(self, story: Story) -> None:
+        self.story = story
+        self.head, self.dropped, self.tail = story.parts()
+        events = self.head + self.tail
+        self.events = events
+        self.sites = [_site(event) for event in events]
+        self.site_width = min(max((len(site) for site in self.sites), default=0), _MAX_SITE_WIDTH)
+        hit_totals = Counter((event.file, event.line) for event in events if event.kind == "tp")
+        self.repeated = {key for key, total in hit_totals.items() if total > 1}
+        self.hits_width = len(f"×{max(hit_totals.values(), default=1)}") if self.repeated else 0
+        places = {(event.thread, event.task) for event in events}
+        self.show_threads = len(places) > 1 or any(
+            event.thread_id in story.preexisting_threads for event in events
+        )
+        self.places = [self._place(event) for event in events] if self.show_threads else []
+        self.place_width = max((len(place) for place in self.places), default=0)
+        last = events[-1].seq if events else 0
+        self.seq_width = len(f"#{last}")
+        self.times = [_duration(event.monotonic_ns - story.started_ns) for event in events]
+        self.time_width = max((len(text) for text in self.times), default=0)
+        end = story.ended_ns
+        if end is None:
+            end = events[-1].monotonic_ns if events else story.started_ns
+        self.span_ns = max(end - story.started_ns, 0)
+
+    def _place(self, event: Event) -> str:
+        place = _thread_text(event)
+        if event.thread_id in self.story.preexisting_threads:
+            place += " (started before this story)"
+        return place
+
+    def title(self) -> list[Piece]:
+        story = self.story
+        name = f" {story.name!r}" if story.name else ""
+        count = len(self.events)
+        summary = f"{count:,} event{'s' if count != 1 else ''}"
+        if count:
+            summary += f" over {_duration(self.span_ns).strip()}"
+        pieces: list[Piece] = [(f"chrono story{name}", "title"), (f" — {summary}", None)]
+        if self.dropped:
+            pieces.append((f", {self.dropped:,} dropped", "dropped"))
+        return pieces
+
+    def rows(self) -> Iterator[_Row | list[Piece]]:
+        """Each event's row, with the gap markers and the dropped marker between them."""
+        hits: Counter[tuple[str, int]] = Counter()
+        previous_ns = self.story.started_ns
+        gap_threshold = max(1_000_000, self.span_ns // 10)
+        for index, event in enumerate(self.events):
+            if index == len(self.head) and self.dropped:
+                yield self._dropped_marker(index)
+            gap = event.monotonic_ns - previous_ns
+            if index and gap >= gap_threshold and len(self.events) > 2:
+                yield [(self._indent(), None), (f"⋮ {_duration(gap)} later", "gap")]
+            previous_ns = event.monotonic_ns
+            yield self._row(index, event, hits)
+
+    def _row(self, index: int, event: Event, hits: Counter[tuple[str, int]]) -> _Row:
+        columns: list[Piece] = [
+            ("  ", None),
+            (f"#{event.seq}".rjust(self.seq_width), "seq"),
+            ("  ", None),
+            (self.times[index].rjust(self.time_width), "time"),
+            ("  ", None),
+            (_fit(self.sites[index], self.site_width), "site"),
+        ]
+        if self.hits_width:
+            key = (event.file, event.line)
+            hit = ""
+            if key in self.repeated and event.kind == "tp":
+                hits[key] += 1
+                hit = f"×{hits[key]}"
+            columns += [(" ", None), (hit.ljust(self.hits_width), "hits")]
+        if self.show_threads:
+            columns += [("  ", None), (self.places[index].ljust(self.place_width), "thread")]
+        columns.append(("  ", None))
+        return _Row(columns, _content(event))
+
+    def _dropped_marker(self, index: int) -> list[Piece]:
+        before = self.events[index - 1].seq if index else 0
+        after = self.events[index].seq
+        marker = f"⋯ {self.dropped:,} events dropped here, between #{before} and #{after} ⋯"
+        return [(self._indent(), None), (marker, "dropped")]
+
+    def _indent(self) -> str:
+        return " " * (self.seq_width + 2)
+
+
+def story_text(story: Story, *, width: int | None = None) -> str:
+    """The story as plain text: no colour codes, one line per event, never wrapped.
+
+    ``width`` is accepted for symmetry with the rich rendering and ignored: plain text keeps
+    each event on one line, so it can be searched with grep.
+    """
+    layout = _Layout(story)
+    lines = ["".join(text for text, _ in layout.title())]
+    for row in layout.rows():
+        pieces = row.columns + row.content if isinstance(row, _Row) else row
+        lines.append("".join(text for text, _ in pieces).rstrip())
+    return "\n".join(lines)
+
+
+class StoryView:
+    """A rich renderable for a story: coloured, and wrapped under its content column."""
+
+    def __init__(self, story: Story) -> None:
+        self.story = story
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        layout = _Layout(self.story)
+        width = options.max_width
+        newline = Segment.line()
+        yield from _segments(layout.title())
+        yield newline
+        for row in layout.rows():
+            if not isinstance(row, _Row):
+                yield from _segments(row)
+                yield newline
+                continue
+            indent = sum(len(text) for text, _ in row.columns)
+            content_width = sum(len(text) for text, _ in row.content)
+            if indent + content_width <= width:
+                yield from _segments(row.columns + row.content)
+                yield newline
+            elif width - indent >= _MIN_CONTENT_WIDTH:
+                # Too long for the line: wrap the content and hang it under its own column.
+                yield from _segments(row.columns)
+                for number, line in enumerate(_wrap(console, row.content, width - indent)):
+                    if number:
+                        yield Segment(" " * indent)
+                    yield from line.render(console)
+                    yield newline
+            else:
+                # A very narrow terminal: fold the whole row rather than lose its end.
+                for line in _wrap(console, row.columns + row.content, width):
+                    yield from line.render(console)
+                    yield newline
+
+
+def _wrap(console: Console, pieces: list[Piece], width: int) -> list[Text]:
+    text = Text.assemble(*((piece, _style(style)) for piece, style in pieces))
+    return list(text.wrap(console, width, overflow="fold"))
+
+
+# -- shared pieces --------------------------------------------------------------------------------
+
+
+def _content(event: Event) -> list[Piece]:
+    if event.kind == "log":
+        level = event.label or "LOG"
+        pieces: list[Piece] = [(level, f"log.{level}")]
+        for logger, message in event.items:
+            pieces += [(" ", None), (logger, "logger"), (": ", "logger"), (message, None)]
+        return pieces
+    if event.kind == "exception":
+        return [(event.label or "exception", "exception")] + [
+            (f" {value}", None) for _, value in event.items
+        ]
+    pieces = []
+    if event.label is not None:
+        pieces.append((event.label, "label"))
+    for index, (text, value) in enumerate(event.items):
+        if pieces:
+            pieces.append((", " if index else "  ", None))
+        if text == value:
+            pieces.append((value, None))
+        else:
+            pieces += [(text, "name"), ("=", "equals"), (value, None)]
+    if not pieces:
+        pieces.append(("reached", "marker"))
+    return pieces
+
+
+def _site(event: Event) -> str:
+    return f"{_short_path(event.file)}:{event.line} in {event.function}"
+
+
+_working_directory = os.getcwd()
+
+
+def _short_path(path: str) -> str:
+    if path.startswith("<"):
+        return path
+    if path.startswith(_working_directory + os.sep):
+        return path[len(_working_directory) + 1 :]
+    marker = f"{os.sep}site-packages{os.sep}"
+    if marker in path:
+        return path.split(marker, 1)[1]
+    return path
+
+
+def _fit(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text.ljust(width)
+    return "…" + text[len(text) - width + 1 :]
+
+
+def _thread_text(event: Event) -> str:
+    return f"{event.thread} / {event.task}" if event.task else event.thread
+
+
+def _duration(nanoseconds: int) -> str:
+    milliseconds = nanoseconds / 1_000_000
+    if milliseconds < 1_000:
+        return f"{milliseconds:.3f}ms"
+    return f"{milliseconds / 1000:.3f}s"
+
+
+_style_cache: dict[str | None, Style] = {}
+
+
+def _style(name: str | None) -> Style:
+    style = _style_cache.get(name)
+    if style is None:
+        style = Style.parse(_STYLES[name]) if name else Style.null()
+        _style_cache[name] = style
+    return style
+
+
+def _segments(pieces: Iterable[Piece]) -> Iterator[Segment]:
+    for text, style in pieces:
+        yield Segment(text, _style(style) if style else None)
