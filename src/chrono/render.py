@@ -103,14 +103,16 @@ class _Layout:
         self.head, self.dropped, self.tail = story.parts()
         events = self.head + self.tail
         self.events = events
-        self.sites = [_site(event) for event in events]
-        self.site_width = min(max((len(site) for site in self.sites), default=0), _MAX_SITE_WIDTH)
+        self.sites = [_site(event, _MAX_SITE_WIDTH) for event in events]
+        self.site_width = max((len(site) for site in self.sites), default=0)
         hit_totals = Counter((event.file, event.line) for event in events if event.kind == "tp")
         self.repeated = {key for key, total in hit_totals.items() if total > 1}
         self.hits_width = len(f"×{max(hit_totals.values(), default=1)}") if self.repeated else 0
         places = {(event.thread, event.task) for event in events}
-        self.show_threads = len(places) > 1 or any(
-            event.thread_id in story.preexisting_threads for event in events
+        self.show_threads = (
+            len(places) > 1
+            or any(thread != "MainThread" or task for thread, task in places)
+            or any(event.thread_id in story.preexisting_threads for event in events)
         )
         self.places = [self._place(event) for event in events] if self.show_threads else []
         self.place_width = max((len(place) for place in self.places), default=0)
@@ -162,7 +164,7 @@ class _Layout:
             ("  ", None),
             (self.times[index].rjust(self.time_width), "time"),
             ("  ", None),
-            (_fit(self.sites[index], self.site_width), "site"),
+            (self.sites[index].ljust(self.site_width), "site"),
         ]
         if self.hits_width:
             key = (event.file, event.line)
@@ -271,8 +273,17 @@ def _content(event: Event) -> list[Piece]:
     return pieces
 
 
-def _site(event: Event) -> str:
-    return f"{_short_path(event.file)}:{event.line} in {event.function}"
+def _site(event: Event, width: int | None = None) -> str:
+    place = f"{_short_path(event.file)}:{event.line}"
+    site = f"{place} in {event.function}"
+    if width is None or len(site) <= width:
+        return site
+    # Keep the file and line, which say where to look; shorten the function's qualified name
+    # from the left (its own name is at the right).
+    room = width - len(place) - len(" in …")
+    if room >= 8:
+        return f"{place} in …{event.function[-room:]}"
+    return "…" + site[len(site) - width + 1 :]
 
 
 _working_directory = os.getcwd()
@@ -287,12 +298,6 @@ def _short_path(path: str) -> str:
     if marker in path:
         return path.split(marker, 1)[1]
     return path
-
-
-def _fit(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text.ljust(width)
-    return "…" + text[len(text) - width + 1 :]
 
 
 def _thread_text(event: Event) -> str:
