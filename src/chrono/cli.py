@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``chrono`` command line; returns the process exit code."""
     arguments = _build_parser().parse_args(argv)
     if arguments.command == "demo":
-        from chrono._demo import run_demo
+        from chrono._demo.run import run_demo
 
         return run_demo(arguments.pytest_args)
     if arguments.command == "check":

@@ -8,6 +8,7 @@ and the plain versions of a story can never disagree about what it says.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -49,9 +50,9 @@ _STYLES = {
     "exception": "bold red",
     "logger": "dim",
 }
-_MAX_SITE_WIDTH = 48
-#: Narrower than this, wrapped content would be unreadable under its column.
-_MIN_CONTENT_WIDTH = 24
+_MAX_SITE_WIDTH = 40
+#: Narrower than this, content wrapped beside the columns is hard to read: it goes below them.
+_MIN_CONTENT_WIDTH = 30
 
 
 # -- one event, live ----------------------------------------------------------------------------
@@ -187,6 +188,10 @@ class _Layout:
     def _indent(self) -> str:
         return " " * (self.seq_width + 2)
 
+    def content_indent(self, width: int) -> str:
+        """Where content starts when it goes under its row's columns."""
+        return " " * min(self.seq_width + 4, max(width // 4, 0))
+
 
 def story_text(story: Story, *, width: int | None = None) -> str:
     """The story as plain text: no colour codes, one line per event, never wrapped.
@@ -212,8 +217,9 @@ class StoryView:
         layout = _Layout(self.story)
         width = options.max_width
         newline = Segment.line()
-        yield from _segments(layout.title())
-        yield newline
+        for line in _wrap(console, layout.title(), width):
+            yield from line.render(console)
+            yield newline
         for row in layout.rows():
             if not isinstance(row, _Row):
                 yield from _segments(row)
@@ -233,8 +239,12 @@ class StoryView:
                     yield from line.render(console)
                     yield newline
             else:
-                # A very narrow terminal: fold the whole row rather than lose its end.
-                for line in _wrap(console, row.columns + row.content, width):
+                # Too little room beside the columns: the content goes underneath them.
+                yield from _segments(row.columns)
+                yield newline
+                under = layout.content_indent(width)
+                for line in _wrap(console, row.content, width - len(under)):
+                    yield Segment(under)
                     yield from line.render(console)
                     yield newline
 
@@ -286,17 +296,28 @@ def _site(event: Event, width: int | None = None) -> str:
     return "…" + site[len(site) - width + 1 :]
 
 
-_working_directory = os.getcwd()
+_short_paths: dict[str, str] = {}
 
 
 def _short_path(path: str) -> str:
+    """A file as the reader knows it: relative to the working directory, else to the import
+    path it was found on (``requests/api.py`` rather than a site-packages path)."""
+    short = _short_paths.get(path)
+    if short is None:
+        short = _short_paths[path] = _shorten(path)
+    return short
+
+
+def _shorten(path: str) -> str:
     if path.startswith("<"):
         return path
-    if path.startswith(_working_directory + os.sep):
-        return path[len(_working_directory) + 1 :]
-    marker = f"{os.sep}site-packages{os.sep}"
-    if marker in path:
-        return path.split(marker, 1)[1]
+    bases = [os.getcwd()] + sorted(
+        (entry for entry in sys.path if entry and os.path.isabs(entry)), key=len, reverse=True
+    )
+    for base in bases:
+        prefix = base.rstrip(os.sep) + os.sep
+        if path.startswith(prefix):
+            return path[len(prefix) :]
     return path
 
 

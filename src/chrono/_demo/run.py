@@ -1,0 +1,54 @@
+"""``python -m chrono demo``: run the bundled tests through pytest with the chrono plugin."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+_INTRODUCTION = """\
+chrono demo: a real pytest run of a small shop whose discount code does not apply.
+The shop's code calls tp() at the places a developer would have put print().
+"""
+
+_AFTERWORD = """
+Read the story under the failure: each line is one tp() call, in order, with its
+sequence number, the time since the test began, the call site and the values.
+'line >= code.minimum=False' three times says the minimum is checked per item, not
+per cart. The passing test printed nothing: stories are told only when tests fail.
+
+The code is in {shop}.
+Try: CHRONO=off python -m chrono demo   (tp() does nothing; no story)
+"""
+
+
+def run_demo(pytest_arguments: Sequence[str] = ()) -> int:
+    """Run the demo; 0 when its test failed as designed and the story was told."""
+    try:
+        import pytest
+    except ImportError:
+        sys.stderr.write(
+            "chrono demo runs a test through pytest, which is not installed.\n"
+            "Install it with: python -m pip install 'chrono[demo]'\n"
+        )
+        return 2
+    here = Path(__file__).resolve().parent
+    print(_INTRODUCTION)
+    sys.stdout.flush()
+    exit_code = pytest.main(
+        [
+            str(here / "test_shop.py"),
+            "-c",
+            str(here / "pytest.ini"),
+            "--rootdir",
+            str(here),
+            "-p",
+            "no:cacheprovider",
+            "--no-header",
+            "--tb=short",
+            *pytest_arguments,
+        ]
+    )
+    print(_AFTERWORD.format(shop=here / "shop.py"))
+    # The demo's test fails on purpose: that outcome is success for the demo.
+    return 0 if exit_code == pytest.ExitCode.TESTS_FAILED else int(exit_code) or 1
