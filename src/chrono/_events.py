@@ -199,12 +199,16 @@ class Story:
         if self._active:
             raise RuntimeError(f"chrono: {self!r} is already active")
         self._active = True
-        current = threading.get_ident()
-        self.preexisting_threads = frozenset(
-            thread.ident
-            for thread in threading.enumerate()
-            if thread.ident is not None and thread.ident != current
-        )
+        # A context story hears only its own context, whichever pooled thread runs it (an ASGI
+        # server's executor, say): none of its events is an earlier story's leftover, and a
+        # request does not pay for listing the process's threads.
+        if self.scope == Scope.PROCESS:
+            current = threading.get_ident()
+            self.preexisting_threads = frozenset(
+                thread.ident
+                for thread in threading.enumerate()
+                if thread.ident is not None and thread.ident != current
+            )
         self.started_ns = _monotonic_ns()
         self.ended_ns = None
         if self.scope == Scope.PROCESS:
