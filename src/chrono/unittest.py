@@ -1,0 +1,196 @@
+"""unittest support: each failing test's story in its report, and ``python -m chrono.unittest``.
+
+``python -m chrono.unittest`` takes the arguments of ``python -m unittest`` and behaves the same
+way, except that the report of each failure and error ends with the story of its test: every
+``tp`` call and log record from ``startTest`` to ``stopTest``, so setUp, tearDown and cleanups
+are in it. To plug the stories into a runner of your own, use ``ChronoTextTestRunner``, or mix
+``ChronoResultMixin`` into your result class (``with_stories`` does that for you).
+
+unittest formats a failure as soon as it is reported, and on Python 3.11+ that happens before
+tearDown runs. So the result remembers which report entries belong to the running test, and
+appends the story's text to them at ``stopTest``, when the story is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import unittest
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from chrono._events import Story
+from chrono._switch import is_enabled
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+
+__all__ = [
+    "ChronoResultMixin",
+    "ChronoTextTestResult",
+    "ChronoTextTestRunner",
+    "main",
+    "with_stories",
+]
+
+_Result = TypeVar("_Result", bound=unittest.TestResult)
+
+
+class ExcInfoWithStory(tuple):  # type: ignore[type-arg]
+    """An exception triple that carries its test's story text across a process boundary.
+
+    A worker process that runs tests for another (Django's ``--parallel``) sends its failures
+    back pickled; the story of the test rides along with the failure it explains.
+    """
+
+    story_text: str
+
+    def __new__(cls, exc_info: OptExcInfo, story_text: str) -> ExcInfoWithStory:
+        carrier = super().__new__(cls, exc_info)
+        carrier.story_text = story_text
+        return carrier
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (tuple(self), self.story_text))
+
+
+class ChronoResultMixin(unittest.TestResult):
+    """Records a story per test and appends it to the test's failure and error reports.
+
+    Put it first among the bases of a ``TestResult`` subclass. Each test's story is a process
+    story named after the test id; it covers ``startTest`` to ``stopTest``. Passing tests show
+    nothing. With chrono disabled, no story is recorded.
+    """
+
+    #: The bound on each test's story (None: chrono's default).
+    chrono_max_events: ClassVar[int | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._chrono_story: Story | None = None
+        self._chrono_in_test = False
+        #: Where this test's reports are, and the story text each carried in (or None).
+        self._chrono_slots: list[tuple[Any, str | None]] = []
+
+    def startTest(self, test: unittest.TestCase) -> None:
+        self._chrono_slots = []
+        self._chrono_in_test = True
+        self._chrono_story = None
+        if is_enabled():
+            self._chrono_story = Story(
+                test.id(), max_events=self.chrono_max_events, attach_to_exceptions=False
+            ).start()
+        super().startTest(test)
+
+    def stopTest(self, test: unittest.TestCase) -> None:
+        story = self._chrono_story
+        if story is not None:
+            story.stop()
+        if self._chrono_slots:
+            own_text = story.text() if story is not None else None
+            for slot, carried_text in self._chrono_slots:
+                text = carried_text if carried_text is not None else own_text
+                if text is not None:
+                    self._attach_story_text(slot, text)
+        self._chrono_slots = []
+        self._chrono_story = None
+        self._chrono_in_test = False
+        super().stopTest(test)
+
+    def addError(self, test: unittest.TestCase, err: OptExcInfo) -> None:
+        marker = self._report_marker()
+        super().addError(test, err)
+        self._remember_reports(marker, err)
+
+    def addFailure(self, test: unittest.TestCase, err: OptExcInfo) -> None:
+        marker = self._report_marker()
+        super().addFailure(test, err)
+        self._remember_reports(marker, err)
+
+    def addSubTest(
+        self, test: unittest.TestCase, subtest: unittest.TestCase, err: OptExcInfo | None
+    ) -> None:
+        if err is None:
+            super().addSubTest(test, subtest, err)
+            return
+        marker = self._report_marker()
+        super().addSubTest(test, subtest, err)
+        self._remember_reports(marker, err)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A subtest refers to its test, and on Python < 3.11 the test to its result: Django's
+        # parallel runner pickles subtests, and the running story (with its lock) stays here.
+        parent = getattr(super(), "__getstate__", None)
+        state = dict(parent() if parent is not None else self.__dict__)
+        state["_chrono_story"] = None
+        return state
+
+    # -- where the reports are: overridden by results that keep them elsewhere -----------------
+
+    def _report_marker(self) -> Any:
+        """A snapshot taken before a failure is reported, to find the entries it adds."""
+        return (len(self.errors), len(self.failures))
+
+    def _remember_reports(self, marker: Any, err: OptExcInfo | None) -> None:
+        if not self._chrono_in_test:
+            return  # setUpClass, tearDownModule and the like: no test, no story
+        carried = err.story_text if isinstance(err, ExcInfoWithStory) else None
+        errors_before, failures_before = marker
+        for reports, before in ((self.errors, errors_before), (self.failures, failures_before)):
+            for index in range(before, len(reports)):
+                self._chrono_slots.append(((reports, index), carried))
+
+    def _attach_story_text(self, slot: Any, text: str) -> None:
+        reports, index = slot
+        entry = reports[index]
+        # Keep any extra fields a result class stores after the text (Django's SQL log).
+        reports[index] = (entry[0], f"{entry[1]}\n{text}\n", *entry[2:])
+
+
+_mixed: dict[type[unittest.TestResult], type[ChronoResultMixin]] = {}
+
+
+def with_stories(result_class: type[_Result]) -> type[_Result]:
+    """``result_class`` with ``ChronoResultMixin`` mixed in (itself if it already has it)."""
+    if issubclass(result_class, ChronoResultMixin):
+        return result_class
+    mixed = _mixed.get(result_class)
+    if mixed is None:
+        mixed = type(
+            f"Chrono{result_class.__name__}",
+            (ChronoResultMixin, result_class),
+            {"__module__": result_class.__module__, "__doc__": result_class.__doc__},
+        )
+        _mixed[result_class] = mixed
+    return mixed  # type: ignore[return-value]
+
+
+class ChronoTextTestResult(ChronoResultMixin, unittest.TextTestResult):
+    """``unittest.TextTestResult`` whose failure and error reports end with the test's story."""
+
+
+class ChronoTextTestRunner(unittest.TextTestRunner):
+    """``unittest.TextTestRunner`` that shows each failing test's story.
+
+    A ``resultclass`` passed in gets ``ChronoResultMixin`` mixed in.
+    """
+
+    resultclass = ChronoTextTestResult
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.resultclass = with_stories(self.resultclass)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run ``python -m unittest`` with ``ChronoTextTestRunner``; exits like it does."""
+    if argv is None:
+        argv = [f"{os.path.basename(sys.executable)} -m chrono.unittest", *sys.argv[1:]]
+    unittest.main(module=None, argv=argv, testRunner=ChronoTextTestRunner)
+
+
+if __name__ == "__main__":
+    # Run the imported module's main, not this __main__ copy, so that there is one set of
+    # classes (pickling, isinstance checks and user subclasses all agree).
+    from chrono.unittest import main as _main
+
+    _main()
