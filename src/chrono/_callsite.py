@@ -9,8 +9,11 @@ numbers are unchanged), and fall back to the whole file only when that does not 
 from __future__ import annotations
 
 import ast
+import dis
+import functools
 import linecache
 import re
+import sys
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -107,27 +110,81 @@ def _matches(call: _FoundCall, argument_count: int, code: CodeType) -> bool:
         return False
     if any(isinstance(argument, ast.Starred) for argument in node.args):
         return False
-    # A file edited after import can put another call at the same place. Every plain name the
-    # call reads must be one the running code knows, or the source is not the code's.
-    known = {*code.co_names, *code.co_varnames, *code.co_cellvars, *code.co_freevars}
-    return all(name in known for name in _names_read(node))
+    # A file edited after import can put another call at the same place, even one that reads
+    # names the code knows. Every name and attribute the call reads must be loaded there by
+    # the running code, or the source is not the code's.
+    first_line, last_line = node.lineno, node.end_lineno or node.lineno
+    loads = _name_loads(code, first_line, last_line)
+    return all(_is_loaded(reference, name, loads) for reference, name in _references(node))
 
 
-def _names_read(node: ast.AST) -> list[str]:
-    """Names the call's own code object loads (not those inside lambdas or comprehensions)."""
-    names: list[str] = []
+def _references(node: ast.AST) -> list[tuple[ast.expr, str]]:
+    """The names and attributes the call's own code object reads (not inside lambdas or
+    comprehensions, which have code objects of their own)."""
+    references: list[tuple[ast.expr, str]] = []
     pending = [node]
     while pending:
         current = pending.pop()
         if isinstance(current, ast.Name):
-            # Private names are mangled in class bodies (``__x`` becomes ``_Class__x``).
-            if not (current.id.startswith("__") and not current.id.endswith("__")):
-                names.append(current.id)
+            if current.id != "__debug__":  # compiled to a constant
+                references.append((current, current.id))
             continue
-        if isinstance(current, _OWN_SCOPE_NODES):
+        if isinstance(current, ast.Attribute):
+            references.append((current, current.attr))
+        elif isinstance(current, _OWN_SCOPE_NODES):
             continue
         pending.extend(ast.iter_child_nodes(current))
-    return names
+    return references
+
+
+class _NameLoad(NamedTuple):
+    """An instruction that names something: its name(s), and where it ends in the source."""
+
+    names: tuple[str, ...]
+    #: ``(line, column)`` where the instruction's source ends; None where unknown (before
+    #: 3.11, and for a superinstruction that loads two names from one position).
+    end: tuple[int | None, int | None] | None
+
+
+def _name_loads(code: CodeType, first_line: int, last_line: int) -> list[_NameLoad]:
+    """The instructions of ``code`` on the call's lines that load, store or call a name."""
+    loads: list[_NameLoad] = []
+    line = code.co_firstlineno
+    end: tuple[int | None, int | None] | None = None
+    for instruction in _instructions(code):
+        if sys.version_info >= (3, 11):
+            position = instruction.positions
+            if position is None or position.lineno is None:
+                continue
+            line = position.lineno
+            end = (position.end_lineno, position.end_col_offset)
+        else:
+            line = instruction.starts_line or line
+        if not first_line <= line <= last_line:
+            continue
+        argval = instruction.argval
+        if isinstance(argval, str):
+            loads.append(_NameLoad((argval,), end))
+        elif isinstance(argval, tuple) and all(isinstance(each, str) for each in argval):
+            loads.append(_NameLoad(argval, None))
+    return loads
+
+
+def _is_loaded(reference: ast.expr, name: str, loads: list[_NameLoad]) -> bool:
+    # Private names are mangled in class bodies (``__x`` becomes ``_Class__x``).
+    private = name.startswith("__") and not name.endswith("__")
+    end = (reference.end_lineno, reference.end_col_offset)
+    return any(
+        (load.end is None or load.end == end)
+        and any(each == name or (private and each.endswith(name)) for each in load.names)
+        for load in loads
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _instructions(code: CodeType) -> list[dis.Instruction]:
+    # Cached: every call site at the top level of a large module shares one code object.
+    return list(dis.get_instructions(code))
 
 
 _OWN_SCOPE_NODES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)

@@ -1,0 +1,125 @@
+"""Helpers shared by the core tests: strict mode, real modules written to disk, subprocesses."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import ModuleType
+
+import chrono
+from chrono import _callsite, _config, _events, _recorder
+
+#: Environment variables that change what chrono or rich print; removed for subprocesses.
+_QUIET_ENVIRONMENT = ("CHRONO", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS")
+
+
+@contextlib.contextmanager
+def strict_chrono() -> Iterator[None]:
+    """Chrono on, internal errors raised, default settings, and no story from outside the test.
+
+    A story started by a test runner around the test (the pytest plugin's) is hidden while the
+    test runs, so that live output and ``current_story()`` behave as they do in a script.
+    """
+    was_enabled = chrono.is_enabled()
+    was_raising = _recorder.RAISE_INTERNAL_ERRORS
+    collecting = _events._collecting
+    outer_process = collecting.process
+    outer_context = collecting.context.get()
+    collecting.process = ()
+    collecting.context.set(())
+    _recorder.RAISE_INTERNAL_ERRORS = True
+    chrono.enable()
+    try:
+        yield
+    finally:
+        _config.reset()
+        _recorder.RAISE_INTERNAL_ERRORS = was_raising
+        collecting.process = outer_process
+        collecting.context.set(outer_context)
+        if was_enabled:
+            chrono.enable()
+        else:
+            chrono.disable()
+
+
+def write_module(directory: Path, name: str, source: str) -> Path:
+    """Write ``source`` (dedented) as ``directory/name.py`` and return its path."""
+    path = directory / f"{name}.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return path
+
+
+def import_path(path: Path) -> ModuleType:
+    """Import the module at ``path`` under a unique name, so its source is a real file."""
+    name = f"chrono_test_{path.stem}_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def import_source(directory: Path, name: str, source: str) -> ModuleType:
+    """Write ``source`` to a file and import it: tp calls in it have real, readable source."""
+    return import_path(write_module(directory, name, source))
+
+
+def environment(**overrides: str | None) -> dict[str, str]:
+    """os.environ without the variables that change chrono's output, plus ``overrides``."""
+    env = {key: value for key, value in os.environ.items() if key not in _QUIET_ENVIRONMENT}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def run_python(
+    *arguments: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run this interpreter with ``arguments``; never raises for a non-zero exit."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        env=dict(env) if env is not None else environment(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_script(
+    directory: Path,
+    source: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    name: str = "script",
+) -> subprocess.CompletedProcess[str]:
+    """Write ``source`` (dedented) as a script in ``directory`` and run it there."""
+    path = write_module(directory, name, source)
+    return run_python(str(path), env=env, cwd=directory)
+
+
+def items(story: chrono.Story) -> list[tuple[tuple[str, str], ...]]:
+    """Each event's items, in order: what a test usually asserts on."""
+    return [event.items for event in story.events]
+
+
+def forget_call_sites() -> None:
+    """Resolve every call site again (after a test rewrote a source file)."""
+    _callsite.clear_cache()

@@ -1,0 +1,453 @@
+"""Source lookup: the syntax that trips it, and missing or stale source.
+
+The rule throughout: an argument is shown under the name its caller wrote, or under the
+placeholder ``<?>``; never under a wrong name.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import functools
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import pytest
+
+import chrono
+from chrono import tp
+from chrono._callsite import UNKNOWN_TEXT
+from helpers import import_source, items, run_python, run_script, strict_chrono
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+@pytest.fixture(autouse=True)
+def _strict() -> Iterator[None]:
+    with strict_chrono():
+        yield
+
+
+def _passthrough_decorator(value: object) -> Callable[[_Function], _Function]:
+    def decorate(function: _Function) -> _Function:
+        return function
+
+    return decorate
+
+
+class TestTrickySyntax:
+    def test_f_string_containing_tp(self) -> None:
+        """tp inside an f-string replacement field is named (or, before 3.10, a placeholder)."""
+        a = 1
+        with chrono.story() as story:
+            text = f"{tp(a)}!"
+        assert text == "1!"
+        ((inner,),) = items(story)
+        expected = ("a",) if sys.version_info >= (3, 10) else ("a", UNKNOWN_TEXT)
+        assert inner[0] in expected
+        assert inner[1] == "1"
+
+    def test_f_string_as_argument(self) -> None:
+        """An f-string argument is shown with its source text and the formatted value."""
+        a = 2
+        with chrono.story() as story:
+            tp(f"a={a}")
+        assert items(story) == [(('f"a={a}"', "'a=2'"),)]
+
+    def test_lambda(self) -> None:
+        """tp inside a lambda names the lambda's parameter; the function is <lambda>."""
+        double = lambda q: tp(q) * 2  # noqa: E731
+        with chrono.story() as story:
+            assert double(3) == 6
+        assert items(story) == [(("q", "3"),)]
+        assert story.events[0].function.endswith("<lambda>")
+
+    def test_list_comprehension(self) -> None:
+        """tp in a list comprehension names the loop variable, once per element."""
+        with chrono.story() as story:
+            result = [tp(item) for item in range(3)]
+        assert result == [0, 1, 2]
+        assert items(story) == [(("item", "0"),), (("item", "1"),), (("item", "2"),)]
+
+    def test_dict_comprehension(self) -> None:
+        """Both the key and the value expression of a dict comprehension are named."""
+        with chrono.story() as story:
+            result = {tp(key): tp(key * 10) for key in range(2)}
+        assert result == {0: 0, 1: 10}
+        assert items(story) == [
+            (("key", "0"),),
+            (("key * 10", "0"),),
+            (("key", "1"),),
+            (("key * 10", "10"),),
+        ]
+
+    def test_set_comprehension(self) -> None:
+        """tp in a set comprehension names its argument."""
+        with chrono.story() as story:
+            result = {tp(member % 2) for member in range(4)}
+        assert result == {0, 1}
+        assert story.values("member % 2") == ["0", "1", "0", "1"]
+
+    def test_generator_expression(self) -> None:
+        """tp in a generator expression names its argument when the generator runs."""
+        with chrono.story() as story:
+            total = sum(tp(number) for number in range(3))
+        assert total == 3
+        assert story.values("number") == ["0", "1", "2"]
+
+    def test_comprehension_inside_an_argument(self) -> None:
+        """A comprehension inside tp's argument is part of the text, not a call of its own."""
+        limit = 3
+        with chrono.story() as story:
+            tp([square * square for square in range(limit)])
+        assert items(story) == [(("[square * square for square in range(limit)]", "[0, 1, 4]"),)]
+
+    def test_lambda_inside_an_argument(self) -> None:
+        """A lambda inside tp's argument is shown as written."""
+        with chrono.story() as story:
+            function = tp(lambda value: value + 1)
+        assert function(1) == 2
+        ((item,),) = items(story)
+        assert item[0] == "lambda value: value + 1"
+        assert item[1].startswith("<function")
+
+    def test_multi_line_call(self) -> None:
+        """A call spread over many lines names every argument."""
+        first, second = 1, 2
+        with chrono.story() as story:
+            tp(
+                first,
+                second + 1,
+            )
+        assert items(story) == [(("first", "1"), ("second + 1", "3"))]
+
+    def test_nested_calls(self) -> None:
+        """tp(tp(x)) records x first, then tp(x) with the same value."""
+        x = 5
+        with chrono.story() as story:
+            returned = tp(tp(x))
+        assert returned == 5
+        assert items(story) == [(("x", "5"),), (("tp(x)", "5"),)]
+
+    def test_two_calls_on_one_line(self) -> None:
+        """Two tp calls on one line are told apart by their column."""
+        a, b = "first", "second"
+        with chrono.story() as story:
+            tp(a); tp(b)  # fmt: skip  # noqa: E702
+        assert items(story) == [(("a", "'first'"),), (("b", "'second'"),)]
+        assert story.events[0].line == story.events[1].line
+
+    def test_decorator_argument(self) -> None:
+        """tp inside a decorator expression is named, at the decorator's line."""
+        size = 8
+        with chrono.story() as story:
+
+            @_passthrough_decorator(tp(size))
+            @functools.lru_cache(maxsize=None)  # noqa: UP033 (3.9 has no functools.cache)
+            def decorated(value: int) -> int:
+                return tp(value)
+
+            decorated(2)
+        assert items(story) == [(("size", "8"),), (("value", "2"),)]
+
+    def test_method_and_private_names(self) -> None:
+        """Inside a class, self attributes and mangled private names keep the written names."""
+
+        class Account:
+            def __init__(self) -> None:
+                self.__balance = 10
+                self.owner = "ada"
+
+            def report(self, change: int) -> object:
+                __pending = change * 2
+                return tp(self.owner, self.__balance, __pending)
+
+        with chrono.story() as story:
+            Account().report(3)
+        assert items(story) == [
+            (("self.owner", "'ada'"), ("self.__balance", "10"), ("__pending", "6"))
+        ]
+        assert story.events[0].function.endswith("report")
+
+    def test_star_arguments_use_the_placeholder(self) -> None:
+        """tp(*args) cannot match values to texts, so every value gets the placeholder."""
+        arguments = (1, 2)
+        with chrono.story() as story:
+            assert tp(*arguments) == (1, 2)
+        assert items(story) == [((UNKNOWN_TEXT, "1"), (UNKNOWN_TEXT, "2"))]
+
+    def test_walrus(self) -> None:
+        """An assignment expression argument is shown as written, with the value assigned."""
+        with chrono.story() as story:
+            tp(found := 5)
+        assert found == 5
+        assert items(story) == [(("found := 5", "5"),)]
+
+    def test_await_inside_async_function(self) -> None:
+        """tp(await ...) inside a coroutine names the awaited expression and the task."""
+
+        async def fetch(value: int) -> int:
+            return tp(await asyncio.sleep(0, result=value))
+
+        async def main() -> int:
+            return await asyncio.create_task(fetch(7), name="fetcher")
+
+        with chrono.story() as story:
+            assert asyncio.run(main()) == 7
+        (event,) = story.events
+        assert event.items == (("await asyncio.sleep(0, result=value)", "7"),)
+        assert event.task == "fetcher"
+
+    @pytest.mark.skipif(sys.version_info < (3, 10), reason="match arrived in Python 3.10")
+    def test_match_statement(self, tmp_path: Path) -> None:
+        """tp in match cases names the captured variables."""
+        module = import_source(
+            tmp_path,
+            "matching",
+            """
+            from chrono import tp
+
+            def classify(command):
+                match command:
+                    case [verb, target]:
+                        return tp(verb, target)
+                    case {"kind": kind}:
+                        return tp(kind)
+                    case _:
+                        return tp(command)
+            """,
+        )
+        with chrono.story() as story:
+            module.classify(["go", "north"])
+            module.classify({"kind": "jump"})
+            module.classify(3)
+        assert items(story) == [
+            (("verb", "'go'"), ("target", "'north'")),
+            (("kind", "'jump'"),),
+            (("command", "3"),),
+        ]
+
+    @pytest.mark.parametrize("fake_statements", [1, 12])
+    def test_column_zero_lines_in_a_string(self, tmp_path: Path, fake_statements: int) -> None:
+        """Column-0 lines inside a string, which look like top-level statements, never mislead.
+
+        With many of them the statement around the call cannot be found cheaply and the whole
+        file is read instead; the names are right either way.
+        """
+        fake = "".join(f"value_{index} = {index}\n" for index in range(fake_statements))
+        source = (
+            "from chrono import tp\n\n"
+            "def describe(alpha):\n"
+            '    text = """\n'
+            f"{fake}"
+            "def not_code():\n"
+            "    pass\n"
+            '"""\n'
+            "    return tp(alpha, len(text))\n"
+        )
+        module = import_source(tmp_path, "strings", source)
+        with chrono.story() as story:
+            module.describe(3)
+        length = len("\n" + fake + "def not_code():\n    pass\n")
+        assert items(story) == [(("alpha", "3"), ("len(text)", str(length)))]
+
+    def test_call_inside_a_multi_line_string_expression(self, tmp_path: Path) -> None:
+        """A tp call on the closing line of a triple-quoted string is named."""
+        module = import_source(
+            tmp_path,
+            "closing",
+            '''
+            from chrono import tp
+
+            def make(name):
+                return """
+            header
+            """ + tp(name)
+            ''',
+        )
+        with chrono.story() as story:
+            assert module.make("x").endswith("x")
+        assert items(story) == [(("name", "'x'"),)]
+
+
+class TestMissingSource:
+    def test_python_dash_c(self) -> None:
+        """Under python -c the value is shown; the name is right or the placeholder."""
+        code = "from chrono import tp\nvalue = 5\ntp(value)\n"
+        result = run_python("-c", code)
+        assert result.returncode == 0, result.stderr
+        (line,) = result.stderr.splitlines()
+        if (3, 11) <= sys.version_info < (3, 13):
+            assert line.endswith(f"{UNKNOWN_TEXT}=5")
+        else:
+            assert line.endswith((f"{UNKNOWN_TEXT}=5", "value=5"))
+
+    def test_exec_of_a_string(self, tmp_path: Path) -> None:
+        """Code run by exec has no source file: its values get the placeholder."""
+        result = run_script(
+            tmp_path,
+            """
+            from chrono import tp
+            value = 5
+            exec("tp(value)")
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert "<string>:1" in line
+        assert line.endswith(f"{UNKNOWN_TEXT}=5")
+
+    def test_module_deleted_after_import(self, tmp_path: Path) -> None:
+        """A module whose file is gone by the first tp call shows the placeholder."""
+        (tmp_path / "vanishing.py").write_text(
+            "from chrono import tp\n\ndef call(value):\n    return tp(value)\n"
+        )
+        result = run_script(
+            tmp_path,
+            """
+            import os
+            import vanishing
+            os.remove(vanishing.__file__)
+            vanishing.call(5)
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.endswith(f"{UNKNOWN_TEXT}=5")
+
+    @pytest.mark.parametrize(
+        ("before", "after", "recorded"),
+        [
+            # Another call, reading another known name, at exactly the same position.
+            ("tp(first)", "tp(other)", [("first", "1")]),
+            # Two calls on one line, swapped.
+            ("tp(first); tp(other)", "tp(other); tp(first)", [("first", "1"), ("other", "2")]),
+            # The same name, but another attribute of it.
+            ("tp(first.real)", "tp(first.imag)", [("first.real", "1")]),
+        ],
+        ids=["other-name", "swapped-on-one-line", "other-attribute"],
+    )
+    def test_file_edited_after_import(
+        self, tmp_path: Path, before: str, after: str, recorded: list[tuple[str, str]]
+    ) -> None:
+        """When another call now sits where the running one was, no wrong name is shown."""
+        (tmp_path / "edited.py").write_text(
+            f"from chrono import tp\n\ndef call(first, other):\n    {before}\n"
+        )
+        result = run_script(
+            tmp_path,
+            f"""
+            import linecache
+            import pathlib
+            import chrono
+            import chrono._callsite
+            import chrono._recorder
+            import edited
+
+            chrono._recorder.RAISE_INTERNAL_ERRORS = True
+            with chrono.story() as story:
+                edited.call(1, 2)
+            print([event.items for event in story.events])
+            path = pathlib.Path(edited.__file__)
+            path.write_text(path.read_text().replace({before!r}, {after!r}))
+            linecache.checkcache()
+            chrono._callsite.clear_cache()
+            with chrono.story() as story:
+                edited.call(1, 2)
+            print([event.items for event in story.events])
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        original, stale = (ast.literal_eval(line) for line in result.stdout.splitlines())
+        assert original == [(item,) for item in recorded]
+        assert len(stale) == len(recorded)
+        for (item,), (name, value) in zip(stale, recorded):
+            assert item in ((name, value), (UNKNOWN_TEXT, value))
+
+    def test_file_edited_elsewhere_keeps_names(self, tmp_path: Path) -> None:
+        """An edit that leaves the call where it was (lines added below) keeps the names."""
+        (tmp_path / "appended.py").write_text(
+            "from chrono import tp\n\ndef call(first):\n    return tp(first)\n"
+        )
+        result = run_script(
+            tmp_path,
+            """
+            import linecache
+            import pathlib
+            import chrono
+            import chrono._callsite
+            import chrono._recorder
+            import appended
+
+            chrono._recorder.RAISE_INTERNAL_ERRORS = True
+            path = pathlib.Path(appended.__file__)
+            path.write_text(path.read_text() + "\\n\\ndef later():\\n    return tp(0)\\n")
+            linecache.checkcache()
+            chrono._callsite.clear_cache()
+            with chrono.story() as story:
+                appended.call(1)
+            print(story.events[0].items)
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "(('first', '1'),)\n"
+
+
+class TestLargeModule:
+    def test_first_call_in_a_15000_line_module(self, tmp_path: Path) -> None:
+        """The first tp call in a 15,000-line module takes under a second and names right."""
+        lines = ["from chrono import tp", ""]
+        index = 0
+        while len(lines) < 15_000:
+            lines += [
+                f"def function_{index}(a, b):",
+                f"    total = a + b * {index}",
+                "    squares = [x * x for x in range(total)]",
+                "    return total, squares",
+                "",
+            ]
+            index += 1
+        lines += ["def target(alpha, beta):", "    return tp(alpha, beta + 1)", ""]
+        (tmp_path / "huge.py").write_text("\n".join(lines))
+        result = run_script(
+            tmp_path,
+            """
+            import time
+            import chrono
+            import chrono._recorder
+            import huge
+
+            chrono._recorder.RAISE_INTERNAL_ERRORS = True
+            import executing, asttokens, rich  # loaded before the clock starts
+            with chrono.story() as story:
+                started = time.perf_counter()
+                huge.target(1, 2)
+                elapsed = time.perf_counter() - started
+            print(elapsed)
+            print(story.events[0].items)
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        elapsed, names = result.stdout.splitlines()
+        assert float(elapsed) < 1.0
+        assert names == "(('alpha', '1'), ('beta + 1', '3'))"
+
+
+class TestSecretsByArgumentText:
+    def test_call_site_marks_secret_arguments(self) -> None:
+        """Arguments written as password, user.api_key or headers["Authorization"] are masked."""
+        password = "hunter2"
+        user = type("User", (), {"api_key": "k-123", "name": "ada"})()
+        headers = {"Authorization": "Bearer abc"}
+        with chrono.story() as story:
+            tp(password, user.api_key, headers["Authorization"], user.name)
+        assert items(story) == [
+            (
+                ("password", "<masked>"),
+                ("user.api_key", "<masked>"),
+                ('headers["Authorization"]', "<masked>"),
+                ("user.name", "'ada'"),
+            )
+        ]
