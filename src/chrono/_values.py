@@ -31,9 +31,9 @@ class Secrets:
         self.name_pattern = re.compile(names, re.IGNORECASE)
         # Works on repr text, so dicts, dataclasses, named tuples and keyword-style reprs are
         # masked alike without walking the object a second time.
-        key = rf"""(?P<key>['"]?[\w.-]*(?:{names})[\w.-]*['"]?\s*[:=]\s*)"""
-        value = r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,)\]}\s]+)"""
-        self.assignment_pattern = re.compile(key + value, re.IGNORECASE)
+        self.key_pattern = re.compile(
+            rf"""['"]?[\w.-]*(?:{names})[\w.-]*['"]?\s*[:=]\s*""", re.IGNORECASE
+        )
 
     def is_secret_name(self, text: str) -> bool:
         """Whether an argument written as ``text`` holds a secret."""
@@ -44,7 +44,52 @@ class Secrets:
         # The plain name search is linear; the assignment pattern runs only when it may match.
         if self.name_pattern.search(text) is None:
             return text
-        return self.assignment_pattern.sub(_mask_value, text)
+        pieces: list[str] = []
+        done = 0
+        for key in self.key_pattern.finditer(text):
+            if key.start() < done:
+                continue  # a key inside a value already masked
+            end = _value_end(text, key.end())
+            if end > key.end():
+                pieces += [text[done : key.end()], MASK]
+                done = end
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+
+#: What can end a value in a repr, or nest one: quotes, brackets, separators.
+_VALUE_TOKEN = re.compile(r"""['"(\[{<)\]}>,\s]""")
+_STRING_PREFIX = re.compile(r"[bBrRuU]{0,2}")
+_QUOTED_REST = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.S) for quote in "'\""}
+
+
+def _value_end(text: str, start: int) -> int:
+    """Where the value starting at ``start`` ends: a whole string, or a whole bracketed
+    container (so that a secret list or dict is masked entirely), or a plain token."""
+    depth = 0
+    position = start
+    while True:
+        token = _VALUE_TOKEN.search(text, position)
+        if token is None:
+            return len(text)
+        char, index = token.group(), token.start()
+        if char in "'\"":
+            if depth == 0 and not _STRING_PREFIX.fullmatch(text, start, index):
+                return index  # the quote that closes a string holding ``key=value``
+            rest = _QUOTED_REST[char].match(text, index + 1)
+            if rest is None:
+                return len(text)
+            position = rest.end()
+        elif char in "([{<":
+            depth += 1
+            position = index + 1
+        elif depth == 0:
+            return index
+        elif char in ")]}>":
+            depth -= 1
+            position = index + 1
+        else:
+            position = index + 1
 
 
 class _BoundedRepr(reprlib.Repr):
@@ -77,8 +122,7 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
                 return _truncated(repr(value[:limit]), limit, len(value), "characters")
             text = repr(value)
         elif value_type in _LARGE_CONTAINER_TYPES and len(value) > _LARGE_CONTAINER_LENGTH:
-            text = _BoundedRepr(limit).repr(value)
-            text = f"{text}  ({len(value):,} items)"
+            return _shortened_container(value, limit, secrets)
         else:
             text = repr(value)
             if type(text) is not str:
@@ -96,8 +140,14 @@ def _truncated(text: str, limit: int, total: int, unit: str) -> str:
     return f"{text[:limit]}… ({total:,} {unit} in all)"
 
 
-def _mask_value(match: re.Match[str]) -> str:
-    return match.group("key") + MASK
+def _shortened_container(value: Any, limit: int, secrets: Secrets | None) -> str:
+    # The whole repr is never built, so its size is stated in items, kept past any cut.
+    text = _BoundedRepr(limit).repr(value)
+    if secrets is not None:
+        text = secrets.mask_fields(text)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return f"{text}  ({len(value):,} items)"
 
 
 def failed_repr_placeholder(error: BaseException) -> str:
