@@ -12,6 +12,7 @@ strings, so reports cross pytest-xdist's process boundary unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from collections.abc import Generator
@@ -23,6 +24,7 @@ from chrono._events import Event, Scope, Story
 from chrono._switch import is_enabled
 
 if TYPE_CHECKING:
+    from _pytest.capture import CaptureManager
     from _pytest.terminal import TerminalReporter
 
 SHOW_CHOICES = ("failed", "all", "never")
@@ -105,9 +107,18 @@ class ChronoOptions:
                 )
         self.max_events: int = max_events
         live = config.getoption("chrono_live")
-        self.live: bool = bool(config.getini("chrono_live") if live is None else live)
+        self.live: bool = _ini_bool(config, "chrono_live") if live is None else live
         logs = config.getoption("chrono_logs")
-        self.logs: bool = bool(config.getini("chrono_logs") if logs is None else logs)
+        self.logs: bool = _ini_bool(config, "chrono_logs") if logs is None else logs
+
+
+def _ini_bool(config: pytest.Config, name: str) -> bool:
+    try:
+        return bool(config.getini(name))
+    except ValueError as error:
+        # Left alone, pytest reports an internal error that names neither the setting nor
+        # what it accepts.
+        raise pytest.UsageError(f"{name}: {error}; use true or false") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -166,29 +177,31 @@ class ChronoPlugin:
         return report
 
     def _add_story(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
-        if report.failed:
-            shown_up_to = item.stash.get(_shown_up_to_key, 0)
-            if report.when == "teardown" and shown_up_to:
-                # The call already failed and told the story: teardown adds what came after.
-                self._add_teardown_section(report, story, shown_up_to)
-                return
+        shown_up_to = item.stash.get(_shown_up_to_key, 0)
+        if report.when == "teardown" and shown_up_to:
+            # A failure (of the call, or of a subtest) already told the story: teardown adds
+            # what came after it.
+            self._add_rest(report, story, shown_up_to)
+        elif report.failed:
             item.stash[_shown_up_to_key] = _last_seq(story)
             title = f"{SECTION_TITLE} ({report.when})" if report.when != "call" else SECTION_TITLE
-            plain, coloured = self._render(story)
-            longrepr = report.longrepr
-            if hasattr(longrepr, "addsection"):
-                longrepr.addsection(title, plain)
-            else:
-                report.sections.append((title, plain))
-            if coloured is not None:
-                report.chrono_coloured = (title, coloured)  # type: ignore[attr-defined]
-        elif report.when == "teardown" and item.stash.get(_shown_up_to_key, 0):
-            self._add_teardown_section(report, story, item.stash[_shown_up_to_key])
+            self._add_section(report, title, story)
         elif report.when == "call" and report.passed and self.options.show == "all":
             plain, _ = self._render(story)
             report.sections.append((SECTION_TITLE, plain))
 
-    def _add_teardown_section(self, report: pytest.TestReport, story: Story, after: int) -> None:
+    def _add_section(self, report: pytest.TestReport, title: str, story: Story) -> None:
+        plain, coloured = self._render(story)
+        longrepr: Any = report.longrepr
+        if hasattr(longrepr, "addsection"):
+            # On the failure itself: shown whatever --show-capture says, and in JUnit XML.
+            longrepr.addsection(title, plain)
+        else:
+            report.sections.append((title, plain))
+        if coloured is not None:
+            report.chrono_coloured = (title, coloured)  # type: ignore[attr-defined]
+
+    def _add_rest(self, report: pytest.TestReport, story: Story, after: int) -> None:
         later = [event for event in story.events if event.seq > after]
         if not later:
             return
@@ -196,10 +209,9 @@ class ChronoPlugin:
         rest.started_ns = story.started_ns
         for event in later:
             rest.add(event)
-        plain, _ = self._render(rest)
-        # pytest prints a passing teardown's sections under the failure when "teardown" is in
-        # the section's name.
-        report.sections.append((f"{SECTION_TITLE} (teardown, after the failure)", plain))
+        # Later subtests' events come before teardown's; pytest prints a passing teardown's
+        # sections under the failure when "teardown" is in the section's name.
+        self._add_section(report, f"{SECTION_TITLE} (after the failure, through teardown)", rest)
 
     def _render(self, story: Story) -> tuple[str, str | None]:
         """The story at the terminal's width: plain, and coloured when the terminal has colour."""
@@ -228,13 +240,24 @@ class ChronoPlugin:
         return render(False), render(True) if writer.hasmarkup else None
 
     def _print_live(self, event: Event) -> None:
+        from rich.color import ColorSystem
+
         from chrono.render import live_line
 
-        reporter: TerminalReporter | None = self.config.pluginmanager.get_plugin("terminalreporter")
+        plugins = self.config.pluginmanager
+        reporter: TerminalReporter | None = plugins.get_plugin("terminalreporter")
         if reporter is None:
             return
-        with self._live_lock:
-            reporter.write_line(live_line(event))
+        writer = self.config.get_terminal_writer()
+        line = live_line(event, colour=ColorSystem.STANDARD if writer.hasmarkup else None)
+        # Written while the test runs, so capture must step aside (as pytest's live logging
+        # does), or the line would land in "Captured stdout" instead of on the terminal.
+        capture: CaptureManager | None = plugins.get_plugin("capturemanager")
+        with self._live_lock, _capture_disabled(capture):
+            reporter.ensure_newline()
+            if writer.width_of_current_line:  # after a test's progress letter, in -q
+                writer.line()
+            writer.line(line)
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -253,6 +276,10 @@ class ChronoPlugin:
                 sections[index] = (name, text, separator)
 
 
+def _capture_disabled(capture: CaptureManager | None) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if capture is None else capture.global_and_fixture_disabled()
+
+
 def _last_seq(story: Story) -> int:
     events = story.events
     return events[-1].seq if events else 0
@@ -261,7 +288,7 @@ def _last_seq(story: Story) -> int:
 @pytest.fixture
 def chrono_story(request: pytest.FixtureRequest) -> Story:
     """The running test's story, for assertions on what ``tp`` recorded."""
-    story = request.node.stash.get(_story_key, None)
+    story: Story | None = request.node.stash.get(_story_key, None)
     if story is None:
         pytest.skip("chrono is off (CHRONO=off, or chrono_show=never): there is no story")
     return story
