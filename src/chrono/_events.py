@@ -14,7 +14,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar, Token
 from itertools import count
 from types import TracebackType
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
 DEFAULT_MAX_EVENTS = 10_000
+#: The version of the plain-data form of a story (``Story.to_dict``); see docs/exports.md.
+STORY_SCHEMA = "chrono.story/1"
 
 #: The process-wide sequence counter. ``next()`` on ``itertools.count`` is a single C call, so
 #: under the GIL two threads never receive the same number.
@@ -179,6 +181,56 @@ class Story:
         state = "active" if self._active else "closed"
         return f"<chrono.Story {self.name!r} {state}, {len(self)} events, {self.dropped} dropped>"
 
+    # -- plain data (the chrono.story/1 schema, shipped as chrono/schema/story-1.json) -------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The story as JSON-able plain data: every field of every event, and where the gap is."""
+        head, dropped, tail = self.parts()
+        return {
+            "schema": STORY_SCHEMA,
+            "name": self.name,
+            "started_ns": self.started_ns,
+            "ended_ns": self.ended_ns,
+            "max_events": self.max_events,
+            "dropped": dropped,
+            # The index in "events" before which the dropped events fell.
+            "dropped_at": len(head) if dropped else None,
+            "preexisting_thread_ids": sorted(self.preexisting_threads),
+            "events": [
+                {**event._asdict(), "items": [list(item) for item in event.items]}
+                for event in head + tail
+            ],
+        }
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """``to_dict()`` as a JSON document."""
+        import json
+
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Story:
+        """A closed story rebuilt from ``to_dict()`` data; keys it does not know are ignored."""
+        if data.get("schema") != STORY_SCHEMA:
+            raise ValueError(
+                f"chrono: expected a story in the {STORY_SCHEMA!r} schema, "
+                f"not {data.get('schema')!r}"
+            )
+        events = [_event_from_dict(raw) for raw in data["events"]]
+        dropped = int(data.get("dropped") or 0)
+        split = data.get("dropped_at")
+        if not dropped or split is None:
+            split = len(events)
+        story = cls(data.get("name"), max_events=max(int(data.get("max_events") or 1), 1))
+        story.started_ns = int(data["started_ns"])
+        story.ended_ns = data.get("ended_ns")
+        story.preexisting_threads = frozenset(data.get("preexisting_thread_ids") or ())
+        story._head = events[:split]
+        tail = events[split:]
+        story._tail = deque(tail, maxlen=max(len(tail), story._tail.maxlen or 0))
+        story._received = len(events) + dropped
+        return story
+
     # -- display (delegated, so that rich is imported only when a story is shown) -----------
 
     def text(self, *, width: int | None = None) -> str:
@@ -285,6 +337,12 @@ class Story:
                 return function(*args, **kwargs)
 
         return run  # type: ignore[return-value]
+
+
+def _event_from_dict(raw: Mapping[str, Any]) -> Event:
+    fields = {name: raw[name] for name in Event._fields if name in raw}
+    fields["items"] = tuple((str(text), str(value)) for text, value in raw["items"])
+    return Event(**fields)
 
 
 def _sequence_of(event: Event) -> int:

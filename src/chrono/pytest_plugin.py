@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from chrono import _pytest_export
 from chrono._events import Event, Scope, Story
 from chrono._switch import is_enabled
 
@@ -70,6 +71,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "chrono_logs", "put log records into the story in their place", type="bool", default=True
     )
+    _pytest_export.add_options(parser, group)
 
 
 def _positive_int(text: str) -> int:
@@ -110,6 +112,8 @@ class ChronoOptions:
         self.live: bool = _ini_bool(config, "chrono_live") if live is None else live
         logs = config.getoption("chrono_logs")
         self.logs: bool = _ini_bool(config, "chrono_logs") if logs is None else logs
+        #: --chrono-json/--chrono-trace/--chrono-html: failing tests' stories as files.
+        self.exports = _pytest_export.ExportOptions(config)
 
 
 def _ini_bool(config: pytest.Config, name: str) -> bool:
@@ -122,7 +126,9 @@ def _ini_bool(config: pytest.Config, name: str) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(ChronoPlugin(config, ChronoOptions(config)), "chrono-plugin")
+    options = ChronoOptions(config)
+    config.pluginmanager.register(ChronoPlugin(config, options), "chrono-plugin")
+    _pytest_export.register(config, options.exports)
     config.addinivalue_line(
         "markers", "chrono_max_events(n): keep at most n events in this test's story"
     )
@@ -138,7 +144,10 @@ class ChronoPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
-        if not is_enabled() or (self.options.show == "never" and not self.options.live):
+        options = self.options
+        if not is_enabled() or (
+            options.show == "never" and not options.live and not options.exports.enabled
+        ):
             return (yield)
         story = Story(
             item.nodeid,
@@ -168,6 +177,8 @@ class ChronoPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         story = item.stash.get(_story_key, None)
+        if story is not None and self.options.exports.enabled:
+            _pytest_export.keep_story_data(item, report, story)
         if story is None or self.options.show == "never":
             return report
         try:

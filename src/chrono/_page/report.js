@@ -1,0 +1,404 @@
+// chrono's HTML report: draws the stories embedded as JSON in #chrono-data.
+// Every piece of recorded data reaches the page through textContent, title or Option text,
+// never through innerHTML, so a value that holds markup shows as the text it is.
+(function () {
+  "use strict";
+
+  var page = JSON.parse(document.getElementById("chrono-data").textContent);
+  var stories = page.stories || [];
+  var paths = page.paths || {}; // file -> as its reader knows it (relative)
+  var allRows = []; // {event row, dot, story index, test, lane, site, haystack}
+  var storyViews = []; // {section, count element, rows, total}
+  var controls = {};
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function duration(nanoseconds) {
+    var milliseconds = nanoseconds / 1e6;
+    if (milliseconds < 1000) return milliseconds.toFixed(3) + "ms";
+    return (milliseconds / 1000).toFixed(3) + "s";
+  }
+
+  function shortPath(path) {
+    return Object.prototype.hasOwnProperty.call(paths, path) ? paths[path] : path;
+  }
+
+  function siteOf(event) {
+    return shortPath(event.file) + ":" + event.line + " in " + event.function;
+  }
+
+  function laneOf(event) {
+    return event.task ? event.thread + " / " + event.task : event.thread;
+  }
+
+  function testOf(story) {
+    return story.test ? story.test.id : story.name || "(unnamed story)";
+  }
+
+  function contentText(event) {
+    var parts = event.label !== null && event.label !== undefined ? [event.label] : [];
+    event.items.forEach(function (item) {
+      parts.push(item[0] === item[1] ? item[1] : item[0] + "=" + item[1]);
+    });
+    return parts.length ? parts.join(", ") : "reached";
+  }
+
+  function contentCell(event) {
+    var cell = element("td", "what");
+    if (event.kind === "log") {
+      cell.appendChild(element("span", "level level-" + event.label, event.label || "LOG"));
+      event.items.forEach(function (item) {
+        cell.appendChild(document.createTextNode(" "));
+        cell.appendChild(element("span", "logger", item[0] + ":"));
+        cell.appendChild(element("span", "log-message", " " + item[1]));
+      });
+      return cell;
+    }
+    if (event.kind === "exception") {
+      cell.appendChild(element("span", "exception", event.label || "exception"));
+      event.items.forEach(function (item) {
+        cell.appendChild(element("span", "value", " " + item[1]));
+      });
+      return cell;
+    }
+    if (event.label !== null && event.label !== undefined) {
+      cell.appendChild(element("span", "label", event.label));
+    }
+    event.items.forEach(function (item, index) {
+      if (index || cell.childNodes.length) cell.appendChild(element("span", "comma", index ? ", " : " "));
+      if (item[0] === item[1]) {
+        cell.appendChild(element("span", "value", item[1]));
+      } else {
+        cell.appendChild(element("span", "name", item[0]));
+        cell.appendChild(element("span", "equals", "="));
+        cell.appendChild(element("span", "value", item[1]));
+      }
+    });
+    if (!cell.childNodes.length) cell.appendChild(element("span", "marker", "reached"));
+    return cell;
+  }
+
+  function kindClass(event) {
+    if (event.kind === "log") return "kind-log level-" + event.label;
+    return "kind-" + event.kind;
+  }
+
+  function buildHeader() {
+    var header = element("header", "top");
+    var heading = element("div", "heading");
+    heading.appendChild(element("h1", null, page.title));
+    var count = stories.length;
+    heading.appendChild(
+      element(
+        "span",
+        "meta",
+        count + (count === 1 ? " story" : " stories") + " · generated " + page.generated
+      )
+    );
+    header.appendChild(heading);
+
+    var filters = element("div", "filters");
+    controls.text = element("input", "filter-text");
+    controls.text.type = "search";
+    controls.text.id = "filter-text";
+    controls.text.placeholder = "Search values, names, call sites… ( / )";
+    controls.text.setAttribute("aria-label", "Search");
+    filters.appendChild(controls.text);
+
+    controls.test = select("filter-test", "All tests", stories.map(testOf));
+    controls.thread = select("filter-thread", "All threads", unique(stories, laneOf));
+    controls.site = select("filter-site", "All call sites", unique(stories, siteOf));
+    filters.appendChild(controls.test);
+    filters.appendChild(controls.thread);
+    filters.appendChild(controls.site);
+    controls.clear = element("button", "clear", "Clear");
+    controls.clear.type = "button";
+    filters.appendChild(controls.clear);
+    controls.count = element("span", "match-count");
+    controls.count.id = "match-count";
+    filters.appendChild(controls.count);
+    header.appendChild(filters);
+    return header;
+  }
+
+  function unique(list, key) {
+    var seen = {};
+    var values = [];
+    list.forEach(function (story) {
+      story.events.forEach(function (event) {
+        var value = key(event);
+        if (!Object.prototype.hasOwnProperty.call(seen, value)) {
+          seen[value] = true;
+          values.push(value);
+        }
+      });
+    });
+    return values.sort();
+  }
+
+  function select(id, everything, values) {
+    var node = element("select");
+    node.id = id;
+    node.setAttribute("aria-label", everything);
+    node.appendChild(new Option(everything, ""));
+    values.forEach(function (value) {
+      node.appendChild(new Option(value, value));
+    });
+    return node;
+  }
+
+  function buildStory(story, storyIndex) {
+    var section = element("section", "story");
+    var test = testOf(story);
+    var events = story.events;
+    var title = element("h2");
+    var outcome = story.test ? story.test.outcome : "story";
+    title.appendChild(element("span", "badge badge-" + outcome, outcome));
+    title.appendChild(element("span", "test-id", test));
+    section.appendChild(title);
+    if (story.test && story.test.message) {
+      section.appendChild(element("pre", "message", story.test.message));
+    }
+
+    var end = story.ended_ns;
+    if (end === null || end === undefined) {
+      end = events.length ? events[events.length - 1].monotonic_ns : story.started_ns;
+    }
+    var span = Math.max(end - story.started_ns, 1);
+    var summary = events.length + (events.length === 1 ? " event" : " events") + " over " + duration(span);
+    if (story.test && story.test.phases) {
+      summary +=
+        " · " +
+        story.test.phases
+          .map(function (phase) {
+            return phase.when + " " + phase.outcome;
+          })
+          .join(", ");
+    }
+    var summaryLine = element("p", "summary", summary);
+    if (story.dropped) {
+      summaryLine.appendChild(element("span", "dropped-count", " · " + story.dropped.toLocaleString("en") + " dropped"));
+    }
+    var shown = element("span", "shown");
+    summaryLine.appendChild(shown);
+    section.appendChild(summaryLine);
+
+    // Lanes: one per thread (and asyncio task), in order of first appearance.
+    var lanes = [];
+    var laneIndex = {};
+    events.forEach(function (event) {
+      var lane = laneOf(event);
+      if (!Object.prototype.hasOwnProperty.call(laneIndex, lane)) {
+        laneIndex[lane] = lanes.length;
+        lanes.push({ name: lane, preexisting: (story.preexisting_thread_ids || []).indexOf(event.thread_id) >= 0 });
+      }
+    });
+    var timeline = element("div", "timeline");
+    var overlay = element("div", "overlay"); // spans the tracks, for the dropped marker
+    timeline.appendChild(overlay);
+    var tracks = lanes.map(function (lane) {
+      var row = element("div", "lane");
+      var name = element("div", "lane-name", lane.name);
+      name.title = lane.preexisting ? lane.name + " (started before this story)" : lane.name;
+      if (lane.preexisting) name.appendChild(element("span", "preexisting", " ⟲"));
+      row.appendChild(name);
+      var track = element("div", "track");
+      row.appendChild(track);
+      timeline.appendChild(row);
+      return track;
+    });
+    var droppedAt = story.dropped ? story.dropped_at : null;
+    var axis = element("div", "axis");
+    axis.appendChild(element("span", "axis-spacer"));
+    var ticks = element("div", "ticks");
+    axis.appendChild(ticks);
+    ticks.appendChild(element("span", "tick tick-start", "0"));
+    ticks.appendChild(element("span", "tick tick-middle", duration(span / 2)));
+    ticks.appendChild(element("span", "tick tick-end", duration(span)));
+    timeline.appendChild(axis);
+    section.appendChild(timeline);
+
+    var table = element("table", "events");
+    var head = element("thead");
+    var headRow = element("tr");
+    ["#", "time", "call site", "thread", "what"].forEach(function (heading) {
+      headRow.appendChild(element("th", null, heading));
+    });
+    head.appendChild(headRow);
+    table.appendChild(head);
+    var body = element("tbody");
+    table.appendChild(body);
+    section.appendChild(table);
+
+    var view = { section: section, shown: shown, rows: [], total: events.length, test: test };
+    events.forEach(function (event, index) {
+      var offset = event.monotonic_ns - story.started_ns;
+      var position = Math.min(Math.max(offset / span, 0), 1) * 100;
+      if (index === droppedAt) {
+        var text =
+          "⋯ " + story.dropped.toLocaleString("en") + " events dropped here, between #" +
+          (index ? events[index - 1].seq : 0) + " and #" + event.seq + " ⋯";
+        var marker = element("div", "dropped-marker");
+        marker.style.left = position + "%";
+        marker.title = text;
+        overlay.appendChild(marker);
+        var droppedRow = element("tr", "dropped-row");
+        var cell = element("td", null, text);
+        cell.colSpan = 5;
+        droppedRow.appendChild(cell);
+        body.appendChild(droppedRow);
+      }
+      var lane = laneOf(event);
+      var site = siteOf(event);
+      var content = contentText(event);
+      var row = element("tr", "event " + kindClass(event));
+      row.appendChild(element("td", "seq", "#" + event.seq));
+      row.appendChild(element("td", "time", duration(offset)));
+      var siteCell = element("td", "site", site);
+      siteCell.title = event.file + ":" + event.line;
+      row.appendChild(siteCell);
+      row.appendChild(element("td", "thread", lane));
+      row.appendChild(contentCell(event));
+      body.appendChild(row);
+
+      var dot = element("span", "dot " + kindClass(event));
+      dot.style.left = position + "%";
+      dot.title = "#" + event.seq + "  " + duration(offset) + "  " + site + "\n" + content;
+      tracks[laneIndex[lane]].appendChild(dot);
+
+      var entry = {
+        row: row,
+        dot: dot,
+        test: test,
+        lane: lane,
+        site: site,
+        haystack: ("#" + event.seq + " " + site + " " + lane + " " + content + " " + (event.kind || "")).toLowerCase(),
+      };
+      dot.addEventListener("click", function () {
+        highlight(entry);
+      });
+      row.addEventListener("click", function () {
+        highlight(entry);
+      });
+      view.rows.push(entry);
+      allRows.push(entry);
+    });
+    if (!events.length) section.appendChild(element("p", "empty", "No events were recorded."));
+    storyViews.push(view);
+    return section;
+
+    function highlight(entry) {
+      allRows.forEach(function (other) {
+        other.row.classList.remove("selected");
+        other.dot.classList.remove("selected");
+      });
+      entry.row.classList.add("selected");
+      entry.dot.classList.add("selected");
+      entry.row.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function readState() {
+    var state = new URLSearchParams(location.search);
+    new URLSearchParams(location.hash.replace(/^#/, "")).forEach(function (value, key) {
+      state.set(key, value);
+    });
+    controls.text.value = state.get("filter") || "";
+    setChoice(controls.test, state.get("test"));
+    setChoice(controls.thread, state.get("thread"));
+    setChoice(controls.site, state.get("site"));
+  }
+
+  function setChoice(node, value) {
+    node.value = value || "";
+    if (node.value !== (value || "")) node.value = ""; // not one of the choices
+  }
+
+  function writeState() {
+    var state = new URLSearchParams();
+    if (controls.text.value) state.set("filter", controls.text.value);
+    if (controls.test.value) state.set("test", controls.test.value);
+    if (controls.thread.value) state.set("thread", controls.thread.value);
+    if (controls.site.value) state.set("site", controls.site.value);
+    var hash = state.toString();
+    try {
+      history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
+    } catch (error) {
+      // Some browsers refuse replaceState on file: pages; filtering works all the same.
+    }
+  }
+
+  function applyFilters() {
+    var words = controls.text.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var test = controls.test.value;
+    var thread = controls.thread.value;
+    var site = controls.site.value;
+    var filtering = words.length || test || thread || site;
+    var shownTotal = 0;
+    var eventTotal = 0;
+    storyViews.forEach(function (view) {
+      var shown = 0;
+      view.rows.forEach(function (entry) {
+        var match =
+          (!test || entry.test === test) &&
+          (!thread || entry.lane === thread) &&
+          (!site || entry.site === site) &&
+          words.every(function (word) {
+            return entry.haystack.indexOf(word) >= 0 || entry.test.toLowerCase().indexOf(word) >= 0;
+          });
+        entry.row.hidden = !match;
+        entry.dot.classList.toggle("dim", !match);
+        if (match) shown += 1;
+      });
+      var storyMatches = !test || view.test === test;
+      view.section.hidden = !storyMatches || (filtering && shown === 0 && view.total > 0);
+      view.shown.textContent = filtering && storyMatches ? " · " + shown + " shown" : "";
+      if (!view.section.hidden) shownTotal += shown;
+      eventTotal += view.total;
+    });
+    controls.count.textContent = shownTotal + " of " + eventTotal + " events";
+  }
+
+  function onChange() {
+    applyFilters();
+    writeState();
+  }
+
+  document.body.appendChild(buildHeader());
+  var main = element("main");
+  main.id = "stories";
+  if (!stories.length) {
+    main.appendChild(element("p", "empty", "No failing tests: there are no stories to show."));
+  }
+  stories.forEach(function (story, index) {
+    main.appendChild(buildStory(story, index));
+  });
+  document.body.appendChild(main);
+
+  readState();
+  applyFilters();
+  controls.text.addEventListener("input", onChange);
+  [controls.test, controls.thread, controls.site].forEach(function (node) {
+    node.addEventListener("change", onChange);
+  });
+  controls.clear.addEventListener("click", function () {
+    controls.text.value = "";
+    controls.test.value = controls.thread.value = controls.site.value = "";
+    onChange();
+  });
+  window.addEventListener("hashchange", function () {
+    readState();
+    applyFilters();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "/" && document.activeElement !== controls.text) {
+      event.preventDefault();
+      controls.text.focus();
+    }
+  });
+})();

@@ -1,0 +1,310 @@
+"""Stories kept as files: JSON (the ``chrono.story/1`` schema), Chrome trace events, an HTML page.
+
+Every function takes a story's plain data (``Story.to_dict()``) or a ``Story``, so the pytest
+plugin can write files on the pytest-xdist controller from the data its workers send. Nothing
+here imports rich: the files are data and a page, not terminal output.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Union
+
+from chrono._events import STORY_SCHEMA, Story
+
+__all__ = [
+    "STORY_SCHEMA",
+    "StoryFiles",
+    "html_report",
+    "story_file_stem",
+    "story_schema",
+    "story_to_chrome_trace",
+]
+
+#: A story, or its ``to_dict()`` data (possibly with a ``test`` object from the pytest plugin).
+StoryData = Union[Story, Mapping[str, Any]]
+
+_TRACE_NAME_LIMIT = 120
+_PROCESS_ID = 1
+_STORY_TRACK = 0
+
+
+def story_schema() -> dict[str, Any]:
+    """The JSON Schema of ``chrono.story/1``, as shipped in ``chrono/schema/story-1.json``."""
+    text = resources.files("chrono").joinpath("schema").joinpath("story-1.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _plain(story: StoryData) -> Mapping[str, Any]:
+    return story.to_dict() if isinstance(story, Story) else story
+
+
+# -- Chrome trace events --------------------------------------------------------------------------
+
+
+def story_to_chrome_trace(story: StoryData) -> dict[str, Any]:
+    """The story in Chrome's Trace Event format, for Perfetto and ``chrome://tracing``.
+
+    One track per thread and per asyncio task, named by metadata events; each ``tp`` call is
+    an instant event whose ``args`` are its items, each log record an instant event in the
+    ``log`` category. Timestamps are microseconds since the story began.
+    """
+    data = _plain(story)
+    started_ns: int = data["started_ns"]
+    test = data.get("test")
+    name = data.get("name") or "chrono story"
+    trace: list[dict[str, Any]] = [
+        _metadata("process_name", _STORY_TRACK, name),
+        _metadata("thread_name", _STORY_TRACK, "story"),
+        _metadata("thread_sort_index", _STORY_TRACK, -1, key="sort_index"),
+    ]
+    tracks: dict[tuple[object, str | None], int] = {}
+    events: list[Mapping[str, Any]] = data["events"]
+    for index, event in enumerate(events):
+        key = (event["thread_id"] or event["thread"], event["task"])
+        track = tracks.get(key)
+        if track is None:
+            track = tracks[key] = len(tracks) + 1
+            label = f"{event['thread']} / {event['task']}" if event["task"] else event["thread"]
+            trace.append(_metadata("thread_name", track, label))
+            trace.append(_metadata("thread_sort_index", track, track, key="sort_index"))
+        timestamp = _microseconds(event["monotonic_ns"] - started_ns)
+        if index == data.get("dropped_at") and data["dropped"]:
+            trace.append(_dropped_marker(data["dropped"], timestamp))
+        trace.append(_instant(event, track, timestamp))
+    ended_ns = data.get("ended_ns")
+    if ended_ns is None:
+        ended_ns = events[-1]["monotonic_ns"] if events else started_ns
+    trace.append(
+        {
+            "name": name,
+            "cat": "story",
+            "ph": "X",
+            "ts": 0,
+            "dur": _microseconds(max(ended_ns - started_ns, 0)),
+            "pid": _PROCESS_ID,
+            "tid": _STORY_TRACK,
+            "args": {"events": len(events), "dropped": data["dropped"]},
+        }
+    )
+    other: dict[str, Any] = {"schema": data["schema"], "story": data.get("name")}
+    if test is not None:
+        other["test"] = test
+    return {"traceEvents": trace, "displayTimeUnit": "ms", "otherData": other}
+
+
+def _metadata(kind: str, track: int, value: object, *, key: str = "name") -> dict[str, Any]:
+    return {"name": kind, "ph": "M", "pid": _PROCESS_ID, "tid": track, "args": {key: value}}
+
+
+def _microseconds(nanoseconds: int) -> float:
+    return round(nanoseconds / 1000, 3)
+
+
+def _instant(event: Mapping[str, Any], track: int, timestamp: float) -> dict[str, Any]:
+    args: dict[str, Any] = {"seq": event["seq"], "site": _site(event)}
+    items: list[list[str]] = event["items"]
+    if event["kind"] == "log":
+        (logger, message), *_ = items or [["", ""]]
+        args.update(level=event["label"], logger=logger, message=message)
+        title = f"{event['label']} {logger}: {message}"
+    else:
+        if event["label"] is not None:
+            args["label"] = event["label"]
+        for text, value in items:
+            key = text
+            number = 1
+            while key in args:  # tp(x, x), or an argument written "seq"
+                number += 1
+                key = f"{text} ({number})"
+            args[key] = value
+        title = _content_text(event)
+    if len(title) > _TRACE_NAME_LIMIT:
+        title = title[: _TRACE_NAME_LIMIT - 1] + "…"
+    return {
+        "name": title,
+        "cat": event["kind"],
+        "ph": "i",
+        "s": "t",
+        "ts": timestamp,
+        "pid": _PROCESS_ID,
+        "tid": track,
+        "args": args,
+    }
+
+
+def _dropped_marker(dropped: int, timestamp: float) -> dict[str, Any]:
+    return {
+        "name": f"⋯ {dropped:,} events dropped",
+        "cat": "chrono",
+        "ph": "i",
+        "s": "p",
+        "ts": timestamp,
+        "pid": _PROCESS_ID,
+        "tid": _STORY_TRACK,
+        "args": {"dropped": dropped},
+    }
+
+
+def _site(event: Mapping[str, Any]) -> str:
+    return f"{event['file']}:{event['line']} in {event['function']}"
+
+
+def _content_text(event: Mapping[str, Any]) -> str:
+    """What the event says, as the terminal story says it: label, then ``text=repr`` items."""
+    parts = [event["label"]] if event["label"] is not None else []
+    parts += [value if text == value else f"{text}={value}" for text, value in event["items"]]
+    return ", ".join(parts) if parts else "reached"
+
+
+# -- the HTML page --------------------------------------------------------------------------------
+
+
+def html_report(
+    stories: Iterable[StoryData], *, title: str = "chrono stories", root: str | None = None
+) -> str:
+    """One self-contained HTML page (no network) with a searchable timeline of the stories.
+
+    The stories travel as JSON in a ``<script type="application/json">`` block and the page
+    builds its DOM with ``textContent``, so a value such as ``<script>`` shows as text. File
+    paths are shown relative to ``root`` (default: the working directory) or to the import
+    path they were found on.
+    """
+    plain = [_plain(story) for story in stories]
+    root = os.getcwd() if root is None else str(root)
+    page = {
+        "title": title,
+        "root": root,
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "paths": _display_paths(plain, root),
+        "stories": plain,
+    }
+    folder = resources.files("chrono").joinpath("_page")
+    style = folder.joinpath("report.css").read_text("utf-8")
+    script = folder.joinpath("report.js").read_text("utf-8")
+    # Only this exact script may run: an injected inline script or handler would be refused
+    # even if escaping failed somewhere; and nothing may be fetched from anywhere.
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    policy = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src 'sha256-{digest}'"
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n"
+        f"<style>\n{style}</style>\n</head>\n<body>\n"
+        '<noscript><p class="note">This page draws its timeline with JavaScript; the stories'
+        " are also in the page source as JSON.</p></noscript>\n"
+        f'<script type="application/json" id="chrono-data">{_script_safe_json(page)}</script>\n'
+        f"<script>{script}</script>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _display_paths(stories: list[Mapping[str, Any]], root: str) -> dict[str, str]:
+    """Each event's file as its reader knows it: relative to ``root``, else to the import path
+    it was found on (``requests/api.py`` rather than a site-packages path)."""
+    import_paths = sorted((entry for entry in sys.path if os.path.isabs(entry)), key=len)
+    prefixes = [base.rstrip(os.sep) + os.sep for base in (root, *reversed(import_paths)) if base]
+    shown: dict[str, str] = {}
+    for story in stories:
+        for event in story["events"]:
+            path = event["file"]
+            if path not in shown:
+                base = next((prefix for prefix in prefixes if path.startswith(prefix)), "")
+                shown[path] = path[len(base) :]
+    return shown
+
+
+def _script_safe_json(data: object) -> str:
+    """JSON that cannot end its ``<script>`` block or open a comment: ``<``, ``>`` and ``&``
+    become ``\\u`` escapes, which JSON.parse turns back into the same characters."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for character in "<>&\u2028\u2029":
+        text = text.replace(character, f"\\u{ord(character):04x}")
+    return text
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+
+def story_file_stem(test_id: str) -> str:
+    """A file name (without suffix) for a test's story: readable, and unique per test id."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", test_id.replace("::", "__")).strip("._")
+    digest = hashlib.sha1(test_id.encode("utf-8")).hexdigest()[:8]
+    return f"{readable[:100]}-{digest}"
+
+
+class StoryFiles:
+    """Writes stories as they arrive: a JSON file and a trace file each, the HTML page at the end.
+
+    Each target is optional. Directories are made when the first story arrives, so a run
+    without failures leaves no empty directory behind.
+    """
+
+    def __init__(
+        self,
+        *,
+        json_directory: Path | None = None,
+        trace_directory: Path | None = None,
+        html_file: Path | None = None,
+        root: str | None = None,
+    ) -> None:
+        self.json_directory = json_directory
+        self.trace_directory = trace_directory
+        self.html_file = html_file
+        self.root = root
+        self.stories: list[Mapping[str, Any]] = []
+
+    def add(self, story: StoryData) -> None:
+        """Write one story's JSON and trace files now, and keep it for the HTML page."""
+        data = _plain(story)
+        test = data.get("test") or {}
+        stem = story_file_stem(str(test.get("id") or data.get("name") or "story"))
+        if self.json_directory is not None:
+            _write(self.json_directory / f"{stem}.json", json.dumps(data, ensure_ascii=False))
+        if self.trace_directory is not None:
+            trace = story_to_chrome_trace(data)
+            _write(self.trace_directory / f"{stem}.trace.json", json.dumps(trace))
+        self.stories.append(data)
+
+    def finish(self, *, title: str = "chrono stories") -> None:
+        """Write the HTML page, if one was asked for (also when no story arrived)."""
+        if self.html_file is not None:
+            _write(self.html_file, html_report(self.stories, title=title, root=self.root))
+
+    def summary(self) -> list[str]:
+        """One line per target: what was written where."""
+        count = len(self.stories)
+        stories = f"{count} stor{'y' if count == 1 else 'ies'}"
+        lines = []
+        for directory, what in ((self.json_directory, "JSON"), (self.trace_directory, "traces")):
+            if directory is not None and count:
+                lines.append(f"chrono: {stories} as {what} in {directory}")
+            elif directory is not None:
+                lines.append(f"chrono: no story to write as {what} in {directory}")
+        if self.html_file is not None:
+            lines.append(f"chrono: {stories} in the HTML page {self.html_file}")
+        return lines
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside and renamed, so a reader never sees half a file.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

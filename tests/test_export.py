@@ -1,0 +1,522 @@
+"""Stories as files: the chrono.story/1 JSON and its schema, Chrome traces, and the pytest options
+that write them for failing tests (in-process, in a subprocess and under pytest-xdist)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chrono
+from chrono import tp
+from chrono._events import Event
+from chrono.export import (
+    STORY_SCHEMA,
+    StoryFiles,
+    story_file_stem,
+    story_schema,
+    story_to_chrome_trace,
+)
+from helpers import strict_chrono
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _strict() -> Iterator[None]:
+    with strict_chrono():
+        yield
+
+
+def validate(data: object) -> None:
+    """Raise unless ``data`` is a valid chrono.story/1 document."""
+    jsonschema.Draft202012Validator(story_schema()).validate(data)
+
+
+def threaded_story() -> chrono.Story:
+    """A story with events from the main thread, a worker thread, an asyncio task and logging."""
+    with chrono.story("threads and tasks") as story:
+        answer = 42
+        tp(answer)
+
+        def work() -> None:
+            tp("in the worker")
+
+        worker = threading.Thread(target=work, name="worker-1")
+        worker.start()
+        worker.join()
+
+        async def fetch() -> None:
+            tp("in the task", answer)
+
+        async def main() -> None:
+            await asyncio.create_task(fetch(), name="fetcher")
+
+        asyncio.run(main())
+        logging.getLogger("app.db").warning("slow query: %s ms", 1200)
+    return story
+
+
+class TestStoryToDict:
+    def test_holds_every_field_of_every_event(self) -> None:
+        """Each event in to_dict() has exactly Event's fields, with its items as pairs."""
+        story = threaded_story()
+        data = story.to_dict()
+        assert [event["seq"] for event in data["events"]] == [e.seq for e in story.events]
+        for raw, event in zip(data["events"], story.events):
+            assert list(raw) == list(Event._fields)
+            assert raw["items"] == [list(item) for item in event.items]
+            assert {k: v for k, v in raw.items() if k != "items"} == {
+                k: v for k, v in event._asdict().items() if k != "items"
+            }
+
+    def test_validates_against_the_shipped_schema(self) -> None:
+        """A story from threads, a task and logging is a valid chrono.story/1 document."""
+        data = threaded_story().to_dict()
+        assert data["schema"] == STORY_SCHEMA == "chrono.story/1"
+        validate(data)
+
+    def test_to_json_is_the_same_data(self) -> None:
+        """to_json() is to_dict() as JSON, with non-ASCII text kept as it is."""
+        with chrono.story("ünïcode") as story:
+            word = "café ☕"
+            tp(word)
+        text = story.to_json()
+        assert "café ☕" in text
+        assert json.loads(text) == story.to_dict()
+        assert json.loads(story.to_json(indent=2)) == story.to_dict()
+
+    def test_says_where_the_dropped_events_fell(self) -> None:
+        """dropped counts the discarded events and dropped_at is the index of the gap."""
+        with chrono.story(max_events=10) as story:
+            for number in range(25):
+                tp(number)
+        data = story.to_dict()
+        assert data["dropped"] == 15
+        assert data["dropped_at"] == 2
+        assert [event["items"][0][1] for event in data["events"][1:3]] == ["1", "17"]
+        validate(data)
+
+    def test_secrets_are_already_masked(self) -> None:
+        """A password argument is <masked> in the data, and its value appears nowhere."""
+        with chrono.story() as story:
+            password = "hunter2"
+            tp(password)
+        assert story.to_dict()["events"][0]["items"] == [["password", "<masked>"]]
+        assert "hunter2" not in story.to_json()
+
+
+class TestStoryFromDict:
+    def test_round_trip_tells_the_same_story(self) -> None:
+        """from_dict(to_dict()) renders the same text and gives the same data back."""
+        story = threaded_story()
+        again = chrono.Story.from_dict(json.loads(story.to_json()))
+        assert again.text() == story.text()
+        assert again.to_dict() == story.to_dict()
+        assert not again.active
+
+    def test_round_trip_keeps_the_dropped_marker_in_place(self) -> None:
+        """A bounded story comes back with the same dropped count and the gap in the same place."""
+        with chrono.story(max_events=10) as story:
+            for number in range(25):
+                tp(number)
+        again = chrono.Story.from_dict(story.to_dict())
+        assert again.dropped == 15
+        assert again.parts()[0] == story.parts()[0]
+        assert "15 events dropped here" in again.text()
+
+    def test_rejects_another_schema(self) -> None:
+        """Data that does not say chrono.story/1 is refused with a message naming the schema."""
+        with pytest.raises(ValueError, match=r"chrono\.story/1"):
+            chrono.Story.from_dict({"schema": "chrono.story/2", "events": []})
+
+    def test_ignores_keys_it_does_not_know(self) -> None:
+        """The pytest plugin's test object, and unknown keys on events, do not get in the way."""
+        data = threaded_story().to_dict()
+        data["test"] = {"id": "t.py::test", "outcome": "failed", "phases": []}
+        data["events"][0]["future_field"] = 1
+        assert chrono.Story.from_dict(data).events[0].seq == data["events"][0]["seq"]
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        values=st.lists(st.text(max_size=20), max_size=40),
+        max_events=st.integers(min_value=1, max_value=30),
+    )
+    def test_round_trip_of_any_bounded_story(self, values: list[str], max_events: int) -> None:
+        """Whatever was recorded and however much the bound dropped, the data survives intact."""
+        with strict_chrono(), chrono.story("any", max_events=max_events) as story:
+            for value in values:
+                tp(value)
+        data = story.to_dict()
+        validate(data)
+        assert chrono.Story.from_dict(json.loads(json.dumps(data))).to_dict() == data
+
+
+class TestStorySchema:
+    def test_is_a_valid_json_schema(self) -> None:
+        """The shipped schema is itself valid JSON Schema (draft 2020-12)."""
+        jsonschema.Draft202012Validator.check_schema(story_schema())
+
+    def test_ships_inside_the_package(self) -> None:
+        """The schema is a file in the installed package, where readers can find it."""
+        path = Path(chrono.__file__).parent / "schema" / "story-1.json"
+        assert json.loads(path.read_text(encoding="utf-8")) == story_schema()
+
+    def test_refuses_an_event_missing_a_field(self) -> None:
+        """An event without thread_id is not a valid chrono.story/1 event."""
+        data = threaded_story().to_dict()
+        del data["events"][0]["thread_id"]
+        with pytest.raises(jsonschema.ValidationError, match="thread_id"):
+            validate(data)
+
+    def test_refuses_an_item_that_is_not_a_pair(self) -> None:
+        """Items are [text, repr] pairs, nothing more."""
+        data = threaded_story().to_dict()
+        data["events"][0]["items"] = [["x", "1", "extra"]]
+        with pytest.raises(jsonschema.ValidationError):
+            validate(data)
+
+
+class TestStoryToChromeTrace:
+    @pytest.fixture
+    def trace(self) -> dict[str, Any]:
+        return story_to_chrome_trace(threaded_story())
+
+    def test_is_trace_event_json(self, trace: dict[str, Any]) -> None:
+        """The trace is a JSON object whose traceEvents all carry ph, ts/pid/tid and a name."""
+        trace = json.loads(json.dumps(trace))
+        assert trace["displayTimeUnit"] == "ms"
+        for event in trace["traceEvents"]:
+            assert isinstance(event["name"], str)
+            assert event["ph"] in {"M", "i", "X"}
+            assert isinstance(event["pid"], int)
+            assert isinstance(event["tid"], int)
+            if event["ph"] != "M":
+                assert isinstance(event["ts"], (int, float))
+                assert event["ts"] >= 0
+
+    def test_names_a_track_per_thread_and_per_task(self, trace: dict[str, Any]) -> None:
+        """thread_name metadata names the main thread, the worker and the asyncio task."""
+        names = {
+            event["tid"]: event["args"]["name"]
+            for event in trace["traceEvents"]
+            if event["ph"] == "M" and event["name"] == "thread_name"
+        }
+        assert sorted(names.values()) == sorted(
+            ["story", "MainThread", "worker-1", "MainThread / fetcher"]
+        )
+        assert len(set(names)) == len(names)
+        instants = [event for event in trace["traceEvents"] if event["ph"] == "i"]
+        assert {names[event["tid"]] for event in instants} == {
+            "MainThread",
+            "worker-1",
+            "MainThread / fetcher",
+        }
+
+    def test_each_tp_call_is_an_instant_event_with_its_items_as_args(
+        self, trace: dict[str, Any]
+    ) -> None:
+        """A tp call becomes a thread-scoped instant event; its items are its args."""
+        first = next(event for event in trace["traceEvents"] if event.get("cat") == "tp")
+        assert first["ph"] == "i"
+        assert first["s"] == "t"
+        assert first["name"] == "answer=42"
+        assert first["args"]["answer"] == "42"
+        assert first["args"]["site"].endswith("in threaded_story")
+        labelled = [e for e in trace["traceEvents"] if e.get("args", {}).get("label")]
+        assert [e["name"] for e in labelled] == ["in the worker", "in the task, answer=42"]
+
+    def test_log_records_are_instant_events_in_the_log_category(
+        self, trace: dict[str, Any]
+    ) -> None:
+        """A log record is an instant event of category log, with its level and message."""
+        (record,) = [event for event in trace["traceEvents"] if event.get("cat") == "log"]
+        assert record["ph"] == "i"
+        assert record["args"]["level"] == "WARNING"
+        assert record["args"]["logger"] == "app.db"
+        assert record["args"]["message"] == "slow query: 1200 ms"
+
+    def test_timestamps_are_microseconds_since_the_story_began(self) -> None:
+        """ts is (event clock - story start) / 1000, in order of the events."""
+        story = threaded_story()
+        trace = story_to_chrome_trace(story.to_dict())
+        instants = [event for event in trace["traceEvents"] if event["ph"] == "i"]
+        expected = [(e.monotonic_ns - story.started_ns) / 1000 for e in story.events]
+        assert [event["ts"] for event in instants] == pytest.approx(expected, abs=0.001)
+        (span,) = [event for event in trace["traceEvents"] if event["ph"] == "X"]
+        assert span["dur"] == pytest.approx((story.ended_ns - story.started_ns) / 1000, abs=0.001)
+
+    def test_marks_where_events_were_dropped(self) -> None:
+        """A bounded story's trace has one marker saying how many events were dropped."""
+        with chrono.story(max_events=10) as story:
+            for number in range(25):
+                tp(number)
+        trace = story_to_chrome_trace(story)
+        markers = [event for event in trace["traceEvents"] if event.get("cat") == "chrono"]
+        assert [marker["args"]["dropped"] for marker in markers] == [15]
+
+    def test_repeated_argument_texts_keep_every_value(self) -> None:
+        """tp(x, x) and an argument written seq keep all their values as distinct args."""
+        with chrono.story() as story:
+            x, seq = 1, 2
+            tp(x, x, seq)
+        (instant,) = [e for e in story_to_chrome_trace(story)["traceEvents"] if e["ph"] == "i"]
+        assert instant["args"]["x"] == instant["args"]["x (2)"] == "1"
+        assert instant["args"]["seq (2)"] == "2"
+
+
+class TestStoryFileStem:
+    def test_is_readable_and_safe_as_a_file_name(self) -> None:
+        """A node id becomes a name of letters, digits, dots, dashes and underscores."""
+        stem = story_file_stem("tests/test_a.py::TestX::test_y[a/b <c>]")
+        assert stem.startswith("tests_test_a.py__TestX__test_y_a_b_c")
+        assert set(stem) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+    def test_differs_for_ids_that_read_alike(self) -> None:
+        """Two ids that differ only in punctuation still get different file names."""
+        assert story_file_stem("t.py::test[a/b]") != story_file_stem("t.py::test[a_b]")
+
+    def test_stays_short_for_a_long_id(self) -> None:
+        """A very long parametrized id still makes a file name well under common limits."""
+        assert len(story_file_stem("t.py::test[" + "x" * 1000 + "]")) <= 120
+
+
+class TestStoryFiles:
+    def test_writes_json_and_trace_files_as_stories_arrive(self, tmp_path: Path) -> None:
+        """add() writes the story's JSON and trace at once; nothing partial is left behind."""
+        files = StoryFiles(json_directory=tmp_path / "json", trace_directory=tmp_path / "trace")
+        data = {
+            **threaded_story().to_dict(),
+            "test": {"id": "t.py::test_a", "outcome": "failed", "phases": [], "message": None},
+        }
+        files.add(data)
+        (written,) = (tmp_path / "json").iterdir()
+        assert written.name == story_file_stem("t.py::test_a") + ".json"
+        assert json.loads(written.read_text(encoding="utf-8")) == data
+        (trace,) = (tmp_path / "trace").iterdir()
+        assert trace.name.endswith(".trace.json")
+        assert "traceEvents" in json.loads(trace.read_text(encoding="utf-8"))
+
+    def test_makes_no_directory_without_a_story(self, tmp_path: Path) -> None:
+        """A run without failures leaves no empty directories, and says so."""
+        files = StoryFiles(json_directory=tmp_path / "json", html_file=tmp_path / "r.html")
+        files.finish()
+        assert not (tmp_path / "json").exists()
+        assert (tmp_path / "r.html").is_file()
+        assert files.summary()[0] == f"chrono: no story to write as JSON in {tmp_path / 'json'}"
+
+
+FAILING_TESTS = """
+    import logging
+    import pytest
+    from chrono import tp
+
+    def test_passes():
+        tp("fine")
+
+    def test_fails():
+        password = "hunter2"
+        total = 41
+        tp(password, total)
+        logging.getLogger("app").warning("about to fail")
+        assert total == 42
+
+    @pytest.fixture
+    def broken():
+        tp("setting up")
+        raise RuntimeError("setup broke")
+
+    def test_setup_errors(broken):
+        pass
+
+    @pytest.fixture
+    def noisy_teardown():
+        yield
+        tp("tearing down")
+
+    def test_fails_then_tears_down(noisy_teardown):
+        tp("calling")
+        assert False, "call failed"
+"""
+
+FAILING_IDS = {
+    "test_stories.py::test_fails",
+    "test_stories.py::test_setup_errors",
+    "test_stories.py::test_fails_then_tears_down",
+}
+
+
+def read_stories(directory: Path) -> dict[str, dict[str, Any]]:
+    """The JSON stories in ``directory``, by test id, each validated against the schema."""
+    stories = {}
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        validate(data)
+        assert path.name == story_file_stem(data["test"]["id"]) + ".json"
+        stories[data["test"]["id"]] = data
+    return stories
+
+
+@pytest.fixture
+def failing_tests(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.delenv("CHRONO", raising=False)
+    pytester.makepyfile(test_stories=FAILING_TESTS)
+    return pytester
+
+
+class TestJsonOption:
+    def test_one_file_per_failing_test_and_none_for_passing_ones(
+        self, failing_tests: pytest.Pytester
+    ) -> None:
+        """--chrono-json writes a valid story file for each failing test, nothing else."""
+        result = failing_tests.runpytest("--chrono-json=stories")
+        result.assert_outcomes(passed=1, failed=2, errors=1)
+        stories = read_stories(failing_tests.path / "stories")
+        assert set(stories) == FAILING_IDS
+        result.stdout.fnmatch_lines(["*chrono: 3 stories as JSON in *stories*"])
+
+    def test_records_outcome_phases_message_and_events(
+        self, failing_tests: pytest.Pytester
+    ) -> None:
+        """A failing test's file names the test, its phases, the failure and what tp recorded."""
+        failing_tests.runpytest("--chrono-json=stories")
+        story = read_stories(failing_tests.path / "stories")["test_stories.py::test_fails"]
+        assert story["name"] == "test_stories.py::test_fails"
+        assert story["test"]["outcome"] == "failed"
+        assert story["test"]["phases"] == [
+            {"when": "setup", "outcome": "passed"},
+            {"when": "call", "outcome": "failed"},
+            {"when": "teardown", "outcome": "passed"},
+        ]
+        assert "assert 41 == 42" in story["test"]["message"]
+        tp_event, log_event = story["events"]
+        assert tp_event["items"] == [["password", "<masked>"], ["total", "41"]]
+        assert log_event["kind"] == "log"
+        assert log_event["items"] == [["app", "about to fail"]]
+        assert log_event["monotonic_ns"] >= tp_event["monotonic_ns"] >= story["started_ns"]
+        assert story["ended_ns"] is None  # the test's story was still collecting
+
+    def test_setup_error_and_teardown_events(self, failing_tests: pytest.Pytester) -> None:
+        """A setup error's outcome is error; a failing test's file includes teardown's events."""
+        failing_tests.runpytest("--chrono-json=stories")
+        stories = read_stories(failing_tests.path / "stories")
+        setup = stories["test_stories.py::test_setup_errors"]
+        assert setup["test"]["outcome"] == "error"
+        assert setup["test"]["phases"][0] == {"when": "setup", "outcome": "failed"}
+        assert "RuntimeError: setup broke" in setup["test"]["message"]
+        teardown = stories["test_stories.py::test_fails_then_tears_down"]
+        assert [event["label"] for event in teardown["events"]] == ["calling", "tearing down"]
+
+    def test_ini_twin_is_relative_to_the_ini_file(
+        self, failing_tests: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """chrono_json names a directory beside the ini file, wherever pytest runs."""
+        failing_tests.makeini("[pytest]\nchrono_json = kept/stories\n")
+        elsewhere = failing_tests.mkdir("elsewhere")
+        monkeypatch.chdir(elsewhere)
+        failing_tests.runpytest(str(failing_tests.path))
+        assert set(read_stories(failing_tests.path / "kept" / "stories")) == FAILING_IDS
+        assert not (elsewhere / "kept").exists()
+
+    def test_stories_are_kept_even_when_never_shown(self, failing_tests: pytest.Pytester) -> None:
+        """--chrono-show=never hides the stories from the report but still writes them."""
+        result = failing_tests.runpytest("--chrono-show=never", "--chrono-json=stories")
+        assert "chrono story" not in result.stdout.str()
+        assert set(read_stories(failing_tests.path / "stories")) == FAILING_IDS
+
+    def test_nothing_is_written_when_chrono_is_off(
+        self, failing_tests: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With CHRONO=off there are no stories, so no files."""
+        monkeypatch.setenv("CHRONO", "off")
+        failing_tests.runpytest_subprocess("--chrono-json=stories")
+        assert not (failing_tests.path / "stories").exists()
+
+    def test_in_a_subprocess(self, failing_tests: pytest.Pytester) -> None:
+        """A pytest started as its own process writes the same files."""
+        result = failing_tests.runpytest_subprocess("--chrono-json=stories")
+        result.assert_outcomes(passed=1, failed=2, errors=1)
+        assert set(read_stories(failing_tests.path / "stories")) == FAILING_IDS
+
+    def test_under_xdist(self, failing_tests: pytest.Pytester) -> None:
+        """With -n 2 the workers send the stories and the controller writes one file per test."""
+        result = failing_tests.runpytest_subprocess(
+            "-n", "2", "--chrono-json=stories", "--chrono-trace=traces"
+        )
+        result.assert_outcomes(passed=1, failed=2, errors=1)
+        stories = read_stories(failing_tests.path / "stories")
+        assert set(stories) == FAILING_IDS
+        assert stories["test_stories.py::test_fails"]["events"][0]["items"][0] == [
+            "password",
+            "<masked>",
+        ]
+        assert len(list((failing_tests.path / "traces").glob("*.trace.json"))) == 3
+
+
+class TestTraceOption:
+    def test_one_trace_per_failing_test(self, failing_tests: pytest.Pytester) -> None:
+        """--chrono-trace writes a Chrome trace for each failing test, named like its JSON."""
+        failing_tests.runpytest("--chrono-trace=traces")
+        traces = sorted((failing_tests.path / "traces").iterdir())
+        assert len(traces) == 3
+        expected = {story_file_stem(test_id) + ".trace.json" for test_id in FAILING_IDS}
+        assert {path.name for path in traces} == expected
+        for path in traces:
+            trace = json.loads(path.read_text(encoding="utf-8"))
+            assert trace["otherData"]["test"]["id"] in FAILING_IDS
+            assert any(event["ph"] == "i" for event in trace["traceEvents"])
+
+    def test_ini_twin(self, failing_tests: pytest.Pytester) -> None:
+        """chrono_trace in the ini file works like --chrono-trace."""
+        failing_tests.makeini("[pytest]\nchrono_trace = traces\n")
+        failing_tests.runpytest()
+        assert len(list((failing_tests.path / "traces").glob("*.trace.json"))) == 3
+
+
+class TestExportOptionValues:
+    @pytest.mark.parametrize(
+        ("argument", "complaint"),
+        [
+            ("--chrono-json=", "--chrono-json: expected a directory, got an empty value"),
+            ("--chrono-trace=", "--chrono-trace: expected a directory, got an empty value"),
+            ("--chrono-html=", "--chrono-html: expected a file, got an empty value"),
+            ("--chrono-json=a_file", "--chrono-json=a_file: * is a file; expected a directory"),
+            ("--chrono-html=a_dir", "--chrono-html=a_dir: * is a directory; expected a file"),
+            ("--chrono-html=a_file/r.html", "--chrono-html=a_file/r.html: * is a file, *"),
+        ],
+    )
+    def test_bad_values_are_usage_errors(
+        self, pytester: pytest.Pytester, argument: str, complaint: str
+    ) -> None:
+        """An empty value, a file where a directory belongs and the reverse stop the run."""
+        pytester.makepyfile(test_one="def test_one(): pass")
+        pytester.path.joinpath("a_file").write_text("", encoding="utf-8")
+        pytester.mkdir("a_dir")
+        result = pytester.runpytest(argument)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"*{complaint}"])
+
+    def test_bad_ini_value_names_the_ini_key(self, pytester: pytest.Pytester) -> None:
+        """A directory given to chrono_html in the ini file is a usage error naming the key."""
+        pytester.makepyfile(test_one="def test_one(): pass")
+        pytester.makeini("[pytest]\nchrono_html = reports/\n")
+        result = pytester.runpytest()
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*chrono_html=reports/: * is a directory; expected a file"])
+
+    def test_help_lists_the_options(self, pytester: pytest.Pytester) -> None:
+        """pytest --help shows the three export options and their ini twins."""
+        result = pytester.runpytest("--help")
+        result.stdout.fnmatch_lines(
+            ["*--chrono-json=DIR*", "*--chrono-trace=DIR*", "*--chrono-html=FILE*"]
+        )
+        result.stdout.fnmatch_lines(["*chrono_json (string)*"])

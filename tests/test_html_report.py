@@ -1,0 +1,329 @@
+"""The HTML report: a self-contained page, checked as markup and driven in headless Chromium.
+
+The browser tests open the page in the Chromium that Debian packages (``apt-get install
+chromium``), read the DOM after the page's script ran, and take a screenshot; they skip, saying
+why, where no Chromium is installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+import chrono
+from chrono import tp
+from chrono.export import html_report
+from helpers import strict_chrono
+
+pytest_plugins = ["pytester"]
+
+INJECTION = "<script>document.title='pwned'</script><img src=x id=injected>"
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@pytest.fixture(autouse=True)
+def _strict() -> Iterator[None]:
+    with strict_chrono():
+        yield
+
+
+def make_stories() -> list[dict[str, Any]]:
+    """Two failing tests' stories: one with a hostile value, a secret, a thread and a log
+    record; one bounded so that events were dropped."""
+    with chrono.story("tests/test_shop.py::test_checkout[<b>bold</b>]") as first:
+        password = "hunter2"
+        comment = INJECTION
+        tp(password, comment)
+
+        def charge() -> None:
+            tp("charging", 42)
+
+        worker = threading.Thread(target=charge, name="payments")
+        worker.start()
+        worker.join()
+        import logging
+
+        logging.getLogger("shop.cart").warning("no discount on %s", "SAVE10")
+    with chrono.story("tests/test_shop.py::test_many", max_events=10) as second:
+        for number in range(30):
+            tp(number)
+    test = {"outcome": "failed", "phases": [{"when": "call", "outcome": "failed"}]}
+    return [
+        {**first.to_dict(), "test": {**test, "id": first.name, "message": "AssertionError: <no>"}},
+        {**second.to_dict(), "test": {**test, "id": second.name, "message": None}},
+    ]
+
+
+class _Elements(HTMLParser):
+    """Collects every start tag with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def elements(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Elements()
+    parser.feed(page)
+    return parser.tags
+
+
+class TestHtmlReportMarkup:
+    @pytest.fixture
+    def stories(self) -> list[dict[str, Any]]:
+        return make_stories()
+
+    @pytest.fixture
+    def page(self, stories: list[dict[str, Any]]) -> str:
+        return html_report(stories, title="stories <of> tests", root="/")
+
+    def test_is_self_contained(self, page: str) -> None:
+        """No element loads anything: no src, no href, no external URL anywhere."""
+        for tag, attributes in elements(page):
+            assert "src" not in attributes, tag
+            assert "href" not in attributes, tag
+        assert not re.search(r"https?://", page.split('id="chrono-data"')[0])
+
+    def test_data_cannot_leave_its_script_block(
+        self, page: str, stories: list[dict[str, Any]]
+    ) -> None:
+        """The embedded JSON has no '<' at all, and parses back to the same stories."""
+        start = page.index('<script type="application/json" id="chrono-data">')
+        block = page[start:].split(">", 1)[1].split("</script>", 1)[0]
+        assert "<" not in block
+        assert json.loads(block)["stories"] == stories
+        assert [tag for tag, _ in elements(page) if tag == "script"] == ["script", "script"]
+        assert "hunter2" not in page
+
+    def test_only_its_own_script_may_run(self, page: str) -> None:
+        """The content security policy allows exactly the page's script, by its hash."""
+        script = page.rsplit("<script>", 1)[1].split("</script>", 1)[0]
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        policy = next(
+            attributes["content"]
+            for tag, attributes in elements(page)
+            if tag == "meta" and attributes.get("http-equiv") == "Content-Security-Policy"
+        )
+        assert policy is not None
+        assert f"script-src 'sha256-{digest}'" in policy
+        assert "default-src 'none'" in policy
+
+    def test_title_is_escaped(self, page: str) -> None:
+        """The page title is text, even with markup characters in it."""
+        assert "<title>stories &lt;of&gt; tests</title>" in page
+
+    def test_accepts_stories_and_their_data(self) -> None:
+        """html_report takes Story objects as well as to_dict() data."""
+        with chrono.story("direct") as story:
+            tp(1)
+        assert '"name":"direct"' in html_report([story])
+
+
+# -- in a real browser --------------------------------------------------------------------------
+
+
+def find_browser() -> str | None:
+    """The path of an installed Chromium (or Chrome), or None."""
+    for name in BROWSER_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class Browser:
+    """Headless Chromium with a throwaway profile and no network chatter."""
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+
+    def run(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        with tempfile.TemporaryDirectory(prefix="chrono-chromium-") as profile:
+            return subprocess.run(
+                [
+                    self.executable,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    f"--user-data-dir={profile}",
+                    *arguments,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+
+    def dom(self, url: str) -> str:
+        """The page's DOM, serialized after its script ran."""
+        result = self.run("--dump-dom", url)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def screenshot(self, url: str, path: Path) -> None:
+        result = self.run(f"--screenshot={path}", "--window-size=1200,800", url)
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    executable = find_browser()
+    if executable is None:
+        pytest.skip(
+            "no Chromium installed (looked for " + ", ".join(BROWSER_NAMES) + "); "
+            "apt-get install chromium to run the browser tests"
+        )
+    return Browser(executable)
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    with strict_chrono():
+        stories = make_stories()
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    path.write_text(html_report(stories, title="chrono stories"), encoding="utf-8")
+    return path.as_uri()
+
+
+@pytest.fixture(scope="module")
+def dom(browser: Browser, page_url: str) -> str:
+    """The unfiltered page's DOM after its script ran."""
+    return browser.dom(page_url)
+
+
+def rows(dom: str, *, hidden: bool) -> list[str]:
+    """The text of the event rows that are (or are not) hidden by the filters."""
+    found = []
+    for match in re.finditer(r"<tr class=\"event[^\"]*\"( hidden=\"\")?>(.*?)</tr>", dom):
+        if bool(match.group(1)) == hidden:
+            found.append(re.sub(r"<[^>]+>", "", match.group(2)))
+    return found
+
+
+class TestHtmlReportInBrowser:
+    def test_hostile_values_show_as_text(self, dom: str) -> None:
+        """A value holding <script> and <img> shows as text; no such element is created."""
+        assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img src=x" in dom
+        assert 'id="injected"' not in dom
+        assert "<title>chrono stories</title>" in dom
+        assert [tag for tag, _ in elements(dom) if tag in ("script", "img")] == ["script"] * 2
+        assert "tests/test_shop.py::test_checkout[&lt;b&gt;bold&lt;/b&gt;]" in dom
+        assert "<b>" not in dom
+
+    def test_shows_secrets_masked(self, dom: str) -> None:
+        """The password argument shows as <masked>."""
+        assert 'password</span><span class="equals">=</span><span class="value">&lt;masked' in dom
+        assert "hunter2" not in dom
+
+    def test_draws_a_lane_per_thread_and_the_dropped_marker(self, dom: str) -> None:
+        """Each thread has a lane; the bounded story says where and how many events dropped."""
+        lanes = re.findall(r'<div class="lane-name" title="([^"]*)">', dom)
+        assert lanes == ["MainThread", "payments", "MainThread"]
+        assert "⋯ 20 events dropped here, between #" in dom
+        assert 'class="dropped-marker"' in dom
+        assert "AssertionError: &lt;no&gt;" in dom
+
+    def test_free_text_filter_from_the_address(self, browser: Browser, page_url: str) -> None:
+        """#filter=charging shows only the event that mentions it, and the count says so."""
+        dom = browser.dom(page_url + "#filter=charging")
+        shown = rows(dom, hidden=False)
+        assert len(shown) == 1
+        assert shown[0].endswith("payments" + "charging 42")
+        assert len(rows(dom, hidden=True)) == 12
+        assert ">1 of 13 events<" in dom
+
+    def test_thread_filter_from_the_query(self, browser: Browser, page_url: str) -> None:
+        """?thread=payments keeps only the worker thread's events."""
+        dom = browser.dom(page_url + "?thread=payments")
+        assert [row.count("payments") for row in rows(dom, hidden=False)] == [1]
+
+    def test_test_filter_hides_the_other_stories(self, browser: Browser, page_url: str) -> None:
+        """#test=<id> shows that test's story alone."""
+        dom = browser.dom(page_url + "#test=" + quote("tests/test_shop.py::test_many"))
+        sections = re.findall(r"<section class=\"story\"( hidden=\"\")?>", dom)
+        assert sections == [' hidden=""', ""]
+        assert ">10 of 13 events<" in dom
+
+    def test_call_site_filter(self, browser: Browser, page_url: str, dom: str) -> None:
+        """#site=<call site> keeps only the events recorded at that line."""
+        sites = [site for site in re.findall(r'<option value="([^"]+)">', dom) if ".py:" in site]
+        counts = {site: sum(site in row for row in rows(dom, hidden=False)) for site in sites}
+        loop_site = max(counts, key=lambda site: counts[site])
+        assert counts[loop_site] == 10
+        filtered = browser.dom(page_url + "#site=" + quote(loop_site))
+        shown = rows(filtered, hidden=False)
+        assert len(shown) == 10
+        assert all(loop_site in row for row in shown)
+        assert ">10 of 13 events<" in filtered
+
+    def test_screenshot(self, browser: Browser, page_url: str, tmp_path: Path) -> None:
+        """Chromium renders the page to a 1200x800 PNG."""
+        path = tmp_path / "report.png"
+        browser.screenshot(page_url, path)
+        header = path.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+        assert (width, height) == (1200, 800)
+
+
+class TestHtmlOption:
+    def test_one_page_with_the_failing_tests_under_xdist(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """--chrono-html with -n 2 writes one page holding each failing test's story once."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(
+            test_page="""
+            import pytest
+            from chrono import tp
+
+            def test_passes():
+                tp("quiet")
+
+            @pytest.mark.parametrize("n", [1, 2])
+            def test_fails(n):
+                tp(n)
+                assert n == 0
+            """
+        )
+        result = pytester.runpytest_subprocess("-n", "2", "--chrono-html=out/report.html")
+        result.assert_outcomes(passed=1, failed=2)
+        page = (pytester.path / "out" / "report.html").read_text(encoding="utf-8")
+        data = json.loads(page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0])
+        ids = sorted(story["test"]["id"] for story in data["stories"])
+        assert ids == ["test_page.py::test_fails[1]", "test_page.py::test_fails[2]"]
+        assert data["root"] == str(pytester.path)
+        result.stdout.fnmatch_lines(["*chrono: 2 stories in the HTML page *report.html*"])
+
+    def test_page_is_written_without_failures(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A green run still writes the page (replacing a stale one), saying there is nothing."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(test_green="def test_ok(): pass")
+        pytester.makeini("[pytest]\nchrono_html = report.html\n")
+        pytester.path.joinpath("report.html").write_text("stale", encoding="utf-8")
+        pytester.runpytest().assert_outcomes(passed=1)
+        page = (pytester.path / "report.html").read_text(encoding="utf-8")
+        assert '"stories":[]' in page
