@@ -14,7 +14,7 @@ from typing import Any
 
 from chrono import _config
 from chrono._callsite import UNKNOWN_TEXT, call_site
-from chrono._events import Event, active_stories, next_sequence_number
+from chrono._events import Event, _collecting, next_sequence_number
 from chrono._output import emit
 from chrono._values import MASK, safe_repr
 
@@ -30,6 +30,7 @@ _current_thread = threading.current_thread
 _get_ident = threading.get_ident
 _wall = time.time
 _modules = sys.modules
+_context_stories = _collecting.context.get
 
 
 class _Reentry(threading.local):
@@ -102,7 +103,10 @@ def _record(now_ns: int, values: tuple[Any, ...], frame: Any) -> None:
 
 def deliver(event: Event) -> None:
     """Hand an event to every story collecting it, or to the live output when none is."""
-    stories = active_stories()
+    stories = _collecting.process
+    in_context = _context_stories()
+    if in_context:
+        stories += in_context
     if stories:
         for story in stories:
             story.add(event)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Optional
 
 from chrono import tp
 
@@ -38,7 +37,7 @@ class Cart:
         item = Item(name, Decimal(price), quantity)
         self.items.append(tp(item))
 
-    def total(self, code: Optional[DiscountCode] = None) -> Decimal:
+    def total(self, code: DiscountCode | None = None) -> Decimal:
         total = Decimal(0)
         for item in self.items:
             line = item.price * item.quantity
