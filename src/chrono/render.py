@@ -262,25 +262,37 @@ def _content(event: Event) -> list[Piece]:
         level = event.label or "LOG"
         pieces: list[Piece] = [(level, f"log.{level}")]
         for logger, message in event.items:
-            pieces += [(" ", None), (logger, "logger"), (": ", "logger"), (message, None)]
+            pieces += [
+                (" ", None),
+                (logger, "logger"),
+                (": ", "logger"),
+                (_one_line(message), None),
+            ]
         return pieces
     if event.kind == "exception":
         return [(event.label or "exception", "exception")] + [
-            (f" {value}", None) for _, value in event.items
+            (f" {_one_line(value)}", None) for _, value in event.items
         ]
     pieces = []
     if event.label is not None:
-        pieces.append((event.label, "label"))
+        pieces.append((_one_line(event.label), "label"))
     for index, (text, value) in enumerate(event.items):
         if pieces:
             pieces.append((", " if index else "  ", None))
         if text == value:
-            pieces.append((value, None))
+            pieces.append((_one_line(value), None))
         else:
-            pieces += [(text, "name"), ("=", "equals"), (value, None)]
+            pieces += [(text, "name"), ("=", "equals"), (_one_line(value), None)]
     if not pieces:
         pieces.append(("reached", "marker"))
     return pieces
+
+
+def _one_line(text: str) -> str:
+    # One line per event, even for a multi-line repr (a data frame), label or log message.
+    if "\n" in text or "\r" in text:
+        return text.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎")
+    return text
 
 
 def _site(event: Event, width: int | None = None) -> str:
