@@ -147,10 +147,11 @@ class Story:
             head = list(self._head)
             tail = list(self._tail)
         # Threads take their sequence number before they take the lock, so neighbours can
-        # arrive out of order; both parts are nearly sorted, which sorts in linear time.
-        head.sort(key=_sequence_of)
-        tail.sort(key=_sequence_of)
-        return head, tail
+        # arrive out of order, even across the head and the tail: sort them together (nearly
+        # sorted, so in linear time), then split.
+        events = head + tail
+        events.sort(key=_sequence_of)
+        return events[: len(head)], events[len(head) :]
 
     def parts(self) -> tuple[list[Event], int, list[Event]]:
         """``(first events, dropped count, most recent events)``: where the gap falls."""

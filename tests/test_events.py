@@ -1,0 +1,364 @@
+"""Events and stories: fields, bounds, nesting, scopes, decorators and exceptions."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import chrono
+from chrono import Event, Story, tp
+from chrono._events import DEFAULT_MAX_EVENTS, Scope
+from helpers import strict_chrono
+
+
+@pytest.fixture(autouse=True)
+def _strict() -> Iterator[None]:
+    with strict_chrono():
+        yield
+
+
+def run_in_thread(target: object, name: str = "worker") -> None:
+    thread = threading.Thread(target=target, name=name)  # type: ignore[arg-type]
+    thread.start()
+    thread.join()
+
+
+class TestEvent:
+    def test_sequence_numbers_are_unique_and_increasing(self) -> None:
+        """Each event's seq is greater than the one before, across stories."""
+        with chrono.story() as first:
+            for number in range(5):
+                tp(number)
+        with chrono.story() as second:
+            tp(5)
+        numbers = [event.seq for event in first.events + second.events]
+        assert numbers == sorted(set(numbers))
+
+    def test_monotonic_clock_is_read_at_call_time(self) -> None:
+        """monotonic_ns is taken when tp is called, between the clock readings around it."""
+        with chrono.story() as story:
+            before = time.monotonic_ns()
+            tp(1)
+            after = time.monotonic_ns()
+        (event,) = story.events
+        assert before <= event.monotonic_ns <= after
+        assert abs(event.wall - time.time()) < 60
+
+    def test_thread_name_is_recorded(self) -> None:
+        """An event from a named thread carries that name."""
+        with chrono.story() as story:
+            run_in_thread(lambda: tp("from thread"), name="loader")
+        (event,) = story.events
+        assert event.thread == "loader"
+        assert event.thread_id != threading.get_ident()
+
+    def test_task_name_is_recorded(self) -> None:
+        """An event from an asyncio task carries the task's name; outside a task it is None."""
+
+        async def work() -> None:
+            tp("in task")
+
+        async def main() -> None:
+            await asyncio.create_task(work(), name="importer")
+
+        with chrono.story() as story:
+            tp("no task")
+            asyncio.run(main())
+        assert [event.task for event in story.events] == [None, "importer"]
+
+    def test_event_is_read_only_plain_data(self) -> None:
+        """An Event cannot be changed, and survives pickling unchanged."""
+        with chrono.story() as story:
+            tp("x")
+        (event,) = story.events
+        with pytest.raises(AttributeError):
+            event.seq = 0  # type: ignore[misc]
+        assert pickle.loads(pickle.dumps(event)) == event
+        assert isinstance(event, Event)
+
+
+class TestBoundedStory:
+    def test_keeps_first_and_most_recent_events(self) -> None:
+        """Past max_events a story keeps the first fifth and the most recent rest."""
+        with chrono.story(max_events=10) as story:
+            for number in range(100):
+                tp(number)
+        assert story.values("number") == ["0", "1", *map(str, range(92, 100))]
+        assert story.dropped == 90
+        assert story.received == 100
+        assert len(story) == 10
+        assert "90 events dropped" in story.text()
+
+    def test_default_bound(self) -> None:
+        """A story made without max_events keeps up to the default bound."""
+        assert chrono.story().max_events == DEFAULT_MAX_EVENTS == 10_000
+
+    def test_below_the_bound_nothing_is_dropped(self) -> None:
+        """A story that never fills keeps every event and says nothing was dropped."""
+        with chrono.story(max_events=10) as story:
+            for number in range(10):
+                tp(number)
+        assert story.dropped == 0
+        assert story.values("number") == [str(number) for number in range(10)]
+        assert "events dropped" not in story.text()
+
+    @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+    def test_bad_bound_is_rejected(self, bad: object) -> None:
+        """max_events must be a whole number of at least 1."""
+        with pytest.raises(ValueError, match="max_events"):
+            chrono.story(max_events=bad)  # type: ignore[arg-type]
+
+    def test_clear_forgets_events(self) -> None:
+        """clear() empties the story and resets its counts."""
+        with chrono.story(max_events=3) as story:
+            for number in range(5):
+                tp(number)
+            story.clear()
+            tp("after")
+        assert [event.label for event in story.events] == ["after"]
+        assert story.dropped == 0
+
+
+class TestNesting:
+    def test_event_is_recorded_in_every_active_story(self) -> None:
+        """Inside nested stories an event lands in both; outside the inner, only the outer."""
+        with chrono.story("outer") as outer:
+            tp("before")
+            with chrono.story("inner") as inner:
+                tp("inside")
+            tp("after")
+        assert [event.label for event in outer.events] == ["before", "inside", "after"]
+        assert [event.label for event in inner.events] == ["inside"]
+        assert outer.events[1] is inner.events[0]
+
+    def test_current_story_is_the_innermost(self) -> None:
+        """current_story() names the innermost active story, then the outer, then None."""
+        assert chrono.current_story() is None
+        with chrono.story("outer") as outer:
+            assert chrono.current_story() is outer
+            with chrono.story("inner") as inner:
+                assert chrono.current_story() is inner
+            assert chrono.current_story() is outer
+        assert chrono.current_story() is None
+
+    def test_story_cannot_start_twice(self) -> None:
+        """Starting an active story again is an error, not a double registration."""
+        with chrono.story() as story, pytest.raises(RuntimeError, match="already active"):
+            story.start()
+
+    def test_stopped_story_keeps_its_events(self) -> None:
+        """After the with block the story is inactive and its events remain readable."""
+        with chrono.story("kept") as story:
+            tp("one")
+        assert story.active is False
+        assert story.ended_ns is not None
+        assert story.ended_ns >= story.started_ns
+        assert [event.label for event in story] == ["one"]
+        assert "'kept'" in repr(story)
+
+
+class TestScopes:
+    def test_process_story_sees_every_thread(self) -> None:
+        """A process story collects events from threads that never entered it."""
+        with chrono.story() as story:
+            run_in_thread(lambda: tp("elsewhere"))
+        assert [event.label for event in story.events] == ["elsewhere"]
+
+    def test_context_story_ignores_other_threads(self) -> None:
+        """A context story does not see events from a thread that did not enter it."""
+        with Story(scope=Scope.CONTEXT) as story:
+            tp("mine")
+            run_in_thread(lambda: tp("not mine"))
+        assert [event.label for event in story.events] == ["mine"]
+
+    def test_context_stories_of_concurrent_tasks_do_not_mix(self) -> None:
+        """Two tasks each in their own context story see only their own events."""
+        stories: dict[str, Story] = {}
+
+        async def request(name: str) -> None:
+            with Story(name, scope=Scope.CONTEXT) as story:
+                stories[name] = story
+                for step in range(3):
+                    tp(name, step)
+                    await asyncio.sleep(0)
+
+        async def main() -> None:
+            await asyncio.gather(request("a"), request("b"))
+
+        asyncio.run(main())
+        assert set(stories) == {"a", "b"}
+        for name, story in stories.items():
+            assert story.values("name") == [repr(name)] * 3
+
+    def test_context_story_follows_tasks_it_starts(self) -> None:
+        """A task started inside a context story inherits it, as contextvars do."""
+
+        async def child() -> None:
+            tp("child")
+
+        async def main() -> Story:
+            with Story(scope=Scope.CONTEXT) as story:
+                await asyncio.create_task(child())
+            return story
+
+        story = asyncio.run(main())
+        assert [event.label for event in story.events] == ["child"]
+
+    def test_bad_scope_is_rejected(self) -> None:
+        """Only 'process' and 'context' are scopes."""
+        with pytest.raises(ValueError, match="scope"):
+            Story(scope="thread")
+
+
+class TestDecorator:
+    def test_each_call_gets_a_fresh_story(self) -> None:
+        """A decorated function collects a new story on every call, named after it."""
+        seen: list[Story | None] = []
+
+        @chrono.story()
+        def handle(value: int) -> int:
+            seen.append(chrono.current_story())
+            return tp(value)
+
+        assert handle(1) == 1
+        assert handle(2) == 2
+        first, second = seen
+        assert first is not None
+        assert second is not None
+        assert first is not second
+        assert first.values("value") == ["1"]
+        assert second.values("value") == ["2"]
+        assert first.name is not None
+        assert first.name.endswith("handle")
+        assert chrono.current_story() is None
+
+    def test_async_function_gets_a_fresh_story_per_call(self) -> None:
+        """A decorated coroutine function stays a coroutine function with its own stories."""
+        seen: list[Story | None] = []
+
+        @chrono.story("job")
+        async def job(value: int) -> int:
+            await asyncio.sleep(0)
+            seen.append(chrono.current_story())
+            return tp(value)
+
+        assert asyncio.iscoroutinefunction(job)
+
+        async def main() -> list[int]:
+            return [await job(1), await job(2)]
+
+        assert asyncio.run(main()) == [1, 2]
+        first, second = seen
+        assert first is not None
+        assert second is not None
+        assert first is not second
+        assert first.name == second.name == "job"
+        assert first.values("value") == ["1"]
+        assert second.values("value") == ["2"]
+
+    def test_decorator_keeps_the_function_metadata(self) -> None:
+        """functools.wraps keeps the decorated function's name and docstring."""
+
+        @chrono.story()
+        def documented() -> None:
+            """Docstring."""
+
+        assert documented.__name__ == "documented"
+        assert documented.__doc__ == "Docstring."
+
+
+class TestExceptions:
+    def test_exception_propagates_unchanged_with_the_story(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The same exception object leaves the story, carrying the story's text once."""
+        error = ValueError("bad input")
+
+        def failing() -> None:
+            with chrono.story("failing"):
+                tp("about to fail")
+                raise error
+
+        with pytest.raises(ValueError, match="bad input") as caught:
+            failing()
+        assert caught.value is error
+        assert caught.value.args == ("bad input",)
+        if sys.version_info >= (3, 11):
+            notes = caught.value.__notes__
+            assert len(notes) == 1
+            assert "about to fail" in notes[0]
+            assert "'failing'" in notes[0]
+            assert capsys.readouterr().err == ""
+        else:
+            err = capsys.readouterr().err
+            assert err.count("about to fail") == 1
+            assert "'failing'" in err
+
+    def test_nested_stories_tell_the_story_once(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """An exception leaving nested stories carries one story: the outermost, fullest one."""
+
+        def failing() -> None:
+            with chrono.story("outer"):
+                tp("outer event")
+                with chrono.story("inner"):
+                    tp("inner event")
+                    raise KeyError("missing")
+
+        with pytest.raises(KeyError, match="missing") as caught:
+            failing()
+        if sys.version_info >= (3, 11):
+            (note,) = caught.value.__notes__
+            assert "'outer'" in note
+            assert note.count("inner event") == 1
+            assert "outer event" in note
+        else:
+            err = capsys.readouterr().err
+            assert err.count("inner event") == 1
+            assert "outer event" in err
+
+    @pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes arrived in 3.11")
+    def test_existing_notes_are_kept(self) -> None:
+        """A note the exception already had is not removed by the story's."""
+
+        def failing() -> None:
+            with chrono.story():
+                error = RuntimeError("boom")
+                error.add_note("mine")
+                raise error
+
+        with pytest.raises(RuntimeError, match="boom") as caught:
+            failing()
+        assert caught.value.__notes__[0] == "mine"
+        assert len(caught.value.__notes__) == 2
+
+    def test_keyboard_interrupt_is_not_annotated(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Only Exceptions carry the story; KeyboardInterrupt passes through untouched."""
+
+        def interrupted() -> None:
+            with chrono.story():
+                tp("interrupted")
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt) as caught:
+            interrupted()
+        assert getattr(caught.value, "__notes__", []) == []
+        assert capsys.readouterr().err == ""
+
+    def test_story_ends_even_when_an_exception_leaves_it(self) -> None:
+        """After an exception the story is inactive and no longer collects events."""
+        story = chrono.story()
+
+        def failing() -> None:
+            with story:
+                raise ValueError("inside")
+
+        with pytest.raises(ValueError, match="inside"):
+            failing()
+        assert chrono.current_story() is None
+        assert story.active is False

@@ -1,0 +1,126 @@
+"""Log records inside a story: events in their place among the tp events."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+import chrono
+from chrono import Story, tp
+from chrono._values import MASK
+from helpers import strict_chrono
+
+logger = logging.getLogger("chrono_tests.app")
+
+
+@pytest.fixture(autouse=True)
+def _strict() -> Iterator[None]:
+    with strict_chrono():
+        yield
+
+
+class TestLogCapture:
+    def test_records_become_events_in_order(self) -> None:
+        """A log record inside a story is a kind="log" event between the tp events around it."""
+        with chrono.story() as story:
+            tp("before")
+            logger.warning("stock low: %d left", 3)
+            tp("after")
+        kinds = [event.kind for event in story.events]
+        assert kinds == ["tp", "log", "tp"]
+        log = story.events[1]
+        assert log.label == "WARNING"
+        assert log.items == (("chrono_tests.app", "stock low: 3 left"),)
+        assert log.function == "test_records_become_events_in_order"
+        assert [event.seq for event in story.events] == sorted(event.seq for event in story.events)
+
+    def test_log_events_render_with_level_and_logger(self) -> None:
+        """The story's text shows a log event's level, logger and message."""
+        with chrono.story() as story:
+            logger.error("payment declined")
+        assert "ERROR chrono_tests.app: payment declined" in story.text()
+
+    def test_exception_info_is_summarised(self) -> None:
+        """A record logged with an exception names the exception in its message."""
+        with chrono.story() as story:
+            try:
+                raise ValueError("bad card")
+            except ValueError:
+                logger.exception("charge failed")
+        ((_, message),) = story.events[0].items
+        assert message == "charge failed [ValueError: bad card]"
+
+    def test_chrono_logger_is_skipped(self) -> None:
+        """Records from the chrono logger (chrono's own output) never enter a story."""
+        with chrono.story() as story:
+            logging.getLogger("chrono").error("a story being logged")
+            logging.getLogger("chrono.django").error("another")
+            logging.getLogger("chronology").error("a different library")
+        assert [event.items[0][0] for event in story.events] == ["chronology"]
+
+    def test_secrets_in_messages_are_masked(self) -> None:
+        """A secret key=value inside a log message is masked like one inside a repr."""
+        with chrono.story() as story:
+            logger.warning("login password=hunter2 user=ada")
+        ((_, message),) = story.events[0].items
+        assert message == f"login password={MASK} user=ada"
+
+    def test_long_messages_are_truncated(self) -> None:
+        """A message longer than the repr limit is cut, with its full length stated."""
+        chrono.configure(repr_limit=50)
+        with chrono.story() as story:
+            logger.warning("x" * 500)
+        ((_, message),) = story.events[0].items
+        assert message == "x" * 50 + "… (500 characters in all)"
+
+    def test_records_from_other_threads_are_collected(self) -> None:
+        """A process story collects log records from every thread, with the thread's name."""
+        with chrono.story() as story:
+            worker = threading.Thread(target=lambda: logger.warning("from worker"), name="bg")
+            worker.start()
+            worker.join()
+        (event,) = story.events
+        assert event.thread == "bg"
+
+    def test_outside_a_story_nothing_is_collected(self) -> None:
+        """Without an active story, the log bridge is not attached to the root logger."""
+        from chrono._logs import bridge
+
+        with chrono.story():
+            assert bridge.handler in logging.getLogger().handlers
+        assert bridge.handler not in logging.getLogger().handlers
+
+    def test_nested_stories_attach_one_handler(self) -> None:
+        """Nested stories share one root handler, removed when the last one ends."""
+        from chrono._logs import bridge
+
+        root = logging.getLogger()
+        with chrono.story() as outer:
+            with chrono.story() as inner:
+                assert root.handlers.count(bridge.handler) == 1
+                logger.warning("both")
+            assert bridge.handler in root.handlers
+        assert bridge.handler not in root.handlers
+        assert len(outer.events) == len(inner.events) == 1
+
+    def test_story_without_log_capture(self) -> None:
+        """A story made with capture_logs=False gets tp events but no log records."""
+        with Story(capture_logs=False) as story:
+            tp("kept")
+            logger.warning("not kept")
+        assert [event.kind for event in story.events] == ["tp"]
+
+    def test_records_below_the_logger_level_are_not_events(self) -> None:
+        """The logger's own level decides: a filtered-out record never becomes an event."""
+        quiet = logging.getLogger("chrono_tests.quiet")
+        quiet.setLevel(logging.ERROR)
+        try:
+            with chrono.story() as story:
+                quiet.warning("filtered")
+                quiet.error("kept")
+        finally:
+            quiet.setLevel(logging.NOTSET)
+        assert [event.items[0][1] for event in story.events] == ["kept"]
