@@ -79,8 +79,23 @@ class TestSafeRepr:
                 return 42  # type: ignore[return-value]
 
         shown = recorded(Confused())
-        assert shown.startswith("<repr failed: TypeError")
+        assert shown.startswith("<repr failed: TypeError: __repr__ returned non-string")
         assert "int" in shown
+
+    def test_repr_returning_a_str_subclass(self) -> None:
+        """A __repr__ may return a str subclass (repr() allows it): its text is shown."""
+
+        class Loud(str):
+            def __len__(self) -> int:
+                raise RuntimeError("no len")
+
+        class Fancy:
+            def __repr__(self) -> str:
+                return Loud("Fancy()")
+
+        shown = recorded(Fancy())
+        assert shown == "Fancy()"
+        assert type(shown) is str
 
     def test_repr_raising_with_an_unprintable_message(self) -> None:
         """Even an exception whose str() raises is named in the placeholder."""

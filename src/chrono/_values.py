@@ -126,7 +126,8 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
         else:
             text = repr(value)
             if type(text) is not str:
-                raise TypeError(f"__repr__ returned {type(text).__name__}")
+                # repr() allows a str subclass; keep its text, not its overridden methods.
+                text = str.__str__(text)
     except Exception as error:  # a user's __repr__ may raise anything
         return failed_repr_placeholder(error)
     if secrets is not None:
