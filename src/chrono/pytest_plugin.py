@@ -119,9 +119,9 @@ class ChronoOptions:
 def _ini_bool(config: pytest.Config, name: str) -> bool:
     try:
         return bool(config.getini(name))
-    except ValueError as error:
-        # Left alone, pytest reports an internal error that names neither the setting nor
-        # what it accepts.
+    except (ValueError, pytest.UsageError) as error:
+        # pytest's own error (internal in older versions, a usage error in newer ones) names
+        # neither the setting nor what it accepts.
         raise pytest.UsageError(f"{name}: {error}; use true or false") from None
 
 
