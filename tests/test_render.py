@@ -82,10 +82,6 @@ class TestPlainText:
         assert "index=1" in rows[1]
         assert "×" not in rows[2]
 
-    @pytest.mark.xfail(
-        reason="known bug: hits among dropped events are not counted, so the rows after the "
-        "dropped marker restart near x3 instead of continuing at x93",
-    )
     def test_hit_counter_counts_dropped_events(self) -> None:
         """After the bound drops events, a site's hit count still counts every time it ran."""
         with chrono.story(max_events=10) as story:

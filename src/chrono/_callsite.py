@@ -243,28 +243,70 @@ def _make_statement_source() -> type[executing.Source]:
         def for_frame(cls, frame: FrameType, use_cache: bool = True) -> executing.Source:
             filename = frame.f_code.co_filename
             lines = linecache.getlines(filename, frame.f_globals)
-            start, end = _top_level_statement(lines, frame.f_lineno)
+            block = _top_level_statement(lines, frame.f_lineno)
+            if block is None:
+                return cls._for_filename_and_lines(filename, ())
+            start, end = block
             blanked = ["\n"] * (start - 1) + lines[start - 1 : end]
             return cls._for_filename_and_lines(filename, tuple(blanked))
 
     return StatementSource
 
 
-def _top_level_statement(lines: list[str], line_number: int) -> tuple[int, int]:
+def _top_level_statement(lines: list[str], line_number: int) -> tuple[int, int] | None:
     """The first and last line (1-based) of the top-level statement containing ``line_number``.
 
-    Judged by indentation alone; a column-0 line inside a triple-quoted string can mislead it,
-    and then executing finds nothing and the whole file is used instead.
+    Judged by indentation: a statement starts at a column-0 line and runs until the next one.
+    A column-0 line inside a triple-quoted string can mislead that, so a candidate must parse;
+    if it does not, the next statement boundary outwards is tried, a few times, before the
+    caller falls back to the whole file.
     """
-    start = max(1, min(line_number, len(lines)))
-    while start > 1 and _CONTINUATION.match(lines[start - 1]):
-        start -= 1
-    while start > 1 and lines[start - 2].startswith("@"):
-        start -= 1
-    end = line_number
-    while end < len(lines) and _CONTINUATION.match(lines[end]):
-        end += 1
-    return start, end
+    if not lines:
+        return None
+    line_number = max(1, min(line_number, len(lines)))
+    starts = _boundaries(lines, line_number, step=-1)
+    ends = _boundaries(lines, line_number, step=1)
+    for attempt in range(_ATTEMPTS):
+        for widen_start in range(attempt + 1):
+            start = starts[min(widen_start, len(starts) - 1)]
+            end = ends[min(attempt - widen_start, len(ends) - 1)]
+            if _parses(lines[start - 1 : end]):
+                return start, end
+    return None
+
+
+#: How many boundaries outwards, on each side, a block may be widened before giving up.
+_ATTEMPTS = 4
+
+
+def _boundaries(lines: list[str], line_number: int, step: int) -> list[int]:
+    """Candidate first lines (step -1) or last lines (step 1) of the enclosing statement."""
+    found: list[int] = []
+    if step < 0:
+        start = line_number
+        while start >= 1 and len(found) < _ATTEMPTS:
+            while start > 1 and _CONTINUATION.match(lines[start - 1]):
+                start -= 1
+            while start > 1 and lines[start - 2].startswith("@"):
+                start -= 1
+            found.append(start)
+            start -= 1
+    else:
+        end = line_number
+        while end <= len(lines) and len(found) < _ATTEMPTS:
+            while end < len(lines) and _CONTINUATION.match(lines[end]):
+                end += 1
+            found.append(end)
+            end += 1
+    return found or [line_number]
+
+
+def _parses(lines: list[str]) -> bool:
+    try:
+        ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 class _LazyStatementSource:

@@ -12,7 +12,6 @@ import os
 import sys
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar, Token
@@ -105,9 +104,12 @@ class Story:
         self.preexisting_threads: frozenset[int] = frozenset()
         self._head_capacity = max_events // 5
         self._head: list[Event] = []
-        self._tail: deque[Event] = deque(maxlen=max_events - self._head_capacity)
-        self._received = 0
-        self._lock = threading.Lock()
+        # The tail holds (index in this story, event): the highest index says how many events
+        # arrived, so the dropped count is exact without a lock on the hot path.
+        self._tail: deque[tuple[int, Event]] = deque(maxlen=max_events - self._head_capacity)
+        self._take_index: Callable[[], int] = count().__next__
+        #: How many dropped events each call site ``(file, line)`` had.
+        self.dropped_hits: dict[tuple[str, int], int] = {}
         self._context_token: Token[tuple[Story, ...]] | None = None
         self._active = False
 
@@ -115,48 +117,63 @@ class Story:
 
     def add(self, event: Event) -> None:
         """Record one event (thread-safe); past the bound, the oldest recent event is dropped."""
-        with self._lock:
-            self._received += 1
-            if len(self._head) < self._head_capacity:
-                self._head.append(event)
-            else:
-                self._tail.append(event)
+        # next() on itertools.count and list/deque appends are single C calls: atomic under
+        # the GIL, so threads need no lock and a forked child inherits none held.
+        index = self._take_index()
+        if index < self._head_capacity:
+            self._head.append(event)
+        else:
+            tail = self._tail
+            if len(tail) == tail.maxlen and tail[0][1].kind == "tp":
+                # This append drops the oldest recent event: count where it was, so that a
+                # loop's hit counter goes on counting across the gap. (Two threads overflowing
+                # at once can miscount a hit; the dropped total itself stays exact.)
+                dropped = tail[0][1]
+                site = (dropped.file, dropped.line)
+                self.dropped_hits[site] = self.dropped_hits.get(site, 0) + 1
+            tail.append((index, event))
         if self.echo is not None:
             self.echo(event)
 
     @property
     def events(self) -> list[Event]:
         """The kept events, in sequence order (a copy)."""
-        head, tail = self._parts()
+        head, _, tail = self.parts()
         return head + tail
 
     @property
     def dropped(self) -> int:
         """How many events the bound discarded."""
-        with self._lock:
-            return self._received - len(self._head) - len(self._tail)
+        return self.parts()[1]
 
     @property
     def received(self) -> int:
         """How many events reached the story, kept or dropped."""
-        return self._received
-
-    def _parts(self) -> tuple[list[Event], list[Event]]:
-        """The first events and the most recent ones, each in sequence order."""
-        with self._lock:
-            head = list(self._head)
-            tail = list(self._tail)
-        # Threads take their sequence number before they take the lock, so neighbours can
-        # arrive out of order, even across the head and the tail: sort them together (nearly
-        # sorted, so in linear time), then split.
-        events = head + tail
-        events.sort(key=_sequence_of)
-        return events[: len(head)], events[len(head) :]
+        head, dropped, tail = self.parts()
+        return len(head) + dropped + len(tail)
 
     def parts(self) -> tuple[list[Event], int, list[Event]]:
         """``(first events, dropped count, most recent events)``: where the gap falls."""
-        head, tail = self._parts()
-        return head, self._received - len(head) - len(tail), tail
+        head = self._head.copy()
+        indexed_tail = self._tail.copy()
+        received = max(index for index, _ in indexed_tail) + 1 if indexed_tail else len(head)
+        tail = [event for _, event in indexed_tail]
+        # Threads take their sequence number before they append, so neighbours can arrive out
+        # of order, even across the head and the tail: sort them together (nearly sorted, so
+        # in linear time), then split.
+        events = head + tail
+        events.sort(key=_sequence_of)
+        return events[: len(head)], received - len(head) - len(tail), events[len(head) :]
+
+    def _restore(self, head: list[Event], dropped: int, tail: list[Event]) -> None:
+        """Refill a story from plain data (``from_dict``)."""
+        first_tail_index = len(head) + dropped
+        self._head = list(head)
+        self._tail = deque(
+            enumerate(tail, start=first_tail_index),
+            maxlen=max(len(tail), self._tail.maxlen or 0, 1),
+        )
+        self._take_index = count(first_tail_index + len(tail)).__next__
 
     def values(self, text: str) -> list[str]:
         """The reprs recorded for the argument written as ``text``, in order."""
@@ -166,14 +183,13 @@ class Story:
 
     def clear(self) -> None:
         """Forget every event collected so far."""
-        with self._lock:
-            self._head.clear()
-            self._tail.clear()
-            self._received = 0
+        self._take_index = count().__next__
+        self._head = []
+        self._tail = deque(maxlen=self._tail.maxlen)
+        self.dropped_hits = {}
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._head) + len(self._tail)
+        return len(self._head) + len(self._tail)
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)
@@ -226,10 +242,7 @@ class Story:
         story.started_ns = int(data["started_ns"])
         story.ended_ns = data.get("ended_ns")
         story.preexisting_threads = frozenset(data.get("preexisting_thread_ids") or ())
-        story._head = events[:split]
-        tail = events[split:]
-        story._tail = deque(tail, maxlen=max(len(tail), story._tail.maxlen or 0))
-        story._received = len(events) + dropped
+        story._restore(events[:split], dropped, events[split:])
         return story
 
     # -- display (delegated, so that rich is imported only when a story is shown) -----------
@@ -268,7 +281,6 @@ class Story:
             _collecting.push_process(self)
         else:
             self._context_token = _collecting.push_context(self)
-        _all_stories.add(self)
         if self.capture_logs:
             from chrono._logs import bridge
 
@@ -351,9 +363,6 @@ def _sequence_of(event: Event) -> int:
 
 
 _monotonic_ns = time.monotonic_ns
-
-#: Every story that may still be active, so that a forked child can give each a fresh lock.
-_all_stories: weakref.WeakSet[Story] = weakref.WeakSet()
 
 
 class _Collecting:
@@ -442,10 +451,8 @@ def _tell_story_with_exception(story: Story, exc: BaseException) -> None:
 
 
 def _reset_after_fork() -> None:
-    """Give the child fresh locks: another thread may have held one when the process forked."""
+    """Give the child a fresh lock: another thread may have held it when the process forked."""
     _collecting._lock = threading.Lock()
-    for each in list(_all_stories):
-        each._lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

@@ -107,6 +107,7 @@ class _Layout:
         self.sites = [_site(event, _MAX_SITE_WIDTH) for event in events]
         self.site_width = max((len(site) for site in self.sites), default=0)
         hit_totals = Counter((event.file, event.line) for event in events if event.kind == "tp")
+        hit_totals.update(story.dropped_hits)
         self.repeated = {key for key, total in hit_totals.items() if total > 1}
         self.hits_width = len(f"×{max(hit_totals.values(), default=1)}") if self.repeated else 0
         places = {(event.thread, event.task) for event in events}
@@ -152,6 +153,7 @@ class _Layout:
         for index, event in enumerate(self.events):
             if index == len(self.head) and self.dropped:
                 yield self._dropped_marker(index)
+                hits.update(self.story.dropped_hits)
             gap = event.monotonic_ns - previous_ns
             if index and gap >= gap_threshold and len(self.events) > 2:
                 yield [(self._indent(), None), (f"⋮ {_duration(gap)} later", "gap")]
@@ -323,9 +325,8 @@ def _short_path(path: str) -> str:
 def _shorten(path: str) -> str:
     if path.startswith("<"):
         return path
-    bases = [os.getcwd()] + sorted(
-        (entry for entry in sys.path if entry and os.path.isabs(entry)), key=len, reverse=True
-    )
+    import_paths = (entry for entry in sys.path if entry and os.path.isabs(entry))
+    bases = [os.getcwd(), *sorted(import_paths, key=len, reverse=True)]
     for base in bases:
         prefix = base.rstrip(os.sep) + os.sep
         if path.startswith(prefix):
