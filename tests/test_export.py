@@ -405,6 +405,14 @@ class TestJsonOption:
         assert log_event["monotonic_ns"] >= tp_event["monotonic_ns"] >= story["started_ns"]
         assert story["ended_ns"] is None  # the test's story was still collecting
 
+    def test_message_is_plain_text_under_color(self, failing_tests: pytest.Pytester) -> None:
+        """pytest --color=yes colours assertion diffs; the message in the file has no escapes."""
+        failing_tests.makepyfile(test_diff="def test_lists():\n    assert [1, 2] == [1, 3]\n")
+        failing_tests.runpytest("--color=yes", "--chrono-json=stories", "test_diff.py")
+        (story,) = read_stories(failing_tests.path / "stories").values()
+        assert "\x1b" not in story["test"]["message"]
+        assert "At index 1 diff: 2 != 3" in story["test"]["message"]
+
     def test_setup_error_and_teardown_events(self, failing_tests: pytest.Pytester) -> None:
         """A setup error's outcome is error; a failing test's file includes teardown's events."""
         failing_tests.runpytest("--chrono-json=stories")

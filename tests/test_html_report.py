@@ -1,8 +1,8 @@
 """The HTML report: a self-contained page, checked as markup and driven in headless Chromium.
 
-The browser tests open the page in the Chromium that Debian packages (``apt-get install
-chromium``), read the DOM after the page's script ran, and take a screenshot; they skip, saying
-why, where no Chromium is installed.
+The browser tests open the page in headless Chromium (``tests/browser.py``), read the DOM after
+the page's script ran, and take a screenshot; they skip, saying why, where no Chromium is
+installed.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ import base64
 import hashlib
 import json
 import re
-import shutil
-import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -24,6 +21,7 @@ from urllib.parse import quote
 import pytest
 
 import chrono
+from browser import BROWSER_NAMES, Browser, find_browser
 from chrono import tp
 from chrono.export import html_report
 from helpers import strict_chrono
@@ -31,7 +29,6 @@ from helpers import strict_chrono
 pytest_plugins = ["pytester"]
 
 INJECTION = "<script>document.title='pwned'</script><img src=x id=injected>"
-BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 @pytest.fixture(autouse=True)
@@ -138,63 +135,15 @@ class TestHtmlReportMarkup:
 # -- in a real browser --------------------------------------------------------------------------
 
 
-def find_browser() -> str | None:
-    """The path of an installed Chromium (or Chrome), or None."""
-    for name in BROWSER_NAMES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-class Browser:
-    """Headless Chromium with a throwaway profile and no network chatter."""
-
-    def __init__(self, executable: str) -> None:
-        self.executable = executable
-
-    def run(self, *arguments: str) -> subprocess.CompletedProcess[str]:
-        with tempfile.TemporaryDirectory(prefix="chrono-chromium-") as profile:
-            return subprocess.run(
-                [
-                    self.executable,
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    f"--user-data-dir={profile}",
-                    *arguments,
-                ],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-
-    def dom(self, url: str) -> str:
-        """The page's DOM, serialized after its script ran."""
-        result = self.run("--dump-dom", url)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def screenshot(self, url: str, path: Path) -> None:
-        result = self.run(f"--screenshot={path}", "--window-size=1200,800", url)
-        assert result.returncode == 0, result.stderr
-
-
 @pytest.fixture(scope="module")
 def browser() -> Browser:
-    executable = find_browser()
-    if executable is None:
+    found = find_browser()
+    if found is None:
         pytest.skip(
             "no Chromium installed (looked for " + ", ".join(BROWSER_NAMES) + "); "
             "apt-get install chromium to run the browser tests"
         )
-    return Browser(executable)
+    return found
 
 
 @pytest.fixture(scope="module")

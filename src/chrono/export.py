@@ -268,7 +268,10 @@ class StoryFiles:
         self.trace_directory = trace_directory
         self.html_file = html_file
         self.root = root
+        #: The stories kept for the HTML page (only when there is one to write).
         self.stories: list[Mapping[str, Any]] = []
+        #: How many stories arrived.
+        self.count = 0
 
     def add(self, story: StoryData) -> None:
         """Write one story's JSON and trace files now, and keep it for the HTML page."""
@@ -280,7 +283,9 @@ class StoryFiles:
         if self.trace_directory is not None:
             trace = story_to_chrome_trace(data)
             _write(self.trace_directory / f"{stem}.trace.json", json.dumps(trace))
-        self.stories.append(data)
+        self.count += 1
+        if self.html_file is not None:
+            self.stories.append(data)
 
     def finish(self, *, title: str = "chrono stories") -> None:
         """Write the HTML page, if one was asked for (also when no story arrived)."""
@@ -289,10 +294,13 @@ class StoryFiles:
 
     def summary(self) -> list[str]:
         """One line per target: what was written where."""
-        count = len(self.stories)
+        count = self.count
         stories = f"{count} stor{'y' if count == 1 else 'ies'}"
         lines = []
-        for directory, what in ((self.json_directory, "JSON"), (self.trace_directory, "traces")):
+        for directory, what in (
+            (self.json_directory, "JSON"),
+            (self.trace_directory, "Chrome traces"),
+        ):
             if directory is not None and count:
                 lines.append(f"chrono: {stories} as {what} in {directory}")
             elif directory is not None:
