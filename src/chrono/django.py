@@ -30,8 +30,7 @@ __all__ = ["ChronoDiscoverRunner", "ChronoMiddleware", "ChronoParallelTestSuite"
 
 logger = logging.getLogger(OWN_LOGGER)
 
-#: The request attributes where the middleware keeps the request's story and what it raised.
-_STORY_ATTRIBUTE = "_chrono_story"
+#: The request attribute where process_exception leaves what the view raised.
 _RAISED_ATTRIBUTE = "_chrono_raised"
 
 
@@ -93,10 +92,10 @@ class ChronoMiddleware:
         setattr(request, _RAISED_ATTRIBUTE, exception)
 
     def _start_story(self, request: Any) -> Story:
+        # Inside the request, chrono.current_story() is this story.
         story = Story(
             f"{request.method} {request.path}", scope=Scope.CONTEXT, attach_to_exceptions=False
         )
-        setattr(request, _STORY_ATTRIBUTE, story)
         return story.start()
 
     @staticmethod

@@ -18,6 +18,7 @@ import sys
 import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from chrono import _recorder
 from chrono._events import Story
 from chrono._switch import is_enabled
 
@@ -86,7 +87,10 @@ class ChronoResultMixin(unittest.TestResult):
         if story is not None:
             story.stop()
         if self._chrono_slots:
-            own_text = story.text() if story is not None else None
+            # A failure from a worker process carries its story; this one is then empty.
+            own_text = None
+            if story is not None and any(text is None for _, text in self._chrono_slots):
+                own_text = _text_of(story)
             for slot, carried_text in self._chrono_slots:
                 text = carried_text if carried_text is not None else own_text
                 if text is not None:
@@ -144,6 +148,16 @@ class ChronoResultMixin(unittest.TestResult):
         entry = reports[index]
         # Keep any extra fields a result class stores after the text (Django's SQL log).
         reports[index] = (entry[0], f"{entry[1]}\n{text}\n", *entry[2:])
+
+
+def _text_of(story: Story) -> str | None:
+    try:
+        return story.text()
+    except Exception:
+        # Telling the story must never break the test run.
+        if _recorder.RAISE_INTERNAL_ERRORS:
+            raise
+        return None
 
 
 _mixed: dict[type[unittest.TestResult], type[ChronoResultMixin]] = {}
