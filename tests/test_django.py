@@ -264,7 +264,7 @@ MIDDLEWARE_SITE = """
     from django.test import AsyncClient, Client
     from django.urls import path
 
-    from chrono import Story, tp
+    from chrono import Story, current_story, tp
 
     CONCURRENT = 4
     records = []
@@ -306,6 +306,11 @@ MIDDLEWARE_SITE = """
         raise ValueError(who)
 
 
+    def interrupted(request):
+        tp("interrupted")
+        raise KeyboardInterrupt
+
+
     async def async_crash(request):
         who = request.GET["who"]
         tp(who)
@@ -323,6 +328,7 @@ MIDDLEWARE_SITE = """
         path("crash", crash),
         path("ok", ok),
         path("missing", missing),
+        path("interrupted", interrupted),
         path("crowded", crowded),
         path("async-crash", async_crash),
         path("async-ok", async_ok),
@@ -351,6 +357,16 @@ MIDDLEWARE_SITE = """
 
     def scenario_not_found():
         return [quiet_client().get("/missing").status_code]
+
+
+    def scenario_interrupted():
+        try:
+            quiet_client().get("/interrupted")
+        except KeyboardInterrupt:
+            pass
+        story = current_story()
+        handlers = [type(handler).__name__ for handler in logging.getLogger().handlers]
+        return [None if story is None else story.name, handlers]
 
 
     def scenario_async_crash():
@@ -436,6 +452,7 @@ SCENARIOS = (
     "sync-reraised",
     "sync-ok",
     "not-found",
+    "interrupted",
     "async-crash",
     "async-ok",
     "threads",
@@ -507,6 +524,13 @@ class TestChronoMiddleware:
         outcome, records = scenario(scenarios, "not-found")
 
         assert outcome == [404]
+        assert chrono_records(records) == []
+
+    def test_interrupted_request_still_ends_its_story(self, scenarios: dict[str, Any]) -> None:
+        """A BaseException from the view stops the story: none is left active, or logging."""
+        outcome, records = scenario(scenarios, "interrupted")
+
+        assert outcome == [None, []]
         assert chrono_records(records) == []
 
     def test_async_view_crash_logs_its_story(self, scenarios: dict[str, Any]) -> None:

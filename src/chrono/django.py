@@ -72,6 +72,8 @@ class ChronoMiddleware:
         except Exception as error:
             self._finish(request, story, error)
             raise
+        finally:
+            story.stop()  # also on KeyboardInterrupt, or a cancelled task's CancelledError
         self._finish(request, story, self._server_error(request, response))
         return response
 
@@ -82,6 +84,8 @@ class ChronoMiddleware:
         except Exception as error:
             self._finish(request, story, error)
             raise
+        finally:
+            story.stop()  # also on KeyboardInterrupt, or a cancelled task's CancelledError
         self._finish(request, story, self._server_error(request, response))
         return response
 
