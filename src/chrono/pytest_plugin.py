@@ -225,30 +225,32 @@ class ChronoPlugin:
         self._add_section(report, f"{SECTION_TITLE} (after the failure, through teardown)", rest)
 
     def _render(self, story: Story) -> tuple[str, str | None]:
-        """The story at the terminal's width: plain, and coloured when the terminal has colour."""
+        """The story as plain text, and coloured at the terminal's width when it has colour.
+
+        The plain text (JUnit XML, pipes, terminals without colour) keeps each event on one
+        line, unwrapped, as ``Story.text()`` does: a CI log or an XML viewer wraps lines
+        itself, and wrapping here costs ten times as much for a long story.
+        """
+        plain = story.text()
+        writer = self.config.get_terminal_writer()
+        if not writer.hasmarkup:
+            return plain, None
         from rich.console import Console
 
         from chrono.render import StoryView
 
-        writer = self.config.get_terminal_writer()
-        width = max(writer.fullwidth, 40)
-
-        def render(colour: bool) -> str:
-            buffer = io.StringIO()
-            console = Console(
-                file=buffer,
-                width=width,
-                color_system="standard" if colour else None,
-                force_terminal=colour,
-                no_color=not colour,
-                highlight=False,
-                emoji=False,
-                legacy_windows=False,
-            )
-            console.print(StoryView(story), end="", soft_wrap=False)
-            return buffer.getvalue().rstrip("\n")
-
-        return render(False), render(True) if writer.hasmarkup else None
+        buffer = io.StringIO()
+        console = Console(
+            file=buffer,
+            width=max(writer.fullwidth, 40),
+            color_system="standard",
+            force_terminal=True,
+            highlight=False,
+            emoji=False,
+            legacy_windows=False,
+        )
+        console.print(StoryView(story), end="", soft_wrap=False)
+        return plain, buffer.getvalue().rstrip("\n")
 
     def _print_live(self, event: Event) -> None:
         from rich.color import ColorSystem
