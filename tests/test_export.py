@@ -349,9 +349,9 @@ FAILING_TESTS = """
 """
 
 FAILING_IDS = {
-    "test_stories.py::test_fails",
-    "test_stories.py::test_setup_errors",
-    "test_stories.py::test_fails_then_tears_down",
+    "test_exported_stories.py::test_fails",
+    "test_exported_stories.py::test_setup_errors",
+    "test_exported_stories.py::test_fails_then_tears_down",
 }
 
 
@@ -369,7 +369,7 @@ def read_stories(directory: Path) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def failing_tests(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.delenv("CHRONO", raising=False)
-    pytester.makepyfile(test_stories=FAILING_TESTS)
+    pytester.makepyfile(test_exported_stories=FAILING_TESTS)
     return pytester
 
 
@@ -389,8 +389,8 @@ class TestJsonOption:
     ) -> None:
         """A failing test's file names the test, its phases, the failure and what tp recorded."""
         failing_tests.runpytest("--chrono-json=stories")
-        story = read_stories(failing_tests.path / "stories")["test_stories.py::test_fails"]
-        assert story["name"] == "test_stories.py::test_fails"
+        story = read_stories(failing_tests.path / "stories")["test_exported_stories.py::test_fails"]
+        assert story["name"] == "test_exported_stories.py::test_fails"
         assert story["test"]["outcome"] == "failed"
         assert story["test"]["phases"] == [
             {"when": "setup", "outcome": "passed"},
@@ -407,8 +407,10 @@ class TestJsonOption:
 
     def test_message_is_plain_text_under_color(self, failing_tests: pytest.Pytester) -> None:
         """pytest --color=yes colours assertion diffs; the message in the file has no escapes."""
-        failing_tests.makepyfile(test_diff="def test_lists():\n    assert [1, 2] == [1, 3]\n")
-        failing_tests.runpytest("--color=yes", "--chrono-json=stories", "test_diff.py")
+        failing_tests.makepyfile(
+            test_exported_diff="def test_lists():\n    assert [1, 2] == [1, 3]\n"
+        )
+        failing_tests.runpytest("--color=yes", "--chrono-json=stories", "test_exported_diff.py")
         (story,) = read_stories(failing_tests.path / "stories").values()
         assert "\x1b" not in story["test"]["message"]
         assert "At index 1 diff: 2 != 3" in story["test"]["message"]
@@ -417,11 +419,11 @@ class TestJsonOption:
         """A setup error's outcome is error; a failing test's file includes teardown's events."""
         failing_tests.runpytest("--chrono-json=stories")
         stories = read_stories(failing_tests.path / "stories")
-        setup = stories["test_stories.py::test_setup_errors"]
+        setup = stories["test_exported_stories.py::test_setup_errors"]
         assert setup["test"]["outcome"] == "error"
         assert setup["test"]["phases"][0] == {"when": "setup", "outcome": "failed"}
         assert "RuntimeError: setup broke" in setup["test"]["message"]
-        teardown = stories["test_stories.py::test_fails_then_tears_down"]
+        teardown = stories["test_exported_stories.py::test_fails_then_tears_down"]
         assert [event["label"] for event in teardown["events"]] == ["calling", "tearing down"]
 
     def test_ini_twin_is_relative_to_the_ini_file(
@@ -463,7 +465,7 @@ class TestJsonOption:
         result.assert_outcomes(passed=1, failed=2, errors=1)
         stories = read_stories(failing_tests.path / "stories")
         assert set(stories) == FAILING_IDS
-        assert stories["test_stories.py::test_fails"]["events"][0]["items"][0] == [
+        assert stories["test_exported_stories.py::test_fails"]["events"][0]["items"][0] == [
             "password",
             "<masked>",
         ]
@@ -506,7 +508,7 @@ class TestExportOptionValues:
         self, pytester: pytest.Pytester, argument: str, complaint: str
     ) -> None:
         """An empty value, a file where a directory belongs and the reverse stop the run."""
-        pytester.makepyfile(test_one="def test_one(): pass")
+        pytester.makepyfile(test_exported_option="def test_exported_option(): pass")
         pytester.path.joinpath("a_file").write_text("", encoding="utf-8")
         pytester.mkdir("a_dir")
         result = pytester.runpytest(argument)
@@ -515,7 +517,7 @@ class TestExportOptionValues:
 
     def test_bad_ini_value_names_the_ini_key(self, pytester: pytest.Pytester) -> None:
         """A directory given to chrono_html in the ini file is a usage error naming the key."""
-        pytester.makepyfile(test_one="def test_one(): pass")
+        pytester.makepyfile(test_exported_option="def test_exported_option(): pass")
         pytester.makeini("[pytest]\nchrono_html = reports/\n")
         result = pytester.runpytest()
         assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -243,7 +243,7 @@ class TestHtmlOption:
         """--chrono-html with -n 2 writes one page holding each failing test's story once."""
         monkeypatch.delenv("CHRONO", raising=False)
         pytester.makepyfile(
-            test_page="""
+            test_exported_page="""
             import pytest
             from chrono import tp
 
@@ -261,7 +261,10 @@ class TestHtmlOption:
         page = (pytester.path / "out" / "report.html").read_text(encoding="utf-8")
         data = json.loads(page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0])
         ids = sorted(story["test"]["id"] for story in data["stories"])
-        assert ids == ["test_page.py::test_fails[1]", "test_page.py::test_fails[2]"]
+        assert ids == [
+            "test_exported_page.py::test_fails[1]",
+            "test_exported_page.py::test_fails[2]",
+        ]
         assert data["root"] == str(pytester.path)
         result.stdout.fnmatch_lines(["*chrono: 2 stories in the HTML page *report.html*"])
 
@@ -270,7 +273,7 @@ class TestHtmlOption:
     ) -> None:
         """A green run still writes the page (replacing a stale one), saying there is nothing."""
         monkeypatch.delenv("CHRONO", raising=False)
-        pytester.makepyfile(test_green="def test_ok(): pass")
+        pytester.makepyfile(test_exported_green="def test_ok(): pass")
         pytester.makeini("[pytest]\nchrono_html = report.html\n")
         pytester.path.joinpath("report.html").write_text("stale", encoding="utf-8")
         pytester.runpytest().assert_outcomes(passed=1)
