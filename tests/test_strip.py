@@ -1,0 +1,643 @@
+"""``chrono strip``: removing leftover tp() calls while keeping what the program does."""
+
+from __future__ import annotations
+
+import ast
+import random
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from chrono import _strip, cli
+from chrono._leftovers import SourceFile, SourceText, find_leftovers, parse
+from chrono._strip import StripRefused, StripResult, strip_source, unified_diff
+
+
+def strip_result(source: str) -> StripResult:
+    text = textwrap.dedent(source)
+    parsed = SourceFile("example.py", "utf-8", SourceText(text), parse(text))
+    return strip_source(parsed, find_leftovers(parsed))
+
+
+def stripped(source: str) -> str:
+    return strip_result(source).text
+
+
+def dedent_pairs(*pairs: tuple[str, str, str]) -> list[object]:
+    return [
+        pytest.param(textwrap.dedent(before), textwrap.dedent(after), id=name)
+        for name, before, after in pairs
+    ]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary folder, made the current one."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_command(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    code = cli.main(list(arguments))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+class TestValueRewrites:
+    """A tp() call used as a value becomes the value it returns."""
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        dedent_pairs(
+            ("one argument", "y = tp(x)\n", "y = x\n"),
+            ("two arguments", "y = tp(a, b + 1)\n", "y = (a, b + 1)\n"),
+            ("no argument", "y = tp()\n", "y = None\n"),
+            ("label and value", 'y = tp("saved", obj.pk)\n', 'y = ("saved", obj.pk)\n'),
+            ("nested", "y = tp(tp(x))\n", "y = x\n"),
+            ("condition", "if tp(x):\n    go()\n", "if x:\n    go()\n"),
+            ("while", "while tp(queue):\n    queue.pop()\n", "while queue:\n    queue.pop()\n"),
+            ("return", "def f(x):\n    return tp(x)\n", "def f(x):\n    return x\n"),
+            ("argument", "print(tp(a or b), tp(c))\n", "print(a or b, c)\n"),
+            ("lambda body", "key = lambda item: tp(item.name)\n", "key = lambda item: item.name\n"),
+            ("decorator", "@tp(cache)\ndef f():\n    pass\n", "@cache\ndef f():\n    pass\n"),
+            ("f-string field", 'msg = f"tp(x) is {tp(x)!r}"\n', 'msg = f"tp(x) is {x!r}"\n'),
+            ("await", "async def f():\n    await tp(job())\n", "async def f():\n    await job()\n"),
+            ("comprehension", "s = [tp(i) for i in tp(items)]\n", "s = [i for i in items]\n"),
+            ("subscript", "v = table[tp(key)]\n", "v = table[key]\n"),
+            ("tuple element", "pair = tp(a or b), c\n", "pair = a or b, c\n"),
+            ("augmented", "total += tp(price * count)\n", "total += price * count\n"),
+            ("comment kept", "y = tp(x)  # why tp(x)\n", "y = x  # why tp(x)\n"),
+        ),
+    )
+    def test_value_rewrites(self, before: str, after: str) -> None:
+        """Each call used as a value is replaced by exactly what it returned."""
+        assert stripped(before) == after
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        dedent_pairs(
+            ("boolean operand", "ok = tp(a or b) and c\n", "ok = (a or b) and c\n"),
+            ("chained comparison", "ok = tp(a < b) < c\n", "ok = (a < b) < c\n"),
+            ("number attribute", "r = tp(1).real\n", "r = (1).real\n"),
+            ("unary operand", "n = -tp(a + b)\n", "n = -(a + b)\n"),
+            ("nested operand", "n = tp(tp(a + b)) * 2\n", "n = (a + b) * 2\n"),
+            ("attribute of conditional", "n = tp(a if c else b).x\n", "n = (a if c else b).x\n"),
+            ("double star", "f(**tp(a or b))\n", "f(**(a or b))\n"),
+            ("dict unpacking", "d = {**tp(a or b)}\n", "d = {**(a or b)}\n"),
+            ("assignment expression", "z = tp(y := 1)\n", "z = (y := 1)\n"),
+            ("generator", "g = tp(x for x in s)\n", "g = (x for x in s)\n"),
+            ("lambda in condition", "if tp(lambda: 0):\n    pass\n", "if (lambda: 0):\n    pass\n"),
+            ("multi-line", "y = tp(\n    a +\n    b\n)\n", "y = (a +\n    b)\n"),
+            ("call result called", "r = tp(make)()\n", "r = make()\n"),
+            ("already parenthesized", "n = tp((a, b))[0]\n", "n = (a, b)[0]\n"),
+        ),
+    )
+    def test_parentheses_keep_precedence(self, before: str, after: str) -> None:
+        """Parentheses are added exactly where the bare argument would parse differently."""
+        assert stripped(before) == after
+
+
+class TestStatementRewrites:
+    """A tp() statement goes, keeping only the arguments that do something."""
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        dedent_pairs(
+            ("plain value", "x = 1\ntp(x)\nprint(x)\n", "x = 1\nprint(x)\n"),
+            ("label", 'x = 1\ntp("HERE")\nprint(x)\n', "x = 1\nprint(x)\n"),
+            ("no argument", "x = 1\ntp()\n", "x = 1\n"),
+            ("constants and signed numbers", "x = 1\ntp(x, -1, 2.5, None)\n", "x = 1\n"),
+            ("call kept", "tp(f())\n", "f()\n"),
+            ("label then call", "tp(x, f())\n", "f()\n"),
+            ("attribute kept", "tp(obj.size)\n", "obj.size\n"),
+            ("two effects", "def g():\n    tp(f(), h())\n", "def g():\n    f()\n    h()\n"),
+            ("nested effects", "tp(tp(f()), tp(x, h()))\n", "f()\nh()\n"),
+            ("assignment expression", "tp(y := f())\n", "(y := f())\n"),
+            ("multi-line effect", "tp(a +\n   f())\n", "(a +\n   f())\n"),
+            ("nested pure", "x = 1\ntp(tp(x))\n", "x = 1\n"),
+            ("semicolon middle", "a = 1; tp(a); b = 2\n", "a = 1; b = 2\n"),
+            ("semicolon last", "a = 1; tp(a)\n", "a = 1\n"),
+            ("semicolon first", "tp(a); b = 2\n", "b = 2\n"),
+            ("semicolons run", "a = 1; tp(a); tp(b)\n", "a = 1\n"),
+            ("semicolon effects", "a = 1; tp(f(), g())\n", "a = 1; f(); g()\n"),
+            ("trailing semicolon", "a = 1\ntp(a);\n", "a = 1\n"),
+            (
+                "comments around",
+                "# before\nx = 1\ntp(x)  # drop with the call\n# after\n",
+                "# before\nx = 1\n# after\n",
+            ),
+            ("multi-line call", "x = 1\ntp(\n    x,\n    'label',\n)\ny = 2\n", "x = 1\ny = 2\n"),
+            ("only statement", "tp(1)\n", ""),
+        ),
+    )
+    def test_statement_rewrites(self, before: str, after: str) -> None:
+        """Each statement call is removed, or replaced by the arguments with side effects."""
+        assert stripped(before) == after
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        dedent_pairs(
+            ("function", "def f():\n    tp()\n", "def f():\n    pass\n"),
+            ("one-line if", "if c: tp(x)\n", "if c: pass\n"),
+            ("one-line run", "if c: tp(x); tp(y)\n", "if c: pass\n"),
+            (
+                "if and else",
+                "if c:\n    tp(x)\nelse:\n    tp(y)\n    # kept comment\n    tp(z)\n",
+                "if c:\n    pass\nelse:\n    pass\n    # kept comment\n",
+            ),
+            (
+                "try and except",
+                "try:\n    tp(1)\nexcept E:\n    tp(2)\nfinally:\n    tp(3)\n",
+                "try:\n    pass\nexcept E:\n    pass\nfinally:\n    pass\n",
+            ),
+            ("class body", "class A:\n    tp(1)\n", "class A:\n    pass\n"),
+            ("loop", "for i in r:\n    tp(i)\n", "for i in r:\n    pass\n"),
+            ("with", "with lock:\n    tp('in')\n", "with lock:\n    pass\n"),
+            (
+                "docstring stays",
+                'def f():\n    """Doc."""\n    tp(1)\n',
+                'def f():\n    """Doc."""\n',
+            ),
+        ),
+    )
+    def test_emptied_blocks_get_pass(self, before: str, after: str) -> None:
+        """A block left with no statements gets ``pass`` in place of its first one."""
+        assert stripped(before) == after
+
+    def test_tabs_are_kept(self) -> None:
+        """Tab indentation is kept exactly, including for statements split in two."""
+        before = "def f():\n\tif c:\n\t\ttp(g(), h())\n\ttp(x)\n\treturn 1\n"
+        assert stripped(before) == "def f():\n\tif c:\n\t\tg()\n\t\th()\n\treturn 1\n"
+
+    def test_crlf_is_kept(self) -> None:
+        """CRLF line endings are kept, also between statements a call is split into."""
+        before = "def f():\r\n    tp(g(), h())\r\n    tp(x)\r\n    return tp(x)\r\n"
+        after = "def f():\r\n    g()\r\n    h()\r\n    return x\r\n"
+        assert stripped(before) == after
+
+    @pytest.mark.skipif(sys.version_info < (3, 10), reason="match needs Python 3.10")
+    def test_match_case_block(self) -> None:
+        """A case block emptied by the removal gets ``pass``."""
+        before = "match v:\n    case 1:\n        tp(v)\n    case _:\n        go()\n"
+        after = "match v:\n    case 1:\n        pass\n    case _:\n        go()\n"
+        assert stripped(before) == after
+
+
+class TestImportRewrites:
+    """chrono imports that only the removed calls used go too."""
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        dedent_pairs(
+            ("sole import", "from chrono import tp\ny = tp(1)\n", "y = 1\n"),
+            ("alias", "from chrono import tp as t\ny = t(1)\n", "y = 1\n"),
+            (
+                "one of several names",
+                "from chrono import story, tp\nwith story():\n    tp(1)\n",
+                "from chrono import story\nwith story():\n    pass\n",
+            ),
+            (
+                "first of several names",
+                "from chrono import tp, story\nstory(tp(1))\n",
+                "from chrono import story\nstory(1)\n",
+            ),
+            (
+                "parenthesized names",
+                "from chrono import (\n    story,  # why\n    tp,\n)\nstory(tp(1))\n",
+                "from chrono import (\n    story,  # why\n)\nstory(1)\n",
+            ),
+            (
+                "module used for install",
+                "import chrono\nchrono.install()\nrun()\n",
+                "run()\n",
+            ),
+            (
+                "install with a name",
+                "from chrono import install\ninstall(name='trace')\nrun()\n",
+                "run()\n",
+            ),
+            (
+                "module still used",
+                "import chrono\nchrono.tp(1)\nchrono.enable()\n",
+                "import chrono\nchrono.enable()\n",
+            ),
+            (
+                "module among others",
+                "import os, chrono as c\nc.tp(os)\n",
+                "import os\n",
+            ),
+            (
+                "import in a try block",
+                "try:\n    from chrono import tp\nexcept ImportError:\n    raise\ntp(f())\n",
+                "try:\n    pass\nexcept ImportError:\n    raise\nf()\n",
+            ),
+            (
+                "re-exported name stays",
+                '__all__ = ["tp"]\nfrom chrono import tp\ntp(1)\n',
+                '__all__ = ["tp"]\nfrom chrono import tp\n',
+            ),
+            (
+                "unrelated unused name stays",
+                "from chrono import install, tp\ntp(f())\n",
+                "from chrono import install\nf()\n",
+            ),
+        ),
+    )
+    def test_import_rewrites(self, before: str, after: str) -> None:
+        """Exactly the chrono names that were used and no longer are leave the imports."""
+        assert stripped(before) == after
+
+
+class TestCallsLeftAlone:
+    """Calls that cannot be stripped safely stay, each with a note saying why."""
+
+    def test_keyword_and_star_arguments(self) -> None:
+        """A call with * or keyword arguments stays, and so does the import it needs."""
+        source = "from chrono import tp\ntp(*args)\ny = tp(x, key=1)\n"
+        result = strip_result(source)
+        assert (result.text, result.stripped) == (source, 0)
+        assert [note for _, note in result.notes] == [
+            "left alone: a call with keyword or * arguments has no plain value",
+        ] * 2
+
+    def test_inner_call_of_a_call_left_alone(self) -> None:
+        """A strippable call inside one left alone is still unwrapped."""
+        assert stripped("tp(*tp(items))\n") == "tp(*items)\n"
+
+    def test_self_documenting_f_string(self) -> None:
+        """``f"{tp(x)=}"`` prints the call's own text, so it stays."""
+        result = strip_result('print(f"{tp(x)=}")\n')
+        assert result.text == 'print(f"{tp(x)=}")\n'
+        assert result.notes[0][1] == "left alone: f'{tp(...)=}' prints the call's own text"
+
+    def test_install_used_as_a_value(self) -> None:
+        """``chrono.install()`` whose result is used is not guessed at."""
+        result = strip_result("import chrono\nresult = chrono.install()\n")
+        assert result.stripped == 0
+        assert result.notes[0][1] == "left alone: chrono.install() used as a value"
+
+    def test_own_tp_untouched(self) -> None:
+        """A file with its own ``def tp`` has nothing to strip."""
+        source = "def tp(x):\n    return x\n\ntp(1)\n"
+        assert strip_result(source).text == source
+
+    @pytest.mark.skipif(sys.version_info >= (3, 10), reason="exact positions from Python 3.10")
+    def test_multi_line_f_string_on_python_3_9(self) -> None:
+        """On 3.9 a call inside a multi-line f-string has no exact position: it stays."""
+        source = 'text = f"""\n{tp(x)}"""\n'
+        result = strip_result(source)
+        assert (result.text, result.notes[0][1].startswith("left alone: Python gives no")) == (
+            source,
+            True,
+        )
+
+    @pytest.mark.skipif(sys.version_info < (3, 10), reason="exact positions from Python 3.10")
+    def test_multi_line_f_string_from_python_3_10(self) -> None:
+        """From 3.10 a call inside a multi-line f-string is unwrapped like any other."""
+        assert stripped('text = f"""\n{tp(x)}"""\n') == 'text = f"""\n{x}"""\n'
+
+
+class TestSafetyNet:
+    """A rewrite that would change the syntax tree is refused, never written."""
+
+    def test_wrong_parentheses_are_caught(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With parenthesizing broken on purpose, ``tp(a or b) and c`` is refused."""
+        monkeypatch.setattr(_strip, "_needs_parentheses", lambda *arguments: False)
+        with pytest.raises(StripRefused, match="would change the program"):
+            strip_result("ok = tp(a or b) and c\n")
+
+    def test_refused_file_is_left_unchanged(
+        self,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """The command names a refused file on stderr and leaves its bytes alone."""
+        monkeypatch.setattr(_strip, "_needs_parentheses", lambda *arguments: False)
+        path = tmp_path / "a.py"
+        path.write_text("ok = tp(a or b) and c\n")
+        code, out, err = run_command(capsys, "strip", str(path))
+        assert (code, out, path.read_text()) == (0, "", "ok = tp(a or b) and c\n")
+        assert "left unchanged: the rewrite would change the program" in err
+
+
+class TestRemovalSpans:
+    """Deleting items of a separated sequence together with their separators."""
+
+    def test_spans(self) -> None:
+        """Removed items run to the next item's start; the last from the previous kept end."""
+        # "a, b, c, d" with b and d removed, then with c and d removed.
+        assert list(
+            _strip._removal_spans([(0, 1, False), (3, 4, True), (6, 7, False), (9, 10, True)])
+        ) == [
+            (3, 6),
+            (7, 10),
+        ]
+        assert list(
+            _strip._removal_spans([(0, 1, False), (3, 4, False), (6, 7, True), (9, 10, True)])
+        ) == [
+            (6, 9),
+            (4, 10),
+        ]
+
+
+class TestUnifiedDiff:
+    """The diff ``chrono strip --diff`` prints."""
+
+    def test_missing_final_newline_is_marked(self) -> None:
+        """A last line without a newline is followed by git's marker."""
+        diff = unified_diff("x = 1\ntp(x)", "x = 1\n", "a.py")
+        assert diff.splitlines()[:2] == ["--- a/a.py", "+++ b/a.py"]
+        assert "-tp(x)\n\\ No newline at end of file\n" in diff
+
+
+class TestStripCommand:
+    """``chrono strip`` through the command line."""
+
+    def test_rewrites_files_in_place(
+        self, workdir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Files are rewritten, each named with its count on stdout; exit code 0."""
+        Path("a.py").write_text("from chrono import tp\ny = tp(1)\ntp(y)\n")
+        Path("clean.py").write_text("y = 1\n")
+        code, out, err = run_command(capsys, "strip", ".")
+        assert (code, out, err) == (0, "a.py: stripped 2 calls\n", "")
+        assert Path("a.py").read_text() == "y = 1\n"
+
+    def test_diff_changes_nothing(self, workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """--diff prints a unified diff and leaves the file as it was."""
+        Path("a.py").write_text("x = 1\ntp(x)\n")
+        code, out, _ = run_command(capsys, "strip", "--diff", "a.py")
+        assert code == 0
+        assert out == "--- a/a.py\n+++ b/a.py\n@@ -1,2 +1 @@\n x = 1\n-tp(x)\n"
+        assert Path("a.py").read_text() == "x = 1\ntp(x)\n"
+
+    def test_unparsable_file_is_skipped(
+        self, workdir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A file that does not parse is named on stderr and left alone; exit code 0."""
+        Path("broken.py").write_text("tp(1\n")
+        code, out, err = run_command(capsys, "strip", ".")
+        assert (code, out) == (0, "")
+        assert err.startswith("broken.py: cannot parse: ")
+        assert Path("broken.py").read_text() == "tp(1\n"
+
+    def test_missing_path_exits_2(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A path that does not exist is a usage error."""
+        code, _, err = run_command(capsys, "strip", "no/such/dir")
+        assert (code, err) == (2, "chrono strip: error: no such file or directory: no/such/dir\n")
+
+    def test_encoding_and_line_endings_survive(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A latin-1 file with CRLF endings is written back in latin-1 with CRLF."""
+        path = tmp_path / "latin.py"
+        path.write_bytes(
+            b'# -*- coding: latin-1 -*-\r\nfrom chrono import tp\r\nname = "caf\xe9"\r\n'
+            b"if name:\r\n\ttp(name)\r\n\tprint(tp(name))\r\n"
+        )
+        assert run_command(capsys, "strip", str(path))[0] == 0
+        assert path.read_bytes() == (
+            b'# -*- coding: latin-1 -*-\r\nname = "caf\xe9"\r\nif name:\r\n\tprint(name)\r\n'
+        )
+
+    def test_byte_order_mark_survives(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A UTF-8 file that starts with a byte order mark keeps it."""
+        path = tmp_path / "bom.py"
+        path.write_bytes(b"\xef\xbb\xbfx = 1\ntp(x)\n")
+        run_command(capsys, "strip", str(path))
+        assert path.read_bytes() == b"\xef\xbb\xbfx = 1\n"
+
+    def test_installed_name_is_stripped_with_its_install(
+        self, workdir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Stripping ``chrono.install("trace")`` also unwraps the ``trace(...)`` calls it served."""
+        Path("setup_debug.py").write_text('import chrono\nchrono.install("trace")\nready = 1\n')
+        Path("app.py").write_text("def f(x):\n    return trace(x) + 1\n")
+        code, out, _ = run_command(capsys, "strip", ".")
+        assert (code, out) == (0, "app.py: stripped 1 call\nsetup_debug.py: stripped 1 call\n")
+        assert Path("setup_debug.py").read_text() == "ready = 1\n"
+        assert Path("app.py").read_text() == "def f(x):\n    return x + 1\n"
+
+    def test_subprocess_diff(self, tmp_path: Path) -> None:
+        """``python -m chrono strip --diff`` prints the diff and leaves the file alone."""
+        (tmp_path / "app.py").write_text("from chrono import tp\nprint(tp(2) * 3)\n")
+        completed = subprocess.run(
+            [sys.executable, "-m", "chrono", "strip", "--diff", "app.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 0
+        assert completed.stdout.splitlines()[-3:] == [
+            "-from chrono import tp",
+            "-print(tp(2) * 3)",
+            "+print(2 * 3)",
+        ]
+        assert (tmp_path / "app.py").read_text() == "from chrono import tp\nprint(tp(2) * 3)\n"
+
+
+# Programs whose output must not change when their tp() calls are stripped. Each prints what
+# its calls' values and side effects did, in order.
+PROGRAMS = {
+    "values": (
+        """\
+        from chrono import tp
+
+        def double(x):
+            tp("doubling")
+            return tp(x) * 2
+
+        pair = tp(double(2), double(3))
+        print(pair, tp() is None, tp(tp(5) + 1))
+        """,
+        "(4, 6) True 6\n",
+    ),
+    "side effects in order": (
+        """\
+        import chrono
+
+        calls = []
+
+        def log(name):
+            calls.append(name)
+            return name
+
+        class Box:
+            @property
+            def size(self):
+                calls.append("size")
+                return 3
+
+        chrono.tp(log("a"), 1, log("b"))
+        chrono.tp(Box().size)
+        if chrono.tp(log("c")):
+            chrono.tp("only a label")
+        print(calls)
+        """,
+        "['a', 'b', 'size', 'c']\n",
+    ),
+    "precedence": (
+        """\
+        from chrono import tp as t
+
+        a, b, c = 0, 5, 7
+        print(t(a or b) and c, t(1 < 2) < 3, -t(b - c), t(1).real, {**t({} or {"k": 1})})
+        """,
+        "7 True 2 1 {'k': 1}\n",
+    ),
+    "blocks emptied": (
+        """\
+        from chrono import tp
+
+        def f(flag):
+            if flag:
+                tp(flag)
+            else:
+                tp("no")
+            for item in range(2):
+                tp(item)
+            try:
+                tp(1)
+            finally:
+                tp(2)
+            return "done"
+
+        print(f(True), f(False))
+        """,
+        "done done\n",
+    ),
+    "async and decorators": (
+        """\
+        import asyncio
+        from chrono import tp
+
+        def shout(function):
+            return lambda *args: function(*args).upper()
+
+        @tp(shout)
+        def greet(name):
+            return f"hi {tp(name)}"
+
+        async def main():
+            values = [tp(i) async for i in numbers()]
+            return await tp(asyncio.sleep(0, values))
+
+        async def numbers():
+            for i in range(3):
+                yield i
+
+        print(greet("ann"), asyncio.run(main()))
+        """,
+        "HI ANN [0, 1, 2]\n",
+    ),
+}
+
+
+class TestStrippedProgramsBehave:
+    """Stripped programs print exactly what the originals printed."""
+
+    @staticmethod
+    def run(path: Path) -> str:
+        completed = subprocess.run(
+            [sys.executable, str(path)], capture_output=True, text=True, check=True
+        )
+        return completed.stdout
+
+    @pytest.mark.parametrize("name", sorted(PROGRAMS))
+    def test_same_output(
+        self, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The program prints the expected output before and after stripping, without chrono."""
+        source, expected = PROGRAMS[name]
+        path = tmp_path / "program.py"
+        path.write_text(textwrap.dedent(source))
+        assert self.run(path) == expected
+        assert run_command(capsys, "strip", str(path))[0] == 0
+        stripped_source = path.read_text()
+        assert "chrono" not in stripped_source
+        assert "tp(" not in stripped_source
+        assert self.run(path) == expected
+
+
+def wrap_in_tp_calls(text: str, share: float, seed: int) -> str:
+    """``text`` with a share of its expressions wrapped in tp() and label calls added between
+    statements: what a debugging session leaves behind."""
+    source = SourceText(text)
+    tree = parse(text)
+    chooser = random.Random(seed)
+    insertions: list[tuple[int, int, int, str]] = []  # offset, order at one offset, tiebreak
+    for node in _wrappable_expressions(tree):
+        if chooser.random() < share:
+            start, end = source.span(node)
+            glued = start and (text[start - 1].isalnum() or text[start - 1] == "_")
+            insertions.append((start, 2, start - end, " tp(" if glued else "tp("))
+            insertions.append((end, 0, end - start, ")"))
+    for node in ast.walk(tree):
+        for block in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
+            if not isinstance(block, list) or not block or not isinstance(block[0], ast.stmt):
+                continue
+            for previous, statement in zip(block, block[1:]):
+                first = getattr(statement, "decorator_list", None) or [statement]
+                start = source.span(first[0])[0] - (1 if first[0] is not statement else 0)
+                indent = text[source.line_starts[first[0].lineno - 1] : start]
+                same_line = previous.end_lineno == statement.lineno
+                if chooser.random() < share and not same_line and not indent.strip():
+                    label = chooser.choice(['tp("HERE")', "tp()", "tp(__name__, 1)"])
+                    line_break = source.line_break(statement.lineno)
+                    insertions.append((start, 1, 0, label + line_break + indent))
+    insertions.sort(key=lambda insertion: insertion[:3])
+    pieces = []
+    cursor = 0
+    for offset, _, _, piece in insertions:
+        pieces.extend((text[cursor:offset], piece))
+        cursor = offset
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _wrappable_expressions(tree: ast.Module) -> list[ast.expr]:
+    """Expressions that ``tp(...)`` can wrap without changing the syntax tree's shape."""
+    excluded: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr) or type(node).__name__ == "match_case":
+            inside = node if isinstance(node, ast.JoinedStr) else node.pattern
+            excluded.update(id(part) for part in ast.walk(inside))
+        if isinstance(node, ast.Expr):  # tp(docstring) would be removed, not unwrapped
+            excluded.add(id(node.value))
+    unwrappable = (ast.Starred, ast.Slice, ast.Yield, ast.YieldFrom, ast.GeneratorExp)
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.expr)
+        and id(node) not in excluded
+        and not isinstance(node, unwrappable)
+        and isinstance(getattr(node, "ctx", ast.Load()), ast.Load)
+        and not (
+            isinstance(node, ast.Tuple)
+            and (len(node.elts) < 2 or any(isinstance(item, unwrappable) for item in node.elts))
+        )
+    ]
+
+
+class TestStripRoundTrip:
+    """Real modules littered with tp() calls strip back to exactly their own syntax tree."""
+
+    @pytest.mark.parametrize(
+        "module", ["textwrap.py", "json/decoder.py", "asyncio/locks.py", "contextlib.py"]
+    )
+    def test_standard_library_module(self, module: str) -> None:
+        """Wrapping a third of a stdlib module's expressions in tp() and stripping undoes it."""
+        original = (Path(sysconfig.get_paths()["stdlib"]) / module).read_text(encoding="utf-8")
+        littered = wrap_in_tp_calls(original, share=0.3, seed=len(module))
+        result = strip_result(littered)
+        assert result.stripped > 100
+        assert result.notes == []
+        assert ast.dump(parse(result.text)) == ast.dump(parse(original))
