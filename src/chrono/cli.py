@@ -22,8 +22,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "pytest_args",
-        nargs=argparse.REMAINDER,
-        help="extra arguments passed on to pytest",
+        nargs="*",
+        metavar="PYTEST_ARGUMENT",
+        help="passed on to pytest, e.g. --chrono-html=story.html or --color=no",
     )
 
     check = commands.add_parser(
@@ -54,11 +55,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``chrono`` command line; returns the process exit code."""
-    arguments = _build_parser().parse_args(argv)
+    parser = _build_parser()
+    # The demo passes options it does not know (pytest's and the plugin's) on to pytest.
+    arguments, unknown = parser.parse_known_args(argv)
     if arguments.command == "demo":
         from chrono._demo.run import run_demo
 
-        return run_demo(arguments.pytest_args)
+        pytest_arguments = [each for each in [*arguments.pytest_args, *unknown] if each != "--"]
+        return run_demo(pytest_arguments)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if arguments.command == "check":
         from chrono._leftovers import run_check
 

@@ -1,0 +1,77 @@
+"""The ``chrono`` command's own parsing, and the demo a newcomer runs first."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chrono.cli import main
+
+
+def story_section(output: str) -> str:
+    """The part of a pytest run's output between the failures header and the summary."""
+    return output.split("= FAILURES =", 1)[-1].split("short test summary info", 1)[0]
+
+
+def run_chrono(*arguments: str, cwd: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chrono", *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", **environment},
+        timeout=120,
+    )
+
+
+class TestDemo:
+    def test_demo_fails_its_test_and_tells_the_story(self, tmp_path: Path) -> None:
+        """The demo exits 0 and its failure report carries the story that explains the bug."""
+        result = run_chrono("demo", cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        story = story_section(result.stdout)
+        assert "chrono story" in story
+        assert story.count("line >= code.minimum=False") == 3
+        assert "total=Decimal('120.00')" in story
+        assert "1 failed, 1 passed" in result.stdout
+
+    def test_demo_passes_pytest_options_on(self, tmp_path: Path) -> None:
+        """Options the demo does not know, before or after ``--``, reach pytest and the plugin."""
+        result = run_chrono(
+            "demo", "--", "-q", f"--chrono-json={tmp_path / 'stories'}", cwd=tmp_path
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        written = list((tmp_path / "stories").glob("*.json"))
+        assert len(written) == 1
+        assert "test_code_applies_to_a_cart_over_the_minimum" in written[0].name
+
+    def test_demo_with_chrono_off_tells_no_story(self, tmp_path: Path) -> None:
+        """With CHRONO=off the demo's test still fails, and no story is recorded or shown."""
+        result = run_chrono("demo", cwd=tmp_path, CHRONO="off")
+        assert "1 failed, 1 passed" in result.stdout
+        story = story_section(result.stdout)
+        assert "AssertionError" in story
+        assert "chrono story" not in story
+        assert "line >= code.minimum" not in story
+
+
+class TestParsing:
+    def test_unknown_option_outside_the_demo_is_a_usage_error(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``chrono check --bogus`` exits 2 and names the option it did not understand."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(["check", "--bogus"])
+        assert exit_info.value.code == 2
+        assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+    def test_a_command_is_required(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``chrono`` with no command exits 2 and lists the commands."""
+        with pytest.raises(SystemExit) as exit_info:
+            main([])
+        assert exit_info.value.code == 2
+        assert "COMMAND" in capsys.readouterr().err
