@@ -10,9 +10,19 @@ Only the hot path is imported here: rich, executing and asttokens load when firs
 
 from __future__ import annotations
 
-from chrono._config import configure
-from chrono._events import Event, Story, current_story, story
-from chrono._switch import disable, enable, enabled_from_environment, install, is_enabled, tp
+from chrono._switch import (
+    TYPE_CHECKING,
+    disable,
+    enable,
+    enabled_from_environment,
+    install,
+    is_enabled,
+    tp,
+)
+
+if TYPE_CHECKING:
+    from chrono._config import configure
+    from chrono._events import Event, Story, current_story, story
 
 __all__ = [
     "Event",
@@ -33,3 +43,21 @@ if enabled_from_environment():
     enable()
 else:
     disable()
+
+
+def __getattr__(name: str) -> object:
+    # The names a disabled chrono never needs load on first use: with CHRONO=off, importing
+    # chrono reads one environment variable and defines tp.
+    if name in ("Event", "Story", "current_story", "story"):
+        from chrono import _events
+
+        return getattr(_events, name)
+    if name == "configure":
+        from chrono._config import configure
+
+        return configure
+    raise AttributeError(f"module 'chrono' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from chrono import _config
-from chrono._callsite import UNKNOWN_TEXT, call_site
+from chrono._callsite import UNKNOWN_TEXT, _sites, call_site
 from chrono._events import Event, _collecting, next_sequence_number
 from chrono._output import emit
 from chrono._values import MASK, safe_repr
@@ -27,9 +27,9 @@ NOTHING: Any = object()
 
 _tuple_new = tuple.__new__
 _current_thread = threading.current_thread
-_get_ident = threading.get_ident
 _wall = time.time
 _modules = sys.modules
+_getframe = sys._getframe
 _context_stories = _collecting.context.get
 
 
@@ -44,13 +44,73 @@ _reentry = _Reentry()
 
 
 def record(now_ns: int, values: tuple[Any, ...]) -> None:
-    """Record one ``tp(*values)`` call made by the caller of ``tp``; never raises."""
+    """Record one ``tp(*values)`` call made by the caller of ``tp``; never raises.
+
+    One function on purpose: each Python call costs about as much as reading a clock, and this
+    runs on every ``tp``.
+    """
     reentry = _reentry
     if reentry.busy:
         return
     reentry.busy = True
     try:
-        _record(now_ns, values, sys._getframe(2))
+        settings = _config.settings
+        frame = _getframe(2)
+        site = _sites.get((id(frame.f_code), frame.f_lasti))
+        if site is None:
+            site = call_site(frame, len(values), settings.secrets)
+        del frame
+        limit = settings.repr_limit
+        secrets = settings.secrets
+        texts = site.texts
+        label: str | None = None
+        if texts is None:
+            items = tuple((UNKNOWN_TEXT, safe_repr(value, limit, secrets)) for value in values)
+        elif len(values) == 1 and not site.has_label:
+            # tp(x), the commonest call: one item, no loop.
+            shown = MASK if site.secret[0] else safe_repr(values[0], limit, secrets)
+            items = ((texts[0] or shown, shown),)
+        else:
+            start = 0
+            if site.has_label:
+                label = values[0]
+                start = 1
+            secret = site.secret
+            collected = []
+            for index in range(start, len(values)):
+                shown = MASK if secret[index] else safe_repr(values[index], limit, secrets)
+                # A literal has no text of its own: its item is the value alone.
+                collected.append((texts[index] or shown, shown))
+            items = tuple(collected)
+        # asyncio is looked up, never imported: a program that does not use it pays nothing.
+        asyncio = _modules.get("asyncio")
+        thread = _current_thread()
+        event: Event = _tuple_new(
+            Event,
+            (
+                next_sequence_number(),
+                now_ns,
+                _wall(),
+                thread.name,
+                None if asyncio is None else _task_name(asyncio),
+                site.file,
+                site.line,
+                site.function,
+                label,
+                items,
+                "tp",
+                thread.ident or 0,
+            ),
+        )
+        stories = _collecting.process
+        in_context = _context_stories()
+        if in_context:
+            stories += in_context
+        if stories:
+            for story in stories:
+                story.add(event)
+        else:
+            emit(event)
     except Exception:
         if RAISE_INTERNAL_ERRORS:
             raise
@@ -58,66 +118,8 @@ def record(now_ns: int, values: tuple[Any, ...]) -> None:
         reentry.busy = False
 
 
-def _record(now_ns: int, values: tuple[Any, ...], frame: Any) -> None:
-    settings = _config.settings
-    site = call_site(frame, len(values), settings.secrets)
-    del frame
-    limit = settings.repr_limit
-    secrets = settings.secrets
-    texts = site.texts
-    label: str | None = None
-    if texts is None:
-        items = tuple((UNKNOWN_TEXT, safe_repr(value, limit, secrets)) for value in values)
-    else:
-        start = 0
-        if site.has_label:
-            label = values[0]
-            start = 1
-        secret = site.secret
-        collected = []
-        for index in range(start, len(values)):
-            shown = MASK if secret[index] else safe_repr(values[index], limit, secrets)
-            # A literal has no text of its own: its item is the value alone.
-            collected.append((texts[index] or shown, shown))
-        items = tuple(collected)
-    thread = _current_thread()
-    event: Event = _tuple_new(
-        Event,
-        (
-            next_sequence_number(),
-            now_ns,
-            _wall(),
-            thread.name,
-            _task_name(),
-            site.file,
-            site.line,
-            site.function,
-            label,
-            items,
-            "tp",
-            thread.ident or 0,
-        ),
-    )
-    deliver(event)
-
-
-def deliver(event: Event) -> None:
-    """Hand an event to every story collecting it, or to the live output when none is."""
-    stories = _collecting.process
-    in_context = _context_stories()
-    if in_context:
-        stories += in_context
-    if stories:
-        for story in stories:
-            story.add(event)
-    else:
-        emit(event)
-
-
-def _task_name() -> str | None:
-    # asyncio is looked up, never imported: a program that does not use it pays nothing.
-    asyncio = _modules.get("asyncio")
-    if asyncio is None or asyncio._get_running_loop() is None:
+def _task_name(asyncio: Any) -> str | None:
+    if asyncio._get_running_loop() is None:
         return None
     task = asyncio.current_task()
     return None if task is None else task.get_name()

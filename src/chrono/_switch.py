@@ -10,12 +10,17 @@ from __future__ import annotations
 import builtins
 import os
 import sys
-from collections.abc import Mapping
 from time import monotonic_ns
-from types import CodeType
-from typing import Any, TypeVar, overload
 
-_Value = TypeVar("_Value")
+# typing costs more to import than the rest of chrono's disabled mode: annotations here are
+# for the type checker only (the usual TYPE_CHECKING constant, without importing typing).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import CodeType
+    from typing import Any, TypeVar, overload
+
+    _Value = TypeVar("_Value")
 
 ENVIRONMENT_VARIABLE = "CHRONO"
 OFF_VALUES = ("off", "0", "false", "no")
@@ -34,12 +39,16 @@ def _recording(*values: Any) -> Any:
     return values or None
 
 
-@overload
-def tp() -> None: ...
-@overload
-def tp(value: _Value, /) -> _Value: ...
-@overload
-def tp(first: Any, second: Any, /, *more: Any) -> tuple[Any, ...]: ...
+if TYPE_CHECKING:
+
+    @overload
+    def tp() -> None: ...
+    @overload
+    def tp(value: _Value, /) -> _Value: ...
+    @overload
+    def tp(first: Any, second: Any, /, *more: Any) -> tuple[Any, ...]: ...
+
+
 def tp(first: Any = None, /, *more: Any) -> Any:
     """Record the values with their source text, and return them unchanged.
 

@@ -60,12 +60,10 @@ _MIN_CONTENT_WIDTH = 30
 
 def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
     """One event as a single line for live output: number, clock time, call site, items."""
-    clock = time.strftime("%H:%M:%S", time.localtime(event.wall))
-    milliseconds = int(event.wall * 1000) % 1000
     pieces: list[Piece] = [
         (f"#{event.seq}", "seq"),
         (" ", None),
-        (f"{clock}.{milliseconds:03d}", "time"),
+        (_clock_time(event.wall), "time"),
         (" ", None),
         (_site(event), "site"),
     ]
@@ -79,6 +77,18 @@ def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
     if colour is None:
         return "".join(text for text, _ in pieces)
     return "".join(_style(style).render(text, color_system=colour) for text, style in pieces)
+
+
+_clock_second: tuple[int, str] = (-1, "")
+
+
+def _clock_time(wall: float) -> str:
+    """``HH:MM:SS.mmm`` in local time; the seconds part is formatted once per second."""
+    global _clock_second
+    second = int(wall)
+    if _clock_second[0] != second:
+        _clock_second = (second, time.strftime("%H:%M:%S", time.localtime(second)))
+    return f"{_clock_second[1]}.{int(wall * 1000) % 1000:03d}"
 
 
 def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
