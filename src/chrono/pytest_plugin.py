@@ -22,6 +22,7 @@ import pytest
 
 from chrono import _pytest_export
 from chrono._events import Event, Scope, Story
+from chrono._logs import bridge
 from chrono._switch import is_enabled
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ class ChronoPlugin:
         self.config = config
         self.options = options
         self._live_lock = threading.Lock()
+        self._logs_attached = False
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -165,6 +167,18 @@ class ChronoPlugin:
             story.stop()
             del item.stash[_story_key]
 
+    def pytest_sessionstart(self) -> None:
+        # Attached for the whole run, so that each test's story only counts itself in,
+        # instead of adding and removing a handler on the root logger around every test.
+        self._logs_attached = self.options.logs and is_enabled()
+        if self._logs_attached:
+            bridge.attach()
+
+    def pytest_sessionfinish(self) -> None:
+        if self._logs_attached:
+            bridge.detach()
+            self._logs_attached = False
+
     def _max_events(self, item: pytest.Item) -> int:
         marker = item.get_closest_marker("chrono_max_events")
         if marker is not None and marker.args:
@@ -177,9 +191,14 @@ class ChronoPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         story = item.stash.get(_story_key, None)
-        if story is not None and self.options.exports.enabled:
+        if story is None:
+            return report
+        if self.options.exports.enabled:
             _pytest_export.keep_story_data(item, report, story)
-        if story is None or self.options.show == "never":
+        if self.options.show == "never" or (
+            # The common case, a passing setup or call, shows nothing: leave at once.
+            report.outcome == "passed" and report.when != "teardown" and self.options.show != "all"
+        ):
             return report
         try:
             self._add_story(item, report, story)
