@@ -130,13 +130,17 @@ def runner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str
 
 def _report_run(runner: Runner) -> SharedRun:
     """The cart, the errors and the unittest case, run once per mode, without colour."""
-    files = {"test_cart": CART, "test_errors": ERRORS, "test_unit": UNITTEST}
+    files = {
+        "test_pp_cart": CART,
+        "test_pp_errors": ERRORS,
+        "test_pp_unit": UNITTEST,
+    }
     return run_once(runner, "report", files, "--color=no")
 
 
 def _junit_run(runner: Runner) -> SharedRun:
     """The cart and the errors, run once per mode, coloured, writing JUnit XML."""
-    files = {"test_cart": CART, "test_errors": ERRORS}
+    files = {"test_pp_cart": CART, "test_pp_errors": ERRORS}
     return run_once(runner, "junit", files, "--junitxml=junit.xml", "--color=yes")
 
 
@@ -158,14 +162,14 @@ class TestFailureReport:
                 "*_ test_b_fails _*",
                 "*assert 3 == 4*",
                 "*- chrono story -*",
-                "chrono story '*test_cart.py::test_b_fails' — 4 events over *",
-                "*test_cart.py:12 in cart * cart ready",
-                "*test_cart.py:25 in test_b_fails * x=3",
-                "*test_cart.py:27 in test_b_fails * WARNING shop.cart: cart has 1 items",
-                "*test_cart.py:28 in *<lambda> *worker-1 * in worker  x * 2=6",
+                "chrono story '*test_pp_cart.py::test_b_fails' — 4 events over *",
+                "*test_pp_cart.py:12 in cart * cart ready",
+                "*test_pp_cart.py:25 in test_b_fails * x=3",
+                "*test_pp_cart.py:27 in test_b_fails * WARNING shop.cart: cart has 1 items",
+                "*test_pp_cart.py:28 in *<lambda> *worker-1 * in worker  x * 2=6",
                 "*- chrono story (after the failure, through teardown) -*",
-                "chrono story '*test_cart.py::test_b_fails' — 1 event over *",
-                "*test_cart.py:15 in cart * cart closed  len(items)=1",
+                "chrono story '*test_pp_cart.py::test_b_fails' — 1 event over *",
+                "*test_pp_cart.py:15 in cart * cart closed  len(items)=1",
             ]
         )
 
@@ -182,7 +186,7 @@ class TestFailureReport:
         """An error in setup or teardown gets a story section named after its phase."""
         result = _report_run(runner).result
         setup = only_section(result, "chrono story (setup)")
-        assert re.search(r" in broken_setup +opening  41$", setup, re.M)
+        assert re.search(r" test_pp_errors\.py:7 in \S+ +opening  41$", setup, re.M)
         teardown = only_section(result, "chrono story (teardown)")
         assert teardown.index("body  1") < teardown.index("closing  42")
         call = story_of(result, "test_call_fails")
@@ -200,7 +204,7 @@ class TestFailureReport:
             [
                 "*AssertionError: 7 != 8*",
                 "*- chrono story -*",
-                "chrono story '*test_unit.py::TestCart::test_total' — 3 events*",
+                "chrono story '*test_pp_unit.py::TestCart::test_total' — 3 events*",
                 "* in *setUp * setUp ran",
                 "* in *test_total * total=7",
                 "* in *tearDown * tearDown ran",
@@ -259,7 +263,7 @@ class TestTracebackStyles:
         self, pytester: pytest.Pytester, runner: Runner, style: str
     ) -> None:
         """With -q and --show-capture=no, every phase's failure still shows its story."""
-        pytester.makepyfile(test_cart=CART, test_errors=ERRORS)
+        pytester.makepyfile(test_pp_cart=CART, test_pp_errors=ERRORS)
         result = runner("-q", f"--tb={style}", "--show-capture=no")
         result.assert_outcomes(passed=2, failed=2, errors=2)
         assert "x=3" in story_of(result, "test_b_fails")
@@ -310,7 +314,7 @@ class TestThreads:
         self, pytester: pytest.Pytester, runner: Runner
     ) -> None:
         """The test's own thread is shown plainly; an earlier test's thread is tagged."""
-        pytester.makepyfile(test_threads=THREADS)
+        pytester.makepyfile(test_pp_threads=THREADS)
         result = runner()
         result.assert_outcomes(passed=1, failed=1)
         story = only_section(result, "chrono story")
@@ -332,13 +336,13 @@ QUIET_PLUGINS = {QUIET_PLUGINS!r}
 INNERMOST = '''
 from chrono import tp
 
-def test_innermost():
+def test_pp_innermost():
     tp("innermost")
 '''
 
 
 def test_outer(pytester):
-    pytester.makepyfile(test_innermost=INNERMOST)
+    pytester.makepyfile(test_pp_innermost=INNERMOST)
     own = chrono.current_story()
     tp("before")
     result = pytester.runpytest_inprocess(*QUIET_PLUGINS)
@@ -352,7 +356,7 @@ INNER = """
 from chrono import tp
 
 
-def test_inner():
+def test_pp_inner():
     tp("inner")
 """
 
@@ -365,7 +369,7 @@ class TestNesting:
         self, pytester: pytest.Pytester, runner: Runner
     ) -> None:
         """After an inner pytest run the outer test's story is current again and still records."""
-        pytester.makepyfile(test_nested=NESTED)
+        pytester.makepyfile(test_pp_nested=NESTED)
         result = runner("-p", "pytester")
         result.assert_outcomes(failed=1)
         story = only_section(result, "chrono story")
@@ -377,7 +381,7 @@ class TestNesting:
         self, pytester: pytest.Pytester, runner: Runner
     ) -> None:
         """A story active around an in-process run is current again after it, and saw it all."""
-        pytester.makepyfile(test_inner=INNER)
+        pytester.makepyfile(test_pp_inner=INNER)
         with chrono.story("outer") as outer:
             tp("before")
             runner().assert_outcomes(passed=1)
@@ -413,14 +417,14 @@ class TestChronoStoryFixture:
         self, pytester: pytest.Pytester, runner: Runner
     ) -> None:
         """The fixture's values() returns the reprs tp recorded, and its name is the node id."""
-        pytester.makepyfile(test_fixture=FIXTURE)
+        pytester.makepyfile(test_pp_fixture=FIXTURE)
         runner().assert_outcomes(passed=1)
 
     def test_fixture_skips_when_chrono_is_off(
         self, pytester: pytest.Pytester, runner: Runner, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """With chrono off there is no story, and a test asking for one is skipped, not failed."""
-        pytester.makepyfile(test_fixture=FIXTURE)
+        pytester.makepyfile(test_pp_fixture=FIXTURE)
         _switch_chrono_off(runner, monkeypatch)
         result = runner("-rs")
         result.assert_outcomes(skipped=1)
@@ -443,7 +447,7 @@ class TestSwitchedOff:
         self, pytester: pytest.Pytester, runner: Runner, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """CHRONO=off: failures are reported as usual, with no story section."""
-        pytester.makepyfile(test_cart=CART, test_errors=ERRORS)
+        pytester.makepyfile(test_pp_cart=CART, test_pp_errors=ERRORS)
         _switch_chrono_off(runner, monkeypatch)
         result = runner()
         result.assert_outcomes(passed=2, failed=2, errors=2)
@@ -454,7 +458,7 @@ class TestSwitchedOff:
         self, pytester: pytest.Pytester, runner: Runner
     ) -> None:
         """-p no:chrono: the plugin is not loaded, so there is no section and no option."""
-        pytester.makepyfile(test_cart=CART)
+        pytester.makepyfile(test_pp_cart=CART)
         result = runner("-p", "no:chrono")
         result.assert_outcomes(passed=1, failed=1)
         assert "chrono story" not in result.stdout.str()
@@ -491,24 +495,24 @@ class TestSubtests:
         self, pytester: pytest.Pytester, runner: Runner
     ) -> None:
         """pytest's subtests fixture and unittest's subTest: the failure shows events up to it."""
-        pytester.makepyfile(test_subtests=SUBTESTS)
+        pytester.makepyfile(test_pp_subtests=SUBTESTS)
         result = runner()
         result.stdout.fnmatch_lines(
             [
                 "*_ test_with_subtests ?i=1? _*",
                 "*- chrono story -*",
-                "chrono story '*test_subtests.py::test_with_subtests' — 2 events*",
-                "* in test_with_subtests * i=0",
-                "* in test_with_subtests * i=1",
+                "chrono story '*test_pp_subtests.py::test_with_subtests' — 2 events*",
+                "* test_pp_subtests.py:8 in * i=0",
+                "* test_pp_subtests.py:8 in * i=1",
                 "*- chrono story (after the failure, through teardown) -*",
-                "* in test_with_subtests * i=2",
+                "* test_pp_subtests.py:8 in * i=2",
             ]
         )
         result.stdout.fnmatch_lines(
             [
                 "*_ TestCase.test_with_subtests ?n=1? _*",
                 "*- chrono story -*",
-                "chrono story '*test_subtests.py::TestCase::test_with_subtests' — 2 events*",
+                "chrono story '*::TestCase::test_with_subtests' — 2 events*",
                 "* n=0",
                 "* n=1",
             ]
@@ -537,7 +541,7 @@ class TestBoundedReport:
 
     def test_two_hundred_thousand_events(self, pytester: pytest.Pytester, runner: Runner) -> None:
         """The report stays under 3 MB, keeps the most recent events and counts the dropped."""
-        pytester.makepyfile(test_lots=LOTS)
+        pytester.makepyfile(test_pp_lots=LOTS)
         result = runner()
         result.assert_outcomes(failed=1)
         size = len("\n".join(result.outlines + result.errlines).encode())

@@ -57,7 +57,7 @@ LIVE = """
 from chrono import tp
 
 
-def test_live():
+def test_pp_live():
     x = 3
     tp(x)
     print("printed by the test")
@@ -71,7 +71,7 @@ from chrono import tp
 log = logging.getLogger("app.orders")
 
 
-def test_logs():
+def test_pp_logs():
     tp("start")
     log.debug("debug detail")
     log.info("order %s placed", 7)
@@ -101,7 +101,7 @@ class TestShowOption:
         self, pytester: pytest.Pytester, runner: Runner, report_flag: str
     ) -> None:
         """--chrono-show=all with -rP or -rA: the passing test's story is under PASSES."""
-        pytester.makepyfile(test_show=PASS_AND_FAIL)
+        pytester.makepyfile(test_pp_show=PASS_AND_FAIL)
         result = runner("--chrono-show=all", report_flag)
         result.assert_outcomes(passed=1, failed=1)
         result.stdout.fnmatch_lines(
@@ -109,7 +109,7 @@ class TestShowOption:
                 "*= PASSES =*",
                 "*_ test_passes _*",
                 "*- chrono story -*",
-                "chrono story '*test_show.py::test_passes' — 1 event*",
+                "chrono story '*test_pp_show.py::test_passes' — 1 event*",
                 "* in test_passes * shown_when_passing=1",
             ]
         )
@@ -118,7 +118,7 @@ class TestShowOption:
     @pytest.mark.parametrize("mode", [IN_PROCESS])
     def test_all_without_report_flag_shows_no_passing_story(self, runner: Runner) -> None:
         """--chrono-show=all alone: pytest shows no passing test's sections, so no story."""
-        runner.pytester.makepyfile(test_show=PASS_AND_FAIL)
+        runner.pytester.makepyfile(test_pp_show=PASS_AND_FAIL)
         result = runner("--chrono-show=all")
         assert "shown_when_passing" not in result.stdout.str()
         assert "shown_when_failing=2" in only_section(result, "chrono story")
@@ -126,7 +126,7 @@ class TestShowOption:
     @pytest.mark.parametrize("mode", BOTH)
     def test_never_shows_no_story(self, runner: Runner) -> None:
         """--chrono-show=never: a failing test's report has no story section."""
-        runner.pytester.makepyfile(test_show=PASS_AND_FAIL)
+        runner.pytester.makepyfile(test_pp_show=PASS_AND_FAIL)
         result = runner("--chrono-show=never", "-rA")
         result.assert_outcomes(passed=1, failed=1)
         assert "chrono story" not in result.stdout.str()
@@ -153,7 +153,7 @@ class TestShowOption:
         failing_shown: bool,
     ) -> None:
         """chrono_show in the ini applies unless --chrono-show says otherwise."""
-        runner.pytester.makepyfile(test_show=PASS_AND_FAIL)
+        runner.pytester.makepyfile(test_pp_show=PASS_AND_FAIL)
         _ini(runner.pytester, chrono_show=ini_value)
         stories = "\n".join(sections(runner(*arguments), "chrono story"))
         assert ("shown_when_passing=1" in stories) is passing_shown
@@ -176,7 +176,7 @@ class TestMaxEventsOption:
         self, runner: Runner, arguments: list[str], ini_value: str | None, dropped: int
     ) -> None:
         """Past the bound a story keeps the first and the latest events, and counts the rest."""
-        runner.pytester.makepyfile(test_bound=TWENTY_EVENTS)
+        runner.pytester.makepyfile(test_pp_bound=TWENTY_EVENTS)
         if ini_value is not None:
             _ini(runner.pytester, chrono_max_events=ini_value)
         result = runner(*arguments, "-k", "not marked")
@@ -194,7 +194,7 @@ class TestMaxEventsOption:
     @pytest.mark.parametrize("mode", [IN_PROCESS])
     def test_mark_sets_the_bound_for_one_test(self, runner: Runner) -> None:
         """@pytest.mark.chrono_max_events(5) bounds that test's story only."""
-        runner.pytester.makepyfile(test_bound=TWENTY_EVENTS)
+        runner.pytester.makepyfile(test_pp_bound=TWENTY_EVENTS)
         result = runner("--strict-markers")
         result.assert_outcomes(failed=2)
         unmarked, marked = sections(result, "chrono story")
@@ -202,7 +202,7 @@ class TestMaxEventsOption:
         assert marked.splitlines()[0].endswith(", 15 dropped")
 
 
-_LIVE_LINE = r"#\d+ \d\d:\d\d:\d\d\.\d{3} test_live\.py:6 in test_live  x=3"
+_LIVE_LINE = r"#\d+ \d\d:\d\d:\d\d\.\d{3} test_pp_live\.py:6 in test_pp_live  x=3"
 
 
 class TestLiveOption:
@@ -221,7 +221,7 @@ class TestLiveOption:
         self, runner: Runner, arguments: list[str], ini_value: str | None
     ) -> None:
         """The live line reaches the terminal before the failures, not the captured output."""
-        runner.pytester.makepyfile(test_live=LIVE)
+        runner.pytester.makepyfile(test_pp_live=LIVE)
         if ini_value is not None:
             _ini(runner.pytester, chrono_live=ini_value)
         result = runner(*arguments)
@@ -238,7 +238,7 @@ class TestLiveOption:
     @pytest.mark.parametrize("mode", [IN_PROCESS])
     def test_no_live_lines_by_default(self, runner: Runner) -> None:
         """Without the option or its ini twin, events are only told in the story."""
-        runner.pytester.makepyfile(test_live=LIVE)
+        runner.pytester.makepyfile(test_pp_live=LIVE)
         _ini(runner.pytester, chrono_live="false")
         result = runner()
         assert not [line for line in result.stdout.lines if re.fullmatch(_LIVE_LINE, line)]
@@ -262,7 +262,7 @@ class TestLogRecords:
         self, runner: Runner, arguments: list[str], ini: dict[str, str], levels: list[str]
     ) -> None:
         """Each record shows level, logger and message, between the tp events around it."""
-        runner.pytester.makepyfile(test_logs=LOGS)
+        runner.pytester.makepyfile(test_pp_logs=LOGS)
         if ini:
             _ini(runner.pytester, **ini)
         result = runner(*arguments)
@@ -273,7 +273,8 @@ class TestLogRecords:
             "INFO": "INFO app.orders: order 7 placed",
             "WARNING": "WARNING app.orders: stock low",
         }
-        rows = [line.split(" in test_logs ")[1].strip() for line in _rows(story)]
+        # What follows the call site (file:line in function) is the event's content.
+        rows = [re.split(r" test_pp_logs\.py:\d+ in \S+ +", line)[1] for line in _rows(story)]
         assert rows == ["start", *(expected[level] for level in levels), "end"]
 
 
@@ -339,11 +340,11 @@ class TestUsageErrors:
         self, runner: Runner, arguments: list[str], ini: dict[str, str], message: str
     ) -> None:
         """Exit code 4 before any test runs, and a message naming the option and its values."""
-        runner.pytester.makepyfile(test_show=PASS_AND_FAIL)
+        runner.pytester.makepyfile(test_pp_show=PASS_AND_FAIL)
         if ini:
             _ini(runner.pytester, **ini)
         result = runner(*arguments)
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         result.stderr.re_match_lines([message])
         assert "INTERNALERROR" not in result.stderr.str()
-        assert "test_show.py" not in result.stdout.str()
+        assert "test_pp_show.py" not in result.stdout.str()
