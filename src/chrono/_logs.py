@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
 from chrono import _config
 from chrono._events import Event, active_stories, next_sequence_number
+from chrono._values import without_lone_surrogates
 
 OWN_LOGGER = "chrono"
 
@@ -39,6 +41,9 @@ def log_event(record: logging.LogRecord) -> Event:
         message += f" [{type(error).__name__}: {error}]"
     if len(message) > limit:
         message = f"{message[:limit]}… ({len(message):,} characters in all)"
+    if not message.isascii():
+        # A file name decoded with surrogateescape, say: escaped, or no file could hold it.
+        message = without_lone_surrogates(message)
     secrets = _config.settings.secrets
     if secrets is not None:
         message = secrets.mask_fields(message)
@@ -80,3 +85,13 @@ class _Bridge:
 
 
 bridge = _Bridge()
+
+
+def _reset_after_fork() -> None:
+    # A thread starting or stopping a story when the process forked would leave the lock
+    # held in the child, and the child's first story would wait on it for ever.
+    bridge._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

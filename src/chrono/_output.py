@@ -20,9 +20,35 @@ _write_lock = threading.Lock()
 _resolved: Callable[[Event], object] | None = None
 
 
+def _reset_after_fork() -> None:
+    # Another thread may have been writing a line when the process forked: its lock would
+    # stay held in the child, and the child's first live event would wait on it for ever.
+    global _write_lock
+    _write_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 def check_output_target(target: object) -> None:
     """Raise a clear error for an ``output`` that chrono cannot write to."""
-    if isinstance(target, (str, os.PathLike, logging.Logger)):
+    if isinstance(target, str) and target in _config.OUTPUT_KEYWORDS:
+        return
+    if isinstance(target, (str, os.PathLike)):
+        # Opened now, so that a path chrono cannot write to is told here, not lost with every
+        # event later.
+        try:
+            with open(target, "a", encoding="utf-8"):
+                pass
+        except (OSError, ValueError) as error:
+            raise ValueError(
+                f"chrono.configure: output={target!r} cannot be written to ({error}); give "
+                "'stderr', 'stdout', 'logging', a writable file path, a text stream, a "
+                "logging.Logger or a callable taking an Event"
+            ) from None
+        return
+    if isinstance(target, logging.Logger):
         return
     if callable(getattr(target, "write", None)) or callable(target):
         return
@@ -58,7 +84,9 @@ def _resolve() -> Callable[[Event], object]:
     elif isinstance(target, logging.Logger):
         sink = _LoggerOutput(target)
     elif isinstance(target, (str, os.PathLike)):
-        stream = open(target, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (kept open)
+        stream = open(  # noqa: SIM115 (kept open)
+            target, "a", encoding="utf-8", errors="backslashreplace", buffering=1
+        )
         sink = _StreamOutput(lambda: stream)
     elif callable(getattr(target, "write", None)):
         sink = _StreamOutput(lambda: target)  # type: ignore[arg-type,return-value]

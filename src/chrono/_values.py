@@ -31,8 +31,11 @@ class Secrets:
         self.name_pattern = re.compile(names, re.IGNORECASE)
         # Works on repr text, so dicts, dataclasses, named tuples and keyword-style reprs are
         # masked alike without walking the object a second time.
+        # A key starts where a run of name characters starts: a match tried from inside a run
+        # would scan the rest of the run from each of its characters (quadratic: a 10 kB
+        # word after a secret key took seconds).
         self.key_pattern = re.compile(
-            rf"""['"]?[\w.-]*(?:{names})[\w.-]*['"]?\s*[:=]\s*""", re.IGNORECASE
+            rf"""(?<![\w.-])['"]?[\w.-]*(?:{names})[\w.-]*['"]?\s*[:=]\s*""", re.IGNORECASE
         )
 
     def is_secret_name(self, text: str) -> bool:
@@ -125,7 +128,10 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
             return text if len(text) <= limit else _truncated(text, limit, len(text), "characters")
         if value_type is str or value_type is bytes:
             if len(value) > limit:
-                return _truncated(repr(value[:limit]), limit, len(value), "characters")
+                # Cut before the repr, so a 100 MB string costs what a short one does; the
+                # part kept is masked like any other ("password=..." inside a long text).
+                text = _masked(repr(value[:limit]), limit, secrets)
+                return _truncated(text, limit, len(value), "characters")
             text = repr(value)
         elif value_type in _LARGE_CONTAINER_TYPES and len(value) > _LARGE_CONTAINER_LENGTH:
             return _shortened_container(value, limit, secrets)
@@ -134,13 +140,40 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
             if type(text) is not str:
                 # repr() allows a str subclass; keep its text, not its overridden methods.
                 text = str.__str__(text)
+            if not text.isascii():
+                text = without_lone_surrogates(text)
     except Exception as error:  # a user's __repr__ may raise anything
         return failed_repr_placeholder(error)
     if secrets is not None:
+        beyond = len(text) - limit * _MASKED_WINDOW
+        if beyond > 0:
+            text = _masked(text, limit, secrets)
+            return _truncated(text, limit, len(text) + beyond, "characters")
         text = secrets.mask_fields(text)
     if len(text) > limit:
         return _truncated(text, limit, len(text), "characters")
     return text
+
+
+#: A repr longer than this many times the limit is searched for secrets only that far:
+#: masking takes time in proportion to the text (a 100 MB string inside a list took 40 s),
+#: and the window still lets a masked value shrink a repr back under the cut.
+_MASKED_WINDOW = 8
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _masked(text: str, limit: int, secrets: Secrets | None) -> str:
+    if secrets is None:
+        return text
+    return secrets.mask_fields(text[: limit * _MASKED_WINDOW])
+
+
+def without_lone_surrogates(text: str) -> str:
+    """``text`` with lone surrogates escaped, as repr() escapes them in a str: a story that
+    holds one cannot be written as UTF-8 (a JSON file, a log file)."""
+    if _LONE_SURROGATE.search(text) is None:
+        return text
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _truncated(text: str, limit: int, total: int, unit: str) -> str:
@@ -149,9 +182,7 @@ def _truncated(text: str, limit: int, total: int, unit: str) -> str:
 
 def _shortened_container(value: Any, limit: int, secrets: Secrets | None) -> str:
     # The whole repr is never built, so its size is stated in items, kept past any cut.
-    text = _BoundedRepr(limit).repr(value)
-    if secrets is not None:
-        text = secrets.mask_fields(text)
+    text = _masked(without_lone_surrogates(_BoundedRepr(limit).repr(value)), limit, secrets)
     if len(text) > limit:
         text = text[:limit] + "…"
     return f"{text}  ({len(value):,} items)"
@@ -167,5 +198,6 @@ def failed_repr_placeholder(error: BaseException) -> str:
     if message:
         if len(message) > 200:
             message = message[:200] + "…"
+        message = without_lone_surrogates(message)
         return f"<repr failed: {name}: {message}>"
     return f"<repr failed: {name}>"

@@ -314,5 +314,7 @@ def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written beside and renamed, so a reader never sees half a file.
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
+    # A lone surrogate (from a thread name, a file path) is escaped rather than lost with the
+    # whole file.
+    partial.write_text(text, encoding="utf-8", errors="backslashreplace")
     os.replace(partial, path)

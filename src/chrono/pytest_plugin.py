@@ -182,7 +182,14 @@ class ChronoPlugin:
     def _max_events(self, item: pytest.Item) -> int:
         marker = item.get_closest_marker("chrono_max_events")
         if marker is not None and marker.args:
-            return int(marker.args[0])
+            value = marker.args[0]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                # Stops the run with this message, instead of an internal error.
+                raise pytest.UsageError(
+                    f"{item.nodeid}: chrono_max_events({value!r}) is not understood; "
+                    "use a whole number >= 1"
+                )
+            return value
         return self.options.max_events
 
     @pytest.hookimpl(wrapper=True)
