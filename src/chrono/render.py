@@ -367,5 +367,25 @@ def _style(name: str | None) -> Style:
 
 
 def _segments(pieces: Iterable[Piece]) -> Iterator[Segment]:
-    for text, style in pieces:
-        yield Segment(text, _style(style) if style else None)
+    """Pieces as rich segments, as few as show the same thing.
+
+    rich measures and crops every segment, so fewer segments render faster: a piece joins the
+    one before it when it has the same style, or when it is unstyled blank space that the
+    previous style would not colour (no background).
+    """
+    run_text = ""
+    run_style: Style | None = None
+    styles = _style_cache
+    for text, name in pieces:
+        style = (styles.get(name) or _style(name)) if name else None
+        if run_text and (
+            style is run_style
+            or (style is None and not text.strip() and (run_style is None or not run_style.bgcolor))
+        ):
+            run_text += text
+            continue
+        if run_text:
+            yield Segment(run_text, run_style)
+        run_text, run_style = text, style
+    if run_text:
+        yield Segment(run_text, run_style)
