@@ -100,14 +100,15 @@ class _StreamOutput:
     """One line per event; coloured only when the stream is a terminal that wants colour."""
 
     def __init__(self, stream: Callable[[], IO[str]]) -> None:
+        from chrono.render import live_line
+
         self._stream = stream
+        self._live_line = live_line
         self._colour: tuple[IO[str], ColorSystem | None] | None = None
 
     def __call__(self, event: Event) -> None:
-        from chrono.render import live_line
-
         stream = self._stream()
-        line = live_line(event, colour=self._colour_for(stream)) + "\n"
+        line = self._live_line(event, colour=self._colour_for(stream)) + "\n"
         # One lock for every stream: a line is never torn by another thread's line.
         with _write_lock:
             stream.write(line)
