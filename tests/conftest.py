@@ -7,25 +7,23 @@ do not swallow the events that tests inspect; the plugin is tested through pytes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-import chrono
-from chrono import _config, _recorder
+from helpers import strict_chrono
 
 
 @pytest.fixture(autouse=True)
 def _strict_chrono() -> Iterator[None]:
-    """Every test sees the errors chrono swallows in production, and starts from defaults."""
-    was_enabled = chrono.is_enabled()
-    _recorder.RAISE_INTERNAL_ERRORS = True
-    chrono.enable()
-    try:
+    """Every test sees the errors chrono swallows in production, starts from the default
+    settings, and runs outside any story a test runner opened around it."""
+    with strict_chrono():
         yield
-    finally:
-        _recorder.RAISE_INTERNAL_ERRORS = False
-        _config.reset()
-        if was_enabled:
-            chrono.enable()
-        else:
-            chrono.disable()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary folder, made the current one."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -12,8 +12,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 import chrono
-from chrono import _callsite, _config, _events, _recorder
+from chrono import _callsite, _config, _events, _recorder, cli
 
 #: Environment variables that change what chrono or rich print; removed for subprocesses.
 _QUIET_ENVIRONMENT = ("CHRONO", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS")
@@ -123,3 +125,10 @@ def items(story: chrono.Story) -> list[tuple[tuple[str, str], ...]]:
 def forget_call_sites() -> None:
     """Resolve every call site again (after a test rewrote a source file)."""
     _callsite.clear_cache()
+
+
+def run_command(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    """Run the ``chrono`` command in this process: its exit code, stdout and stderr."""
+    code = cli.main(list(arguments))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

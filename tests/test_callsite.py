@@ -10,7 +10,6 @@ import ast
 import asyncio
 import functools
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -19,15 +18,9 @@ import pytest
 import chrono
 from chrono import tp
 from chrono._callsite import UNKNOWN_TEXT
-from helpers import import_source, items, run_python, run_script, strict_chrono
+from helpers import import_source, items, run_python, run_script
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 def _passthrough_decorator(value: object) -> Callable[[_Function], _Function]:

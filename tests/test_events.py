@@ -7,20 +7,12 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
 import chrono
 from chrono import Event, Story, tp
 from chrono._events import DEFAULT_MAX_EVENTS, Scope
-from helpers import strict_chrono
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 def run_in_thread(target: object, name: str = "worker") -> None:

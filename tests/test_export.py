@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,6 @@ from chrono.export import (
 from helpers import strict_chrono
 
 pytest_plugins = ["pytester"]
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 def validate(data: object) -> None:

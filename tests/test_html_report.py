@@ -12,7 +12,6 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -29,12 +28,6 @@ from helpers import strict_chrono
 pytest_plugins = ["pytester"]
 
 INJECTION = "<script>document.title='pwned'</script><img src=x id=injected>"
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 def make_stories() -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from chrono._leftovers import (
     load_source,
     parse,
 )
+from helpers import run_command
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -54,19 +55,6 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
     else:
         path.write_text(textwrap.dedent(content), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary folder, made the current one."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def run_command(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    code = cli.main(list(arguments))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def git(folder: Path, *arguments: str) -> None:

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-
-import pytest
 
 import chrono
 from chrono import Story, tp
 from chrono._values import MASK
-from helpers import strict_chrono
 
 logger = logging.getLogger("chrono_tests.app")
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 class TestLogCapture:

@@ -7,26 +7,18 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import chrono
 from chrono import Event, tp
-from helpers import strict_chrono
 
 #: A live line: number, clock time, call site, optional [thread], items.
 LIVE_LINE = re.compile(
     r"#(?P<seq>\d+) \d\d:\d\d:\d\d\.\d{3} (?P<site>\S+:\d+ in \S+)"
     r"(?: \[(?P<thread>[^\]]+)\])?(?:  (?P<content>.*))?"
 )
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 class TestLiveLine:

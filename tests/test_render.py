@@ -7,7 +7,6 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,9 @@ from rich.console import Console
 import chrono
 from chrono import tp
 from chrono.render import live_line, stream_colour_system
-from helpers import environment, run_script, strict_chrono
+from helpers import environment, run_script
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 def event_row(story: chrono.Story, event: chrono.Event) -> str:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from chrono import _strip, cli
+from chrono import _strip
 from chrono._leftovers import SourceFile, SourceText, find_leftovers, parse
 from chrono._strip import StripRefused, StripResult, strip_source, unified_diff
+from helpers import run_command
 
 
 def strip_result(source: str) -> StripResult:
@@ -32,19 +33,6 @@ def dedent_pairs(*pairs: tuple[str, str, str]) -> list[object]:
         pytest.param(textwrap.dedent(before), textwrap.dedent(after), id=name)
         for name, before, after in pairs
     ]
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary folder, made the current one."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def run_command(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    code = cli.main(list(arguments))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 class TestValueRewrites:

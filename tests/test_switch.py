@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import builtins
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import chrono
 from chrono import _recorder, _switch, tp
-from helpers import environment, import_source, run_script, strict_chrono
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
-
+from helpers import environment, import_source, run_script
 
 # Prints whether chrono is on and what tp returned; the live line, if any, goes to stderr.
 PROBE = """

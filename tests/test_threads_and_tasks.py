@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
-
-import pytest
 
 import chrono
 from chrono import tp
-from helpers import strict_chrono
 
 THREADS = 8
 EVENTS_PER_THREAD = 10_000
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 class TestThreads:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
@@ -14,15 +13,8 @@ import chrono
 from chrono import tp
 from chrono._config import DEFAULT_REPR_LIMIT
 from chrono._values import DEFAULT_SECRET_NAMES, MASK, Secrets, safe_repr
-from helpers import strict_chrono
 
 DEFAULT_SECRETS = Secrets(DEFAULT_SECRET_NAMES)
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 @dataclasses.dataclass
