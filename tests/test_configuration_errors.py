@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 
 import chrono
 from chrono import tp
-from helpers import environment, run_python, strict_chrono
+from helpers import environment, run_python
 
 #: The inner pytest runs need none of the other installed plugins.
 QUIET = (
@@ -31,12 +30,6 @@ QUIET = (
     "-p",
     "no:benchmark",
 )
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 class TestEnvironmentVariable:

@@ -14,7 +14,6 @@ import os
 import signal
 import threading
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pytest
 import chrono
 from chrono import tp
 from chrono._events import DEFAULT_MAX_EVENTS
-from helpers import run_python, strict_chrono, write_module
+from helpers import run_python, write_module
 
 LONG = os.environ.get("CHRONO_HYPOTHESIS_PROFILE") == "long"
 THREADS = 16
@@ -36,12 +35,6 @@ EVENTS_PER_TASK = 20
 TIMEOUT = 120
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 def run_isolated(directory: Path, source: str) -> Any:

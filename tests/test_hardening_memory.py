@@ -13,7 +13,6 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,19 +20,13 @@ import pytest
 
 import chrono
 from chrono import tp
-from helpers import import_path, strict_chrono
+from helpers import import_path
 
 LONG = os.environ.get("CHRONO_HYPOTHESIS_PROFILE") == "long"
 EVENTS = 1_000_000 if LONG else 250_000
 TARGET_MB = 30
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_memory.py"
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 class Value:

@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,7 +30,6 @@ from chrono import tp
 from chrono._logs import bridge
 from chrono._values import MASK
 from chrono.export import html_report
-from helpers import strict_chrono
 from test_properties import Hostile
 
 PROFILE_VARIABLE = "CHRONO_HYPOTHESIS_PROFILE"
@@ -57,12 +55,6 @@ SINGLE, PAIRS, DISABLED = _EXAMPLES[_PROFILE]
 
 #: The longest item a story may hold: the default repr limit plus the stated full length.
 LONGEST_ITEM = 1_000 + len("… (100,000,000 characters in all)")
-
-
-@pytest.fixture(autouse=True)
-def _strict() -> Iterator[None]:
-    with strict_chrono():
-        yield
 
 
 # -- hostile objects ------------------------------------------------------------------------
