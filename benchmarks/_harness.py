@@ -14,6 +14,7 @@ clock. Figures and ratios use CPU time; wall-clock medians are printed beside th
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import importlib.util
 import os
@@ -286,3 +287,17 @@ def pyenv_venvs(root: Path) -> list[str]:
             subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
         pythons.append(str(python))
     return pythons
+
+
+def add_interpreter_options(parser: argparse.ArgumentParser) -> None:
+    """``--python`` (repeatable) and ``--venvs``: which interpreters a benchmark measures."""
+    parser.add_argument("--python", action="append", default=[], help="interpreter to measure")
+    parser.add_argument("--venvs", type=Path, help="make and measure a venv per pyenv 3.9-3.13")
+
+
+def chosen_interpreters(arguments: argparse.Namespace) -> list[str]:
+    """The interpreters named by ``add_interpreter_options``; this one when none is."""
+    pythons = list(arguments.python)
+    if arguments.venvs is not None:
+        pythons += pyenv_venvs(arguments.venvs)
+    return pythons or [sys.executable]

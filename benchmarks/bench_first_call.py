@@ -34,11 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
     Target,
+    add_interpreter_options,
+    chosen_interpreters,
     environment_lines,
     format_table,
     load_average,
     milliseconds,
-    pyenv_venvs,
     python_version,
     targets_table,
 )
@@ -236,14 +237,9 @@ def main(argv: list[str] | None = None) -> None:
     """Measure each interpreter asked for and print one table and the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7, help="processes per contender (7)")
-    parser.add_argument("--python", action="append", default=[], help="interpreter to measure")
-    parser.add_argument("--venvs", type=Path, help="make and measure a venv per pyenv 3.9-3.13")
+    add_interpreter_options(parser)
     arguments = parser.parse_args(argv)
-    pythons = list(arguments.python)
-    if arguments.venvs is not None:
-        pythons += pyenv_venvs(arguments.venvs)
-    if not pythons:
-        pythons = [sys.executable]
+    pythons = chosen_interpreters(arguments)
     print("\n".join(environment_lines()))
     rows: list[list[str]] = []
     targets: list[Target] = []
