@@ -13,10 +13,12 @@ import dataclasses
 import functools
 import io
 import json
+import linecache
 import logging
 import os
 import re
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,6 +32,7 @@ from chrono import tp
 from chrono._logs import bridge
 from chrono._values import MASK
 from chrono.export import html_report
+from helpers import import_path
 from test_properties import Hostile
 
 PROFILE_VARIABLE = "CHRONO_HYPOTHESIS_PROFILE"
@@ -455,6 +458,43 @@ class TestSecrets:
         for rendered in (story.text(), story.to_json(), html_report([story])):
             assert SECRET not in rendered
             assert "shown-now" in rendered
+
+    def test_configured_pattern_reaches_call_sites_already_seen(self) -> None:
+        """configure(secret_names=...) applies to a tp call that ran before it, both ways."""
+
+        def recorded(pin: int) -> tuple[tuple[str, str], ...]:
+            with chrono.story() as story:
+                tp(pin)
+            return story.events[0].items
+
+        assert recorded(1234) == (("pin", "1234"),)
+        chrono.configure(secret_names=r"\bpin\b")
+        assert recorded(1234) == (("pin", MASK),)
+        chrono.configure(secret_names="token")
+        assert recorded(1234) == (("pin", "1234"),)
+
+    def test_values_without_readable_source_are_masked_if_the_code_names_a_secret(
+        self, tmp_path: Path
+    ) -> None:
+        """Where no name can be read (exec, a file edited since import), a call whose running
+        code reads a secret-looking name has every value masked; others are shown."""
+        namespace = {"tp": tp, "password": SECRET, "value": 5, "user": Credentials("a", SECRET)}
+        module_path = tmp_path / "edited_since.py"
+        module_path.write_text("from chrono import tp\n\ndef log_in(token):\n    tp(token)\n")
+        module = import_path(module_path)
+        module_path.write_text("from chrono import tp\n\ndef log_in(name):\n    tp(name)\n")
+        linecache.checkcache()
+        with chrono.story() as story:
+            exec("tp(password)", namespace)
+            exec("tp(value)", namespace)
+            exec("tp(user.api_key, value)", namespace)
+            module.log_in(SECRET)
+        assert [event.items for event in story.events] == [
+            (("<?>", MASK),),
+            (("<?>", "5"),),
+            (("<?>", MASK), ("<?>", MASK)),
+            (("<?>", MASK),),
+        ]
 
     def test_secret_inside_a_long_string_is_masked(self) -> None:
         """A key=value inside a string longer than the limit is masked in the part kept."""

@@ -46,6 +46,9 @@ class CallSite(NamedTuple):
     secret: tuple[bool, ...]
     #: Keeps the code object alive, so that its id in the cache key is never reused.
     code: CodeType
+    #: Without texts: whether the running code reads a secret-looking name on the call's
+    #: lines, so that every value is masked rather than shown under the placeholder.
+    mask_unnamed: bool = False
 
 
 _sites: dict[tuple[int, int], CallSite] = {}
@@ -80,7 +83,32 @@ def _resolve(frame: FrameType, argument_count: int, secrets: Secrets | None) -> 
         texts is not None and secrets is not None and _holds_secret(argument, secrets)
         for argument in (call.node.args if call is not None and texts is not None else ())
     )
-    return CallSite(code.co_filename, frame.f_lineno, function, texts, has_label, secret, code)
+    mask_unnamed = texts is None and secrets is not None and _reads_secret(frame, secrets)
+    return CallSite(
+        code.co_filename, frame.f_lineno, function, texts, has_label, secret, code, mask_unnamed
+    )
+
+
+def _reads_secret(frame: FrameType, secrets: Secrets) -> bool:
+    """Whether the code running in ``frame`` names anything secret on the call's lines.
+
+    Where the source cannot be read (``python -c``, ``exec``, a file edited since import), the
+    names the bytecode loads are all that tells what the values are.
+    """
+    code = frame.f_code
+    first = last = frame.f_lineno
+    if sys.version_info >= (3, 11):
+        for instruction in _instructions(code):
+            if instruction.offset == frame.f_lasti:
+                position = instruction.positions
+                if position is not None and position.lineno is not None:
+                    first, last = position.lineno, position.end_lineno or position.lineno
+                break
+    return any(
+        secrets.is_secret_name(name)
+        for load in _name_loads(code, first, last)
+        for name in load.names
+    )
 
 
 class _FoundCall(NamedTuple):

@@ -78,6 +78,8 @@ def configure(
     from chrono import _output
 
     _output.forget_resolved_output()
+    if secret_names is not None:
+        _forget_call_sites()
 
 
 def _compile_secrets(names: str) -> Secrets | None:
@@ -100,7 +102,17 @@ def _compile_secrets(names: str) -> Secrets | None:
 def reset() -> None:
     """Back to the defaults (for tests)."""
     global settings
+    secrets_changed = settings.secrets is not _DEFAULT_SECRETS
     settings = Settings()
     from chrono import _output
 
     _output.forget_resolved_output()
+    if secrets_changed:
+        _forget_call_sites()
+
+
+def _forget_call_sites() -> None:
+    # Which arguments are secret is decided when a call site is first resolved, and cached.
+    from chrono import _callsite
+
+    _callsite.clear_cache()

@@ -65,7 +65,11 @@ def record(now_ns: int, values: tuple[Any, ...]) -> None:
         texts = site.texts
         label: str | None = None
         if texts is None:
-            items = tuple((UNKNOWN_TEXT, safe_repr(value, limit, secrets)) for value in values)
+            # No names to mask by: all the values are masked if the call's code reads a secret.
+            items = tuple(
+                (UNKNOWN_TEXT, MASK if site.mask_unnamed else safe_repr(value, limit, secrets))
+                for value in values
+            )
         elif len(values) == 1 and not site.has_label:
             # tp(x), the commonest call: one item, no loop.
             shown = MASK if site.secret[0] else safe_repr(values[0], limit, secrets)
