@@ -55,13 +55,13 @@ _sites: dict[tuple[int, int], CallSite] = {}
 
 
 def call_site(frame: FrameType, argument_count: int, secrets: Secrets | None) -> CallSite:
-    """The call site of the ``tp`` call running in ``frame``, from the cache when it can."""
-    code = frame.f_code
-    key = (id(code), frame.f_lasti)
-    site = _sites.get(key)
-    if site is None:
-        site = _resolve(frame, argument_count, secrets)
-        _sites[key] = site
+    """Resolve the call site of the ``tp`` call running in ``frame`` and cache it.
+
+    The recorder looks in ``_sites`` itself (one dict lookup on the hot path) and calls this
+    only on a miss.
+    """
+    site = _resolve(frame, argument_count, secrets)
+    _sites[(id(frame.f_code), frame.f_lasti)] = site
     return site
 
 

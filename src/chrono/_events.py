@@ -247,11 +247,11 @@ class Story:
 
     # -- display (delegated, so that rich is imported only when a story is shown) -----------
 
-    def text(self, *, width: int | None = None) -> str:
+    def text(self) -> str:
         """The story as plain text with no colour codes, one line per event."""
         from chrono.render import story_text
 
-        return story_text(self, width=width)
+        return story_text(self)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from chrono.render import StoryView

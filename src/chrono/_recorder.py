@@ -22,9 +22,6 @@ from chrono._values import MASK, safe_repr
 #: are raised where the test suite can see them.
 RAISE_INTERNAL_ERRORS = False
 
-#: Sentinel for "tp() was called with no argument": None is a value tp can record.
-NOTHING: Any = object()
-
 _tuple_new = tuple.__new__
 _current_thread = threading.current_thread
 _wall = time.time

@@ -205,12 +205,9 @@ class _Layout:
         return " " * min(self.seq_width + 4, max(width // 4, 0))
 
 
-def story_text(story: Story, *, width: int | None = None) -> str:
-    """The story as plain text: no colour codes, one line per event, never wrapped.
-
-    ``width`` is accepted for symmetry with the rich rendering and ignored: plain text keeps
-    each event on one line, so it can be searched with grep.
-    """
+def story_text(story: Story) -> str:
+    """The story as plain text: no colour codes, one line per event, never wrapped, so that it
+    can be searched with grep."""
     layout = _Layout(story)
     lines = ["".join(text for text, _ in layout.title())]
     for row in layout.rows():
