@@ -127,7 +127,7 @@ class TestNesting:
             tp("after")
         assert [event.label for event in outer.events] == ["before", "inside", "after"]
         assert [event.label for event in inner.events] == ["inside"]
-        assert outer.events[1] is inner.events[0]
+        assert outer.events[1] == inner.events[0]
 
     def test_current_story_is_the_innermost(self) -> None:
         """current_story() names the innermost active story, then the outer, then None."""

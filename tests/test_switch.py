@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import chrono
-from chrono import _recorder, _switch, tp
+from chrono import _callsite, _recorder, _switch, tp
 from helpers import environment, import_source, run_script
 
 # Prints whether chrono is on and what tp returned; the live line, if any, goes to stderr.
@@ -175,7 +175,7 @@ class TestInternalErrors:
             raise RuntimeError("call site lookup failed")
 
         monkeypatch.setattr(_recorder, "RAISE_INTERNAL_ERRORS", False)
-        monkeypatch.setattr(_recorder, "call_site", broken)
+        monkeypatch.setattr(_callsite, "_resolve", broken)
         marker = object()
         output = io.StringIO()
         chrono.configure(output=output)
@@ -189,7 +189,7 @@ class TestInternalErrors:
         def broken(*arguments: object) -> None:
             raise RuntimeError("call site lookup failed")
 
-        monkeypatch.setattr(_recorder, "call_site", broken)
+        monkeypatch.setattr(_callsite, "_resolve", broken)
         with pytest.raises(RuntimeError, match="call site lookup failed"):
             tp(1)
 
@@ -197,15 +197,14 @@ class TestInternalErrors:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """After a swallowed failure, the next tp call in the same thread is recorded again."""
-        real_call_site = _recorder.call_site
 
         def broken(*arguments: object) -> None:
             raise RuntimeError("once")
 
         monkeypatch.setattr(_recorder, "RAISE_INTERNAL_ERRORS", False)
-        monkeypatch.setattr(_recorder, "call_site", broken)
+        monkeypatch.setattr(_callsite, "_resolve", broken)
         tp(1)
-        monkeypatch.setattr(_recorder, "call_site", real_call_site)
+        monkeypatch.undo()
         with chrono.story() as story:
             recovered = 2
             tp(recovered)

@@ -12,10 +12,11 @@ import os
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar, Token
 from itertools import count
+from operator import itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
@@ -52,6 +53,63 @@ class Event(NamedTuple):
     items: tuple[tuple[str, str], ...]
     kind: str = "tp"
     thread_id: int = 0
+
+
+# What the recorder hands a story for one ``tp`` call, a "tp record", holds only what the call
+# alone can know, in one small tuple: ``(seq, monotonic_ns, thread, task, site, label,
+# shown)``. ``thread`` is the ``threading.Thread``; ``site`` is the call site's shared
+# ``CallSite``; ``shown`` is the one repr of a one-value call, or else the whole tuple of items.
+# A story turns it into an ``Event`` when it is read, so that the hot path builds no event and
+# reads no wall clock. A story holds such records and ready events (log records, restored
+# stories) side by side.
+
+
+def event_of(record: Any, wall_at_zero: float) -> Event:
+    """The ``Event`` for a stored record; ``wall_at_zero`` is the wall clock, in seconds, when
+    the monotonic clock read zero (the wall time of a tp record is derived from it)."""
+    if type(record) is Event:
+        return record
+    seq, now_ns, thread, task, site, label, shown = record
+    items = ((site.texts[0] or shown, shown),) if type(shown) is str else shown
+    return _tuple_new(
+        Event,
+        (
+            seq,
+            now_ns,
+            wall_at_zero + now_ns / 1e9,
+            thread.name,
+            task,
+            site.file,
+            site.line,
+            site.function,
+            label,
+            items,
+            "tp",
+            thread.ident or 0,
+        ),
+    )
+
+
+def wall_at_zero() -> float:
+    """The wall clock, in seconds, at which the monotonic clock read zero (as of now)."""
+    return time.time() - time.monotonic_ns() / 1e9
+
+
+# The anchor stories give their tp records' wall times: one for the process, so that an event
+# has the same wall time in every story that holds it, taken again whenever a story starts, so
+# that a long-lived process does not drift from its wall clock.
+_story_wall_at_zero = wall_at_zero()
+
+
+def _take_wall_anchor() -> None:
+    global _story_wall_at_zero
+    _story_wall_at_zero = wall_at_zero()
+
+
+_tuple_new = tuple.__new__
+#: The call site of a tp record (for an event, its task: not a call site, and never counted).
+#: A C-level getter, so that a story counts its dropped records per site without a loop.
+_site_of_record = itemgetter(4)
 
 
 class Scope:
@@ -103,37 +161,61 @@ class Story:
         #: events are tagged in the rendering, since they may come from an earlier test.
         self.preexisting_threads: frozenset[int] = frozenset()
         self._head_capacity = max_events // 5
-        self._head: list[Event] = []
-        # The tail holds (index in this story, event): the highest index says how many events
-        # arrived, so the dropped count is exact without a lock on the hot path.
-        self._tail: deque[tuple[int, Event]] = deque(maxlen=max_events - self._head_capacity)
-        self._take_index: Callable[[], int] = count().__next__
-        #: How many dropped events each call site ``(file, line)`` had.
-        self.dropped_hits: dict[tuple[str, int], int] = {}
+        self._tail_capacity = max_events - self._head_capacity
+        # The tail may run past its capacity by a quarter before the oldest are cut, so that
+        # cutting (and counting what was cut) happens once per many events, not on each one.
+        self._cut_at = self._tail_capacity + max(self._tail_capacity // 4, 1)
+        self._head: list[Any] = []
+        self._tail: list[Any] = []
+        # How many records each cut dropped (appends, so that threads never lose a count).
+        self._cuts: list[int] = []
+        # Dropped records per call site (see _site_of_record).
+        self._dropped_sites: Counter[Any] = Counter()
         self._context_token: Token[tuple[Story, ...]] | None = None
         self._active = False
 
     # -- collecting ---------------------------------------------------------------------------
 
-    def add(self, event: Event) -> None:
-        """Record one event (thread-safe); past the bound, the oldest recent event is dropped."""
-        # next() on itertools.count and list/deque appends are single C calls: atomic under
-        # the GIL, so threads need no lock and a forked child inherits none held.
-        index = self._take_index()
-        if index < self._head_capacity:
-            self._head.append(event)
+    def add(self, record: Any) -> None:
+        """Record one event, or one tp record (thread-safe); past the bound, the oldest recent
+        ones are dropped."""
+        # Only single C-level list operations: atomic under the GIL, so threads need no lock
+        # and a forked child inherits none held. (Two threads can both see room for one more
+        # in the head; it then keeps one extra event, which does no harm.)
+        head = self._head
+        if len(head) < self._head_capacity:
+            head.append(record)
         else:
             tail = self._tail
-            if len(tail) == tail.maxlen and tail[0][1].kind == "tp":
-                # This append drops the oldest recent event: count where it was, so that a
-                # loop's hit counter goes on counting across the gap. (Two threads overflowing
-                # at once can miscount a hit; the dropped total itself stays exact.)
-                dropped = tail[0][1]
-                site = (dropped.file, dropped.line)
-                self.dropped_hits[site] = self.dropped_hits.get(site, 0) + 1
-            tail.append((index, event))
+            tail.append(record)
+            if len(tail) >= self._cut_at:
+                self._cut(tail)
         if self.echo is not None:
-            self.echo(event)
+            self.echo(event_of(record, _story_wall_at_zero))
+
+    def _cut(self, tail: list[Any]) -> None:
+        # Drop the oldest of the tail down to its capacity, and count where they were, so that
+        # a loop's hit counter goes on counting across the gap. Each cut counts what it
+        # deleted, so the dropped total stays exact even if two threads cut at once (a thread
+        # switch between the copy and the delete can then credit a hit to the wrong site).
+        excess = len(tail) - self._tail_capacity
+        if excess > 0:
+            cut = tail[:excess]
+            del tail[:excess]
+            self._cuts.append(excess)
+            self._dropped_sites.update(map(_site_of_record, cut))
+
+    @property
+    def dropped_hits(self) -> dict[tuple[str, int], int]:
+        """How many dropped tp events each call site ``(file, line)`` had."""
+        from chrono._callsite import CallSite
+
+        hits: dict[tuple[str, int], int] = {}
+        for site, dropped in self._dropped_sites.copy().items():
+            if isinstance(site, CallSite):
+                key = (site.file, site.line)
+                hits[key] = hits.get(key, 0) + dropped
+        return hits
 
     @property
     def events(self) -> list[Event]:
@@ -154,26 +236,28 @@ class Story:
 
     def parts(self) -> tuple[list[Event], int, list[Event]]:
         """``(first events, dropped count, most recent events)``: where the gap falls."""
-        head = self._head.copy()
-        indexed_tail = self._tail.copy()
-        received = max(index for index, _ in indexed_tail) + 1 if indexed_tail else len(head)
-        tail = [event for _, event in indexed_tail]
+        tail = self._tail
+        if len(tail) > self._tail_capacity:
+            self._cut(tail)
+        head_records = self._head.copy()
+        tail_records = tail.copy()
+        dropped = sum(self._cuts)
         # Threads take their sequence number before they append, so neighbours can arrive out
         # of order, even across the head and the tail: sort them together (nearly sorted, so
         # in linear time), then split.
-        events = head + tail
+        wall = _story_wall_at_zero
+        events = [event_of(record, wall) for record in head_records]
+        events += [event_of(record, wall) for record in tail_records]
         events.sort(key=_sequence_of)
-        return events[: len(head)], received - len(head) - len(tail), events[len(head) :]
+        return events[: len(head_records)], dropped, events[len(head_records) :]
 
     def _restore(self, head: list[Event], dropped: int, tail: list[Event]) -> None:
         """Refill a story from plain data (``from_dict``)."""
-        first_tail_index = len(head) + dropped
         self._head = list(head)
-        self._tail = deque(
-            enumerate(tail, start=first_tail_index),
-            maxlen=max(len(tail), self._tail.maxlen or 0, 1),
-        )
-        self._take_index = count(first_tail_index + len(tail)).__next__
+        self._head_capacity = len(head)
+        self._tail_capacity = max(len(tail), self._tail_capacity, 1)
+        self._tail = list(tail)
+        self._cuts = [dropped] if dropped else []
 
     def values(self, text: str) -> list[str]:
         """The reprs recorded for the argument written as ``text``, in order."""
@@ -183,13 +267,13 @@ class Story:
 
     def clear(self) -> None:
         """Forget every event collected so far."""
-        self._take_index = count().__next__
         self._head = []
-        self._tail = deque(maxlen=self._tail.maxlen)
-        self.dropped_hits = {}
+        self._tail = []
+        self._cuts = []
+        self._dropped_sites = Counter()
 
     def __len__(self) -> int:
-        return len(self._head) + len(self._tail)
+        return len(self._head) + min(len(self._tail), self._tail_capacity)
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)
@@ -276,6 +360,7 @@ class Story:
                 if thread.ident is not None and thread.ident != current
             )
         self.started_ns = _monotonic_ns()
+        _take_wall_anchor()
         self.ended_ns = None
         if self.scope == Scope.PROCESS:
             _collecting.push_process(self)

@@ -1,12 +1,13 @@
-"""What an enabled ``tp`` call does: build one ``Event`` and hand it to the stories or print it.
+"""What an enabled ``tp`` call does: record it in the collecting stories, or print it.
 
-This is the buffered hot path. Per call it reads the clocks, looks the call site up in a cache,
-takes each value's repr, and appends a tuple to each collecting story. Nothing is formatted
-until a story is shown.
+This is the buffered hot path. Per call it looks the call site up in a cache, takes each
+value's repr, and appends one small tuple to each collecting story. Events are built, and
+anything formatted, only when a story is read.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -14,113 +15,133 @@ from typing import Any
 
 from chrono import _config
 from chrono._callsite import UNKNOWN_TEXT, _sites, call_site
-from chrono._events import Event, _collecting, next_sequence_number
+from chrono._events import _collecting, event_of, next_sequence_number, wall_at_zero
 from chrono._output import emit
-from chrono._values import MASK, safe_repr
+from chrono._values import FIELDLESS_TYPES, MASK, safe_repr
 
 #: Tests set this so that errors chrono normally swallows (to protect the user's program)
 #: are raised where the test suite can see them.
 RAISE_INTERNAL_ERRORS = False
 
-_tuple_new = tuple.__new__
+_monotonic_ns = time.monotonic_ns
 _current_thread = threading.current_thread
-_wall = time.time
+_get_ident = threading.get_ident
+# threading's own map of running threads by ident: current_thread() without its Python call.
+_threads_by_ident: dict[int, threading.Thread] = getattr(threading, "_active", {})
 _modules = sys.modules
 _getframe = sys._getframe
 _context_stories = _collecting.context.get
+_this_module = sys.modules[__name__]
+
+# The threads inside tp's recording body right now. A tp call from inside chrono's own work in
+# the same thread (a __repr__ that calls tp, a signal handler that fires mid-record) is let
+# through without recording, so that chrono never recurses into itself or waits on a lock its
+# own thread holds. A set of idents costs less per call than a threading.local.
+_busy: set[int] = set()
+if hasattr(os, "register_at_fork"):
+    # Threads that were recording when the process forked do not exist in the child, and the
+    # child's own threads may be given their idents.
+    os.register_at_fork(after_in_child=_busy.clear)
 
 
-class _Reentry(threading.local):
-    # A tp call from inside chrono's own work in this thread (a __repr__ that calls tp, a
-    # signal handler that fires mid-record) is let through without recording, so that chrono
-    # never recurses into itself or waits on a lock its own thread holds.
-    busy = False
+def recording_tp(*values: Any) -> Any:
+    """The body of ``tp`` while chrono is on: record the call, return the values; never raises.
 
-
-_reentry = _Reentry()
-
-
-def record(now_ns: int, values: tuple[Any, ...]) -> None:
-    """Record one ``tp(*values)`` call made by the caller of ``tp``; never raises.
-
-    One function on purpose: each Python call costs about as much as reading a clock, and this
-    runs on every ``tp``.
+    It runs as ``tp`` itself (``chrono._switch`` swaps its code into ``tp`` and lends it this
+    module's names), so that recording costs no Python call beyond ``tp``'s own: each call
+    costs about as much as reading a clock, and this runs on every ``tp``. It builds one small
+    tp record, not an ``Event``: stories make the event when they are read (see
+    ``chrono._events.event_of``).
     """
-    reentry = _reentry
-    if reentry.busy:
-        return
-    reentry.busy = True
-    try:
-        settings = _config.settings
-        frame = _getframe(2)
-        site = _sites.get((id(frame.f_code), frame.f_lasti))
-        if site is None:
-            site = call_site(frame, len(values), settings.secrets)
-        del frame
-        limit = settings.repr_limit
-        secrets = settings.secrets
-        texts = site.texts
-        label: str | None = None
-        if texts is None:
-            # No names to mask by: all the values are masked if the call's code reads a secret.
-            items = tuple(
-                (UNKNOWN_TEXT, MASK if site.mask_unnamed else safe_repr(value, limit, secrets))
-                for value in values
-            )
-        elif len(values) == 1 and not site.has_label:
-            # tp(x), the commonest call: one item, no loop.
-            shown = MASK if site.secret[0] else safe_repr(values[0], limit, secrets)
-            items = ((texts[0] or shown, shown),)
-        else:
-            start = 0
-            if site.has_label:
-                label = values[0]
-                start = 1
-            secret = site.secret
-            collected = []
-            for index in range(start, len(values)):
-                shown = MASK if secret[index] else safe_repr(values[index], limit, secrets)
-                # A literal has no text of its own: its item is the value alone.
-                collected.append((texts[index] or shown, shown))
-            items = tuple(collected)
-        # asyncio is looked up, never imported: a program that does not use it pays nothing.
-        asyncio = _modules.get("asyncio")
-        thread = _current_thread()
-        event: Event = _tuple_new(
-            Event,
-            (
+    now_ns = _monotonic_ns()
+    ident = _get_ident()
+    if ident not in _busy:
+        _busy.add(ident)
+        try:
+            settings = _config.settings
+            frame = _getframe(1)
+            site = _sites.get((id(frame.f_code), frame.f_lasti))
+            if site is None:
+                site = call_site(frame, len(values), settings.secrets)
+            del frame
+            limit = settings.repr_limit
+            secrets = settings.secrets
+            texts = site.texts
+            label: str | None = None
+            shown: Any
+            if texts is None:
+                # No names to mask by: all the values are masked if the call's code reads a
+                # secret.
+                shown = tuple(
+                    (UNKNOWN_TEXT, MASK if site.mask_unnamed else safe_repr(value, limit, secrets))
+                    for value in values
+                )
+            elif len(values) == 1 and not site.has_label:
+                # tp(x), the commonest call: the record holds the one repr, not a tuple of
+                # items.
+                value = values[0]
+                if site.secret[0]:
+                    shown = MASK
+                elif type(value) in FIELDLESS_TYPES:
+                    # Numbers and None, safe_repr's own first case without its call; it stays
+                    # the judge of what is too long (or an int too long for repr to print).
+                    try:
+                        shown = repr(value)
+                    except ValueError:
+                        shown = safe_repr(value, limit, secrets)
+                    if len(shown) > limit:
+                        shown = safe_repr(value, limit, secrets)
+                else:
+                    shown = safe_repr(value, limit, secrets)
+            else:
+                start = 0
+                if site.has_label:
+                    label = values[0]
+                    start = 1
+                secret = site.secret
+                collected = []
+                for index in range(start, len(values)):
+                    text = MASK if secret[index] else safe_repr(values[index], limit, secrets)
+                    # A literal has no text of its own: its item is the value alone.
+                    collected.append((texts[index] or text, text))
+                shown = tuple(collected)
+            task = None
+            # asyncio is looked up, never imported: a program that does not use it pays nothing.
+            if "asyncio" in _modules:
+                asyncio = _modules["asyncio"]
+                if asyncio._get_running_loop() is not None:
+                    task = _task_name(asyncio)
+            tp_record = (
                 next_sequence_number(),
                 now_ns,
-                _wall(),
-                thread.name,
-                None if asyncio is None else _task_name(asyncio),
-                site.file,
-                site.line,
-                site.function,
+                # The thread, not its name: reading the name costs a Python call, paid when
+                # the story is read instead.
+                _threads_by_ident.get(ident) or _current_thread(),
+                task,
+                site,
                 label,
-                items,
-                "tp",
-                thread.ident or 0,
-            ),
-        )
-        stories = _collecting.process
-        in_context = _context_stories()
-        if in_context:
-            stories += in_context
-        if stories:
-            for story in stories:
-                story.add(event)
-        else:
-            emit(event)
-    except Exception:
-        if RAISE_INTERNAL_ERRORS:
-            raise
-    finally:
-        reentry.busy = False
+                shown,
+            )
+            stories = _collecting.process
+            in_context = _context_stories()
+            if in_context:
+                stories += in_context
+            if stories:
+                for story in stories:
+                    story.add(tp_record)
+            else:
+                emit(event_of(tp_record, wall_at_zero()))
+        except Exception:
+            # Read through the module: tests turn this on after tp has borrowed the names.
+            if _this_module.RAISE_INTERNAL_ERRORS:
+                raise
+        finally:
+            _busy.discard(ident)
+    if len(values) == 1:
+        return values[0]
+    return values or None
 
 
 def _task_name(asyncio: Any) -> str | None:
-    if asyncio._get_running_loop() is None:
-        return None
     task = asyncio.current_task()
     return None if task is None else task.get_name()

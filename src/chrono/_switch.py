@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import os
 import sys
-from time import monotonic_ns
 
 # typing costs more to import than the rest of chrono's disabled mode: annotations here are
 # for the type checker only (the usual TYPE_CHECKING constant, without importing typing).
@@ -30,13 +29,6 @@ ON_VALUES = ("on", "1", "true", "yes")
 def _passthrough(first: Any = None, /, *more: Any) -> Any:
     # tp() and tp(None) both return None, so the disabled body needs no sentinel.
     return (first, *more) if more else first
-
-
-def _recording(*values: Any) -> Any:
-    _record(monotonic_ns(), values)
-    if len(values) == 1:
-        return values[0]
-    return values or None
 
 
 if TYPE_CHECKING:
@@ -60,8 +52,16 @@ def tp(first: Any = None, /, *more: Any) -> Any:
     return (first, *more) if more else first
 
 
-def _record(now_ns: int, values: tuple[Any, ...]) -> None:
-    """Replaced by the recorder when chrono is enabled."""
+# tp runs in a namespace of its own rather than this module's: enable() fills it with the
+# recorder's names, so that the recording body can be tp's own code (no second Python call
+# per tp) while this module, all that CHRONO=off imports, never imports the recorder.
+_tp_namespace: dict[str, Any] = {"__builtins__": builtins}
+if not TYPE_CHECKING:
+    _documented = tp
+    tp = type(tp)(tp.__code__, _tp_namespace, "tp", tp.__defaults__)
+    tp.__doc__ = _documented.__doc__
+    tp.__module__ = "chrono"
+    del _documented
 
 
 def _named_tp(code: CodeType) -> CodeType:
@@ -72,17 +72,19 @@ def _named_tp(code: CodeType) -> CodeType:
 
 
 _PASSTHROUGH = (_named_tp(_passthrough.__code__), _passthrough.__defaults__)
-_RECORDING = (_named_tp(_recording.__code__), _recording.__defaults__)
 _enabled = False
 
 
 def enable() -> None:
     """Turn chrono on: ``tp`` records again, including where it was imported before."""
-    global _enabled, _record
-    from chrono._recorder import record
+    global _enabled
+    from chrono import _recorder
 
-    _record = record
-    tp.__code__, tp.__defaults__ = _RECORDING
+    if "recording_tp" not in _tp_namespace:
+        _tp_namespace.update(
+            (name, value) for name, value in vars(_recorder).items() if not name.startswith("__")
+        )
+    tp.__code__, tp.__defaults__ = _named_tp(_recorder.recording_tp.__code__), None
     _enabled = True
 
 
