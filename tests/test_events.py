@@ -7,6 +7,7 @@ import pickle
 import sys
 import threading
 import time
+from collections import Counter
 
 import pytest
 
@@ -99,6 +100,35 @@ class TestBoundedStory:
         assert story.dropped == 0
         assert story.values("number") == [str(number) for number in range(10)]
         assert "events dropped" not in story.text()
+
+    @pytest.mark.parametrize("calls", [1_000, 1_249, 1_250, 1_251, 5_003])
+    def test_bound_holds_between_and_after_cuts(self, calls: int) -> None:
+        """The tail is cut in batches, yet a story read at any moment shows at most its bound,
+        the newest events, the exact dropped count and each site's dropped hits."""
+        with chrono.story(max_events=1_000) as story:
+            for number in range(calls):
+                tp(number)
+                if number % 2:
+                    tp("odd")
+        odd = calls // 2
+        received = calls + odd
+        assert story.received == received
+        assert len(story) == len(story.events) == min(received, 1_000)
+        assert story.dropped == max(received - 1_000, 0)
+        sequence = [event.seq for event in story.events]
+        assert sequence == sorted(sequence)
+        head, dropped, tail = story.parts()
+        assert len(head) == min(received, 200)
+        assert (dropped, len(tail)) == (story.dropped, len(story) - len(head))
+        numbers = story.values("number")
+        assert numbers[-1] == str(calls - 1)
+        # The loop's hit counts, dropped plus kept, add up to every call at each site.
+        kept = Counter((event.line, event.label) for event in story.events)
+        (number_line,) = {event.line for event in story.events if event.label is None}
+        (odd_line,) = {event.line for event in story.events if event.label == "odd"}
+        dropped_hits = {line: hits for (_, line), hits in story.dropped_hits.items()}
+        assert kept[(number_line, None)] + dropped_hits.get(number_line, 0) == calls
+        assert kept[(odd_line, "odd")] + dropped_hits.get(odd_line, 0) == odd
 
     @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
     def test_bad_bound_is_rejected(self, bad: object) -> None:

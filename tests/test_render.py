@@ -243,3 +243,93 @@ class TestLiveColour:
         assert result.returncode == 0, result.stderr
         assert bool(ANSI.search(result.stderr)) is coloured
         assert ANSI.sub("", result.stderr).endswith("value=5\n")
+
+
+class _Rows:
+    """A value whose repr runs over several lines."""
+
+    def __repr__(self) -> str:
+        return "first row\nsecond row\r\nthird row"
+
+
+class TestPlainLiveLine:
+    """Plain live lines are written straight from a tp record, with no event and no pieces:
+    they must say exactly what the pieces say."""
+
+    def records_and_events(self) -> tuple[list[object], list[chrono.Event]]:
+        def in_a_thread() -> None:
+            count = 2
+            tp(count)
+            tp("from the worker")
+
+        async def in_a_task() -> None:
+            tp("in a task", 7)
+
+        with chrono.story() as story:
+            x, b, password = 1, 2, "hunter2"
+            tp(x)
+            tp(-1)
+            tp(1)
+            tp("HERE")
+            tp("HERE", x)
+            tp()
+            tp(x, b + 1)
+            tp(_Rows())
+            tp("label\nacross lines", _Rows())
+            tp(password)
+            exec("tp(x)", {"tp": tp, "x": x})
+            worker = threading.Thread(target=in_a_thread, name="worker")
+            worker.start()
+            worker.join()
+            import asyncio
+
+            asyncio.run(in_a_task())
+        head, _, tail = story.parts()
+        records = sorted(story._head + story._tail, key=lambda record: record[0])
+        return records, head + tail
+
+    def test_plain_line_is_the_pieces_text(self) -> None:
+        """For labels, literals, markers, several values, multi-line reprs, unknown names,
+        masked secrets, threads and tasks, the shortcut gives live_line's text."""
+        from chrono.render import plain_live_line
+
+        records, events = self.records_and_events()
+        assert len(records) == len(events) == 14
+        for record, event in zip(records, events):
+            assert plain_live_line(record, event.wall) == live_line(event)
+
+    def test_live_clock_is_the_wall_time_to_the_millisecond(self) -> None:
+        """Without a wall time, the line's clock comes from the record's monotonic time."""
+        from chrono.render import plain_live_line
+
+        records, events = self.records_and_events()
+        for record, event in zip(records, events):
+            shown = plain_live_line(record).split()[1]
+            expected = {
+                live_line(event._replace(wall=event.wall + shift)).split()[1]
+                for shift in (-0.001, 0.0, 0.001)
+            }
+            assert shown in expected
+
+
+class TestLiveFlush:
+    def test_block_buffered_stream_is_flushed_at_each_line(self, tmp_path: Path) -> None:
+        """A stream that buffers whole blocks shows each line at once all the same."""
+        path = tmp_path / "live.log"
+        with path.open("w", encoding="utf-8") as stream:
+            assert not stream.line_buffering
+            chrono.configure(output=stream)
+            value = 6
+            tp(value)
+            assert path.read_text(encoding="utf-8").endswith("value=6\n")
+            tp(value)
+            assert path.read_text(encoding="utf-8").count("value=6") == 2
+
+    def test_line_buffered_stream_shows_each_line(self, tmp_path: Path) -> None:
+        """A line-buffered stream is not flushed again, and still shows each line at once."""
+        path = tmp_path / "live.log"
+        with path.open("w", encoding="utf-8", buffering=1) as stream:
+            chrono.configure(output=stream)
+            value = 7
+            tp(value)
+            assert path.read_text(encoding="utf-8").endswith("value=7\n")

@@ -6,10 +6,10 @@ import logging
 import os
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 from chrono import _config
-from chrono._events import Event
+from chrono._events import Event, event_of, wall_at_zero
 
 if TYPE_CHECKING:
     from rich.color import ColorSystem
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 LOGGER_NAME = "chrono"
 
 _write_lock = threading.Lock()
-_resolved: Callable[[Event], object] | None = None
+#: Where live records go: set from the configured output on the first one (``emit``); the
+#: recorder calls it directly.
+sink: Callable[[Any], object] | None = None
 
 
 def _reset_after_fork() -> None:
@@ -58,72 +60,90 @@ def check_output_target(target: object) -> None:
     )
 
 
-def emit(event: Event) -> None:
-    """Send one event to the configured live output."""
-    sink = _resolved or _resolve()
-    sink(event)
+def emit(record: Any) -> None:
+    """Send one tp record (see ``chrono._events``) to the configured live output."""
+    (sink or resolve_sink())(record)
 
 
 def forget_resolved_output() -> None:
     """Resolve the output again on the next event (after ``configure``)."""
-    global _resolved
-    _resolved = None
+    global sink
+    sink = None
 
 
-def _resolve() -> Callable[[Event], object]:
-    global _resolved
+def resolve_sink() -> Callable[[Any], object]:
+    """The sink for the configured output, kept in ``sink`` until ``configure`` changes it."""
+    global sink
     target = _config.settings.output
-    sink: Callable[[Event], object]
+    resolved: Callable[[Any], object]
     if target == "stderr":
         # Looked up at each write: test runners and tools swap sys.stderr after import.
-        sink = _StreamOutput(lambda: sys.stderr)
+        resolved = _StreamOutput(current=lambda: sys.stderr).write
     elif target == "stdout":
-        sink = _StreamOutput(lambda: sys.stdout)
+        resolved = _StreamOutput(current=lambda: sys.stdout).write
     elif target == "logging":
-        sink = _LoggerOutput(logging.getLogger(LOGGER_NAME))
+        resolved = _LoggerOutput(logging.getLogger(LOGGER_NAME))
     elif isinstance(target, logging.Logger):
-        sink = _LoggerOutput(target)
+        resolved = _LoggerOutput(target)
     elif isinstance(target, (str, os.PathLike)):
         stream = open(  # noqa: SIM115 (kept open)
             target, "a", encoding="utf-8", errors="backslashreplace", buffering=1
         )
-        sink = _StreamOutput(lambda: stream)
+        resolved = _StreamOutput(fixed=stream).write
     elif callable(getattr(target, "write", None)):
-        sink = _StreamOutput(lambda: target)  # type: ignore[arg-type,return-value]
+        resolved = _StreamOutput(fixed=target).write  # type: ignore[arg-type]
     else:
-        sink = target  # type: ignore[assignment]
-    _resolved = sink
-    return sink
+        resolved = _CallableOutput(target)  # type: ignore[arg-type]
+    sink = resolved
+    return resolved
 
 
 class _StreamOutput:
     """One line per event; coloured only when the stream is a terminal that wants colour."""
 
-    def __init__(self, stream: Callable[[], IO[str]]) -> None:
-        from chrono.render import live_line
+    def __init__(
+        self, *, fixed: IO[str] | None = None, current: Callable[[], IO[str]] | None = None
+    ) -> None:
+        from chrono.render import live_line, plain_live_line
 
-        self._stream = stream
+        self._fixed = fixed
+        self._current = current
         self._live_line = live_line
-        self._colour: tuple[IO[str], ColorSystem | None] | None = None
+        self._plain_live_line = plain_live_line
+        # What was learnt of the last stream written to: (stream, colour, flush after a line).
+        self._known: tuple[IO[str], ColorSystem | None, bool] | None = None
 
-    def __call__(self, event: Event) -> None:
-        stream = self._stream()
-        line = self._live_line(event, colour=self._colour_for(stream)) + "\n"
-        # One lock for every stream: a line is never torn by another thread's line.
-        with _write_lock:
+    def write(self, record: Any) -> None:
+        stream = self._fixed
+        if stream is None:
+            stream = self._current()  # type: ignore[misc]
+        known = self._known
+        if known is None or known[0] is not stream:
+            known = self._learn(stream)
+        if known[1] is None:
+            line = self._plain_live_line(record)
+        else:
+            line = self._live_line(event_of(record, wall_at_zero()), colour=known[1])
+        line += "\n"
+        # One lock for every stream: a line is never torn by another thread's line. (acquire
+        # and release cost less than a with block, and this runs once per live tp call.)
+        lock = _write_lock
+        lock.acquire()
+        try:
             stream.write(line)
-            stream.flush()
+            if known[2]:
+                stream.flush()
+        finally:
+            lock.release()
 
-    def _colour_for(self, stream: IO[str]) -> ColorSystem | None:
-        # Deciding means building a rich Console: once per stream, not once per line.
-        known = self._colour
-        if known is not None and known[0] is stream:
-            return known[1]
+    def _learn(self, stream: IO[str]) -> tuple[IO[str], ColorSystem | None, bool]:
+        # Deciding the colour means building a rich Console: once per stream, not per line.
+        # A line-buffered stream (stderr, a file chrono opened) has flushed the line already.
         from chrono.render import stream_colour_system
 
-        colour = stream_colour_system(stream)
-        self._colour = (stream, colour)
-        return colour
+        line_buffered = getattr(stream, "line_buffering", False) is True
+        self._known = (stream, stream_colour_system(stream), not line_buffered)
+        return self._known
 
 
 class _LoggerOutput:
@@ -132,8 +152,19 @@ class _LoggerOutput:
     def __init__(self, logger: logging.Logger) -> None:
         self._logger = logger
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, record: Any) -> None:
         if self._logger.isEnabledFor(logging.INFO):
             from chrono.render import live_line
 
+            event = event_of(record, wall_at_zero())
             self._logger.info(live_line(event), extra={"chrono_event": event})
+
+
+class _CallableOutput:
+    """Hands each event to the user's callable."""
+
+    def __init__(self, target: Callable[[Event], object]) -> None:
+        self._target = target
+
+    def __call__(self, record: Any) -> None:
+        self._target(event_of(record, wall_at_zero()))

@@ -2,7 +2,9 @@
 
 The only module that imports rich. Every line is first laid out as plain ``(text, style)``
 pieces; plain text joins the texts, the terminal and rich render the styles. So the colour
-and the plain versions of a story can never disagree about what it says.
+and the plain versions of a story can never disagree about what it says. One exception, for
+speed: a plain live line for a tp call is written straight out (``plain_live_line``), and the
+tests hold it to the pieces' text.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import IO, TYPE_CHECKING, NamedTuple, Optional
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Optional
 
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
     from chrono._events import Event, Story
 
-__all__ = ["StoryView", "live_line", "story_text", "stream_colour_system"]
+__all__ = ["StoryView", "live_line", "plain_live_line", "story_text", "stream_colour_system"]
 
 #: A piece of a line: its text and the name of its style (None: unstyled).
 Piece = tuple[str, Optional[str]]
@@ -60,6 +62,58 @@ _MIN_CONTENT_WIDTH = 30
 
 def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
     """One event as a single line for live output: number, clock time, call site, items."""
+    return _live_line_from_pieces(event, colour)
+
+
+def plain_live_line(record: Any, wall: float | None = None) -> str:
+    """``live_line`` without colour for a tp record (see ``chrono._events``), at ``wall``
+    (by default, the wall time of the record's monotonic time).
+
+    Live output to a file or a pipe runs once per tp call, so this writes the line straight
+    from the record, with no event and no pieces built; the tests hold it to the text
+    ``live_line`` gives the record's event.
+    """
+    seq, now_ns, thread, task, site, label, shown = record
+    site_text = _site_texts.get(site)
+    if site_text is None:
+        site_text = _site_texts[site] = f"{_short_path(site.file)}:{site.line} in {site.function}"
+    name = thread.name
+    if task:
+        where = f" [{name} / {task}]"
+    elif name == "MainThread":
+        where = ""
+    else:
+        where = f" [{name}]"
+    if type(shown) is str:
+        # One value: its text is None for a literal, whose item is the value alone.
+        text = site.texts[0]
+        named = text is not None and text != shown
+        if "\n" in shown or "\r" in shown:
+            shown = _one_line(shown)
+        body = f"{text}={shown}" if named else shown
+    else:
+        body = ", ".join(
+            _one_line(value) if text == value else f"{text}={_one_line(value)}"
+            for text, value in shown
+        )
+    if label is not None:
+        label = _one_line(label)
+        body = f"{label}  {body}" if body else label
+    elif not body:
+        body = "reached"
+    if wall is None:
+        clock = _live_clock
+        if clock[0] != now_ns // 1_000_000:
+            clock = _set_live_clock(now_ns // 1_000_000)
+        return f"#{seq} {clock[1]} {site_text}{where}  {body}"
+    return f"#{seq} {_clock_time(wall)} {site_text}{where}  {body}"
+
+
+# The site text of each call site seen live, by its CallSite (hashed by identity).
+_site_texts: dict[Any, str] = {}
+
+
+def _live_line_from_pieces(event: Event, colour: ColorSystem | None) -> str:
     pieces: list[Piece] = [
         (f"#{event.seq}", "seq"),
         (" ", None),
@@ -83,12 +137,32 @@ _clock_second: tuple[int, str] = (-1, "")
 
 
 def _clock_time(wall: float) -> str:
-    """``HH:MM:SS.mmm`` in local time; the seconds part is formatted once per second."""
+    """``HH:MM:SS.mmm`` in local time."""
+    return _clock_text(int(wall * 1000))
+
+
+# The clock text of live lines, formatted once per millisecond of the monotonic clock (a loop
+# of live tp calls makes hundreds of lines in one), so never more than a millisecond off.
+_live_clock: tuple[int, str] = (-1, "")
+
+
+def _set_live_clock(monotonic_millisecond: int) -> tuple[int, str]:
+    global _live_clock
+    wall = time.time() - time.monotonic() + monotonic_millisecond / 1000
+    _live_clock = (monotonic_millisecond, _clock_text(int(wall * 1000)))
+    return _live_clock
+
+
+def _clock_text(millisecond: int) -> str:
+    # The seconds part is formatted once per second.
     global _clock_second
-    second = int(wall)
+    second, part = divmod(millisecond, 1000)
     if _clock_second[0] != second:
         _clock_second = (second, time.strftime("%H:%M:%S", time.localtime(second)))
-    return f"{_clock_second[1]}.{int(wall * 1000) % 1000:03d}"
+    return f"{_clock_second[1]}.{_MILLISECONDS[part]}"
+
+
+_MILLISECONDS = tuple(f"{millisecond:03d}" for millisecond in range(1000))
 
 
 def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
