@@ -168,6 +168,37 @@ class TestFork:
         assert [event.label for event in story.events] == ["before the fork", "after the fork"]
         assert story.dropped == 0
 
+    def test_fork_from_inside_tp(self) -> None:
+        """A __repr__ that forks: the child leaves that tp cleanly and records its next ones."""
+        reader, writer = os.pipe()
+
+        class Forks:
+            child = -1
+
+            def __repr__(self) -> str:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    Forks.child = os.fork()
+                return "Forks()"
+
+        with chrono.story() as story:
+            forks = Forks()
+            tp(forks)
+            if Forks.child == 0:  # pragma: no cover (the child)
+                try:
+                    after = 1
+                    tp(after)
+                    os.write(writer, ",".join(story.values("after")).encode())
+                finally:
+                    os._exit(0)
+            os.close(writer)
+            with os.fdopen(reader) as pipe:
+                child_values = pipe.read()
+            _, status = os.waitpid(Forks.child, 0)
+        assert status == 0
+        assert child_values == "1"
+        assert story.values("forks") == ["Forks()"]
+
     def test_fork_while_other_threads_print_live(self, tmp_path: Path) -> None:
         """Children forked while another thread prints or records never hang on chrono's locks."""
         outcome = run_isolated(

@@ -285,7 +285,7 @@ class TestPlainLiveLine:
 
             asyncio.run(in_a_task())
         head, _, tail = story.parts()
-        records = sorted(story._head + story._tail, key=lambda record: record[0])
+        records = sorted(story._records, key=lambda record: record[0])
         return records, head + tail
 
     def test_plain_line_is_the_pieces_text(self) -> None:

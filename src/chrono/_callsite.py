@@ -39,7 +39,17 @@ class CallSite:
     in one C-level pass.
     """
 
-    __slots__ = ("code", "file", "function", "has_label", "line", "mask_unnamed", "secret", "texts")
+    __slots__ = (
+        "code",
+        "file",
+        "function",
+        "has_label",
+        "line",
+        "mask_unnamed",
+        "one_plain_value",
+        "secret",
+        "texts",
+    )
 
     def __init__(
         self,
@@ -67,6 +77,11 @@ class CallSite:
         #: Without texts: whether the running code reads a secret-looking name on the call's
         #: lines, so that every value is masked rather than shown under the placeholder.
         self.mask_unnamed = mask_unnamed
+        #: Whether the call is ``tp(x)``: one argument, its text known, no label, no secret.
+        #: (Where the text is known, the call has no ``*args``: it always passes one value.)
+        self.one_plain_value = (
+            texts is not None and len(texts) == 1 and not has_label and not any(secret)
+        )
 
     def __repr__(self) -> str:
         return f"<CallSite {self.file}:{self.line} in {self.function} texts={self.texts!r}>"

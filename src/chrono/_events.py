@@ -29,7 +29,8 @@ STORY_SCHEMA = "chrono.story/1"
 
 #: The process-wide sequence counter. ``next()`` on ``itertools.count`` is a single C call, so
 #: under the GIL two threads never receive the same number.
-next_sequence_number: Callable[[], int] = count(1).__next__
+sequence_numbers = count(1)
+next_sequence_number: Callable[[], int] = sequence_numbers.__next__
 
 
 class Event(NamedTuple):
@@ -161,12 +162,13 @@ class Story:
         #: events are tagged in the rendering, since they may come from an earlier test.
         self.preexisting_threads: frozenset[int] = frozenset()
         self._head_capacity = max_events // 5
-        self._tail_capacity = max_events - self._head_capacity
-        # The tail may run past its capacity by a quarter before the oldest are cut, so that
-        # cutting (and counting what was cut) happens once per many events, not on each one.
-        self._cut_at = self._tail_capacity + max(self._tail_capacity // 4, 1)
-        self._head: list[Any] = []
-        self._tail: list[Any] = []
+        # Every record, in the order it arrived. Once the story holds more than its bound,
+        # the records after the first fifth are cut down to the most recent; they may run past
+        # the bound by a quarter first, so that cutting (and counting what was cut) happens
+        # once per many records, not on each one. The list is never replaced: the recorder
+        # appends to it directly (see _Collecting.targets).
+        self._records: list[Any] = []
+        self._cut_at = max_events + max(max_events // 4, 1)
         # How many records each cut dropped (appends, so that threads never lose a count).
         self._cuts: list[int] = []
         # Dropped records per call site (see _site_of_record).
@@ -179,31 +181,44 @@ class Story:
     def add(self, record: Any) -> None:
         """Record one event, or one tp record (thread-safe); past the bound, the oldest recent
         ones are dropped."""
-        # Only single C-level list operations: atomic under the GIL, so threads need no lock
-        # and a forked child inherits none held. (Two threads can both see room for one more
-        # in the head; it then keeps one extra event, which does no harm.)
-        head = self._head
-        if len(head) < self._head_capacity:
-            head.append(record)
-        else:
-            tail = self._tail
-            tail.append(record)
-            if len(tail) >= self._cut_at:
-                self._cut(tail)
+        # A list append is a single C call: atomic under the GIL, so threads need no lock
+        # and a forked child inherits none held.
+        records = self._records
+        records.append(record)
+        if len(records) >= self._cut_at:
+            self.cut()
         if self.echo is not None:
             self.echo(event_of(record, _story_wall_at_zero))
 
-    def _cut(self, tail: list[Any]) -> None:
-        # Drop the oldest of the tail down to its capacity, and count where they were, so that
-        # a loop's hit counter goes on counting across the gap. Each cut counts what it
-        # deleted, so the dropped total stays exact even if two threads cut at once (a thread
-        # switch between the copy and the delete can then credit a hit to the wrong site).
-        excess = len(tail) - self._tail_capacity
-        if excess > 0:
-            cut = tail[:excess]
-            del tail[:excess]
-            self._cuts.append(excess)
-            self._dropped_sites.update(map(_site_of_record, cut))
+    def cut(self) -> None:
+        """Drop the records between the first fifth and the most recent, down to the bound."""
+        # Count where the dropped records were, so that a loop's hit counter goes on counting
+        # across the gap. One thread cuts at a time; a thread that finds another cutting leaves
+        # it to that one rather than wait (waiting could hang a forked child).
+        if not _cutting.acquire(blocking=False):
+            return
+        try:
+            records = self._records
+            excess = len(records) - self.max_events
+            if excess > 0:
+                start = self._head_capacity
+                dropped = records[start : start + excess]
+                del records[start : start + excess]
+                self._cuts.append(excess)
+                self._count_dropped_sites(dropped)
+        finally:
+            _cutting.release()
+
+    def _count_dropped_sites(self, dropped: list[Any]) -> None:
+        sites = list(map(_site_of_record, dropped))
+        distinct = set(sites)
+        if len(distinct) <= 16:
+            # A loop's few call sites: one C-level count of each beats hashing every record.
+            counts = self._dropped_sites
+            for site in distinct:
+                counts[site] += sites.count(site)
+        else:
+            self._dropped_sites.update(sites)
 
     @property
     def dropped_hits(self) -> dict[tuple[str, int], int]:
@@ -236,28 +251,31 @@ class Story:
 
     def parts(self) -> tuple[list[Event], int, list[Event]]:
         """``(first events, dropped count, most recent events)``: where the gap falls."""
-        tail = self._tail
-        if len(tail) > self._tail_capacity:
-            self._cut(tail)
-        head_records = self._head.copy()
-        tail_records = tail.copy()
+        if len(self._records) > self.max_events:
+            self.cut()
+        records = self._records.copy()
         dropped = sum(self._cuts)
+        split = self._head_capacity
+        if len(records) > self.max_events:
+            # Another thread is cutting right now: leave its part of the gap out.
+            dropped += len(records) - self.max_events
+            records = records[:split] + records[len(records) - self.max_events + split :]
+        split = min(split, len(records))
         # Threads take their sequence number before they append, so neighbours can arrive out
         # of order, even across the head and the tail: sort them together (nearly sorted, so
         # in linear time), then split.
         wall = _story_wall_at_zero
-        events = [event_of(record, wall) for record in head_records]
-        events += [event_of(record, wall) for record in tail_records]
+        events = [event_of(record, wall) for record in records]
         events.sort(key=_sequence_of)
-        return events[: len(head_records)], dropped, events[len(head_records) :]
+        return events[:split], dropped, events[split:]
 
     def _restore(self, head: list[Event], dropped: int, tail: list[Event]) -> None:
         """Refill a story from plain data (``from_dict``)."""
-        self._head = list(head)
-        self._head_capacity = len(head)
-        self._tail_capacity = max(len(tail), self._tail_capacity, 1)
-        self._tail = list(tail)
-        self._cuts = [dropped] if dropped else []
+        self._records[:] = [*head, *tail]
+        self._cuts[:] = [dropped] if dropped else []
+        if dropped:
+            self._head_capacity = len(head)
+            self.max_events = max(self.max_events, len(head) + len(tail))
 
     def values(self, text: str) -> list[str]:
         """The reprs recorded for the argument written as ``text``, in order."""
@@ -267,13 +285,12 @@ class Story:
 
     def clear(self) -> None:
         """Forget every event collected so far."""
-        self._head = []
-        self._tail = []
-        self._cuts = []
-        self._dropped_sites = Counter()
+        self._records.clear()
+        self._cuts.clear()
+        self._dropped_sites.clear()
 
     def __len__(self) -> int:
-        return len(self._head) + min(len(self._tail), self._tail_capacity)
+        return min(len(self._records), self.max_events)
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)
@@ -453,23 +470,42 @@ _monotonic_ns = time.monotonic_ns
 class _Collecting:
     """Which stories collect events right now.
 
-    Process-wide stories live in a tuple that is replaced, never mutated, so the hot path reads
-    it without a lock. Context stories live in a ContextVar, so concurrent requests (threads or
-    asyncio tasks) each see only their own.
+    Process-wide stories live in tuples that are replaced, never mutated, so the hot path reads
+    them without a lock. Context stories live in a ContextVar, so concurrent requests (threads
+    or asyncio tasks) each see only their own.
     """
 
     def __init__(self) -> None:
-        self.process: tuple[Story, ...] = ()
+        self._process: tuple[Story, ...] = ()
+        #: For each process story that needs nothing but its records kept: ``(its record list,
+        #: its cut length, the story)``. The recorder appends to the list itself (one C call,
+        #: no Python method per event) and asks the story to cut past the cut length.
+        self.targets: tuple[tuple[list[Any], int, Story], ...] = ()
+        #: Process stories that must see each event through ``Story.add`` (to echo it).
+        self.adders: tuple[Story, ...] = ()
         self.context: ContextVar[tuple[Story, ...]] = ContextVar("chrono_stories", default=())
         self._lock = threading.Lock()
 
+    @property
+    def process(self) -> tuple[Story, ...]:
+        """The active process-wide stories, oldest first."""
+        return self._process
+
+    @process.setter
+    def process(self, stories: tuple[Story, ...]) -> None:
+        self._process = stories
+        self.targets = tuple(
+            (story._records, story._cut_at, story) for story in stories if story.echo is None
+        )
+        self.adders = tuple(story for story in stories if story.echo is not None)
+
     def push_process(self, story: Story) -> None:
         with self._lock:
-            self.process = (*self.process, story)
+            self.process = (*self._process, story)
 
     def remove_process(self, story: Story) -> None:
         with self._lock:
-            self.process = tuple(other for other in self.process if other is not story)
+            self.process = tuple(other for other in self._process if other is not story)
 
     def push_context(self, story: Story) -> Token[tuple[Story, ...]]:
         return self.context.set((*self.context.get(), story))
@@ -493,6 +529,8 @@ class _Collecting:
 
 
 _collecting = _Collecting()
+# Held while a story cuts its records (see Story.cut).
+_cutting = threading.Lock()
 active_stories = _collecting.stories
 
 
@@ -536,8 +574,11 @@ def _tell_story_with_exception(story: Story, exc: BaseException) -> None:
 
 
 def _reset_after_fork() -> None:
-    """Give the child a fresh lock: another thread may have held it when the process forked."""
+    """Give the child fresh locks: another thread may have held one when the process forked
+    (a story held by a cutting thread would never be cut again in the child)."""
+    global _cutting
     _collecting._lock = threading.Lock()
+    _cutting = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

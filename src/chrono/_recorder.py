@@ -11,12 +11,15 @@ import os
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chrono import _config, _output
-from chrono._callsite import UNKNOWN_TEXT, _sites, call_site
-from chrono._events import _collecting, next_sequence_number
+from chrono._callsite import UNKNOWN_TEXT, CallSite, _sites, call_site
+from chrono._events import _collecting, sequence_numbers
 from chrono._values import FIELDLESS_TYPES, MASK, safe_repr
+
+if TYPE_CHECKING:
+    from chrono._values import Secrets
 
 #: Tests set this so that errors chrono normally swallows (to protect the user's program)
 #: are raised where the test suite can see them.
@@ -35,12 +38,24 @@ _this_module = sys.modules[__name__]
 # The threads inside tp's recording body right now. A tp call from inside chrono's own work in
 # the same thread (a __repr__ that calls tp, a signal handler that fires mid-record) is let
 # through without recording, so that chrono never recurses into itself or waits on a lock its
-# own thread holds. A set of idents costs less per call than a threading.local.
-_busy: set[int] = set()
-if hasattr(os, "register_at_fork"):
+# own thread holds. A dict of idents costs less per call than a threading.local (or a set,
+# whose add and discard are method calls).
+_busy: dict[int, bool] = {}
+
+
+def _forget_other_threads() -> None:
     # Threads that were recording when the process forked do not exist in the child, and the
-    # child's own threads may be given their idents.
-    os.register_at_fork(after_in_child=_busy.clear)
+    # child's own threads may be given their idents. The thread that forked stays busy if it
+    # was: it is still inside tp (a __repr__ that forks), and will leave it.
+    forking = _get_ident()
+    was_busy = forking in _busy
+    _busy.clear()
+    if was_busy:
+        _busy[forking] = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_other_threads)
 
 
 def recording_tp(*values: Any) -> Any:
@@ -55,7 +70,7 @@ def recording_tp(*values: Any) -> Any:
     now_ns = _monotonic_ns()
     ident = _get_ident()
     if ident not in _busy:
-        _busy.add(ident)
+        _busy[ident] = True
         try:
             settings = _config.settings
             frame = _getframe(1)
@@ -63,47 +78,25 @@ def recording_tp(*values: Any) -> Any:
             if site is None:
                 site = call_site(frame, len(values), settings.secrets)
             del frame
-            limit = settings.repr_limit
-            secrets = settings.secrets
-            texts = site.texts
-            label: str | None = None
-            shown: Any
-            if texts is None:
-                # No names to mask by: all the values are masked if the call's code reads a
-                # secret.
-                shown = tuple(
-                    (UNKNOWN_TEXT, MASK if site.mask_unnamed else safe_repr(value, limit, secrets))
-                    for value in values
-                )
-            elif len(values) == 1 and not site.has_label:
+            shown: str | tuple[tuple[str, str], ...]
+            if site.one_plain_value:
                 # tp(x), the commonest call: the record holds the one repr, not a tuple of
                 # items.
                 value = values[0]
-                if site.secret[0]:
-                    shown = MASK
-                elif type(value) in FIELDLESS_TYPES:
+                if type(value) in FIELDLESS_TYPES:
                     # Numbers and None, safe_repr's own first case without its call; it stays
                     # the judge of what is too long (or an int too long for repr to print).
                     try:
                         shown = repr(value)
                     except ValueError:
-                        shown = safe_repr(value, limit, secrets)
-                    if len(shown) > limit:
-                        shown = safe_repr(value, limit, secrets)
+                        shown = safe_repr(value, settings.repr_limit, settings.secrets)
+                    if len(shown) > settings.repr_limit:
+                        shown = safe_repr(value, settings.repr_limit, settings.secrets)
                 else:
-                    shown = safe_repr(value, limit, secrets)
+                    shown = safe_repr(value, settings.repr_limit, settings.secrets)
+                label = None
             else:
-                start = 0
-                if site.has_label:
-                    label = values[0]
-                    start = 1
-                secret = site.secret
-                collected = []
-                for index in range(start, len(values)):
-                    text = MASK if secret[index] else safe_repr(values[index], limit, secrets)
-                    # A literal has no text of its own: its item is the value alone.
-                    collected.append((texts[index] or text, text))
-                shown = tuple(collected)
+                label, shown = _items(site, values, settings.repr_limit, settings.secrets)
             task = None
             # asyncio is looked up, never imported: a program that does not use it pays nothing.
             if "asyncio" in _modules:
@@ -111,7 +104,7 @@ def recording_tp(*values: Any) -> Any:
                 if asyncio._get_running_loop() is not None:
                     task = _task_name(asyncio)
             tp_record = (
-                next_sequence_number(),
+                next(sequence_numbers),
                 now_ns,
                 # The thread, not its name: reading the name costs a Python call, paid when
                 # the story is read instead.
@@ -121,12 +114,17 @@ def recording_tp(*values: Any) -> Any:
                 label,
                 shown,
             )
-            stories = _collecting.process
+            targets = _collecting.targets
+            adders = _collecting.adders
             in_context = _context_stories()
-            if in_context:
-                stories += in_context
-            if stories:
-                for story in stories:
+            if targets or adders or in_context:
+                for records, cut_at, story in targets:
+                    records.append(tp_record)
+                    if len(records) >= cut_at:
+                        story.cut()
+                for story in adders:
+                    story.add(tp_record)
+                for story in in_context:
                     story.add(tp_record)
             else:
                 (_output.sink or _output.resolve_sink())(tp_record)
@@ -135,10 +133,35 @@ def recording_tp(*values: Any) -> Any:
             if _this_module.RAISE_INTERNAL_ERRORS:
                 raise
         finally:
-            _busy.discard(ident)
+            del _busy[ident]
     if len(values) == 1:
         return values[0]
     return values or None
+
+
+def _items(
+    site: CallSite, values: tuple[Any, ...], limit: int, secrets: Secrets | None
+) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The label and the items of any call but ``tp(x)``."""
+    texts = site.texts
+    if texts is None:
+        # No names to mask by: all the values are masked if the call's code reads a secret.
+        return None, tuple(
+            (UNKNOWN_TEXT, MASK if site.mask_unnamed else safe_repr(value, limit, secrets))
+            for value in values
+        )
+    label = None
+    start = 0
+    if site.has_label:
+        label = values[0]
+        start = 1
+    secret = site.secret
+    items = []
+    for index in range(start, len(values)):
+        text = MASK if secret[index] else safe_repr(values[index], limit, secrets)
+        # A literal has no text of its own: its item is the value alone.
+        items.append((texts[index] or text, text))
+    return label, tuple(items)
 
 
 def _task_name(asyncio: Any) -> str | None:
