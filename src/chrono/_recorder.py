@@ -38,9 +38,10 @@ _this_module = sys.modules[__name__]
 # The threads inside tp's recording body right now. A tp call from inside chrono's own work in
 # the same thread (a __repr__ that calls tp, a signal handler that fires mid-record) is let
 # through without recording, so that chrono never recurses into itself or waits on a lock its
-# own thread holds. A dict of idents costs less per call than a threading.local (or a set,
-# whose add and discard are method calls).
-_busy: dict[int, bool] = {}
+# own thread holds. A set of idents costs less per call than a threading.local.
+_busy: set[int] = set()
+_busy_add = _busy.add
+_busy_discard = _busy.discard
 
 
 def _forget_other_threads() -> None:
@@ -51,7 +52,7 @@ def _forget_other_threads() -> None:
     was_busy = forking in _busy
     _busy.clear()
     if was_busy:
-        _busy[forking] = True
+        _busy_add(forking)
 
 
 if hasattr(os, "register_at_fork"):
@@ -70,12 +71,13 @@ def recording_tp(*values: Any) -> Any:
     now_ns = _monotonic_ns()
     ident = _get_ident()
     if ident not in _busy:
-        _busy[ident] = True
+        _busy_add(ident)
         try:
             settings = _config.settings
             frame = _getframe(1)
-            site = _sites.get((id(frame.f_code), frame.f_lasti))
-            if site is None:
+            try:
+                site = _sites[id(frame.f_code), frame.f_lasti]
+            except KeyError:
                 site = call_site(frame, len(values), settings.secrets)
             del frame
             shown: str | tuple[tuple[str, str], ...]
@@ -97,6 +99,10 @@ def recording_tp(*values: Any) -> Any:
                 label = None
             else:
                 label, shown = _items(site, values, settings.repr_limit, settings.secrets)
+            try:
+                thread = _threads_by_ident[ident]
+            except KeyError:  # a thread threading did not start: current_thread() names it
+                thread = _current_thread()
             task = None
             # asyncio is looked up, never imported: a program that does not use it pays nothing.
             if "asyncio" in _modules:
@@ -108,7 +114,7 @@ def recording_tp(*values: Any) -> Any:
                 now_ns,
                 # The thread, not its name: reading the name costs a Python call, paid when
                 # the story is read instead.
-                _threads_by_ident.get(ident) or _current_thread(),
+                thread,
                 task,
                 site,
                 label,
@@ -133,7 +139,7 @@ def recording_tp(*values: Any) -> Any:
             if _this_module.RAISE_INTERNAL_ERRORS:
                 raise
         finally:
-            del _busy[ident]
+            _busy_discard(ident)
     if len(values) == 1:
         return values[0]
     return values or None
