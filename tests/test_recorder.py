@@ -126,6 +126,15 @@ class TestReturnValues:
         assert returned is None
         assert items(story) == [(("None", "None"),)]
 
+    def test_none_and_nothing_are_told_apart(self) -> None:
+        """tp() is a marker with no items; tp(None) and a variable holding None are values."""
+        nothing = None
+        with chrono.story() as story:
+            tp()
+            tp(None)
+            tp(nothing)
+        assert items(story) == [(), (("None", "None"),), (("nothing", "None"),)]
+
     def test_several_arguments_return_a_tuple(self) -> None:
         """tp(a, b) returns the tuple (a, b) of the very objects given."""
         a, b = object(), object()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import sys
 import time
 from types import SimpleNamespace
@@ -293,3 +294,41 @@ class TestConfigure:
             tp(password, "q" * 100)
         assert story.values("password") == [MASK]
         assert story.events[0].items[1][1].endswith("(100 characters in all)")
+
+
+class Colour(enum.IntEnum):
+    RED = 1
+
+
+class TestIntegers:
+    """Small ints take tp's shortest path; every other int-like value goes through safe_repr:
+    both must show what repr() would, within the limit."""
+
+    @pytest.mark.parametrize(
+        "value",
+        [0, 7, -7, 999_999_999, -999_999_999, 1_000_000_000, -1_000_000_000, 2**62, -(2**80)],
+    )
+    def test_ints_show_their_repr(self, value: int) -> None:
+        with chrono.story() as story:
+            returned = tp(value)
+        assert returned is value
+        assert story.values("value") == [repr(value)]
+
+    def test_int_like_values_show_their_own_repr(self) -> None:
+        """bool and int subclasses are not plain ints: their own repr is shown."""
+        flag, colour = True, Colour.RED
+        with chrono.story() as story:
+            tp(flag)
+            tp(colour)
+        assert story.values("flag") == ["True"]
+        assert story.values("colour") == [repr(Colour.RED)]
+
+    @pytest.mark.parametrize("huge", [7**2000, 10**5000], ids=["1,691 digits", "5,001 digits"])
+    def test_an_int_too_long_for_repr_or_the_limit_is_cut(self, huge: int) -> None:
+        """An int of thousands of digits is cut at the limit (or, past the 4,300 digits that
+        3.11+ prints, named as too long), never an error."""
+        with chrono.story() as story:
+            returned = tp(huge)
+        assert returned is huge
+        (shown,) = story.values("huge")
+        assert len(shown) < DEFAULT_REPR_LIMIT + 100

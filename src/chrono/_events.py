@@ -483,6 +483,9 @@ class _Collecting:
         self.targets: tuple[tuple[list[Any], int, Story], ...] = ()
         #: Process stories that must see each event through ``Story.add`` (to echo it).
         self.adders: tuple[Story, ...] = ()
+        #: The one target when there is only one process story and it echoes nothing: a test's
+        #: story, the commonest case, which the recorder serves without a loop.
+        self.sole: tuple[list[Any], int, Story] | None = None
         self.context: ContextVar[tuple[Story, ...]] = ContextVar("chrono_stories", default=())
         self._lock = threading.Lock()
 
@@ -498,6 +501,18 @@ class _Collecting:
             (story._records, story._cut_at, story) for story in stories if story.echo is None
         )
         self.adders = tuple(story for story in stories if story.echo is not None)
+        self.sole = self.targets[0] if len(self.targets) == 1 and not self.adders else None
+
+    def deliver(self, record: Any, in_context: tuple[Story, ...]) -> None:
+        """Hand one tp record to every process story and to the context's stories."""
+        for records, cut_at, story in self.targets:
+            records.append(record)
+            if len(records) >= cut_at:
+                story.cut()
+        for story in self.adders:
+            story.add(record)
+        for story in in_context:
+            story.add(record)
 
     def push_process(self, story: Story) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from chrono import _config, _output
 from chrono._callsite import UNKNOWN_TEXT, CallSite, _sites, call_site
 from chrono._events import _collecting, sequence_numbers
-from chrono._values import FIELDLESS_TYPES, MASK, safe_repr
+from chrono._values import MASK, safe_repr
 
 if TYPE_CHECKING:
     from chrono._values import Secrets
@@ -59,14 +59,25 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_other_threads)
 
 
-def recording_tp(*values: Any) -> Any:
+class _Nothing:
+    """The default of ``tp``'s first parameter: tells ``tp()`` from ``tp(None)``."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+_NOTHING: Any = _Nothing()
+
+
+def recording_tp(first: Any = _NOTHING, /, *more: Any) -> Any:
     """The body of ``tp`` while chrono is on: record the call, return the values; never raises.
 
     It runs as ``tp`` itself (``chrono._switch`` swaps its code into ``tp`` and lends it this
     module's names), so that recording costs no Python call beyond ``tp``'s own: each call
     costs about as much as reading a clock, and this runs on every ``tp``. It builds one small
     tp record, not an ``Event``: stories make the event when they are read (see
-    ``chrono._events.event_of``).
+    ``chrono._events.event_of``). The signature is the disabled ``tp``'s, with a sentinel
+    for "no value": a call with one value then packs no tuple.
     """
     now_ns = _monotonic_ns()
     ident = _get_ident()
@@ -78,26 +89,23 @@ def recording_tp(*values: Any) -> Any:
             try:
                 site = _sites[id(frame.f_code), frame.f_lasti]
             except KeyError:
-                site = call_site(frame, len(values), settings.secrets)
+                site = call_site(frame, (first is not _NOTHING) + len(more), settings.secrets)
             del frame
             shown: str | tuple[tuple[str, str], ...]
             if site.one_plain_value:
-                # tp(x), the commonest call: the record holds the one repr, not a tuple of
-                # items.
-                value = values[0]
-                if type(value) in FIELDLESS_TYPES:
-                    # Numbers and None, safe_repr's own first case without its call; it stays
-                    # the judge of what is too long (or an int too long for repr to print).
-                    try:
-                        shown = repr(value)
-                    except ValueError:
-                        shown = safe_repr(value, settings.repr_limit, settings.secrets)
-                    if len(shown) > settings.repr_limit:
-                        shown = safe_repr(value, settings.repr_limit, settings.secrets)
+                # tp(x), the commonest call (its one value is ``first``): the record holds the
+                # one repr, not a tuple of items.
+                if type(first) is int and -1_000_000_000 < first < 1_000_000_000:
+                    # A small int, the commonest value of all: its repr is short (shorter than
+                    # any repr_limit) and cannot fail, so safe_repr has nothing to add. (The
+                    # bounds are literals: below 2**30 they compare on the interpreter's fast
+                    # path, and a named constant would cost a lookup and a negation.)
+                    shown = repr(first)
                 else:
-                    shown = safe_repr(value, settings.repr_limit, settings.secrets)
+                    shown = safe_repr(first, settings.repr_limit, settings.secrets)
                 label = None
             else:
+                values = () if first is _NOTHING else (first, *more)
                 label, shown = _items(site, values, settings.repr_limit, settings.secrets)
             try:
                 thread = _threads_by_ident[ident]
@@ -120,18 +128,16 @@ def recording_tp(*values: Any) -> Any:
                 label,
                 shown,
             )
-            targets = _collecting.targets
-            adders = _collecting.adders
+            sole = _collecting.sole
             in_context = _context_stories()
-            if targets or adders or in_context:
-                for records, cut_at, story in targets:
-                    records.append(tp_record)
-                    if len(records) >= cut_at:
-                        story.cut()
-                for story in adders:
-                    story.add(tp_record)
-                for story in in_context:
-                    story.add(tp_record)
+            if sole is not None and not in_context:
+                # One story (a test's), the commonest case: one append, no loop.
+                records, cut_at, story = sole
+                records.append(tp_record)
+                if len(records) >= cut_at:
+                    story.cut()
+            elif in_context or _collecting.process:
+                _collecting.deliver(tp_record, in_context)
             else:
                 (_output.sink or _output.resolve_sink())(tp_record)
         except Exception:
@@ -140,9 +146,9 @@ def recording_tp(*values: Any) -> Any:
                 raise
         finally:
             _busy_discard(ident)
-    if len(values) == 1:
-        return values[0]
-    return values or None
+    if more:
+        return (first, *more)
+    return None if first is _NOTHING else first
 
 
 def _items(

@@ -84,7 +84,8 @@ def enable() -> None:
         _tp_namespace.update(
             (name, value) for name, value in vars(_recorder).items() if not name.startswith("__")
         )
-    tp.__code__, tp.__defaults__ = _named_tp(_recorder.recording_tp.__code__), None
+    tp.__code__ = _named_tp(_recorder.recording_tp.__code__)
+    tp.__defaults__ = _recorder.recording_tp.__defaults__
     _enabled = True
 
 
