@@ -253,11 +253,19 @@ class Story:
         """``(first events, dropped count, most recent events)``: where the gap falls."""
         if len(self._records) > self.max_events:
             self.cut()
-        records = self._records.copy()
-        dropped = sum(self._cuts)
+        # The records and the count of those cut must be read together: a cut between the two
+        # would count its records twice, or not at all. (A timeout, not a wait for ever: the
+        # program must go on even if chrono's own bookkeeping were stuck.)
+        locked = _cutting.acquire(timeout=1.0)
+        try:
+            records = self._records.copy()
+            dropped = sum(self._cuts)
+        finally:
+            if locked:
+                _cutting.release()
         split = self._head_capacity
         if len(records) > self.max_events:
-            # Another thread is cutting right now: leave its part of the gap out.
+            # Records that arrived since the cut above: the bound applies to them too.
             dropped += len(records) - self.max_events
             records = records[:split] + records[len(records) - self.max_events + split :]
         split = min(split, len(records))
