@@ -283,7 +283,7 @@ def pyenv_venvs(root: Path) -> list[str]:
         python = venv / "bin" / "python"
         if not python.exists():
             subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True)
-            packages = ["-e", str(REPOSITORY), "icecream", "snoop"]
+            packages = ["-e", str(REPOSITORY), "icecream", "snoop", "devtools"]
             subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
         pythons.append(str(python))
     return pythons

@@ -59,7 +59,8 @@ class Event(NamedTuple):
 # What the recorder hands a story for one ``tp`` call, a "tp record", holds only what the call
 # alone can know, in one small tuple: ``(seq, monotonic_ns, thread, task, site, label,
 # shown)``. ``thread`` is the ``threading.Thread``; ``site`` is the call site's shared
-# ``CallSite``; ``shown`` is the one repr of a one-value call, or else the whole tuple of items.
+# ``CallSite``; ``shown`` is, for a one-value call, its repr, or the value itself when it is a
+# small int (immutable, so its repr taken later is the one it had); else the tuple of items.
 # A story turns it into an ``Event`` when it is read, so that the hot path builds no event and
 # reads no wall clock. A story holds such records and ready events (log records, restored
 # stories) side by side.
@@ -71,7 +72,12 @@ def event_of(record: Any, wall_at_zero: float) -> Event:
     if type(record) is Event:
         return record
     seq, now_ns, thread, task, site, label, shown = record
-    items = ((site.texts[0] or shown, shown),) if type(shown) is str else shown
+    if type(shown) is tuple:
+        items = shown
+    else:
+        if type(shown) is int:
+            shown = repr(shown)
+        items = ((site.texts[0] or shown, shown),)
     return _tuple_new(
         Event,
         (

@@ -91,16 +91,17 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any) -> Any:
             except KeyError:
                 site = call_site(frame, (first is not _NOTHING) + len(more), settings.secrets)
             del frame
-            shown: str | tuple[tuple[str, str], ...]
+            shown: int | str | tuple[tuple[str, str], ...]
             if site.one_plain_value:
                 # tp(x), the commonest call (its one value is ``first``): the record holds the
                 # one repr, not a tuple of items.
                 if type(first) is int and -1_000_000_000 < first < 1_000_000_000:
-                    # A small int, the commonest value of all: its repr is short (shorter than
-                    # any repr_limit) and cannot fail, so safe_repr has nothing to add. (The
-                    # bounds are literals: below 2**30 they compare on the interpreter's fast
-                    # path, and a named constant would cost a lookup and a negation.)
-                    shown = repr(first)
+                    # A small int, the commonest value of all, is kept itself: it cannot
+                    # change, so its repr is taken when the story is read, and that repr is
+                    # short (shorter than any repr_limit) and cannot fail. (The bounds are
+                    # literals: below 2**30 they compare on the interpreter's fast path, and
+                    # a named constant would cost a lookup and a negation.)
+                    shown = first
                 else:
                     shown = safe_repr(first, settings.repr_limit, settings.secrets)
                 label = None

@@ -84,8 +84,10 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
         where = ""
     else:
         where = f" [{name}]"
-    if type(shown) is str:
+    if type(shown) is not tuple:
         # One value: its text is None for a literal, whose item is the value alone.
+        if type(shown) is int:
+            shown = repr(shown)
         text = site.texts[0]
         named = text is not None and text != shown
         if "\n" in shown or "\r" in shown:
