@@ -7,7 +7,9 @@ import logging
 import re
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,9 +198,25 @@ class TestSinks:
 
 
 class TestConcurrentWrites:
-    def test_lines_are_never_torn(self) -> None:
-        """8 threads x 2,000 live events into one stream: every line is whole and parses."""
-        output = io.StringIO()
+    @pytest.mark.parametrize(
+        "kind", ["string", "file", "line-buffered file", "python stream", "file subclass"]
+    )
+    def test_lines_are_never_torn(self, kind: str, tmp_path: Path) -> None:
+        """8 threads x 2,000 live events into one stream: every line is whole and parses,
+        whether chrono's lock guards the writes (streams written in Python, subclasses) or
+        the stream's own C write does (the standard library's text streams)."""
+        path = tmp_path / "live.log"
+        output: Any
+        if kind == "string":
+            output = io.StringIO()
+        elif kind == "file":
+            output = path.open("w", encoding="utf-8")
+        elif kind == "line-buffered file":
+            output = path.open("w", encoding="utf-8", buffering=1)
+        elif kind == "python stream":
+            output = _PythonStream()
+        else:
+            output = _TextFile(path.open("wb"), encoding="utf-8")
         chrono.configure(output=output)
         per_thread = 2_000
 
@@ -211,7 +229,12 @@ class TestConcurrentWrites:
             thread.start()
         for thread in threads:
             thread.join()
-        lines = output.getvalue().splitlines()
+        if isinstance(output, (io.StringIO, _PythonStream)):
+            text = output.getvalue()
+        else:
+            output.close()
+            text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
         assert len(lines) == 8 * per_thread
         numbers = set()
         for line in lines:
@@ -221,3 +244,28 @@ class TestConcurrentWrites:
             assert re.fullmatch(r"value=\d+", match["content"])
             numbers.add(int(match["seq"]))
         assert len(numbers) == len(lines)
+
+
+class _TextFile(io.TextIOWrapper):
+    """A text file of a subclass: chrono cannot vouch for its write, so it takes its lock."""
+
+
+class _PythonStream:
+    """A stream written in Python whose write yields to other threads mid-line: only chrono's
+    lock keeps lines whole."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        for character in text:
+            self._parts.append(character)
+            if character == " ":
+                time.sleep(0)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return "".join(self._parts)

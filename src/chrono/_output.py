@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -110,8 +111,9 @@ class _StreamOutput:
         self._current = current
         self._live_line = live_line
         self._plain_live_line = plain_live_line
-        # What was learnt of the last stream written to: (stream, colour, flush after a line).
-        self._known: tuple[IO[str], ColorSystem | None, bool] | None = None
+        # What was learnt of the last stream written to: (stream, colour, flush after a line,
+        # whether one write call puts a whole line out without chrono's lock).
+        self._known: tuple[IO[str], ColorSystem | None, bool, bool] | None = None
 
     def write(self, record: Any) -> None:
         stream = self._fixed
@@ -125,8 +127,13 @@ class _StreamOutput:
         else:
             line = self._live_line(event_of(record, wall_at_zero()), colour=known[1])
         line += "\n"
-        # One lock for every stream: a line is never torn by another thread's line. (acquire
-        # and release cost less than a with block, and this runs once per live tp call.)
+        if known[3]:
+            stream.write(line)
+            if known[2]:
+                stream.flush()
+            return
+        # One lock for every other stream: a line is never torn by another thread's line.
+        # (acquire and release cost less than a with block, and this runs once per live tp.)
         lock = _write_lock
         lock.acquire()
         try:
@@ -136,14 +143,32 @@ class _StreamOutput:
         finally:
             lock.release()
 
-    def _learn(self, stream: IO[str]) -> tuple[IO[str], ColorSystem | None, bool]:
+    def _learn(self, stream: IO[str]) -> tuple[IO[str], ColorSystem | None, bool, bool]:
         # Deciding the colour means building a rich Console: once per stream, not per line.
         # A line-buffered stream (stderr, a file chrono opened) has flushed the line already.
         from chrono.render import stream_colour_system
 
         line_buffered = getattr(stream, "line_buffering", False) is True
-        self._known = (stream, stream_colour_system(stream), not line_buffered)
+        colour = stream_colour_system(stream)
+        self._known = (stream, colour, not line_buffered, _writes_whole_lines(stream))
         return self._known
+
+
+def _writes_whole_lines(stream: IO[str]) -> bool:
+    """Whether one ``write`` call of a line can never be torn by another thread's.
+
+    True of the standard library's own text streams, whose write runs in C under the GIL (a
+    file's text layer hands a whole line to its buffered layer, which has a lock of its own);
+    not of subclasses or streams written in Python, nor without a GIL.
+    """
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return False
+    if type(stream) is io.StringIO:
+        return True
+    return type(stream) is io.TextIOWrapper and type(stream.buffer) in (
+        io.BufferedWriter,
+        io.BufferedRandom,
+    )
 
 
 class _LoggerOutput:

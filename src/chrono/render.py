@@ -74,10 +74,16 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
     ``live_line`` gives the record's event.
     """
     seq, now_ns, thread, task, site, label, shown = record
-    site_text = _site_texts.get(site)
-    if site_text is None:
+    try:
+        site_text = _site_texts[site]
+    except KeyError:
         site_text = _site_texts[site] = f"{_short_path(site.file)}:{site.line} in {site.function}"
-    name = thread.name
+    try:
+        # Thread.name is a property over _name: reading it directly saves a Python call on
+        # every live line (the property stays the fallback).
+        name = thread._name
+    except AttributeError:
+        name = thread.name
     if task:
         where = f" [{name} / {task}]"
     elif name == "MainThread":
