@@ -265,6 +265,30 @@ class TestTrickySyntax:
         assert items(story) == [(("name", "'x'"),)]
 
 
+class TestCache:
+    def test_calls_at_the_same_offset_of_different_functions(self) -> None:
+        """Two functions alike but for their names call tp at the same instruction offset;
+        called in turn, each keeps its own argument's name."""
+
+        def first(apples: int) -> None:
+            tp(apples)
+
+        def second(pears: int) -> None:
+            tp(pears)
+
+        assert first.__code__.co_code == second.__code__.co_code
+        with chrono.story() as story:
+            for count in range(3):
+                first(count)
+                second(count * 10)
+        assert story.values("apples") == ["0", "1", "2"]
+        assert story.values("pears") == ["0", "10", "20"]
+        assert [event.function.rsplit(".", 1)[-1] for event in story.events] == [
+            "first",
+            "second",
+        ] * 3
+
+
 class TestMissingSource:
     def test_python_dash_c(self) -> None:
         """Under python -c the value is shown; the name is right or the placeholder."""

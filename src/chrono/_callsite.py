@@ -87,17 +87,26 @@ class CallSite:
         return f"<CallSite {self.file}:{self.line} in {self.function} texts={self.texts!r}>"
 
 
+#: Every call site resolved, by (code identity, instruction offset).
 _sites: dict[tuple[int, int], CallSite] = {}
+#: The call site last seen at each instruction offset, whatever its code: the recorder's first
+#: look (an int key, no tuple to build), which it checks against the frame's code.
+sites_by_offset: dict[int, CallSite] = {}
 
 
 def call_site(frame: FrameType, argument_count: int, secrets: Secrets | None) -> CallSite:
-    """Resolve the call site of the ``tp`` call running in ``frame`` and cache it.
+    """The call site of the ``tp`` call running in ``frame``: resolved once, then cached.
 
-    The recorder looks in ``_sites`` itself (one dict lookup on the hot path) and calls this
-    only on a miss.
+    The recorder looks in ``sites_by_offset`` itself and calls this only when the site there
+    is missing or belongs to other code (two functions calling tp at the same offset).
     """
-    site = _resolve(frame, argument_count, secrets)
-    _sites[(id(frame.f_code), frame.f_lasti)] = site
+    code = frame.f_code
+    offset = frame.f_lasti
+    key = (id(code), offset)
+    site = _sites.get(key)
+    if site is None:
+        site = _sites[key] = _resolve(frame, argument_count, secrets)
+    sites_by_offset[offset] = site
     return site
 
 
@@ -391,3 +400,4 @@ _StatementSource = _LazyStatementSource
 def clear_cache() -> None:
     """Forget every resolved call site (for tests that rewrite source files)."""
     _sites.clear()
+    sites_by_offset.clear()

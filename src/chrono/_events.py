@@ -20,6 +20,9 @@ from operator import itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
+from chrono import _config
+from chrono._values import safe_repr
+
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
@@ -59,8 +62,8 @@ class Event(NamedTuple):
 # What the recorder hands a story for one ``tp`` call, a "tp record", holds only what the call
 # alone can know, in one small tuple: ``(seq, monotonic_ns, thread, task, site, label,
 # shown)``. ``thread`` is the ``threading.Thread``; ``site`` is the call site's shared
-# ``CallSite``; ``shown`` is, for a one-value call, its repr, or the value itself when it is a
-# small int (immutable, so its repr taken later is the one it had); else the tuple of items.
+# ``CallSite``; ``shown`` is, for a one-value call, its repr, or the value itself when it is an
+# int (immutable, so its repr taken later is the one it had); else the tuple of items.
 # A story turns it into an ``Event`` when it is read, so that the hot path builds no event and
 # reads no wall clock. A story holds such records and ready events (log records, restored
 # stories) side by side.
@@ -76,7 +79,7 @@ def event_of(record: Any, wall_at_zero: float) -> Event:
         items = shown
     else:
         if type(shown) is int:
-            shown = repr(shown)
+            shown = safe_repr(shown, _config.settings.repr_limit, None)
         items = ((site.texts[0] or shown, shown),)
     return _tuple_new(
         Event,

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from chrono import _config, _output
-from chrono._callsite import UNKNOWN_TEXT, CallSite, _sites, call_site
+from chrono._callsite import UNKNOWN_TEXT, CallSite, call_site, sites_by_offset
 from chrono._events import _collecting, sequence_numbers
 from chrono._values import MASK, safe_repr
 
@@ -87,20 +87,19 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any) -> Any:
             settings = _config.settings
             frame = _getframe(1)
             try:
-                site = _sites[id(frame.f_code), frame.f_lasti]
+                site = sites_by_offset[frame.f_lasti]
             except KeyError:
+                site = None
+            if site is None or site.code is not frame.f_code:
                 site = call_site(frame, (first is not _NOTHING) + len(more), settings.secrets)
             del frame
             shown: int | str | tuple[tuple[str, str], ...]
             if site.one_plain_value:
                 # tp(x), the commonest call (its one value is ``first``): the record holds the
                 # one repr, not a tuple of items.
-                if type(first) is int and -1_000_000_000 < first < 1_000_000_000:
-                    # A small int, the commonest value of all, is kept itself: it cannot
-                    # change, so its repr is taken when the story is read, and that repr is
-                    # short (shorter than any repr_limit) and cannot fail. (The bounds are
-                    # literals: below 2**30 they compare on the interpreter's fast path, and
-                    # a named constant would cost a lookup and a negation.)
+                if type(first) is int:
+                    # An int, the commonest value of all, is kept itself: it cannot change, so
+                    # its repr taken when the story is read is the one it had now.
                     shown = first
                 else:
                     shown = safe_repr(first, settings.repr_limit, settings.secrets)

@@ -21,6 +21,9 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from chrono import _config
+from chrono._values import safe_repr
+
 if TYPE_CHECKING:
     from rich.color import ColorSystem
 
@@ -93,7 +96,7 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
     if type(shown) is not tuple:
         # One value: its text is None for a literal, whose item is the value alone.
         if type(shown) is int:
-            shown = repr(shown)
+            shown = safe_repr(shown, _config.settings.repr_limit, None)
         text = site.texts[0]
         named = text is not None and text != shown
         if "\n" in shown or "\r" in shown:
