@@ -5,8 +5,9 @@
 Timings on a shared machine move with its load; the number of instructions a call executes
 does not (it varies by well under one percent between runs). Each scenario is a small script
 that makes ``N`` calls in a loop; valgrind's callgrind counts the instructions of the whole
-process once with ``N`` calls and once with none, and the difference divided by ``N`` is the
-cost of one call, loop included (about 190 instructions an iteration).
+process once with ``N`` calls and once with none, and the difference divided by ``N``, less
+the same figure for an empty loop, is the cost of one call (as ``bench_tp`` subtracts an
+empty loop from its timings).
 
 Instructions are not time: a cache miss or a system call costs far more than its count (live
 output's write to /dev/null is a system call, which callgrind does not see). So this script
@@ -103,6 +104,17 @@ loop(100, call, value)
 loop(int(sys.argv[1]), call, value)
 """
 
+_EMPTY_LOOP = """
+import sys
+
+def loop(calls):
+    for _ in range(calls):
+        pass
+
+loop(100)
+loop(int(sys.argv[1]))
+"""
+
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -129,12 +141,15 @@ def count(python: str, script: Path, calls: int) -> int:
 
 def per_call(python: str, directory: Path, calls: int) -> dict[str, float]:
     """Instructions per call of each scenario under ``python``."""
+    empty = directory / "empty_loop.py"
+    empty.write_text(_EMPTY_LOOP, encoding="utf-8")
+    loop = (count(python, empty, calls) - count(python, empty, 0)) / calls
     figures = {}
     for number, (name, setup) in enumerate(SCENARIOS.items()):
         # A file per scenario: chrono and snoop read the call's source from it.
         script = directory / f"scenario_{number}.py"
         script.write_text(textwrap.dedent(setup) + _LOOP, encoding="utf-8")
-        figures[name] = (count(python, script, calls) - count(python, script, 0)) / calls
+        figures[name] = (count(python, script, calls) - count(python, script, 0)) / calls - loop
     return figures
 
 

@@ -96,12 +96,17 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
     if type(shown) is not tuple:
         # One value: its text is None for a literal, whose item is the value alone.
         if type(shown) is int:
-            shown = safe_repr(shown, _config.settings.repr_limit, None)
+            # A small int's repr is short and has no line break; any other goes the long way.
+            if -1_000_000_000 < shown < 1_000_000_000:
+                value = repr(shown)
+            else:
+                value = safe_repr(shown, _config.settings.repr_limit, None)
+        elif "\n" in shown or "\r" in shown:
+            value = _one_line(shown)
+        else:
+            value = shown
         text = site.texts[0]
-        named = text is not None and text != shown
-        if "\n" in shown or "\r" in shown:
-            shown = _one_line(shown)
-        body = f"{text}={shown}" if named else shown
+        body = value if text is None or text == value else f"{text}={value}"
     else:
         body = ", ".join(
             _one_line(value) if text == value else f"{text}={_one_line(value)}"
