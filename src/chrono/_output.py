@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 LOGGER_NAME = "chrono"
 
 _write_lock = threading.Lock()
-#: Where live records go: set from the configured output on the first one (``emit``); the
-#: recorder calls it directly.
+#: Where live tp records go: set from the configured output on the first one, which the
+#: recorder hands to ``sink or resolve_sink()``.
 sink: Callable[[Any], object] | None = None
 
 
@@ -59,11 +59,6 @@ def check_output_target(target: object) -> None:
         "chrono.configure: output must be 'stderr', 'stdout', 'logging', a file path, "
         f"a text stream, a logging.Logger or a callable taking an Event; not {target!r}"
     )
-
-
-def emit(record: Any) -> None:
-    """Send one tp record (see ``chrono._events``) to the configured live output."""
-    (sink or resolve_sink())(record)
 
 
 def forget_resolved_output() -> None:
