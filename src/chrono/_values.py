@@ -110,7 +110,7 @@ class _BoundedRepr(reprlib.Repr):
 
 
 _LARGE_CONTAINER_TYPES = (list, tuple, dict, set, frozenset)
-FIELDLESS_TYPES = frozenset({int, float, bool, complex, type(None)})
+_FIELDLESS_TYPES = frozenset({int, float, bool, complex, type(None)})
 #: Past this many elements a builtin container is repr'd through reprlib, so a million-item
 #: list costs microseconds, not the full repr it would then throw away.
 _LARGE_CONTAINER_LENGTH = 500
@@ -123,7 +123,7 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
     """
     value_type = type(value)
     try:
-        if value_type in FIELDLESS_TYPES:
+        if value_type in _FIELDLESS_TYPES:
             # Numbers and singletons: no key=value to mask. (repr raises for an int of more
             # than 4,300 digits, hence inside the try.)
             text = repr(value)
