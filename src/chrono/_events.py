@@ -175,7 +175,7 @@ class Story:
         # the records after the first fifth are cut down to the most recent; they may run past
         # the bound by a quarter first, so that cutting (and counting what was cut) happens
         # once per many records, not on each one. The list is never replaced: the recorder
-        # appends to it directly (see _Collecting.targets).
+        # appends to it directly (see _Collecting.sole).
         self._records: list[Any] = []
         self._cut_at = max_events + max(max_events // 4, 1)
         # How many records each cut dropped (appends, so that threads never lose a count).
@@ -494,14 +494,10 @@ class _Collecting:
 
     def __init__(self) -> None:
         self._process: tuple[Story, ...] = ()
-        #: For each process story that needs nothing but its records kept: ``(its record list,
-        #: its cut length, the story)``. The recorder appends to the list itself (one C call,
-        #: no Python method per event) and asks the story to cut past the cut length.
-        self.targets: tuple[tuple[list[Any], int, Story], ...] = ()
-        #: Process stories that must see each event through ``Story.add`` (to echo it).
-        self.adders: tuple[Story, ...] = ()
-        #: The one target when there is only one process story and it echoes nothing: a test's
-        #: story, the commonest case, which the recorder serves without a loop.
+        #: When the only process story echoes nothing (a test's story, the commonest case):
+        #: ``(its record list, its cut length, the story)``. The recorder appends to the list
+        #: itself (one C call, no Python method per event) and asks the story to cut past the
+        #: cut length; every other case goes through ``deliver``.
         self.sole: tuple[list[Any], int, Story] | None = None
         self.context: ContextVar[tuple[Story, ...]] = ContextVar("chrono_stories", default=())
         self._lock = threading.Lock()
@@ -514,19 +510,14 @@ class _Collecting:
     @process.setter
     def process(self, stories: tuple[Story, ...]) -> None:
         self._process = stories
-        self.targets = tuple(
-            (story._records, story._cut_at, story) for story in stories if story.echo is None
-        )
-        self.adders = tuple(story for story in stories if story.echo is not None)
-        self.sole = self.targets[0] if len(self.targets) == 1 and not self.adders else None
+        self.sole = None
+        if len(stories) == 1 and stories[0].echo is None:
+            only = stories[0]
+            self.sole = (only._records, only._cut_at, only)
 
     def deliver(self, record: Any, in_context: tuple[Story, ...]) -> None:
         """Hand one tp record to every process story and to the context's stories."""
-        for records, cut_at, story in self.targets:
-            records.append(record)
-            if len(records) >= cut_at:
-                story.cut()
-        for story in self.adders:
+        for story in self._process:
             story.add(record)
         for story in in_context:
             story.add(record)

@@ -63,11 +63,6 @@ _MIN_CONTENT_WIDTH = 30
 # -- one event, live ----------------------------------------------------------------------------
 
 
-def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
-    """One event as a single line for live output: number, clock time, call site, items."""
-    return _live_line_from_pieces(event, colour)
-
-
 def plain_live_line(record: Any, wall: float | None = None) -> str:
     """``live_line`` without colour for a tp record (see ``chrono._events``), at ``wall``
     (by default, the wall time of the record's monotonic time).
@@ -129,7 +124,8 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
 _site_texts: dict[Any, str] = {}
 
 
-def _live_line_from_pieces(event: Event, colour: ColorSystem | None) -> str:
+def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
+    """One event as a single line for live output: number, clock time, call site, items."""
     pieces: list[Piece] = [
         (f"#{event.seq}", "seq"),
         (" ", None),
