@@ -132,6 +132,28 @@ class TestPlainText:
         before, after = event_row(story, head[-1]), event_row(story, tail[0])
         assert lines.index(before) < lines.index(marker) < lines.index(after)
 
+    def test_dropped_marker_with_nothing_kept_before_the_gap(self) -> None:
+        """With no event kept before the gap, the marker names only the first event after it."""
+        with chrono.story(max_events=1) as story:
+            for number in range(4):
+                tp(number)
+        head, dropped, tail = story.parts()
+        assert (head, dropped) == ([], 3)
+        marker = line_of(story.text(), "events dropped")
+        assert marker.strip() == f"⋯ 3 events dropped here, before #{tail[0].seq} ⋯"
+
+    def test_dropped_marker_with_nothing_kept_after_the_gap(self) -> None:
+        """A story whose kept events all came before the gap (as its JSON may say) still marks
+        the gap, after the last kept event, and names no event that does not exist."""
+        with chrono.story(max_events=10) as story:
+            for number in range(3):
+                tp(number)
+        data = story.to_dict()
+        data.update(dropped=1, dropped_at=len(data["events"]))
+        text = chrono.Story.from_dict(data).text()
+        last = story.events[-1].seq
+        assert text.splitlines()[-1].strip() == f"⋯ 1 event dropped here, after #{last} ⋯"
+
     def test_gap_marker_shows_a_pause(self) -> None:
         """A long pause between two events is shown as a marker line between them."""
         with chrono.story() as story:

@@ -255,6 +255,9 @@ class _Layout:
                 yield [(self._indent(), None), (f"⋮ {_duration(gap)} later", "gap")]
             previous_ns = event.monotonic_ns
             yield self._row(index, event, hits)
+        if self.dropped and not self.tail:
+            # Every kept event came before the gap (a story rebuilt from such JSON).
+            yield self._dropped_marker(len(self.events))
 
     def _row(self, index: int, event: Event, hits: Counter[tuple[str, int]]) -> _Row:
         columns: list[Piece] = [
@@ -278,10 +281,17 @@ class _Layout:
         return _Row(columns, _content(event))
 
     def _dropped_marker(self, index: int) -> list[Piece]:
-        before = self.events[index - 1].seq if index else 0
-        after = self.events[index].seq
-        marker = f"⋯ {self.dropped:,} events dropped here, between #{before} and #{after} ⋯"
-        return [(self._indent(), None), (marker, "dropped")]
+        # Name only the kept events beside the gap: a bound of 1 keeps none before it.
+        before = f"#{self.events[index - 1].seq}" if index else None
+        after = f"#{self.events[index].seq}" if index < len(self.events) else None
+        if before and after:
+            where = f" here, between {before} and {after}"
+        elif before or after:
+            where = f" here, after {before}" if before else f" here, before {after}"
+        else:
+            where = ""
+        count = f"{self.dropped:,} event{'s' if self.dropped != 1 else ''}"
+        return [(self._indent(), None), (f"⋯ {count} dropped{where} ⋯", "dropped")]
 
     def _indent(self) -> str:
         return " " * (self.seq_width + 2)
