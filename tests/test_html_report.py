@@ -186,6 +186,17 @@ class TestHtmlReportInBrowser:
         assert 'class="dropped-marker"' in dom
         assert "AssertionError: &lt;no&gt;" in dom
 
+    def test_dropped_marker_names_only_kept_events(self, browser: Browser, tmp_path: Path) -> None:
+        """With nothing kept before the gap, the page's marker names only the event after it."""
+        with strict_chrono(), chrono.story("bound of one", max_events=1) as story:
+            for number in range(4):
+                tp(number)
+        (kept,) = story.events
+        path = tmp_path / "report.html"
+        path.write_text(html_report([story]), encoding="utf-8")
+        dom = browser.dom(path.as_uri())
+        assert f"⋯ 3 events dropped here, before #{kept.seq} ⋯" in dom
+
     def test_free_text_filter_from_the_address(self, browser: Browser, page_url: str) -> None:
         """#filter=charging shows only the event that mentions it, and the count says so."""
         dom = browser.dom(page_url + "#filter=charging")
