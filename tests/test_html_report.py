@@ -118,6 +118,23 @@ class TestHtmlReportMarkup:
         """The page title is text, even with markup characters in it."""
         assert "<title>stories &lt;of&gt; tests</title>" in page
 
+    def test_paths_shortened_as_in_the_terminal(self, tmp_path: Path) -> None:
+        """Files show as the terminal story shows them: same-named files by the directory
+        that tells them apart, a file alone of its name by its name."""
+        files = ["src/shop/orders/models.py", "src/shop/billing/models.py", "src/shop/cart.py"]
+        events = [
+            {"file": str(tmp_path.joinpath(*file.split("/"))), "line": 1, "function": "f"}
+            for file in files
+        ]
+        page = html_report([{"events": events[:2]}, {"events": events[2:]}], root=str(tmp_path))
+        block = page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0]
+        paths = json.loads(block)["paths"]
+        assert [paths[event["file"]] for event in events] == [
+            "orders/models.py",
+            "billing/models.py",
+            "cart.py",
+        ]
+
     def test_accepts_stories_and_their_data(self) -> None:
         """html_report takes Story objects as well as to_dict() data."""
         with chrono.story("direct") as story:
