@@ -102,13 +102,13 @@ def site_column(sites: Sequence[tuple[str, int, str]], width: int) -> list[str]:
     shortens its function's qualified name from the middle. The file and the line stay whole,
     so a column can end up wider than ``width``.
     """
-    paths = [reader_path(file) for file, _, _ in sites]
-    whole = [f"{path}:{line} in {function}" for path, (_, line, function) in zip(paths, sites)]
-    if all(len(site) <= width for site in whole):
-        return whole
-    tails = distinct_tails(paths)
-    column = []
-    for path, (_, line, function) in zip(paths, sites):
-        place = f"{tails[path]}:{line} in "
-        column.append(place + short_qualname(function, width - len(place)))
-    return column
+    # A long story has few distinct sites: each is written once.
+    distinct = dict.fromkeys(sites)
+    paths = {file: reader_path(file) for file, _, _ in distinct}
+    shown = {site: f"{paths[site[0]]}:{site[1]} in {site[2]}" for site in distinct}
+    if any(len(text) > width for text in shown.values()):
+        tails = distinct_tails(paths.values())
+        for file, line, function in distinct:
+            place = f"{tails[paths[file]]}:{line} in "
+            shown[file, line, function] = place + short_qualname(function, width - len(place))
+    return [shown[site] for site in sites]
