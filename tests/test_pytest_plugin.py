@@ -567,17 +567,16 @@ INVOICES = """
 from chrono import tp
 
 
-class InvoiceService:
-    def compute_line_total(self, quantity, price):
-        return tp(quantity * price)
+def line_total(quantity, price):
+    return tp(quantity * price)
 """
 
 TEST_INVOICES = """
-from acme.billing.services.invoices import InvoiceService
+from acme.billing.services.invoices import line_total
 
 
 def test_line_total():
-    assert InvoiceService().compute_line_total(3, 5) == 16
+    assert line_total(3, 5) == 16
 """
 
 
@@ -588,16 +587,15 @@ class TestCallSiteColumn:
     @pytest.mark.parametrize(
         ("columns", "site"),
         [
-            ("60", "invoices.py:6 in Inv….compute_line_total"),
-            ("100", "invoices.py:6 in InvoiceService.compute_line_total"),
-            ("200", "src/acme/billing/services/invoices.py:6 in InvoiceService.compute_line_total"),
+            ("60", "invoices.py:5 in line_total"),
+            ("200", "src/acme/billing/services/invoices.py:5 in line_total"),
         ],
     )
     def test_site_follows_columns(
         self, runner: Runner, monkeypatch: pytest.MonkeyPatch, columns: str, site: str
     ) -> None:
-        """COLUMNS=60 cuts the qualified name in its middle, 100 keeps it whole with the file
-        name alone, 200 shows the path from the root; the file and line are always whole."""
+        """COLUMNS=60 shows the file by its name and line, 200 by its whole path from where
+        pytest runs."""
         runner.pytester.makepyfile(
             **{"src/acme/billing/services/invoices": INVOICES, "tests/test_invoices": TEST_INVOICES}
         )

@@ -85,10 +85,11 @@ def short_qualname(qualname: str, width: int) -> str:
     """``qualname`` in ``width`` characters, shortened from the middle: the start (its class or
     outer function) as far as it fits, then ``…``, then its last part (the function's own
     name), which stays whole even where it alone is wider."""
-    if len(qualname) <= width:
-        return qualname
     outer, dot, own = qualname.rpartition(".")
-    end = f"{dot}{own}"
+    if len(qualname) <= width or not dot:
+        # A plain function's name is all its own: nothing to leave out.
+        return qualname
+    end = f".{own}"
     start_width = width - len(end) - len(_ELLIPSIS)
     start = outer[:start_width] if start_width > 0 else ""
     return f"{start}{_ELLIPSIS}{end}"
