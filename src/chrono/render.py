@@ -229,7 +229,8 @@ class _Layout:
 
     def _width_beside_sites(self) -> int:
         """What a row needs besides its call site: the other columns, and room for content."""
-        width = len("  ") * 3 + self.seq_width + self.time_width + len("  ") + _MIN_CONTENT_WIDTH
+        # Two spaces before the number, the time, the site and the content.
+        width = 4 * len("  ") + self.seq_width + self.time_width + _MIN_CONTENT_WIDTH
         if self.hits_width:
             width += len(" ") + self.hits_width
         if self.show_threads:
