@@ -118,6 +118,23 @@ class TestHtmlReportMarkup:
         """The page title is text, even with markup characters in it."""
         assert "<title>stories &lt;of&gt; tests</title>" in page
 
+    def test_paths_shortened_as_in_the_terminal(self, tmp_path: Path) -> None:
+        """Files show as the terminal story shows them: same-named files by the directory
+        that tells them apart, a file alone of its name by its name."""
+        files = ["src/shop/orders/models.py", "src/shop/billing/models.py", "src/shop/cart.py"]
+        events = [
+            {"file": str(tmp_path.joinpath(*file.split("/"))), "line": 1, "function": "f"}
+            for file in files
+        ]
+        page = html_report([{"events": events[:2]}, {"events": events[2:]}], root=str(tmp_path))
+        block = page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0]
+        paths = json.loads(block)["paths"]
+        assert [paths[event["file"]] for event in events] == [
+            "orders/models.py",
+            "billing/models.py",
+            "cart.py",
+        ]
+
     def test_accepts_stories_and_their_data(self) -> None:
         """html_report takes Story objects as well as to_dict() data."""
         with chrono.story("direct") as story:
@@ -185,6 +202,17 @@ class TestHtmlReportInBrowser:
         assert "⋯ 20 events dropped here, between #" in dom
         assert 'class="dropped-marker"' in dom
         assert "AssertionError: &lt;no&gt;" in dom
+
+    def test_dropped_marker_names_only_kept_events(self, browser: Browser, tmp_path: Path) -> None:
+        """With nothing kept before the gap, the page's marker names only the event after it."""
+        with strict_chrono(), chrono.story("bound of one", max_events=1) as story:
+            for number in range(4):
+                tp(number)
+        (kept,) = story.events
+        path = tmp_path / "report.html"
+        path.write_text(html_report([story]), encoding="utf-8")
+        dom = browser.dom(path.as_uri())
+        assert f"⋯ 3 events dropped here, before #{kept.seq} ⋯" in dom
 
     def test_free_text_filter_from_the_address(self, browser: Browser, page_url: str) -> None:
         """#filter=charging shows only the event that mentions it, and the count says so."""

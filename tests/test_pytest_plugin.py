@@ -561,3 +561,48 @@ class TestBoundedReport:
         marker = rf"⋯ 190,000 events dropped here, between {seq(runner, 2000)} and "
         marker += rf"{seq(runner, 192001)} ⋯"
         assert len([line for line in lines if re.search(marker, line)]) == 1
+
+
+INVOICES = """
+from chrono import tp
+
+
+def line_total(quantity, price):
+    return tp(quantity * price)
+"""
+
+TEST_INVOICES = """
+from acme.billing.services.invoices import line_total
+
+
+def test_line_total():
+    assert line_total(3, 5) == 16
+"""
+
+
+@pytest.mark.parametrize("mode", BOTH)
+class TestCallSiteColumn:
+    """In a src/ layout the call site keeps its file name, at the width pytest reports."""
+
+    @pytest.mark.parametrize(
+        ("columns", "site"),
+        [
+            ("60", "invoices.py:5 in line_total"),
+            ("200", "src/acme/billing/services/invoices.py:5 in line_total"),
+        ],
+    )
+    def test_site_follows_columns(
+        self, runner: Runner, monkeypatch: pytest.MonkeyPatch, columns: str, site: str
+    ) -> None:
+        """COLUMNS=60 shows the file by its name and line, 200 by its whole path from where
+        pytest runs."""
+        runner.pytester.makepyfile(
+            **{"src/acme/billing/services/invoices": INVOICES, "tests/test_invoices": TEST_INVOICES}
+        )
+        runner.pytester.makeini("[pytest]\npythonpath = src\n")
+        monkeypatch.setenv("COLUMNS", columns)
+        result = runner("--color=no")
+        result.assert_outcomes(failed=1)
+        (row,) = only_section(result, "chrono story").splitlines()[1:]
+        row_pattern = rf"\s+#\d+ +\d+\.\d{{3}}ms  {re.escape(site)}  quantity \* price=15"
+        assert re.fullmatch(row_pattern, row), row

@@ -192,6 +192,17 @@ class TestMaxEventsOption:
         assert re.search(rf"⋯ {dropped} events dropped here, between #\d+ and #\d+ ⋯", story)
 
     @pytest.mark.parametrize("mode", [IN_PROCESS])
+    def test_bound_of_one_names_only_events_that_exist(self, runner: Runner) -> None:
+        """--chrono-max-events=1 keeps no event before the gap: the marker names the one after."""
+        runner.pytester.makepyfile(test_pp_bound=TWENTY_EVENTS)
+        result = runner("--chrono-max-events=1", "-k", "not marked")
+        result.assert_outcomes(failed=1)
+        marker, row = only_section(result, "chrono story").splitlines()[1:]
+        kept = re.match(r"\s+(#\d+)  .* i=19$", row)
+        assert kept, row
+        assert marker.strip() == f"⋯ 19 events dropped here, before {kept[1]} ⋯"
+
+    @pytest.mark.parametrize("mode", [IN_PROCESS])
     def test_mark_sets_the_bound_for_one_test(self, runner: Runner) -> None:
         """@pytest.mark.chrono_max_events(5) bounds that test's story only."""
         runner.pytester.makepyfile(test_pp_bound=TWENTY_EVENTS)

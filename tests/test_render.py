@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 import threading
@@ -132,6 +133,28 @@ class TestPlainText:
         before, after = event_row(story, head[-1]), event_row(story, tail[0])
         assert lines.index(before) < lines.index(marker) < lines.index(after)
 
+    def test_dropped_marker_with_nothing_kept_before_the_gap(self) -> None:
+        """With no event kept before the gap, the marker names only the first event after it."""
+        with chrono.story(max_events=1) as story:
+            for number in range(4):
+                tp(number)
+        head, dropped, tail = story.parts()
+        assert (head, dropped) == ([], 3)
+        marker = line_of(story.text(), "events dropped")
+        assert marker.strip() == f"⋯ 3 events dropped here, before #{tail[0].seq} ⋯"
+
+    def test_dropped_marker_with_nothing_kept_after_the_gap(self) -> None:
+        """A story whose kept events all came before the gap (as its JSON may say) still marks
+        the gap, after the last kept event, and names no event that does not exist."""
+        with chrono.story(max_events=10) as story:
+            for number in range(3):
+                tp(number)
+        data = story.to_dict()
+        data.update(dropped=1, dropped_at=len(data["events"]))
+        text = chrono.Story.from_dict(data).text()
+        last = story.events[-1].seq
+        assert text.splitlines()[-1].strip() == f"⋯ 1 event dropped here, after #{last} ⋯"
+
     def test_gap_marker_shows_a_pause(self) -> None:
         """A long pause between two events is shown as a marker line between them."""
         with chrono.story() as story:
@@ -157,6 +180,109 @@ class TestPlainText:
         with chrono.story("quiet") as story:
             pass
         assert story.text() == "chrono story 'quiet' — 0 events"
+
+
+def story_at(*sites: tuple[str, int, str]) -> chrono.Story:
+    """A closed story with one event ``x=1`` per ``(file, line, function)``, 0.1 ms apart;
+    each file relative to the working directory."""
+    events = [
+        {
+            "seq": number,
+            "monotonic_ns": number * 100_000,
+            "wall": 0.0,
+            "thread": "MainThread",
+            "task": None,
+            "file": os.path.join(os.getcwd(), *file.split("/")),
+            "line": line,
+            "function": function,
+            "label": None,
+            "items": [["x", "1"]],
+            "kind": "tp",
+        }
+        for number, (file, line, function) in enumerate(sites, start=1)
+    ]
+    return chrono.Story.from_dict(
+        {
+            "schema": "chrono.story/1",
+            "name": "sites",
+            "started_ns": 0,
+            "ended_ns": len(events) * 100_000,
+            "max_events": 10_000,
+            "dropped": 0,
+            "events": events,
+        }
+    )
+
+
+def rendered(story: chrono.Story, width: int) -> str:
+    """The story as rich draws it on a console ``width`` columns wide, without colour."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
+    console.print(story)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines())
+
+
+INVOICES = ("src/acme/billing/services/invoices.py", 5, "InvoiceService.compute_line_total")
+
+
+class TestSiteColumn:
+    """The call site keeps its file name and line whole, and shortens to fit the terminal."""
+
+    def test_deep_src_layout_shows_the_file_name(self) -> None:
+        """A lone file deep in src/ shows as its name, its function's qualified name whole."""
+        story = story_at(INVOICES)
+        expected = [
+            "chrono story 'sites' — 1 event over 0.100ms",
+            "  #1  0.100ms  invoices.py:5 in InvoiceService.compute_line_total  x=1",
+        ]
+        assert story.text(width=100).splitlines() == expected
+        assert rendered(story, 100).splitlines() == expected
+
+    def test_same_named_files_stay_apart(self) -> None:
+        """Two models.py in different directories keep the directory that tells them apart;
+        a third file, alone of its name, shows its name only."""
+        story = story_at(
+            ("src/shop/orders/models.py", 3, "Order.save"),
+            ("src/shop/billing/models.py", 12, "Invoice.save"),
+            ("src/shop/billing/invoices.py", 40, "issue"),
+        )
+        assert story.text(width=80).splitlines()[1:] == [
+            "  #1  0.100ms  orders/models.py:3 in Order.save      x=1",
+            "  #2  0.200ms  billing/models.py:12 in Invoice.save  x=1",
+            "  #3  0.300ms  invoices.py:40 in issue               x=1",
+        ]
+
+    def test_long_qualified_name_at_a_narrow_width(self) -> None:
+        """Narrow, the qualified name is cut in its middle: its start, then its own name."""
+        story = story_at(INVOICES, ("src/acme/app.py", 9, "Outer.<locals>.Inner.method"))
+        expected = [
+            "chrono story 'sites' — 2 events over 0.200ms",
+            "  #1  0.100ms  invoices.py:5 in Inv….compute_line_total  x=1",
+            "  #2  0.200ms  app.py:9 in Outer.<locals>.Inner.method   x=1",
+        ]
+        assert story.text(width=60).splitlines() == expected
+        assert rendered(story, 60).splitlines() == expected
+
+    def test_own_name_stays_whole_when_nothing_else_fits(self) -> None:
+        """However narrow, the function's own name is kept whole after an ellipsis."""
+        story = story_at(("src/acme/app.py", 7, "Handler.a_function_with_a_very_long_name_indeed"))
+        (row,) = story.text(width=40).splitlines()[1:]
+        assert row == "  #1  0.100ms  app.py:7 in ….a_function_with_a_very_long_name_indeed  x=1"
+
+    def test_wide_terminal_shows_the_whole_path(self) -> None:
+        """With room, the site is whole: the path from the working directory, and the name."""
+        story = story_at(INVOICES)
+        row = "  #1  0.100ms  src/acme/billing/services/invoices.py:5 in "
+        row += "InvoiceService.compute_line_total  x=1"
+        assert story.text(width=200).splitlines()[1] == row
+        assert rendered(story, 200).splitlines()[1] == row
+
+    def test_text_follows_columns(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without a width, text() takes the terminal's, which COLUMNS sets."""
+        story = story_at(INVOICES)
+        monkeypatch.setenv("COLUMNS", "200")
+        assert "src/acme/billing/services/invoices.py:5 in" in story.text()
+        monkeypatch.setenv("COLUMNS", "60")
+        assert " invoices.py:5 in Inv….compute_line_total  x=1" in story.text()
 
 
 class TestRichRendering:
@@ -185,7 +311,7 @@ class TestRichRendering:
             tp(value)
         output = self.record(story, width=200, color_system=None)
         rendered = [line.rstrip() for line in output.splitlines()]
-        assert rendered == story.text().splitlines()
+        assert rendered == story.text(width=200).splitlines()
 
     def test_forced_colour_has_ansi_codes(self) -> None:
         """Rendered to a terminal with colour, the story is styled."""

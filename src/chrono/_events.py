@@ -365,11 +365,12 @@ class Story:
 
     # -- display (delegated, so that rich is imported only when a story is shown) -----------
 
-    def text(self) -> str:
-        """The story as plain text with no colour codes, one line per event."""
+    def text(self, *, width: int | None = None) -> str:
+        """The story as plain text with no colour codes, one line per event; call sites are
+        shortened for a line ``width`` wide (by default the terminal's)."""
         from chrono.render import story_text
 
-        return story_text(self)
+        return story_text(self, width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from chrono.render import StoryView

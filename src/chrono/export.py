@@ -13,7 +13,6 @@ import html
 import json
 import os
 import re
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from chrono._events import STORY_SCHEMA, Story
+from chrono._sites import distinct_tails, reader_path
 
 __all__ = [
     "STORY_SCHEMA",
@@ -177,9 +177,10 @@ def html_report(
     """One self-contained HTML page (no network) with a searchable timeline of the stories.
 
     The stories travel as JSON in a ``<script type="application/json">`` block and the page
-    builds its DOM with ``textContent``, so a value such as ``<script>`` shows as text. File
-    paths are shown relative to ``root`` (default: the working directory) or to the import
-    path they were found on.
+    builds its DOM with ``textContent``, so a value such as ``<script>`` shows as text. Files
+    are shown as the terminal story shows them: relative to ``root`` (default: the working
+    directory) or to the import path they were found on, with only the directories that tell
+    the page's files apart.
     """
     plain = [_plain(story) for story in stories]
     root = os.getcwd() if root is None else str(root)
@@ -216,18 +217,13 @@ def html_report(
 
 
 def _display_paths(stories: list[Mapping[str, Any]], root: str) -> dict[str, str]:
-    """Each event's file as its reader knows it: relative to ``root``, else to the import path
-    it was found on (``requests/api.py`` rather than a site-packages path)."""
-    import_paths = sorted((entry for entry in sys.path if os.path.isabs(entry)), key=len)
-    prefixes = [base.rstrip(os.sep) + os.sep for base in (root, *reversed(import_paths)) if base]
-    shown: dict[str, str] = {}
-    for story in stories:
-        for event in story["events"]:
-            path = event["file"]
-            if path not in shown:
-                base = next((prefix for prefix in prefixes if path.startswith(prefix)), "")
-                shown[path] = path[len(base) :]
-    return shown
+    """Each event's file as the terminal story shows it: relative to ``root`` or to its import
+    path, then cut to the directories that tell the page's files apart (the cell's tooltip
+    holds the whole path)."""
+    files = {event["file"] for story in stories for event in story["events"]}
+    shown = {file: reader_path(file, root) for file in files}
+    tails = distinct_tails(shown.values())
+    return {file: tails[path] for file, path in shown.items()}
 
 
 def _script_safe_json(data: object) -> str:

@@ -257,8 +257,8 @@ class ChronoPlugin:
         line, unwrapped, as ``Story.text()`` does: a CI log or an XML viewer wraps lines
         itself, and wrapping here costs ten times as much for a long story.
         """
-        plain = story.text()
         writer = self.config.get_terminal_writer()
+        plain = story.text(width=writer.fullwidth)
         if not writer.hasmarkup:
             return plain, None
         from rich.console import Console

@@ -9,8 +9,7 @@ tests hold it to the pieces' text.
 
 from __future__ import annotations
 
-import os
-import sys
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -22,6 +21,7 @@ from rich.style import Style
 from rich.text import Text
 
 from chrono import _config
+from chrono._sites import reader_path, site_column
 from chrono._values import safe_repr
 
 if TYPE_CHECKING:
@@ -55,9 +55,11 @@ _STYLES = {
     "exception": "bold red",
     "logger": "dim",
 }
-_MAX_SITE_WIDTH = 40
 #: Narrower than this, content wrapped beside the columns is hard to read: it goes below them.
 _MIN_CONTENT_WIDTH = 30
+#: The call site column may always take this much, however narrow the terminal: its file name
+#: and line are whole anyway, and content that finds no room beside it goes below.
+_MIN_SITE_WIDTH = 40
 
 
 # -- one event, live ----------------------------------------------------------------------------
@@ -75,7 +77,7 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
     try:
         site_text = _site_texts[site]
     except KeyError:
-        site_text = _site_texts[site] = f"{_short_path(site.file)}:{site.line} in {site.function}"
+        site_text = _site_texts[site] = f"{reader_path(site.file)}:{site.line} in {site.function}"
     try:
         # Thread.name is a property over _name: reading it directly saves a Python call on
         # every live line (the property stays the fallback).
@@ -193,15 +195,14 @@ class _Row(NamedTuple):
 
 
 class _Layout:
-    """The columns of a story: widths and what to show are decided from all its events."""
+    """The columns of a story: widths and what to show are decided from all its events, and
+    the call sites from the width of the line (a terminal's)."""
 
-    def __init__(self, story: Story) -> None:
+    def __init__(self, story: Story, width: int) -> None:
         self.story = story
         self.head, self.dropped, self.tail = story.parts()
         events = self.head + self.tail
         self.events = events
-        self.sites = [_site(event, _MAX_SITE_WIDTH) for event in events]
-        self.site_width = max((len(site) for site in self.sites), default=0)
         hit_totals = Counter((event.file, event.line) for event in events if event.kind == "tp")
         hit_totals.update(story.dropped_hits)
         self.repeated = {key for key, total in hit_totals.items() if total > 1}
@@ -222,6 +223,19 @@ class _Layout:
         if end is None:
             end = events[-1].monotonic_ns if events else story.started_ns
         self.span_ns = max(end - story.started_ns, 0)
+        sites = [(event.file, event.line, event.function) for event in events]
+        self.sites = site_column(sites, max(width - self._width_beside_sites(), _MIN_SITE_WIDTH))
+        self.site_width = max((len(site) for site in self.sites), default=0)
+
+    def _width_beside_sites(self) -> int:
+        """What a row needs besides its call site: the other columns, and room for content."""
+        # Two spaces before the number, the time, the site and the content.
+        width = 4 * len("  ") + self.seq_width + self.time_width + _MIN_CONTENT_WIDTH
+        if self.hits_width:
+            width += len(" ") + self.hits_width
+        if self.show_threads:
+            width += len("  ") + self.place_width
+        return width
 
     def _place(self, event: Event) -> str:
         place = _thread_text(event)
@@ -255,6 +269,9 @@ class _Layout:
                 yield [(self._indent(), None), (f"⋮ {_duration(gap)} later", "gap")]
             previous_ns = event.monotonic_ns
             yield self._row(index, event, hits)
+        if self.dropped and not self.tail:
+            # Every kept event came before the gap (a story rebuilt from such JSON).
+            yield self._dropped_marker(len(self.events))
 
     def _row(self, index: int, event: Event, hits: Counter[tuple[str, int]]) -> _Row:
         columns: list[Piece] = [
@@ -278,10 +295,17 @@ class _Layout:
         return _Row(columns, _content(event))
 
     def _dropped_marker(self, index: int) -> list[Piece]:
-        before = self.events[index - 1].seq if index else 0
-        after = self.events[index].seq
-        marker = f"⋯ {self.dropped:,} events dropped here, between #{before} and #{after} ⋯"
-        return [(self._indent(), None), (marker, "dropped")]
+        # Name only the kept events beside the gap: a bound of 1 keeps none before it.
+        before = f"#{self.events[index - 1].seq}" if index else None
+        after = f"#{self.events[index].seq}" if index < len(self.events) else None
+        if before and after:
+            where = f" here, between {before} and {after}"
+        elif before or after:
+            where = f" here, after {before}" if before else f" here, before {after}"
+        else:
+            where = ""
+        count = f"{self.dropped:,} event{'s' if self.dropped != 1 else ''}"
+        return [(self._indent(), None), (f"⋯ {count} dropped{where} ⋯", "dropped")]
 
     def _indent(self) -> str:
         return " " * (self.seq_width + 2)
@@ -291,10 +315,13 @@ class _Layout:
         return " " * min(self.seq_width + 4, max(width // 4, 0))
 
 
-def story_text(story: Story) -> str:
+def story_text(story: Story, width: int | None = None) -> str:
     """The story as plain text: no colour codes, one line per event, never wrapped, so that it
-    can be searched with grep."""
-    layout = _Layout(story)
+    can be searched with grep. Its call sites are shortened as far as a line ``width`` wide
+    needs (by default the terminal's, which ``COLUMNS`` sets)."""
+    if width is None:
+        width = shutil.get_terminal_size().columns
+    layout = _Layout(story, width)
     lines = ["".join(text for text, _ in layout.title())]
     for row in layout.rows():
         pieces = row.columns + row.content if isinstance(row, _Row) else row
@@ -309,8 +336,8 @@ class StoryView:
         self.story = story
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        layout = _Layout(self.story)
         width = options.max_width
+        layout = _Layout(self.story, width)
         newline = Segment.line()
         for line in _wrap(console, layout.title(), width):
             yield from line.render(console)
@@ -390,41 +417,8 @@ def _one_line(text: str) -> str:
     return text
 
 
-def _site(event: Event, width: int | None = None) -> str:
-    place = f"{_short_path(event.file)}:{event.line}"
-    site = f"{place} in {event.function}"
-    if width is None or len(site) <= width:
-        return site
-    # Keep the file and line, which say where to look; shorten the function's qualified name
-    # from the left (its own name is at the right).
-    room = width - len(place) - len(" in …")
-    if room >= 8:
-        return f"{place} in …{event.function[-room:]}"
-    return "…" + site[len(site) - width + 1 :]
-
-
-_short_paths: dict[str, str] = {}
-
-
-def _short_path(path: str) -> str:
-    """A file as the reader knows it: relative to the working directory, else to the import
-    path it was found on (``requests/api.py`` rather than a site-packages path)."""
-    short = _short_paths.get(path)
-    if short is None:
-        short = _short_paths[path] = _shorten(path)
-    return short
-
-
-def _shorten(path: str) -> str:
-    if path.startswith("<"):
-        return path
-    import_paths = (entry for entry in sys.path if entry and os.path.isabs(entry))
-    bases = [os.getcwd(), *sorted(import_paths, key=len, reverse=True)]
-    for base in bases:
-        prefix = base.rstrip(os.sep) + os.sep
-        if path.startswith(prefix):
-            return path[len(prefix) :]
-    return path
+def _site(event: Event) -> str:
+    return f"{reader_path(event.file)}:{event.line} in {event.function}"
 
 
 def _thread_text(event: Event) -> str:

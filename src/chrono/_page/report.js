@@ -32,6 +32,16 @@
     return shortPath(event.file) + ":" + event.line + " in " + event.function;
   }
 
+  // Names only kept events beside the gap: a bound of 1 keeps none before it.
+  function droppedText(dropped, before, after) {
+    var where = "";
+    if (before !== null && after !== null) where = " here, between #" + before + " and #" + after;
+    else if (before !== null) where = " here, after #" + before;
+    else if (after !== null) where = " here, before #" + after;
+    var count = dropped.toLocaleString("en") + (dropped === 1 ? " event" : " events");
+    return "⋯ " + count + " dropped" + where + " ⋯";
+  }
+
   function laneOf(event) {
     return event.task ? event.thread + " / " + event.task : event.thread;
   }
@@ -240,9 +250,7 @@
       var offset = event.monotonic_ns - story.started_ns;
       var position = Math.min(Math.max(offset / span, 0), 1) * 100;
       if (index === droppedAt) {
-        var text =
-          "⋯ " + story.dropped.toLocaleString("en") + " events dropped here, between #" +
-          (index ? events[index - 1].seq : 0) + " and #" + event.seq + " ⋯";
+        var text = droppedText(story.dropped, index ? events[index - 1].seq : null, event.seq);
         var marker = element("div", "dropped-marker");
         marker.style.left = position + "%";
         marker.title = text;
