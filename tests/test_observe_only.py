@@ -1,4 +1,4 @@
-"""chrono observes logging and never changes it.
+"""chrono observes logging and never changes it; disabled, it observes nothing at all.
 
 Every test runs real logging in a fresh interpreter (a script, ``python -m chrono.unittest``,
 an inner pytest, Django): reconfiguring logging, or turning chrono off, would otherwise leak
@@ -429,3 +429,111 @@ class TestDjangoLoggingSetting:
             r"own INFO shop\.views reserving with \d+ content types",
             stderr,
         ), stderr
+
+
+#: A nightly job decorated with a story, logging a warning before it fails.
+NIGHTLY = """
+    import logging
+    import sys
+
+    import chrono
+    from chrono import tp
+
+    {switch}
+    log = logging.getLogger("nightly")
+
+
+    @chrono.story("nightly reserve")
+    def reserve():
+        tp("reserving")
+        log.warning("stock low")
+        raise RuntimeError("sold out")
+
+
+    with chrono.story() as story:
+        tp("inside")
+        log.warning("inside a with")
+    print(len(story.events), chrono.current_story())
+    reserve()
+"""
+
+
+class TestDisabledStories:
+    """Disabled, a story records nothing, attaches nothing and leaves logging alone."""
+
+    @pytest.mark.parametrize(
+        ("switch", "env"),
+        [("", {"CHRONO": "off"}), ("chrono.disable()", {})],
+        ids=["CHRONO=off", "chrono.disable()"],
+    )
+    def test_story_is_inert(self, tmp_path: Path, switch: str, env: dict[str, str]) -> None:
+        """The story collects no event, the traceback carries no story, and the warnings reach
+        stderr through logging's last resort."""
+        result = run_script(tmp_path, NIGHTLY.replace("{switch}", switch), env=environment(**env))
+        assert result.stdout == "0 None\n"
+        assert "chrono story" not in result.stderr
+        assert result.stderr.startswith("inside a with\nstock low\nTraceback")
+        assert result.stderr.endswith("RuntimeError: sold out\n")
+
+    def test_switching_inside_an_open_story(self, tmp_path: Path) -> None:
+        """A story opened while on records nothing while chrono is off and resumes when it is on
+        again; one opened while off stays empty; an exception leaving a story while chrono is
+        off carries no story."""
+        result = run_script(
+            tmp_path,
+            """
+            import logging
+
+            import chrono
+            from chrono import tp
+
+            log = logging.getLogger("switch")
+            with chrono.story() as opened_on:
+                tp("on")
+                log.warning("on")
+                chrono.disable()
+                tp("off")
+                log.warning("off")
+                chrono.enable()
+                log.warning("on again")
+            print([event.label for event in opened_on.events if event.kind == "tp"])
+            print([event.items for event in opened_on.events if event.kind == "log"])
+
+            chrono.disable()
+            with chrono.story() as opened_off:
+                chrono.enable()
+                tp("on inside")
+                log.warning("on inside")
+            print(len(opened_off.events))
+
+            try:
+                with chrono.story():
+                    tp("before")
+                    chrono.disable()
+                    raise RuntimeError("failed while off")
+            except RuntimeError as error:
+                print(getattr(error, "__notes__", []))
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [
+            "['on']",
+            "[(('switch', 'on'),), (('switch', 'on again'),)]",
+            "0",
+            "[]",
+        ]
+        assert "chrono story" not in result.stderr
+
+    def test_disabled_import_stays_light(self) -> None:
+        """With CHRONO=off, importing chrono imports no logging, rich, executing or asttokens,
+        and a story leaves chrono's log observer unloaded."""
+        result = run_python(
+            "-c",
+            "import sys, chrono\n"
+            "print(sorted(name for name in sys.modules"
+            " if name.split('.')[0] in ('logging', 'rich', 'executing', 'asttokens')))\n"
+            "with chrono.story(): pass\n"
+            "print('chrono._logs' in sys.modules)",
+            env=environment(CHRONO="off"),
+        )
+        assert result.stdout == "[]\nFalse\n", result.stderr
