@@ -407,9 +407,12 @@ DJANGO_PROJECT = {
 class TestDjangoLoggingSetting:
     """A Django project whose settings.LOGGING replaces the root logger's handlers."""
 
-    def test_story_holds_the_tests_and_the_requests_records(self, runner: Runner) -> None:
+    def test_story_holds_the_tests_and_the_requests_records(
+        self, runner: Runner, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """After django.setup() applied LOGGING, the test's story holds the test's and the
-        view's records, and the project's handler printed them as it does without chrono."""
+        view's records, and the project's handler and pytest's captured log show them exactly
+        as they do with chrono off."""
         pytest.importorskip("django")
         for name, source in DJANGO_PROJECT.items():
             write_module(runner.pytester.path, name.removesuffix(".py"), source)
@@ -429,6 +432,12 @@ class TestDjangoLoggingSetting:
             r"own INFO shop\.views reserving with \d+ content types",
             stderr,
         ), stderr
+        monkeypatch.setenv("CHRONO", "off")
+        chrono_off = runner()
+        chrono_off.assert_outcomes(failed=1)
+        assert sections(chrono_off, "chrono story") == []
+        for title in ("Captured log call", "Captured stderr call"):
+            assert sections(result, title) == sections(chrono_off, title)
 
 
 #: A nightly job decorated with a story, logging a warning before it fails.
