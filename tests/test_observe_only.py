@@ -223,6 +223,29 @@ class TestRecordsJoinWhateverTheHandlers:
         assert result.stdout == "['one', 'two', 'three'] 1 [(('lib', 'three'),)]\n"
         assert result.stderr == "one\ntwo\nthree\n"
 
+    def test_method_put_back_behind_chronos_back(self, tmp_path: Path) -> None:
+        """When a library puts back the method chrono had wrapped, the next story wraps again
+        instead of counting on a wrapper that logging no longer calls."""
+        result = run_script(
+            tmp_path,
+            """
+            import logging
+
+            import chrono
+
+            original = logging.Logger.callHandlers
+            with chrono.story() as first:
+                logging.Logger.callHandlers = original
+                logging.getLogger("lib").warning("missed")
+            with chrono.story() as second:
+                logging.getLogger("lib").warning("seen")
+            assert logging.Logger.callHandlers is original
+            print(len(first.events), [event.items for event in second.events])
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "0 [(('lib', 'seen'),)]\n"
+
     def test_concurrent_stories_wrap_once(self) -> None:
         """Threads opening and closing stories at once leave exactly logging's own method
         behind, and every story open at a record gets it."""

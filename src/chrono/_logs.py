@@ -99,6 +99,9 @@ class _Bridge:
             self._uninstall()
 
     def _install(self) -> None:
+        if self._wrapper is not None and vars(logging.Logger).get("callHandlers") is self._wrapped:
+            # Someone put back the method chrono had wrapped: the wrapper is out of the chain.
+            self._wrapper = self._wrapped = None
         if self._wrapper is None:
             wrapped: _CallHandlers = logging.Logger.callHandlers
             observer = self
@@ -111,9 +114,11 @@ class _Bridge:
                     observer._observe(record)
                 wrapped(logger, record)
 
+            # Logging first: a child forked in between then wraps again rather than trusting a
+            # wrapper that logging never got (the older one records nothing, see above).
+            logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign,assignment]
             self._wrapped = wrapped
             self._wrapper = call_handlers
-            logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign,assignment]
         self._observing = True
 
     def _uninstall(self) -> None:
