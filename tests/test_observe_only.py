@@ -94,6 +94,37 @@ class TestProgramOutputUnchanged:
         assert with_chrono == without
         assert chrono_off == without
 
+    def test_failing_handler_report_is_unchanged(self, tmp_path: Path) -> None:
+        """logging's report of a record it cannot format ("--- Logging error ---" and the call
+        stack) is byte-identical with chrono watching and without it."""
+        source = """
+            import contextlib
+            import logging
+            import sys
+
+            logging.basicConfig(format="%(message)s")
+            log = logging.getLogger("shop")
+
+
+            def work():
+                log.warning("%d left", "three")
+
+
+            if sys.argv[1] == "plain":
+                observing = contextlib.nullcontext()
+            else:
+                import chrono
+
+                observing = chrono.story()
+            with observing:
+                work()
+        """
+        path = write_module(tmp_path, "bad_format", source)
+        outputs = [run_python(str(path), mode, cwd=tmp_path).stderr for mode in ("plain", "chrono")]
+        assert "--- Logging error ---" in outputs[0]
+        assert "Call stack:" in outputs[0]
+        assert outputs[1] == outputs[0]
+
     def test_last_resort_output_under_chrono_unittest(self, tmp_path: Path) -> None:
         """A warning logged in a test reaches stderr through logging's last resort under
         ``python -m chrono.unittest`` exactly as under ``python -m unittest``."""

@@ -26,6 +26,9 @@ from chrono._values import without_lone_surrogates
 OWN_LOGGER = "chrono"
 
 _CallHandlers = Callable[[logging.Logger, logging.LogRecord], None]
+#: The file name of chrono's wrapper: in logging's directory, so that logging's own report of
+#: a failing handler skips it, and plainly chrono's wherever a traceback shows it.
+_IN_LOGGING = os.path.join(os.path.dirname(logging.__file__), "<chrono: log observer>")
 
 
 def log_event(record: logging.LogRecord) -> Event:
@@ -114,6 +117,9 @@ class _Bridge:
                     observer._observe(record)
                 wrapped(logger, record)
 
+            # When a handler fails, logging reports the call stack from the first frame outside
+            # its own package: a wrapper named as if inside it keeps that report unchanged.
+            call_handlers.__code__ = call_handlers.__code__.replace(co_filename=_IN_LOGGING)
             # Logging first: a child forked in between then wraps again rather than trusting a
             # wrapper that logging never got (the older one records nothing, see above).
             logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign,assignment]
