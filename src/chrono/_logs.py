@@ -109,7 +109,6 @@ class _Bridge:
             wrapped: _CallHandlers = logging.Logger.callHandlers
             observer = self
 
-            @functools.wraps(wrapped)
             def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
                 # Another library may still call an old wrapper of chrono's (it took it for
                 # logging's own method): only the newest one records, so nothing is twice.
@@ -120,6 +119,7 @@ class _Bridge:
             # When a handler fails, logging reports the call stack from the first frame outside
             # its own package: a wrapper named as if inside it keeps that report unchanged.
             call_handlers.__code__ = call_handlers.__code__.replace(co_filename=_IN_LOGGING)
+            functools.update_wrapper(call_handlers, wrapped)
             # Logging first: a child forked in between then wraps again rather than trusting a
             # wrapper that logging never got (the older one records nothing, see above).
             logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign,assignment]
