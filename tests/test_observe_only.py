@@ -8,6 +8,7 @@ into the rest of the suite.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -276,6 +277,54 @@ class TestRecordsJoinWhateverTheHandlers:
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout == "0 [(('lib', 'seen'),)]\n"
+
+    @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+    def test_child_forked_while_a_story_starts_collects_logs(self, tmp_path: Path) -> None:
+        """A child forked while another thread held the observer's lock (a story starting) opens
+        its own stories and gets its log records, and the parent's story keeps its own."""
+        result = run_script(
+            tmp_path,
+            """
+            import logging
+            import os
+            import threading
+            import time
+            import warnings
+
+            import chrono
+            from chrono import _logs
+
+            log = logging.getLogger("forks")
+            held = threading.Event()
+
+            def hold_the_lock():
+                with _logs.bridge._lock:
+                    held.set()
+                    time.sleep(0.5)
+
+            with chrono.story() as parent:
+                holder = threading.Thread(target=hold_the_lock)
+                holder.start()
+                held.wait()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    child = os.fork()
+                if child == 0:
+                    with chrono.story() as own:
+                        log.warning("in the child")
+                    print("child", [event.items for event in own.events], flush=True)
+                    os._exit(0)
+                os.waitpid(child, 0)
+                holder.join()
+                log.warning("in the parent")
+            print("parent", [event.items for event in parent.events])
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [
+            "child [(('forks', 'in the child'),)]",
+            "parent [(('forks', 'in the parent'),)]",
+        ]
 
     def test_concurrent_stories_wrap_once(self) -> None:
         """Threads opening and closing stories at once leave exactly logging's own method
