@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 from chrono import _config
+from chrono._switch import is_enabled
 from chrono._values import safe_repr
 
 if TYPE_CHECKING:
@@ -184,6 +185,8 @@ class Story:
         self._dropped_sites: Counter[Any] = Counter()
         self._context_token: Token[tuple[Story, ...]] | None = None
         self._active = False
+        #: Started while chrono was off: the story records nothing and tells nothing.
+        self._inert = False
 
     # -- collecting ---------------------------------------------------------------------------
 
@@ -384,6 +387,11 @@ class Story:
         if self._active:
             raise RuntimeError(f"chrono: {self!r} is already active")
         self._active = True
+        # Disabled means inert: a story opened while chrono is off stays empty for its whole
+        # life, even if chrono is turned on inside it, and costs nothing (not even logging).
+        self._inert = not is_enabled()
+        if self._inert:
+            return self
         # A context story hears only its own context, whichever pooled thread runs it (an ASGI
         # server's executor, say): none of its events is an earlier story's leftover, and a
         # request does not pay for listing the process's threads.
@@ -412,6 +420,8 @@ class Story:
         if not self._active:
             return
         self._active = False
+        if self._inert:
+            return
         self.ended_ns = _monotonic_ns()
         if self.capture_logs:
             from chrono._logs import bridge
@@ -426,7 +436,7 @@ class Story:
     @property
     def active(self) -> bool:
         """Whether the story is collecting events now."""
-        return self._active
+        return self._active and not self._inert
 
     def __enter__(self) -> Story:
         return self.start()
@@ -438,7 +448,9 @@ class Story:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-        if isinstance(exc, Exception) and self.attach_to_exceptions:
+        # Nothing rides on an exception while chrono is off, whenever the story began.
+        tells = self.attach_to_exceptions and not self._inert and is_enabled()
+        if tells and isinstance(exc, Exception):
             _tell_story_with_exception(self, exc)
 
     def __call__(self, function: _Function) -> _Function:
@@ -572,7 +584,8 @@ def story(name: str | None = None, *, max_events: int | None = None) -> Story:
 
     Events from every thread are collected and buffered, not printed. When an exception leaves
     the story, the story rides on it: an exception note on Python 3.11+, printed to stderr on
-    older Pythons. The exception propagates unchanged.
+    older Pythons. The exception propagates unchanged. With chrono off, the story records
+    nothing and attaches nothing.
     """
     return Story(name, max_events=max_events)
 

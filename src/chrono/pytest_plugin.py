@@ -169,7 +169,7 @@ class ChronoPlugin:
 
     def pytest_sessionstart(self) -> None:
         # Attached for the whole run, so that each test's story only counts itself in,
-        # instead of adding and removing a handler on the root logger around every test.
+        # instead of wrapping logging's callHandlers and putting it back around every test.
         self._logs_attached = self.options.logs and is_enabled()
         if self._logs_attached:
             bridge.attach()
