@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import chrono
 from chrono.cli import main
 
 
@@ -75,3 +76,19 @@ class TestParsing:
             main([])
         assert exit_info.value.code == 2
         assert "COMMAND" in capsys.readouterr().err
+
+    def test_version(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``chrono --version`` prints the version and exits 0, with no command needed."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--version"])
+        assert exit_info.value.code == 0
+        assert capsys.readouterr().out == f"chrono {chrono.__version__}\n"
+
+    def test_version_through_python_m(self, tmp_path: Path) -> None:
+        """``python -m chrono --version`` prints the same line and exits 0."""
+        result = run_chrono("--version", cwd=tmp_path)
+        assert (result.returncode, result.stdout, result.stderr) == (
+            0,
+            f"chrono {chrono.__version__}\n",
+            "",
+        )
