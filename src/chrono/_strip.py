@@ -48,6 +48,15 @@ _OPEN_CONTEXTS: frozenset[_Context] = frozenset(
         (ast.Assert, "test"),
         (ast.Assert, "msg"),
         (ast.Subscript, "slice"),
+        (ast.ListComp, "elt"),
+        (ast.SetComp, "elt"),
+        (ast.GeneratorExp, "elt"),
+        (ast.DictComp, "value"),
+        (ast.IfExp, "orelse"),
+        (ast.arg, "annotation"),
+        (ast.AnnAssign, "annotation"),
+        (ast.FunctionDef, "returns"),
+        (ast.AsyncFunctionDef, "returns"),
     }
 )
 # A lambda or conditional expression ends only at a comma or closing bracket; where a colon
@@ -57,6 +66,10 @@ _OPEN_TO_LAMBDAS = _OPEN_CONTEXTS - {
     (ast.While, "test"),
     (ast.Assert, "test"),
     (ast.Subscript, "slice"),
+    (ast.arg, "annotation"),
+    (ast.AnnAssign, "annotation"),
+    (ast.FunctionDef, "returns"),
+    (ast.AsyncFunctionDef, "returns"),
 }
 _ATOMS = (
     ast.Name,
@@ -446,8 +459,11 @@ def _layout(text: str) -> _Layout:
     return _Layout(opens and first_close == significant, loose_line_break)
 
 
-def _needs_parentheses(node: ast.expr, text: str, context: _Context) -> bool:
-    """Whether ``text`` (the source of ``node``) needs parentheses where a call stood."""
+def _needs_parentheses(
+    node: ast.expr, text: str, context: _Context, parent: ast.AST | None = None
+) -> bool:
+    """Whether ``text`` (the source of ``node``) needs parentheses where a call stood, as the
+    ``context`` field of ``parent``."""
     layout = _layout(text)
     if layout.enclosed:
         return False
@@ -459,7 +475,58 @@ def _needs_parentheses(node: ast.expr, text: str, context: _Context) -> bool:
         return number and context == (ast.Attribute, "value")
     if isinstance(node, (ast.Lambda, ast.IfExp)):
         return context not in _OPEN_TO_LAMBDAS
+    if parent is not None and _binds_as_operand(node, parent, context[1]):
+        return False  # ``tp(a + b) <= c`` becomes ``a + b <= c``: no longer than it must be
     return context not in _OPEN_CONTEXTS
+
+
+_BINARY_BINDING = {
+    ast.BitOr: 5,
+    ast.BitXor: 6,
+    ast.BitAnd: 7,
+    ast.LShift: 8,
+    ast.RShift: 8,
+    ast.Add: 9,
+    ast.Sub: 9,
+    ast.Mult: 10,
+    ast.MatMult: 10,
+    ast.Div: 10,
+    ast.FloorDiv: 10,
+    ast.Mod: 10,
+    ast.Pow: 12,
+}
+
+
+def _binding(node: ast.AST) -> int | None:
+    """How tightly an operator binds its operands (higher is tighter); None for the rest."""
+    if isinstance(node, ast.IfExp):
+        return 0  # ``a or b if c < d else e``: its condition and first value take any operator
+    if isinstance(node, ast.BoolOp):
+        return 1 if isinstance(node.op, ast.Or) else 2
+    if isinstance(node, ast.UnaryOp):
+        return 3 if isinstance(node.op, ast.Not) else 11
+    if isinstance(node, ast.Compare):
+        return 4
+    if isinstance(node, ast.BinOp):
+        return _BINARY_BINDING.get(type(node.op))
+    return None
+
+
+def _binds_as_operand(node: ast.expr, parent: ast.AST, field: str) -> bool:
+    """Whether operator expression ``node`` keeps its meaning without parentheses as the
+    operand ``field`` of operator expression ``parent``."""
+    inner, outer = _binding(node), _binding(parent)
+    if inner is None or outer is None:
+        return False
+    if inner != outer:
+        return inner > outer
+    if isinstance(parent, ast.UnaryOp):
+        return True  # ``- -a``, ``not not a``
+    if isinstance(parent, ast.BinOp):
+        # Left to right, except ``**``, which groups from the right.
+        right_to_left = isinstance(parent.op, ast.Pow)
+        return field == ("right" if right_to_left else "left")
+    return False  # chained comparisons and ``a or b or c`` would merge into one
 
 
 def _needs_parentheses_as_statement(node: ast.expr, text: str) -> bool:
@@ -586,7 +653,7 @@ class _CallStripper:
             text = self.edits.render_node(argument)
             if self.edits.is_unwrapped(argument):
                 return text  # already fitted to where this call's value lands
-            wrap = _needs_parentheses(argument, text, self._destination(call))
+            wrap = _needs_parentheses(argument, text, *self._destination(call))
             return f"({text})" if wrap else text
         elements = []
         for argument in arguments:
@@ -597,20 +664,21 @@ class _CallStripper:
             elements.append(f"({text})" if wrap else text)
         return "(" + ", ".join(elements) + ")"
 
-    def _destination(self, call: ast.Call) -> _Context:
-        """Where an unwrapped call's value finally stands, through unwrapped outer calls."""
+    def _destination(self, call: ast.Call) -> tuple[_Context, ast.AST | None]:
+        """Where an unwrapped call's value finally stands, through unwrapped outer calls: the
+        context, and the node it is a part of (None in a tuple or after ``**``)."""
         node: ast.AST = call
         while True:
             link = self._links[id(node)]
             parent = link.parent
             if isinstance(parent, ast.Call) and self.edits.is_unwrapped(parent):
                 if len(_values_of(parent)) > 1:
-                    return _TUPLE_ELEMENT
+                    return _TUPLE_ELEMENT, None
                 node = parent
                 continue
             if _is_unpacking(parent, link):
-                return _UNPACKED
-            return type(parent), link.field
+                return _UNPACKED, None
+            return (type(parent), link.field), parent
 
 
 def _is_unpacking(parent: ast.AST, link: _Link) -> bool:
