@@ -628,9 +628,15 @@ class _CallStripper:
     def _side_effects(self, call: ast.Call) -> Iterator[ast.expr]:
         """The arguments a removed call must still evaluate, through nested unwrapped calls."""
         for argument in _values_of(call):
+            if _is_side_effect_free(argument, self.edits.is_unwrapped):
+                continue
+            # ``f().size`` keeps ``f()``: the attribute read adds nothing that counts, and
+            # alone it would be a useless attribute access (ruff's B018).
+            while isinstance(argument, ast.Attribute):
+                argument = argument.value
             if isinstance(argument, ast.Call) and self.edits.is_unwrapped(argument):
                 yield from self._side_effects(argument)
-            elif not _is_side_effect_free(argument, self.edits.is_unwrapped):
+            else:
                 yield argument
 
     def _statement_text(self, statement: ast.stmt, kept: list[ast.expr]) -> str:
