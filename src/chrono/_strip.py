@@ -10,7 +10,8 @@ attributes, subscripts, literals and displays, f-strings, and operators on them.
 attribute may be a property and an operator may be overloaded, but a debugging call's
 arguments are what a reader looks at, not what the program needs done; kept alone, they
 would be expressions doing nothing (ruff's B018). Anything that may act (a call, ``await``,
-``yield``, ``:=``, a comprehension, a lambda) is kept as an expression statement.
+``yield``, ``:=``, a comprehension, a lambda) is kept as an expression statement, without the
+reading and combining around it where it runs unconditionally (``x == f()`` keeps ``f()``).
 """
 
 from __future__ import annotations
@@ -552,6 +553,23 @@ def _is_side_effect_free(node: ast.AST, is_unwrapped: Callable[[ast.AST], bool])
     return all(_is_side_effect_free(part, is_unwrapped) for part in parts)
 
 
+def _unconditional_parts(node: ast.expr) -> list[ast.expr] | None:
+    """The parts an expression that only reads and combines evaluates, each always and in
+    this order; None where that is not so, or where a part cannot stand alone."""
+    if isinstance(node, (ast.BoolOp, ast.IfExp, ast.JoinedStr, ast.FormattedValue)):
+        return None  # parts evaluated only on a condition; f-string parts stay in their string
+    if isinstance(node, ast.Compare) and len(node.comparators) > 1:
+        return None  # a chain stops at its first false link
+    if isinstance(node, ast.Dict):
+        if None in node.keys:
+            return None  # ``{**mapping}`` iterates the mapping
+        return [part for pair in zip(node.keys, node.values) for part in pair if part is not None]
+    if not isinstance(node, _EFFECT_FREE):
+        return None
+    parts = [part for part in ast.iter_child_nodes(node) if isinstance(part, ast.expr)]
+    return None if any(isinstance(part, ast.Starred) for part in parts) else parts
+
+
 # ---------------------------------------------------------------------------------------
 # The two passes
 
@@ -626,18 +644,24 @@ class _CallStripper:
         return isinstance(reparsed, ast.Expr) and ast.dump(reparsed.value) == ast.dump(call)
 
     def _side_effects(self, call: ast.Call) -> Iterator[ast.expr]:
-        """The arguments a removed call must still evaluate, through nested unwrapped calls."""
+        """The parts of a removed call's arguments that must still be evaluated, in order."""
         for argument in _values_of(call):
-            if _is_side_effect_free(argument, self.edits.is_unwrapped):
-                continue
-            # ``f().size`` keeps ``f()``: the attribute read adds nothing that counts, and
-            # alone it would be a useless attribute access (ruff's B018).
-            while isinstance(argument, ast.Attribute):
-                argument = argument.value
-            if isinstance(argument, ast.Call) and self.edits.is_unwrapped(argument):
-                yield from self._side_effects(argument)
-            else:
-                yield argument
+            yield from self._acting_parts(argument)
+
+    def _acting_parts(self, node: ast.expr) -> Iterator[ast.expr]:
+        """``node`` without what only reads and combines: ``x == f()`` keeps ``f()``, since
+        ``x == f()`` alone would be a comparison doing nothing (ruff's B015, B018)."""
+        if _is_side_effect_free(node, self.edits.is_unwrapped):
+            return
+        if isinstance(node, ast.Call) and self.edits.is_unwrapped(node):
+            parts: list[ast.expr] | None = _values_of(node)
+        else:
+            parts = _unconditional_parts(node)
+        if parts is None:
+            yield node
+            return
+        for part in parts:
+            yield from self._acting_parts(part)
 
     def _statement_text(self, statement: ast.stmt, kept: list[ast.expr]) -> str:
         texts = []
