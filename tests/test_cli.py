@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import chrono
 from chrono.cli import main
 
 
@@ -28,7 +30,36 @@ def run_chrono(*arguments: str, cwd: Path, **environment: str) -> subprocess.Com
     )
 
 
+def install_like_a_wheel(site: Path) -> Path:
+    """A copy of chrono laid out as a wheel installs it: the package, and a dist-info whose
+    RECORD lists its files and whose entry point registers the plugin. (The editable install
+    the tests run from lists no package files, so pytest never marks chrono for rewriting.)"""
+    package = site / "chrono"
+    shutil.copytree(
+        Path(chrono.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    dist_info = site / f"chrono-{chrono.__version__}.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: chrono\nVersion: {chrono.__version__}\n"
+    )
+    (dist_info / "entry_points.txt").write_text("[pytest11]\nchrono = chrono.pytest_plugin\n")
+    files = sorted(path.relative_to(site).as_posix() for path in package.rglob("*.py"))
+    (dist_info / "RECORD").write_text("".join(f"{name},,\n" for name in files))
+    return package
+
+
 class TestDemo:
+    def test_demo_from_an_installed_chrono_shows_no_warning(self, tmp_path: Path) -> None:
+        """Run from a wheel-like install, the demo's output carries no pytest warning."""
+        package = install_like_a_wheel(tmp_path / "site")
+        result = run_chrono("demo", cwd=tmp_path, PYTHONPATH=str(tmp_path / "site"))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert str(package / "_demo" / "shop.py") in result.stdout  # the copy ran
+        output = result.stdout + result.stderr
+        assert "Warning" not in output
+        assert "1 failed, 1 passed in" in result.stdout
+
     def test_demo_fails_its_test_and_tells_the_story(self, tmp_path: Path) -> None:
         """The demo exits 0 and its failure report carries the story that explains the bug."""
         result = run_chrono("demo", cwd=tmp_path)
@@ -75,3 +106,19 @@ class TestParsing:
             main([])
         assert exit_info.value.code == 2
         assert "COMMAND" in capsys.readouterr().err
+
+    def test_version(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``chrono --version`` prints the version and exits 0, with no command needed."""
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--version"])
+        assert exit_info.value.code == 0
+        assert capsys.readouterr().out == f"chrono {chrono.__version__}\n"
+
+    def test_version_through_python_m(self, tmp_path: Path) -> None:
+        """``python -m chrono --version`` prints the same line and exits 0."""
+        result = run_chrono("--version", cwd=tmp_path)
+        assert (result.returncode, result.stdout, result.stderr) == (
+            0,
+            f"chrono {chrono.__version__}\n",
+            "",
+        )

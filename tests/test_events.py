@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import re
 import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 import chrono
 from chrono import Event, Story, tp
 from chrono._events import DEFAULT_MAX_EVENTS, Scope
+from helpers import environment, run_script
+from pytest_plugin_runs import QUIET_PLUGINS
 
 
 def run_in_thread(target: object, name: str = "worker") -> None:
@@ -293,6 +297,85 @@ class TestDecorator:
 
         assert documented.__name__ == "documented"
         assert documented.__doc__ == "Docstring."
+
+
+# Decorated functions, plain and async, whose failures are shown with their tracebacks.
+DECORATED = """
+import asyncio
+
+import chrono
+
+
+@chrono.story("nightly")
+def reserve(count):
+    return check(count)
+
+
+@chrono.story("nightly async")
+async def reserve_async(count):
+    return check(count)
+
+
+def check(count):
+    assert count > 0, "nothing to reserve"
+
+
+def test_plain():
+    reserve(0)
+
+
+def test_async():
+    asyncio.run(reserve_async(0))
+"""
+
+
+def chrono_frames(traceback: str) -> list[str]:
+    """The lines of a traceback that locate a frame in chrono's own events module: pytest's
+    ``path:line: …`` or Python's ``File "path", line …``."""
+    frame = re.compile(r"chrono[/\\]_events\.py(:\d+: |\", line )")
+    return [line for line in traceback.splitlines() if frame.search(line)]
+
+
+class TestDecoratorTracebacks:
+    """A decorated function's tracebacks show the user's frames, not chrono's wrapper."""
+
+    @pytest.mark.parametrize("style", ["long", "short", "auto"])
+    def test_pytest_traceback_has_no_chrono_frame(
+        self, pytester: pytest.Pytester, style: str
+    ) -> None:
+        """In pytest's tracebacks, the frames run straight from the test to the function."""
+        pytester.makepyfile(test_decorated=DECORATED)
+        result = pytester.runpytest_subprocess(*QUIET_PLUGINS, f"--tb={style}", timeout=120)
+        result.assert_outcomes(failed=2)
+        output = result.stdout.str()
+        assert "nothing to reserve" in output
+        assert "reserve(0)" in output
+        assert chrono_frames(output) == []
+
+    @pytest.mark.skipif(sys.version_info < (3, 11), reason="the frame stays before Python 3.11")
+    def test_native_traceback_has_no_chrono_frame(self, pytester: pytest.Pytester) -> None:
+        """From Python 3.11, pytest's --tb=native shows no chrono frame either."""
+        pytester.makepyfile(test_decorated=DECORATED)
+        result = pytester.runpytest_subprocess(*QUIET_PLUGINS, "--tb=native", timeout=120)
+        result.assert_outcomes(failed=2)
+        output = result.stdout.str()
+        assert "in reserve\n    return check(count)" in output.replace("\r", "")
+        assert chrono_frames(output) == []
+
+    @pytest.mark.skipif(sys.version_info < (3, 11), reason="the frame stays before Python 3.11")
+    def test_plain_traceback_has_no_chrono_frame(self, tmp_path: Path) -> None:
+        """From Python 3.11, Python's own traceback of an uncaught error shows no chrono frame."""
+        script = DECORATED + "\ntest_plain()\n"
+        result = run_script(tmp_path, script, env=environment())
+        assert result.returncode == 1
+        frames = [line for line in result.stderr.splitlines() if line.startswith("  File ")]
+        assert [line.rsplit(" in ", 1)[1] for line in frames] == [
+            "<module>",
+            "test_plain",
+            "reserve",
+            "check",
+        ]
+        assert chrono_frames(result.stderr) == []
 
 
 class TestExceptions:

@@ -68,6 +68,11 @@ class TestFindLeftovers:
         """A call of tp imported from chrono is found with its line, column and text."""
         assert found("from chrono import tp\nvalue = tp(41) + 1\n") == [(2, 9, "tp(41)")]
 
+    def test_keyword_arguments(self) -> None:
+        """tp() calls naming their values with keywords are found like any other."""
+        source = "from chrono import tp\ny = tp(total=sum(xs))\ntp(a, n=len(a))\n"
+        assert found(source) == [(2, 5, "tp(total=sum(xs))"), (3, 1, "tp(a, n=len(a))")]
+
     def test_alias(self) -> None:
         """``from chrono import tp as t`` makes ``t(...)`` a leftover."""
         assert found("from chrono import tp as t\nt(1)\n") == [(2, 1, "t(1)")]

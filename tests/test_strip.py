@@ -59,6 +59,12 @@ class TestValueRewrites:
             ("tuple element", "pair = tp(a or b), c\n", "pair = a or b, c\n"),
             ("augmented", "total += tp(price * count)\n", "total += price * count\n"),
             ("comment kept", "y = tp(x)  # why tp(x)\n", "y = x  # why tp(x)\n"),
+            ("keyword", "y = tp(total=sum(xs))\n", "y = sum(xs)\n"),
+            ("positional and keyword", "y = tp(a, n=len(a))\n", "y = (a, len(a))\n"),
+            ("keywords in call order", "y = tp(b=2, a=1)\n", "y = (2, 1)\n"),
+            ("label and keyword", 'y = tp("saved", pk=obj.pk)\n', 'y = ("saved", obj.pk)\n'),
+            ("keyword in an argument", "print(tp(n=a or b))\n", "print(a or b)\n"),
+            ("nested keyword", "y = tp(total=tp(n=x))\n", "y = x\n"),
         ),
     )
     def test_value_rewrites(self, before: str, after: str) -> None:
@@ -79,6 +85,46 @@ class TestValueRewrites:
             ("assignment expression", "z = tp(y := 1)\n", "z = (y := 1)\n"),
             ("generator", "g = tp(x for x in s)\n", "g = (x for x in s)\n"),
             ("lambda in condition", "if tp(lambda: 0):\n    pass\n", "if (lambda: 0):\n    pass\n"),
+            ("keyword operand", "ok = tp(n=a or b) and c\n", "ok = (a or b) and c\n"),
+            ("tighter operand", "ok = tp(a + b) <= c * tp(d ** 2)\n", "ok = a + b <= c * d ** 2\n"),
+            ("left to right", "n = tp(a - b) - tp(c - d)\n", "n = a - b - (c - d)\n"),
+            ("power groups from the right", "n = tp(a**b) ** tp(c**d)\n", "n = (a**b) ** c**d\n"),
+            ("and inside or", "ok = tp(a and b) or tp(c or d)\n", "ok = a and b or (c or d)\n"),
+            ("comparison under not", "ok = not tp(a < b)\n", "ok = not a < b\n"),
+            ("not under a comparison", "ok = tp(not a) == b\n", "ok = (not a) == b\n"),
+            ("comprehension element", "s = [tp(i < n) for i in r]\n", "s = [i < n for i in r]\n"),
+            (
+                "generator element",
+                "ok = all(tp(x is None) for x in r)\n",
+                "ok = all(x is None for x in r)\n",
+            ),
+            (
+                "annotation",
+                "def f(x: tp(int | None)) -> tp(A | B): ...\n",
+                "def f(x: int | None) -> A | B: ...\n",
+            ),
+            (
+                "conditional in a comprehension",
+                "s = [tp(a if c else b) for c in r]\n",
+                "s = [a if c else b for c in r]\n",
+            ),
+            (
+                "conditional in an annotation",
+                "x: tp(A if c else B) = 1\n",
+                "x: (A if c else B) = 1\n",
+            ),
+            (
+                "operators in a conditional",
+                "v = tp(a or b) if tp(x == y) else tp(c if d else e)\n",
+                "v = a or b if x == y else c if d else e\n",
+            ),
+            (
+                "conditional in a conditional",
+                "v = tp(a if b else c) if tp(lambda: 0) else tp(lambda: 1)\n",
+                "v = (a if b else c) if (lambda: 0) else lambda: 1\n",
+            ),
+            ("sign under a power", "n = tp(-a) ** 2 + -tp(b**2)\n", "n = (-a) ** 2 + -b**2\n"),
+            ("keyword as a tuple element", "t = tp(a, n=b or c), d\n", "t = (a, b or c), d\n"),
             ("multi-line", "y = tp(\n    a +\n    b\n)\n", "y = (a +\n    b)\n"),
             ("call result called", "r = tp(make)()\n", "r = make()\n"),
             ("already parenthesized", "n = tp((a, b))[0]\n", "n = (a, b)[0]\n"),
@@ -101,11 +147,13 @@ class TestStatementRewrites:
             ("constants and signed numbers", "x = 1\ntp(x, -1, 2.5, None)\n", "x = 1\n"),
             ("call kept", "tp(f())\n", "f()\n"),
             ("label then call", "tp(x, f())\n", "f()\n"),
-            ("attribute kept", "tp(obj.size)\n", "obj.size\n"),
+            ("keyword call kept", "tp(total=sum(xs))\n", "sum(xs)\n"),
+            ("keyword value dropped", "x = 1\ntp(x, n=x)\n", "x = 1\n"),
+            ("positional and keyword calls", "tp(f(), n=g())\n", "f()\ng()\n"),
             ("two effects", "def g():\n    tp(f(), h())\n", "def g():\n    f()\n    h()\n"),
             ("nested effects", "tp(tp(f()), tp(x, h()))\n", "f()\nh()\n"),
             ("assignment expression", "tp(y := f())\n", "(y := f())\n"),
-            ("multi-line effect", "tp(a +\n   f())\n", "(a +\n   f())\n"),
+            ("multi-line effect", "tp(a or\n   f())\n", "(a or\n   f())\n"),
             ("nested pure", "x = 1\ntp(tp(x))\n", "x = 1\n"),
             ("semicolon middle", "a = 1; tp(a); b = 2\n", "a = 1; b = 2\n"),
             ("semicolon last", "a = 1; tp(a)\n", "a = 1\n"),
@@ -124,6 +172,64 @@ class TestStatementRewrites:
     )
     def test_statement_rewrites(self, before: str, after: str) -> None:
         """Each statement call is removed, or replaced by the arguments with side effects."""
+        assert stripped(before) == after
+
+    @pytest.mark.parametrize(
+        "arguments",
+        [
+            "order.order_id",
+            "inv.stock",
+            "i * 2",
+            "-x, not ready, ~mask",
+            "a and b or c",
+            "a < b <= c",
+            "items[0], table[key].name, grid[1:n]",
+            "x if c else y",
+            "(a, [b], {c: d}, {e})",
+            "f'{name!r:>{width}}'",
+            "'saved', obj.pk",
+            "total=price * count",
+            "tp(a + 1) - tp(n=b)",
+        ],
+    )
+    def test_arguments_without_effects_go(self, arguments: str) -> None:
+        """A statement whose arguments are names, attributes, literals and operators on them
+        goes whole: nothing is left for ruff to call a useless expression (B018)."""
+        before = f"def f():\n    go()\n    tp({arguments})\n    return 1\n"
+        assert stripped(before) == "def f():\n    go()\n    return 1\n"
+
+    @pytest.mark.parametrize(
+        ("arguments", "kept"),
+        [
+            ("f()", "f()"),
+            ("obj.load().size.real", "obj.load()"),
+            ("tp(f()).size", "f()"),
+            ("(a or f()).size", "a or f()"),
+            ("x == f()", "f()"),
+            ("-f() + g()[h()]", "f()\n    g()\n    h()"),
+            ("[f(), x], {g(): y, 1: h()}", "f()\n    g()\n    h()"),
+            ("x < f() < g()", "x < f() < g()"),
+            ("f() if c else x", "f() if c else x"),
+            ("f'{g()}'", "f'{g()}'"),
+            ("[*f()]", "[*f()]"),
+            ("{**f()}", "{**f()}"),
+            ("items[index()]", "index()"),
+            ("a * f()", "f()"),
+            ("y := x", "(y := x)"),
+            ("[i for i in xs]", "[i for i in xs]"),
+            ("lambda: 0", "lambda: 0"),
+            ("await job", "await job"),
+            ("(yield)", "(yield)"),
+            ("order.id, n=len(order)", "len(order)"),
+        ],
+    )
+    def test_arguments_with_effects_stay(self, arguments: str, kept: str) -> None:
+        """An argument that may do something (a call, await, yield, walrus, a loop) stays,
+        alone."""
+        before = f"async def f():\n    tp({arguments})\n    return 1\n"
+        if "yield" in arguments:
+            before = before.replace("async ", "")
+        after = before.replace(f"tp({arguments})", kept)
         assert stripped(before) == after
 
     @pytest.mark.parametrize(
@@ -240,16 +346,82 @@ class TestImportRewrites:
         assert stripped(before) == after
 
 
+class TestBlankLines:
+    """Lines removed whole leave no run of blank lines that was not there before."""
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        dedent_pairs(
+            (
+                "import between sections",
+                "import os\n\nfrom chrono import tp\n\nfrom . import app\n\napp.run(tp(os))\n",
+                "import os\n\nfrom . import app\n\napp.run(os)\n",
+            ),
+            (
+                "import before definitions",
+                "import os\n\nfrom chrono import tp\n\n\ndef f():\n    return tp(os)\n",
+                "import os\n\n\ndef f():\n    return os\n",
+            ),
+            (
+                "import first in the file",
+                "from chrono import tp\n\nimport os\n\nx = tp(os)\n",
+                "import os\n\nx = os\n",
+            ),
+            (
+                "import after the docstring",
+                '"""Doc."""\n\nimport chrono\n\nchrono.install()\n\nx = 1\n',
+                '"""Doc."""\n\nx = 1\n',
+            ),
+            (
+                "statement between blank lines",
+                "def f(x):\n    y = x\n\n    tp(y)\n\n    return y\n",
+                "def f(x):\n    y = x\n\n    return y\n",
+            ),
+            (
+                "last statement before definitions",
+                "def f(x):\n    y = x\n\n    tp(y)\n\n\ndef g():\n    pass\n",
+                "def f(x):\n    y = x\n\n\ndef g():\n    pass\n",
+            ),
+            (
+                "first statement of a block",
+                "def f(x):\n    tp(x)\n\n    return x\n",
+                "def f(x):\n    return x\n",
+            ),
+            (
+                "blank lines before a first statement stay",
+                "class A:\n\n    tp('HERE')\n\n    x = 1\n",
+                "class A:\n\n    x = 1\n",
+            ),
+            (
+                "several statements apart",
+                "x = 1\n\ntp(x)\n\ntp('HERE')\n\n\ny = 2\n",
+                "x = 1\n\n\ny = 2\n",
+            ),
+            ("end of the file", "x = 1\n\ntp(x)\n", "x = 1\n"),
+            (
+                "comments are kept as they are",
+                "x = 1\n\n# why\ntp(x)\n\ny = 2\n",
+                "x = 1\n\n# why\n\ny = 2\n",
+            ),
+            ("crlf", "x = 1\r\n\r\ntp(x)\r\n\r\ny = 2\r\n", "x = 1\r\n\r\ny = 2\r\n"),
+        ),
+    )
+    def test_blank_lines(self, before: str, after: str) -> None:
+        """The blank lines around removed lines merge into the larger of the runs they were,
+        none at the end of the file, and the original ones at the start of a block."""
+        assert stripped(before) == after
+
+
 class TestCallsLeftAlone:
     """Calls that cannot be stripped safely stay, each with a note saying why."""
 
-    def test_keyword_and_star_arguments(self) -> None:
-        """A call with * or keyword arguments stays, and so does the import it needs."""
-        source = "from chrono import tp\ntp(*args)\ny = tp(x, key=1)\n"
+    def test_star_arguments(self) -> None:
+        """A call with * or ** arguments stays, and so does the import it needs."""
+        source = "from chrono import tp\ntp(*args)\ny = tp(x, **extra)\n"
         result = strip_result(source)
         assert (result.text, result.stripped) == (source, 0)
         assert [note for _, note in result.notes] == [
-            "left alone: a call with keyword or * arguments has no plain value",
+            "left alone: a call with * or ** arguments has no plain value",
         ] * 2
 
     def test_inner_call_of_a_call_left_alone(self) -> None:
@@ -459,13 +631,12 @@ PROGRAMS = {
             return name
 
         class Box:
-            @property
             def size(self):
                 calls.append("size")
                 return 3
 
         chrono.tp(log("a"), 1, log("b"))
-        chrono.tp(Box().size)
+        chrono.tp(Box().size())
         if chrono.tp(log("c")):
             chrono.tp("only a label")
         print(calls)
@@ -555,6 +726,173 @@ class TestStrippedProgramsBehave:
         assert self.run(path) == expected
 
 
+# A module that passes ``ruff check --select E,F,W,I,B``, then the same module in the middle
+# of a debugging session: what ``chrono strip`` must turn back into the first, byte for byte.
+CLEAN_ORDERS = """\
+\"\"\"Orders and stock.\"\"\"
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from .prices import price_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Inventory:
+    stock: dict[str, int] = field(default_factory=dict)
+
+    def reserve(self, sku: str, count: int) -> bool:
+        available = self.stock.get(sku, 0)
+        if available < count:
+            return False
+        self.stock[sku] = available - count
+        return True
+
+
+@dataclass
+class Order:
+    order_id: int
+    lines: list[tuple[str, int]]
+
+
+def place(order: Order, inventory: Inventory) -> int:
+    doubled = []
+    for i in range(3):
+        doubled.append(i)
+    for sku, count in order.lines:
+        inventory.reserve(sku, count)
+    total = sum(price_of(sku) * count for sku, count in order.lines)
+    log.info("placed %s for %s", order.order_id, total)
+    return total
+"""
+DEBUGGED_ORDERS = """\
+\"\"\"Orders and stock.\"\"\"
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from chrono import tp
+
+from .prices import price_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Inventory:
+    stock: dict[str, int] = field(default_factory=dict)
+
+    def reserve(self, sku: str, count: int) -> bool:
+        tp(self.stock)
+        available = self.stock.get(sku, 0)
+        if tp(available < count):
+            tp("short", sku)
+            return False
+        self.stock[sku] = tp(left=available - count)
+        return True
+
+
+@dataclass
+class Order:
+    order_id: int
+    lines: list[tuple[str, int]]
+
+
+def place(order: Order, inventory: Inventory) -> int:
+    tp(order.order_id)
+    tp(inventory.stock)
+
+    doubled = []
+    for i in range(3):
+        tp(i * 2)
+        doubled.append(i)
+    for sku, count in order.lines:
+        tp(inventory.reserve(sku, count), n=count)
+    total = tp(total=sum(price_of(sku) * count for sku, count in order.lines))
+    tp("placed", order, n=order.lines)
+    log.info("placed %s for %s", order.order_id, total)
+    return total
+"""
+CLEAN_LOADER = """\
+import json
+
+
+def load(path: str) -> dict[str, object]:
+    with open(path) as handle:
+        data = json.load(handle)
+    return data
+"""
+DEBUGGED_LOADER = """\
+import json
+
+import chrono
+
+chrono.install()
+
+
+def load(path: str) -> dict[str, object]:
+    with open(path) as handle:
+        data = chrono.tp(json.load(handle))
+    chrono.tp(path, handle.name)
+    return data
+"""
+
+
+class TestStrippedFilesPassRuff:
+    """A file that passed ruff passes it again once its tp() calls are stripped."""
+
+    @staticmethod
+    def ruff_findings(path: Path) -> str:
+        command = [
+            "ruff",
+            "check",
+            "--isolated",
+            "--select",
+            "E,F,W,I,B",
+            "--output-format=concise",
+        ]
+        completed = subprocess.run(
+            [sys.executable, "-m", *command, path.name],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return "" if completed.returncode == 0 else completed.stdout + completed.stderr
+
+    @pytest.mark.parametrize(
+        ("clean", "debugged", "calls"),
+        [
+            pytest.param(CLEAN_ORDERS, DEBUGGED_ORDERS, 10, id="from chrono import tp"),
+            pytest.param(CLEAN_LOADER, DEBUGGED_LOADER, 3, id="import chrono and install"),
+        ],
+    )
+    def test_strip_gives_back_the_clean_file(
+        self,
+        clean: str,
+        debugged: str,
+        calls: int,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Both versions pass ruff; stripping the debugged one gives the clean one exactly."""
+        path = tmp_path / "module.py"
+        path.write_text(clean)
+        assert self.ruff_findings(path) == ""
+        path.write_text(debugged)
+        assert self.ruff_findings(path) == ""
+        stripped_calls = (0, f"{path}: stripped {calls} calls\n", "")
+        assert run_command(capsys, "strip", str(path)) == stripped_calls
+        assert self.ruff_findings(path) == ""
+        assert path.read_text() == clean
+
+
 def wrap_in_tp_calls(text: str, share: float, seed: int) -> str:
     """``text`` with a share of its expressions wrapped in tp() and label calls added between
     statements: what a debugging session leaves behind."""
@@ -622,10 +960,14 @@ class TestStripRoundTrip:
         "module", ["textwrap.py", "json/decoder.py", "asyncio/locks.py", "contextlib.py"]
     )
     def test_standard_library_module(self, module: str) -> None:
-        """Wrapping a third of a stdlib module's expressions in tp() and stripping undoes it."""
+        """Wrapping a third of a stdlib module's expressions in tp() and stripping undoes it,
+        down to the blank lines."""
         original = (Path(sysconfig.get_paths()["stdlib"]) / module).read_text(encoding="utf-8")
         littered = wrap_in_tp_calls(original, share=0.3, seed=len(module))
         result = strip_result(littered)
         assert result.stripped > 100
         assert result.notes == []
         assert ast.dump(parse(result.text)) == ast.dump(parse(original))
+        # Parentheses may be added inside lines, but no line is left blank or lost.
+        blank = [not line.strip() for line in original.splitlines()]
+        assert [not line.strip() for line in result.text.splitlines()] == blank

@@ -58,6 +58,16 @@ class TestEnvironmentVariable:
         for allowed in (*_switch.ON_VALUES, *_switch.OFF_VALUES):
             assert allowed in warning
 
+    def test_unknown_value_warning_reads_as_one_sentence(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The warning names the variable, the value, and which values turn chrono on and off."""
+        assert _switch.enabled_from_environment({"CHRONO": "maybe"}) is False
+        assert capsys.readouterr().err == (
+            "chrono: warning: CHRONO='maybe' is not understood, so chrono stays off; set CHRONO"
+            " to on, 1, true or yes to turn it on, or to off, 0, false or no to keep it off.\n"
+        )
+
     def test_disabled_import_loads_nothing_heavy(self, tmp_path: Path) -> None:
         """With CHRONO=off, importing chrono and calling tp imports no rich/executing/asttokens."""
         source = f"""
@@ -91,7 +101,7 @@ class TestEnvironmentVariable:
         assert _switch.enabled_from_environment({"CHRONO": "no"}) is False
         assert capsys.readouterr().err == ""
         assert _switch.enabled_from_environment({"CHRONO": "nope"}) is False
-        assert capsys.readouterr().err.count("CHRONO") == 1
+        assert capsys.readouterr().err.count("chrono: warning: CHRONO=") == 1
 
 
 class TestRuntimeSwitch:

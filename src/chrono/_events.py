@@ -471,17 +471,42 @@ class Story:
 
             @functools.wraps(function)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
+                __tracebackhide__ = True  # pytest shows the user's frames only
                 with fresh():
-                    return await function(*args, **kwargs)
+                    try:
+                        return await function(*args, **kwargs)
+                    except BaseException as error:
+                        _drop_own_frame(error)
+                        raise
 
             return run_async  # type: ignore[return-value]
 
         @functools.wraps(function)
         def run(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # pytest shows the user's frames only
             with fresh():
-                return function(*args, **kwargs)
+                try:
+                    return function(*args, **kwargs)
+                except BaseException as error:
+                    _drop_own_frame(error)
+                    raise
 
         return run  # type: ignore[return-value]
+
+
+def _drop_own_frame(error: BaseException) -> None:
+    """Take the calling wrapper's frame off the traceback of an error passing through it.
+
+    The frame was added when the error reached it; from Python 3.11 a bare ``raise`` goes on
+    with ``error.__traceback__`` as it is and adds no frame, so the traceback reads as if the
+    decorated function had been called directly. Before 3.11 a bare ``raise`` restores the
+    traceback the handler was entered with, so there is nothing to gain.
+    """
+    if sys.version_info < (3, 11):
+        return
+    traceback = error.__traceback__
+    if traceback is not None and traceback.tb_frame is sys._getframe(1):
+        error.__traceback__ = traceback.tb_next
 
 
 def _event_from_dict(raw: Mapping[str, Any]) -> Event:

@@ -5,9 +5,13 @@ tabs, line endings and encoding elsewhere stay byte for byte. The same decisions
 applied to the syntax tree, and a file is rewritten only when parsing the new text gives
 exactly that tree: a mistake here leaves a file unchanged, never changes what it does.
 
-What counts as free of side effects (and is dropped from a removed statement): constants,
-signed number literals and plain names. Everything else, attribute reads included (they may
-be properties), is kept as an expression statement.
+What counts as free of side effects (and is dropped from a removed statement): names,
+attributes, subscripts, literals and displays, f-strings, and operators on them. Strictly an
+attribute may be a property and an operator may be overloaded, but a debugging call's
+arguments are what a reader looks at, not what the program needs done; kept alone, they
+would be expressions doing nothing (ruff's B018). Anything that may act (a call, ``await``,
+``yield``, ``:=``, a comprehension, a lambda) is kept as an expression statement, without the
+reading and combining around it where it runs unconditionally (``x == f()`` keeps ``f()``).
 """
 
 from __future__ import annotations
@@ -45,6 +49,15 @@ _OPEN_CONTEXTS: frozenset[_Context] = frozenset(
         (ast.Assert, "test"),
         (ast.Assert, "msg"),
         (ast.Subscript, "slice"),
+        (ast.ListComp, "elt"),
+        (ast.SetComp, "elt"),
+        (ast.GeneratorExp, "elt"),
+        (ast.DictComp, "value"),
+        (ast.IfExp, "orelse"),
+        (ast.arg, "annotation"),
+        (ast.AnnAssign, "annotation"),
+        (ast.FunctionDef, "returns"),
+        (ast.AsyncFunctionDef, "returns"),
     }
 )
 # A lambda or conditional expression ends only at a comma or closing bracket; where a colon
@@ -54,6 +67,10 @@ _OPEN_TO_LAMBDAS = _OPEN_CONTEXTS - {
     (ast.While, "test"),
     (ast.Assert, "test"),
     (ast.Subscript, "slice"),
+    (ast.arg, "annotation"),
+    (ast.AnnAssign, "annotation"),
+    (ast.FunctionDef, "returns"),
+    (ast.AsyncFunctionDef, "returns"),
 }
 _ATOMS = (
     ast.Name,
@@ -70,6 +87,25 @@ _ATOMS = (
     ast.JoinedStr,
 )
 _ALWAYS_PARENTHESIZED = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.GeneratorExp, ast.Starred)
+# Expressions that only read and combine values; their parts must be such expressions too.
+_EFFECT_FREE = (
+    ast.Constant,
+    ast.Name,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Slice,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Tuple,
+    ast.List,
+    ast.Set,
+    ast.Dict,
+    ast.JoinedStr,
+    ast.FormattedValue,
+)
 _UNPACKED: _Context = (ast.Starred, "value")
 _TUPLE_ELEMENT: _Context = (ast.Tuple, "elts")
 _LAYOUT_TOKENS = frozenset(
@@ -253,7 +289,7 @@ class _TreeEditor(ast.NodeTransformer):
         if key in self._statements:
             return [self.visit(statement) for statement in self._statements[key][1]]
         if key in self._values:
-            arguments = [self.visit(argument) for argument in self._values[key].args]
+            arguments = [self.visit(argument) for argument in _values_of(self._values[key])]
             if not arguments:
                 return ast.Constant(value=None)
             if len(arguments) == 1:
@@ -264,6 +300,11 @@ class _TreeEditor(ast.NodeTransformer):
 
 def _nothing() -> str:
     return ""
+
+
+def _values_of(call: ast.Call) -> list[ast.expr]:
+    """What a tp() call returns, in order: positional arguments, then keyword values."""
+    return [*call.args, *(keyword.value for keyword in call.keywords)]
 
 
 def _removal_spans(items: Sequence[tuple[int, int, bool]]) -> Iterator[tuple[int, int]]:
@@ -302,6 +343,7 @@ def _remove_statements(edits: _Edits, links: Mapping[int, _Link], removed: list[
     for statement in removed:
         if id(statement) in removed_ids:
             edits.replace_statement(statement, [])
+    removed_lines: dict[int, bool] = {}  # line number: whether it starts its block
     for block in blocks.values():
         for group in _line_groups(block):
             flags = [id(statement) in removed_ids for statement in group]
@@ -312,10 +354,63 @@ def _remove_statements(edits: _Edits, links: Mapping[int, _Link], removed: list[
             if all(flags) and not source.text[line_start:first_start].strip():
                 end_lineno = group[-1].end_lineno or group[-1].lineno
                 edits.replace(line_start, source.line_start_after(end_lineno), _nothing)
+                starts_block = group[0] is block[0] and not isinstance(
+                    links[id(group[0])].parent, ast.Module
+                )
+                for lineno in range(group[0].lineno, end_lineno + 1):
+                    removed_lines[lineno] = starts_block
                 continue
             items = [(*source.span(statement), flag) for statement, flag in zip(group, flags)]
             for start, end in _removal_spans(items):
                 edits.replace(start, end, _nothing)
+    for lineno in _surplus_blank_lines(source, removed_lines):
+        edits.replace(source.line_starts[lineno - 1], source.line_start_after(lineno), _nothing)
+
+
+def _surplus_blank_lines(source: SourceText, removed_lines: Mapping[int, bool]) -> Iterator[int]:
+    """Blank lines to delete so that removing lines leaves no longer gap than was there.
+
+    Blank lines around removed ones, between the nearest lines kept, merge into one gap: it
+    keeps as many as the longest run it merged (two before a ``def`` stay two), none at the
+    end of the file, and only those it had before at the start of the file or of a block.
+    Lines between statements hold no string, so a blank line here is only layout.
+    """
+    line_count = len(source.line_starts)
+    if not source.text[source.line_starts[-1] :]:
+        line_count -= 1  # the text ends with a line break: no line after it
+
+    def is_blank(lineno: int) -> bool:
+        return (
+            lineno not in removed_lines
+            and not source.text[source.line_starts[lineno - 1] : source.line_end(lineno)].strip()
+        )
+
+    lineno = 1
+    while lineno <= line_count:
+        if lineno not in removed_lines:
+            lineno += 1
+            continue
+        top = lineno
+        while top > 1 and is_blank(top - 1):
+            top -= 1
+        bottom = lineno
+        while bottom < line_count and (bottom + 1 in removed_lines or is_blank(bottom + 1)):
+            bottom += 1
+        runs: list[list[int]] = [[]]  # the blank lines before each removed run, and after
+        for each in range(top, bottom + 1):
+            if each not in removed_lines:
+                runs[-1].append(each)
+            elif each - 1 not in removed_lines or each == top:
+                runs.append([])
+        blank_lines = [each for run in runs for each in run]
+        if bottom == line_count:
+            keep = 0
+        elif top == 1 or removed_lines[lineno]:
+            keep = len(runs[0])
+        else:
+            keep = max(len(run) for run in runs)
+        yield from blank_lines[keep:]
+        lineno = bottom + 1
 
 
 def _line_groups(block: list[ast.stmt]) -> Iterator[list[ast.stmt]]:
@@ -365,8 +460,11 @@ def _layout(text: str) -> _Layout:
     return _Layout(opens and first_close == significant, loose_line_break)
 
 
-def _needs_parentheses(node: ast.expr, text: str, context: _Context) -> bool:
-    """Whether ``text`` (the source of ``node``) needs parentheses where a call stood."""
+def _needs_parentheses(
+    node: ast.expr, text: str, context: _Context, parent: ast.AST | None = None
+) -> bool:
+    """Whether ``text`` (the source of ``node``) needs parentheses where a call stood, as the
+    ``context`` field of ``parent``."""
     layout = _layout(text)
     if layout.enclosed:
         return False
@@ -378,7 +476,58 @@ def _needs_parentheses(node: ast.expr, text: str, context: _Context) -> bool:
         return number and context == (ast.Attribute, "value")
     if isinstance(node, (ast.Lambda, ast.IfExp)):
         return context not in _OPEN_TO_LAMBDAS
+    if parent is not None and _binds_as_operand(node, parent, context[1]):
+        return False  # ``tp(a + b) <= c`` becomes ``a + b <= c``: no longer than it must be
     return context not in _OPEN_CONTEXTS
+
+
+_BINARY_BINDING = {
+    ast.BitOr: 5,
+    ast.BitXor: 6,
+    ast.BitAnd: 7,
+    ast.LShift: 8,
+    ast.RShift: 8,
+    ast.Add: 9,
+    ast.Sub: 9,
+    ast.Mult: 10,
+    ast.MatMult: 10,
+    ast.Div: 10,
+    ast.FloorDiv: 10,
+    ast.Mod: 10,
+    ast.Pow: 12,
+}
+
+
+def _binding(node: ast.AST) -> int | None:
+    """How tightly an operator binds its operands (higher is tighter); None for the rest."""
+    if isinstance(node, ast.IfExp):
+        return 0  # ``a or b if c < d else e``: its condition and first value take any operator
+    if isinstance(node, ast.BoolOp):
+        return 1 if isinstance(node.op, ast.Or) else 2
+    if isinstance(node, ast.UnaryOp):
+        return 3 if isinstance(node.op, ast.Not) else 11
+    if isinstance(node, ast.Compare):
+        return 4
+    if isinstance(node, ast.BinOp):
+        return _BINARY_BINDING.get(type(node.op))
+    return None
+
+
+def _binds_as_operand(node: ast.expr, parent: ast.AST, field: str) -> bool:
+    """Whether operator expression ``node`` keeps its meaning without parentheses as the
+    operand ``field`` of operator expression ``parent``."""
+    inner, outer = _binding(node), _binding(parent)
+    if inner is None or outer is None:
+        return False
+    if inner != outer:
+        return inner > outer
+    if isinstance(parent, ast.UnaryOp):
+        return True  # ``- -a``, ``not not a``
+    if isinstance(parent, ast.BinOp):
+        # Left to right, except ``**``, which groups from the right.
+        right_to_left = isinstance(parent.op, ast.Pow)
+        return field == ("right" if right_to_left else "left")
+    return False  # chained comparisons and ``a or b or c`` would merge into one
 
 
 def _needs_parentheses_as_statement(node: ast.expr, text: str) -> bool:
@@ -388,15 +537,37 @@ def _needs_parentheses_as_statement(node: ast.expr, text: str) -> bool:
     return layout.loose_line_break or isinstance(node, _ALWAYS_PARENTHESIZED)
 
 
-def _is_side_effect_free(node: ast.expr) -> bool:
-    if isinstance(node, (ast.Constant, ast.Name)):
-        return True
-    return (
-        isinstance(node, ast.UnaryOp)
-        and isinstance(node.op, (ast.UAdd, ast.USub))
-        and isinstance(node.operand, ast.Constant)
-        and type(node.operand.value) in (int, float, complex)
-    )
+def _is_side_effect_free(node: ast.AST, is_unwrapped: Callable[[ast.AST], bool]) -> bool:
+    """Whether evaluating ``node`` only reads and combines values (see the module docstring).
+
+    A tp() call being unwrapped counts as the values it returns.
+    """
+    if isinstance(node, ast.Call) and is_unwrapped(node):
+        parts: list[ast.AST] = list(_values_of(node))
+    elif isinstance(node, ast.Dict) and None in node.keys:
+        return False  # ``{**mapping}`` iterates the mapping, which may run code
+    elif isinstance(node, _EFFECT_FREE):
+        parts = [part for part in ast.iter_child_nodes(node) if isinstance(part, ast.expr)]
+    else:
+        return False
+    return all(_is_side_effect_free(part, is_unwrapped) for part in parts)
+
+
+def _unconditional_parts(node: ast.expr) -> list[ast.expr] | None:
+    """The parts an expression that only reads and combines evaluates, each always and in
+    this order; None where that is not so, or where a part cannot stand alone."""
+    if isinstance(node, (ast.BoolOp, ast.IfExp, ast.JoinedStr, ast.FormattedValue)):
+        return None  # parts evaluated only on a condition; f-string parts stay in their string
+    if isinstance(node, ast.Compare) and len(node.comparators) > 1:
+        return None  # a chain stops at its first false link
+    if isinstance(node, ast.Dict):
+        if None in node.keys:
+            return None  # ``{**mapping}`` iterates the mapping
+        return [part for pair in zip(node.keys, node.values) for part in pair if part is not None]
+    if not isinstance(node, _EFFECT_FREE):
+        return None
+    parts = [part for part in ast.iter_child_nodes(node) if isinstance(part, ast.expr)]
+    return None if any(isinstance(part, ast.Starred) for part in parts) else parts
 
 
 # ---------------------------------------------------------------------------------------
@@ -447,9 +618,8 @@ class _CallStripper:
         unpacks = any(isinstance(argument, ast.Starred) for argument in call.args) or any(
             keyword.arg is None for keyword in call.keywords
         )
-        # install(name="trace") is still a statement that can go; tp(x, key=1) has no value.
-        if unpacks or (call.keywords and leftover.kind is LeftoverKind.TP):
-            return "left alone: a call with keyword or * arguments has no plain value"
+        if unpacks:
+            return "left alone: a call with * or ** arguments has no plain value"
         if not self._is_located(call):
             return "left alone: Python gives no exact position for it (f-strings before 3.10)"
         link = self._links[id(call)]
@@ -474,12 +644,24 @@ class _CallStripper:
         return isinstance(reparsed, ast.Expr) and ast.dump(reparsed.value) == ast.dump(call)
 
     def _side_effects(self, call: ast.Call) -> Iterator[ast.expr]:
-        """The arguments a removed call must still evaluate, through nested unwrapped calls."""
-        for argument in [*call.args, *(keyword.value for keyword in call.keywords)]:
-            if isinstance(argument, ast.Call) and self.edits.is_unwrapped(argument):
-                yield from self._side_effects(argument)
-            elif not _is_side_effect_free(argument):
-                yield argument
+        """The parts of a removed call's arguments that must still be evaluated, in order."""
+        for argument in _values_of(call):
+            yield from self._acting_parts(argument)
+
+    def _acting_parts(self, node: ast.expr) -> Iterator[ast.expr]:
+        """``node`` without what only reads and combines: ``x == f()`` keeps ``f()``, since
+        ``x == f()`` alone would be a comparison doing nothing (ruff's B015, B018)."""
+        if _is_side_effect_free(node, self.edits.is_unwrapped):
+            return
+        if isinstance(node, ast.Call) and self.edits.is_unwrapped(node):
+            parts: list[ast.expr] | None = _values_of(node)
+        else:
+            parts = _unconditional_parts(node)
+        if parts is None:
+            yield node
+            return
+        for part in parts:
+            yield from self._acting_parts(part)
 
     def _statement_text(self, statement: ast.stmt, kept: list[ast.expr]) -> str:
         texts = []
@@ -493,7 +675,7 @@ class _CallStripper:
         return (self.source.line_break(statement.lineno) + indent).join(texts)
 
     def _value_text(self, call: ast.Call) -> str:
-        arguments = call.args
+        arguments = _values_of(call)
         if not arguments:
             return "None"
         if len(arguments) == 1:
@@ -501,7 +683,7 @@ class _CallStripper:
             text = self.edits.render_node(argument)
             if self.edits.is_unwrapped(argument):
                 return text  # already fitted to where this call's value lands
-            wrap = _needs_parentheses(argument, text, self._destination(call))
+            wrap = _needs_parentheses(argument, text, *self._destination(call))
             return f"({text})" if wrap else text
         elements = []
         for argument in arguments:
@@ -512,20 +694,21 @@ class _CallStripper:
             elements.append(f"({text})" if wrap else text)
         return "(" + ", ".join(elements) + ")"
 
-    def _destination(self, call: ast.Call) -> _Context:
-        """Where an unwrapped call's value finally stands, through unwrapped outer calls."""
+    def _destination(self, call: ast.Call) -> tuple[_Context, ast.AST | None]:
+        """Where an unwrapped call's value finally stands, through unwrapped outer calls: the
+        context, and the node it is a part of (None in a tuple or after ``**``)."""
         node: ast.AST = call
         while True:
             link = self._links[id(node)]
             parent = link.parent
             if isinstance(parent, ast.Call) and self.edits.is_unwrapped(parent):
-                if len(parent.args) > 1:
-                    return _TUPLE_ELEMENT
+                if len(_values_of(parent)) > 1:
+                    return _TUPLE_ELEMENT, None
                 node = parent
                 continue
             if _is_unpacking(parent, link):
-                return _UNPACKED
-            return type(parent), link.field
+                return _UNPACKED, None
+            return (type(parent), link.field), parent
 
 
 def _is_unpacking(parent: ast.AST, link: _Link) -> bool:

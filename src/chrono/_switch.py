@@ -117,8 +117,12 @@ def enabled_from_environment(environ: Mapping[str, str] = os.environ) -> bool:
     if value in OFF_VALUES:
         return False
     sys.stderr.write(
-        f"chrono: warning: {ENVIRONMENT_VARIABLE}={raw!r} is not understood; chrono stays off. "
-        f"Use one of {', '.join(ON_VALUES)} to turn it on or {', '.join(OFF_VALUES)} "
-        "to turn it off.\n"
+        f"chrono: warning: {ENVIRONMENT_VARIABLE}={raw!r} is not understood, so chrono stays off;"
+        f" set {ENVIRONMENT_VARIABLE} to {_one_of(ON_VALUES)} to turn it on,"
+        f" or to {_one_of(OFF_VALUES)} to keep it off.\n"
     )
     return False
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return f"{', '.join(values[:-1])} or {values[-1]}"

@@ -6,12 +6,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from chrono import __version__
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chrono",
         description="Timeline-style print debugging.",
     )
+    parser.add_argument("--version", action="version", version=f"chrono {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+_PYTEST_TESTS_FAILED = 1  # pytest.ExitCode.TESTS_FAILED
 _INTRODUCTION = """\
 chrono demo: a real pytest run of a small shop whose discount code does not apply.
 The shop's code calls tp() at the places a developer would have put print().
@@ -24,9 +27,7 @@ Try: CHRONO=off python -m chrono demo   (tp() does nothing; no story)
 
 def run_demo(pytest_arguments: Sequence[str] = ()) -> int:
     """Run the demo; 0 when its test failed as designed and the story was told."""
-    try:
-        import pytest
-    except ImportError:
+    if importlib.util.find_spec("pytest") is None:
         sys.stderr.write(
             "chrono demo runs a test through pytest, which is not installed.\n"
             "Install it with: python -m pip install 'chrono[demo]'\n"
@@ -35,20 +36,24 @@ def run_demo(pytest_arguments: Sequence[str] = ()) -> int:
     here = Path(__file__).resolve().parent
     print(_INTRODUCTION)
     sys.stdout.flush()
-    exit_code = pytest.main(
-        [
-            str(here / "test_shop.py"),
-            "-c",
-            str(here / "pytest.ini"),
-            "--rootdir",
-            str(here),
-            "-p",
-            "no:cacheprovider",
-            "--no-header",
-            "--tb=short",
-            *pytest_arguments,
-        ]
-    )
+    # pytest runs in a fresh interpreter: this one has imported chrono already, and pytest
+    # warns that a plugin's package imported before it starts cannot be assertion-rewritten.
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(here / "test_shop.py"),
+        "-c",
+        str(here / "pytest.ini"),
+        "--rootdir",
+        str(here),
+        "-p",
+        "no:cacheprovider",
+        "--no-header",
+        "--tb=short",
+        *pytest_arguments,
+    ]
+    exit_code = subprocess.run(command, check=False).returncode
     print(_AFTERWORD.format(shop=here / "shop.py"))
     # The demo's test fails on purpose: that outcome is success for the demo.
-    return 0 if exit_code == pytest.ExitCode.TESTS_FAILED else int(exit_code) or 1
+    return 0 if exit_code == _PYTEST_TESTS_FAILED else exit_code or 1
