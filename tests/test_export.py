@@ -465,6 +465,52 @@ class TestJsonOption:
         assert len(list((failing_tests.path / "traces").glob("*.trace.json"))) == 3
 
 
+SECRET_IN_THE_FAILURE = """
+    from dataclasses import dataclass
+    from chrono import tp
+
+    @dataclass
+    class Client:
+        api_key: str
+        region: str
+
+    def test_client():
+        client = Client(api_key="sk-live-123456", region="eu")
+        tp(client)
+        assert client.region == "us", f"bad client {client!r}"
+"""
+
+
+class TestFailureMessageMasking:
+    """The failure text the exports copy from pytest is masked as the story's values are."""
+
+    def test_secret_in_the_message_is_masked_in_every_export(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """JSON, trace and HTML show api_key=<masked> in the message, never the key itself."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(test_exported_secret=SECRET_IN_THE_FAILURE)
+        result = pytester.runpytest(
+            "--chrono-json=stories", "--chrono-trace=traces", "--chrono-html=report.html"
+        )
+        result.assert_outcomes(failed=1)
+        # pytest itself shows the secret: chrono masks only what it copies.
+        assert "sk-live-123456" in result.stdout.str()
+        (story,) = read_stories(pytester.path / "stories").values()
+        message = story["test"]["message"]
+        assert "bad client Client(api_key=<masked>, region='eu')" in message
+        assert story["events"][0]["items"] == [["client", "Client(api_key=<masked>, region='eu')"]]
+        for path in [
+            *(pytester.path / "stories").iterdir(),
+            *(pytester.path / "traces").iterdir(),
+            pytester.path / "report.html",
+        ]:
+            # The page embeds its data as JSON that escapes "<" (so that no "</script>" ends it).
+            text = path.read_text(encoding="utf-8").replace("\\u003c", "<").replace("\\u003e", ">")
+            assert "sk-live-123456" not in text, path
+            assert text.count("api_key=<masked>") >= 2, path  # the event and the message
+
+
 class TestTraceOption:
     def test_one_trace_per_failing_test(self, failing_tests: pytest.Pytester) -> None:
         """--chrono-trace writes a Chrome trace for each failing test, named like its JSON."""

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from chrono import _config
+
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
@@ -123,7 +125,11 @@ def _failure_message(report: pytest.TestReport) -> str:
         lines = [line for line in report.longreprtext.splitlines() if line.strip()]
         message = lines[-1] if lines else ""
     # Under --color=yes pytest colours assertion diffs; a file wants the plain text.
-    return _ANSI_CODE.sub("", message)
+    message = _ANSI_CODE.sub("", message)
+    # pytest's text repeats the values the test compared: the story masks secret names in
+    # what it recorded, and the copy of pytest's text must not give them away.
+    secrets = _config.settings.secrets
+    return message if secrets is None else secrets.mask_fields(message)
 
 
 class ExportPlugin:
