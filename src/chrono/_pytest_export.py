@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from chrono import _config
+from chrono._events import has_events
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -107,6 +108,8 @@ def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) 
         item.stash[_message_key] = _failure_message(report)
     if report.when != "teardown" or all(phase["outcome"] != "failed" for phase in phases):
         return
+    if not has_events(story.events):
+        return  # a story of nothing gets no file, as it gets no section
     data = story.to_dict()  # still collecting: ended_ns is None, as in the terminal's story
     call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in phases)
     data["test"] = {
