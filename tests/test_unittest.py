@@ -146,18 +146,16 @@ class TestChronoUnittestCommand:
 
         reports = [part for part in result.stderr.split("=" * 70) if "FAIL: " in part]
         assert len(reports) == 2
-        stories = [
-            report.split("chrono story 'test_sample.Checkout.test_quantities'", 1)[1]
-            for report in reports
-        ]
+        title = "chrono story 'test_sample.Checkout.test_quantities'"
         contents = [
             [
                 re.split(r"\s{2,}", line.strip())[-1]
-                for line in story.split("\n\n")[0].splitlines()[1:]
+                for line in report.split(title, 1)[1].split("\n\n")[0].splitlines()[1:]
+                if not line.strip().startswith("⋮")
             ]
-            for story in stories
+            for report in reports
+            if title in report
         ]
-        contents = [[row for row in rows if not row.startswith("⋮")] for rows in contents]
         if sys.version_info >= (3, 11):
             assert contents[0] == [
                 "[\"tea\", \"mug\"]=['tea', 'mug']",
@@ -173,9 +171,13 @@ class TestChronoUnittestCommand:
             assert contents[1][3].endswith("'cleaning up'")
         else:
             # Before 3.11 unittest reports subtests after tearDown and cleanups: the first
-            # report tells it all, and the second has nothing left, so no story.
-            assert len(contents[0]) == 8
-            assert "chrono story" not in reports[1]
+            # report tells it all, and the second has only its mark left, so no story.
+            assert len(contents) == 1
+            assert contents[0][1:4] == ["quantity=1", "quantity=2", "quantity=3"]
+            assert contents[0][-2:] == [
+                "subtest (quantity=1) passed",
+                "subtest (quantity=2) failed",
+            ]
 
     def test_failure_with_no_event_gets_no_story(self, tmp_path: Path) -> None:
         """A test that recorded nothing fails as plain unittest reports it, with no story."""
