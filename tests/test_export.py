@@ -401,7 +401,11 @@ class TestJsonOption:
     def test_message_is_plain_text_under_color(self, failing_tests: pytest.Pytester) -> None:
         """pytest --color=yes colours assertion diffs; the message in the file has no escapes."""
         failing_tests.makepyfile(
-            test_exported_diff="def test_lists():\n    assert [1, 2] == [1, 3]\n"
+            # A story with no events gets no file: the test records one.
+            test_exported_diff=(
+                "from chrono import tp\n\n"
+                "def test_lists():\n    tp('comparing')\n    assert [1, 2] == [1, 3]\n"
+            )
         )
         failing_tests.runpytest("--color=yes", "--chrono-json=stories", "test_exported_diff.py")
         (story,) = read_stories(failing_tests.path / "stories").values()
