@@ -7,7 +7,10 @@ imports nothing heavy: rich loads only when a story is shown.
 A story covers setup, call and teardown. A failing phase's report gets a section on its
 ``longrepr``: that is what prints with the failure under every ``--tb`` style that shows
 sections, whatever ``--show-capture`` says, and what reaches JUnit XML. Sections are plain
-strings, so reports cross pytest-xdist's process boundary unchanged.
+strings, so reports cross pytest-xdist's process boundary unchanged. Each section tells only
+the events no earlier section of the test told, and a story of nothing adds no section; the
+end of each subtest is marked in the story, and a failing subtest's report tells the part up
+to its mark.
 """
 
 from __future__ import annotations
@@ -459,7 +462,8 @@ def _subtest_description(report: pytest.TestReport) -> str:
     if context.msg is not None:
         parts.append(f"[{context.msg}]")
     if context.kwargs:
-        parts.append("(" + ", ".join(f"{k}={v}" for k, v in context.kwargs.items()) + ")")
+        values = ", ".join(f"{name}={value}" for name, value in context.kwargs.items())
+        parts.append(f"({values})")
     return " ".join(parts) or "(<subtest>)"
 
 
