@@ -134,6 +134,11 @@ RUNNER_PROJECT = {
                 tp("passing marker")
 
 
+        class Quiet(SimpleTestCase):
+            def test_fails_quietly(self):
+                self.fail("failed without a tp call")
+
+
         class ThroughTheClient(SimpleTestCase):
             def test_request(self):
                 response = self.client.get("/greet", {"name": "ada"})
@@ -186,6 +191,25 @@ class TestChronoDiscoverRunner:
         assert "tearing down" in story_of(result.stderr, "app.tests.Failing.test_count")
         assert result.stderr.count("chrono story 'app.tests.Subtests.test_sizes'") == 1
         assert "chrono story 'app.tests.Passing" not in result.stderr
+
+    @pytest.mark.parametrize("parallel", [[], ["--parallel", "2"]])
+    def test_failure_with_no_event_gets_no_story(
+        self, runner_project: Path, parallel: list[str]
+    ) -> None:
+        """A failure that recorded nothing has no story; a subtest's part ends at its mark."""
+        result = manage_test(runner_project, *parallel, "app.tests.Quiet", "app.tests.Subtests")
+
+        assert result.returncode == 1
+        assert "AssertionError: failed without a tp call" in result.stderr
+        assert "chrono story 'app.tests.Quiet" not in result.stderr
+        assert result.stderr.count("chrono story") == 1
+        story = story_of(result.stderr, "app.tests.Subtests.test_sizes")
+        marks = re.findall(r"subtest \(size=\d\) \w+", story)
+        assert marks == [
+            "subtest (size=1) passed",
+            "subtest (size=2) passed",
+            "subtest (size=3) failed",
+        ]
 
     def test_request_made_in_a_test_feeds_its_story(self, runner_project: Path) -> None:
         """A request through the test client puts the view's events in the test's story."""

@@ -401,7 +401,11 @@ class TestJsonOption:
     def test_message_is_plain_text_under_color(self, failing_tests: pytest.Pytester) -> None:
         """pytest --color=yes colours assertion diffs; the message in the file has no escapes."""
         failing_tests.makepyfile(
-            test_exported_diff="def test_lists():\n    assert [1, 2] == [1, 3]\n"
+            # A story with no events gets no file: the test records one.
+            test_exported_diff=(
+                "from chrono import tp\n\n"
+                "def test_lists():\n    tp('comparing')\n    assert [1, 2] == [1, 3]\n"
+            )
         )
         failing_tests.runpytest("--color=yes", "--chrono-json=stories", "test_exported_diff.py")
         (story,) = read_stories(failing_tests.path / "stories").values()
@@ -463,6 +467,52 @@ class TestJsonOption:
             "<masked>",
         ]
         assert len(list((failing_tests.path / "traces").glob("*.trace.json"))) == 3
+
+
+SECRET_IN_THE_FAILURE = """
+    from dataclasses import dataclass
+    from chrono import tp
+
+    @dataclass
+    class Client:
+        api_key: str
+        region: str
+
+    def test_client():
+        client = Client(api_key="sk-live-123456", region="eu")
+        tp(client)
+        assert client.region == "us", f"bad client {client!r}"
+"""
+
+
+class TestFailureMessageMasking:
+    """The failure text the exports copy from pytest is masked as the story's values are."""
+
+    def test_secret_in_the_message_is_masked_in_every_export(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """JSON, trace and HTML show api_key=<masked> in the message, never the key itself."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(test_exported_secret=SECRET_IN_THE_FAILURE)
+        result = pytester.runpytest(
+            "--chrono-json=stories", "--chrono-trace=traces", "--chrono-html=report.html"
+        )
+        result.assert_outcomes(failed=1)
+        # pytest itself shows the secret: chrono masks only what it copies.
+        assert "sk-live-123456" in result.stdout.str()
+        (story,) = read_stories(pytester.path / "stories").values()
+        message = story["test"]["message"]
+        assert "bad client Client(api_key=<masked>, region='eu')" in message
+        assert story["events"][0]["items"] == [["client", "Client(api_key=<masked>, region='eu')"]]
+        for path in [
+            *(pytester.path / "stories").iterdir(),
+            *(pytester.path / "traces").iterdir(),
+            pytester.path / "report.html",
+        ]:
+            # The page embeds its data as JSON that escapes "<" (so that no "</script>" ends it).
+            text = path.read_text(encoding="utf-8").replace("\\u003c", "<").replace("\\u003e", ">")
+            assert "sk-live-123456" not in text, path
+            assert text.count("api_key=<masked>") >= 2, path  # the event and the message
 
 
 class TestTraceOption:

@@ -466,19 +466,124 @@ class TestSwitchedOff:
         assert "chrono" not in runner("-p", "no:chrono", "--help").stdout.str()
 
 
-SUBTESTS = """
-import unittest
+QUIET = """
+import pytest
 from chrono import tp
 
 
-def test_with_subtests(subtests):
-    for i in range(3):
+@pytest.fixture
+def quiet_teardown():
+    yield
+    raise RuntimeError("teardown broke, quietly")
+
+
+def test_fails_quietly():
+    assert 1 == 2
+
+
+def test_passes_quietly():
+    pass
+
+
+def test_errors_in_teardown_quietly(quiet_teardown):
+    pass
+
+
+def test_fails_with_an_event():
+    tp("the one event")
+    assert False
+"""
+
+
+@pytest.mark.parametrize("mode", BOTH)
+class TestEmptyStories:
+    """A story with no events adds no section: not to the terminal, JUnit XML or exports."""
+
+    def test_only_the_test_with_an_event_gets_a_section(
+        self, pytester: pytest.Pytester, runner: Runner
+    ) -> None:
+        """Failures, errors and passes without events show no story, even under show=all -rA."""
+        pytester.makepyfile(test_pp_quiet=QUIET)
+        result = runner("--chrono-show=all", "-rA", "--junitxml=junit.xml", "--chrono-json=stories")
+        result.assert_outcomes(passed=2, failed=2, errors=1)
+        output = result.stdout.str()
+        assert "0 events" not in output
+        assert output.count("chrono story") == 2  # the section's separator and its title
+        story = only_section(result, "chrono story")
+        assert story.splitlines()[0].startswith(
+            "chrono story 'test_pp_quiet.py::test_fails_with_an_event' — 1 event over "
+        )
+        tree = ElementTree.parse(pytester.path / "junit.xml")
+        texts = {case.get("name"): "".join(case.itertext()) for case in tree.iter("testcase")}
+        assert "chrono" not in texts["test_fails_quietly"]
+        assert "chrono" not in texts["test_errors_in_teardown_quietly"]
+        assert "the one event" in texts["test_fails_with_an_event"]
+        exported = [path.name for path in (pytester.path / "stories").iterdir()]
+        assert len(exported) == 1
+        assert exported[0].startswith("test_pp_quiet.py__test_fails_with_an_event-")
+
+
+TITLES = r"""
+import pytest
+from chrono import tp
+
+
+@pytest.mark.parametrize("text", ["a\\slash", "it's", 'say "hi"'])
+def test_escaping(text):
+    tp(text)
+    assert False
+"""
+
+
+@pytest.mark.parametrize("mode", BOTH)
+class TestTitles:
+    """A story's title shows the test id exactly as pytest prints it."""
+
+    def test_title_id_is_the_one_pytest_prints(
+        self, pytester: pytest.Pytester, runner: Runner
+    ) -> None:
+        """Backslashes are not doubled and quotes do not change the quoting: ids paste back."""
+        pytester.makepyfile(test_pp_titles=TITLES)
+        result = runner("-rf")
+        result.assert_outcomes(failed=3)
+        printed = re.findall(r"^FAILED (\S+\[.*\]) - assert False$", result.stdout.str(), re.M)
+        assert printed == [
+            "test_pp_titles.py::test_escaping[a\\\\slash]",
+            "test_pp_titles.py::test_escaping[it's]",
+            'test_pp_titles.py::test_escaping[say "hi"]',
+        ]
+        titles = [story.splitlines()[0] for story in sections(result, "chrono story")]
+        assert [title.split(" — ")[0] for title in titles] == [
+            f"chrono story '{test_id}'" for test_id in printed
+        ]
+
+
+SUBTESTS = """
+import unittest
+import pytest
+from chrono import tp
+
+
+@pytest.fixture
+def resource():
+    tp("set up")
+    yield
+    tp("torn down")
+
+
+def test_with_subtests(subtests, resource):
+    tp("before the subtests")
+    for i in range(4):
         with subtests.test(i=i):
             tp(i)
-            assert i != 1
+            assert i % 2 == 0
+    tp("after the subtests")
 
 
 class TestCase(unittest.TestCase):
+    def tearDown(self):
+        tp("tearDown ran")
+
     def test_with_subtests(self):
         for n in range(3):
             with self.subTest(n=n):
@@ -487,45 +592,77 @@ class TestCase(unittest.TestCase):
 """
 
 
-@pytest.mark.skipif(not PYTEST_9, reason="pytest reports each subtest from version 9")
-@pytest.mark.parametrize("mode", BOTH)
-class TestSubtests:
-    """Each failing subtest's report tells the story so far; later events follow in teardown."""
+def _contents(section: str) -> list[str]:
+    """What each row of a story section says, after its columns (the title line left out)."""
+    rows = [line.strip() for line in section.splitlines()[1:]]
+    return [re.split(r"\s{2,}", row)[-1] for row in rows if not row.startswith("⋮")]
 
-    def test_each_failing_subtest_shows_the_story_so_far(
-        self, pytester: pytest.Pytester, runner: Runner
-    ) -> None:
-        """pytest's subtests fixture and unittest's subTest: the failure shows events up to it."""
-        pytester.makepyfile(test_pp_subtests=SUBTESTS)
-        result = runner()
-        result.stdout.fnmatch_lines(
+
+@pytest.mark.skipif(not PYTEST_9, reason="pytest reports each subtest from version 9")
+@pytest.mark.parametrize("mode", ALL)
+class TestSubtests:
+    """Each failing subtest tells the events no section told before, up to its own end."""
+
+    def test_each_failing_subtest_shows_its_own_part_once(self, runner: Runner) -> None:
+        """pytest's subtests: no event is in two sections, and each subtest's end is marked."""
+        result = run_once(runner, "subtests", {"test_pp_subtests": SUBTESTS}).result
+        after = "chrono story (after the failing subtest (i=3), through teardown)"
+        stories = [
+            story
+            for story in sections(result, "chrono story")
+            if ".py::test_with_subtests' " in story.splitlines()[0]
+        ]
+        assert [_contents(story) for story in stories] == [
             [
-                "*_ test_with_subtests ?i=1? _*",
-                "*- chrono story -*",
-                "chrono story '*test_pp_subtests.py::test_with_subtests' — 2 events*",
-                "* test_pp_subtests.py:8 in * i=0",
-                "* test_pp_subtests.py:8 in * i=1",
-                "*- chrono story (after the failure, through teardown) -*",
-                "* test_pp_subtests.py:8 in * i=2",
-            ]
+                "set up",
+                "before the subtests",
+                "i=0",
+                "subtest (i=0) passed",
+                "i=1",
+                "subtest (i=1) failed",
+            ],
+            ["i=2", "subtest (i=2) passed", "i=3", "subtest (i=3) failed"],
+        ]
+        assert (
+            stories[0]
+            .splitlines()[0]
+            .startswith("chrono story 'test_pp_subtests.py::test_with_subtests' — 4 events over ")
         )
-        # Before Python 3.11, unittest hands subtest outcomes to the result only when the
-        # test method has returned, so the story "so far" already holds every subtest.
-        unittest_events = 2 if sys.version_info >= (3, 11) else 3
-        result.stdout.fnmatch_lines(
-            [
-                "*_ TestCase.test_with_subtests ?n=1? _*",
-                "*- chrono story -*",
-                f"chrono story '*::TestCase::test_with_subtests' — {unittest_events} events*",
-                "* n=0",
-                "* n=1",
+        # pytest prints the teardown's sections under every failure of the test: one section,
+        # whose title says which failure it follows, three times.
+        rest = sections(result, after)
+        assert len(rest) == 3
+        assert {tuple(_contents(story)) for story in rest} == {("after the subtests", "torn down")}
+        # (pytest-xdist's controller quotes the values again: i='1'.)
+        result.stdout.fnmatch_lines(["SUBFAILED(i=*1*) *", "SUBFAILED(i=*3*) *"])
+
+    def test_unittest_subtests_are_told_the_same_way(self, runner: Runner) -> None:
+        """unittest's subTest under pytest: the failing subtest, then the rest with tearDown."""
+        result = run_once(runner, "subtests", {"test_pp_subtests": SUBTESTS}).result
+        story = story_of(result, "TestCase::test_with_subtests")
+        after = "chrono story (after the failing subtest (n=1), through teardown)"
+        if sys.version_info >= (3, 11):
+            assert _contents(story) == [
+                "n=0",
+                "subtest (n=0) passed",
+                "n=1",
+                "subtest (n=1) failed",
             ]
-        )
-        stories = sections(result, "chrono story")
-        assert len(stories) == 2
-        assert "i=2" not in stories[0]
-        assert ("n=2" in stories[1]) is (unittest_events == 3)
-        result.stdout.fnmatch_lines(["SUBFAILED(i=1) *", "SUBFAILED(n=1) *"], consecutive=False)
+            rest = story_of(result, "TestCase::test_with_subtests", after)
+            assert _contents(rest) == ["n=2", "subtest (n=2) passed", "tearDown ran"]
+        else:
+            # Before Python 3.11, unittest hands subtest outcomes to the result only when the
+            # test method and tearDown have run: every event comes before the first mark, and
+            # what is left after the failing subtest is a mark alone, which is no story.
+            assert _contents(story) == [
+                "n=0",
+                "n=1",
+                "n=2",
+                "tearDown ran",
+                "subtest (n=0) passed",
+                "subtest (n=1) failed",
+            ]
+            assert sections(result, after) == []
 
 
 LOTS = """

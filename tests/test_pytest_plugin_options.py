@@ -64,6 +64,27 @@ def test_pp_live():
     assert False
 """
 
+LIVE_TOO = """
+from chrono import tp
+
+
+def test_pp_live_too():
+    y = 4
+    tp(y)
+"""
+
+LIVE_AMONG_PRINTS = """
+from chrono import tp
+
+
+def test_pp_live():
+    print("printed before")
+    x = 3
+    tp(x)
+    print("printed after")
+    assert False
+"""
+
 LOGS = """
 import logging
 from chrono import tp
@@ -115,13 +136,36 @@ class TestShowOption:
         )
         assert "shown_when_failing=2" in sections(result, "chrono story")[0]
 
-    @pytest.mark.parametrize("mode", [IN_PROCESS])
-    def test_all_without_report_flag_shows_no_passing_story(self, runner: Runner) -> None:
-        """--chrono-show=all alone: pytest shows no passing test's sections, so no story."""
+    @pytest.mark.parametrize("mode", BOTH)
+    def test_all_without_report_flag_shows_passing_stories_at_the_end(self, runner: Runner) -> None:
+        """--chrono-show=all alone: passing tests' stories come in a section of their own."""
         runner.pytester.makepyfile(test_pp_show=PASS_AND_FAIL)
         result = runner("--chrono-show=all")
-        assert "shown_when_passing" not in result.stdout.str()
-        assert "shown_when_failing=2" in only_section(result, "chrono story")
+        result.assert_outcomes(passed=1, failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "*= FAILURES =*",
+                "*= chrono stories of passing tests =*",
+                "*_ test_passes _*",
+                "*- chrono story -*",
+                "chrono story 'test_pp_show.py::test_passes' — 1 event*",
+                "* in test_passes * shown_when_passing=1",
+                "*= short test summary info =*",
+            ]
+        )
+        assert result.stdout.str().count("shown_when_passing=1") == 1
+        assert "shown_when_failing=2" in sections(result, "chrono story")[0]
+
+    @pytest.mark.parametrize("mode", [IN_PROCESS])
+    @pytest.mark.parametrize("report_flag", ["-rP", "-rA"])
+    def test_all_with_report_flag_shows_each_passing_story_once(
+        self, runner: Runner, report_flag: str
+    ) -> None:
+        """Where pytest shows passes itself, chrono adds no section of its own."""
+        runner.pytester.makepyfile(test_pp_show=PASS_AND_FAIL)
+        result = runner("--chrono-show=all", report_flag)
+        assert "chrono stories of passing tests" not in result.stdout.str()
+        assert result.stdout.str().count("shown_when_passing=1") == 1
 
     @pytest.mark.parametrize("mode", BOTH)
     def test_never_shows_no_story(self, runner: Runner) -> None:
@@ -214,6 +258,7 @@ class TestMaxEventsOption:
 
 
 _LIVE_LINE = r"#\d+ \d\d:\d\d:\d\d\.\d{3} test_pp_live\.py:6 in test_pp_live  x=3"
+_LIVE_AMONG_PRINTS_LINE = _LIVE_LINE.replace(":6 ", ":7 ")
 
 
 class TestLiveOption:
@@ -244,6 +289,35 @@ class TestLiveOption:
         assert live[0] < failures
         captured = only_section(result, "Captured stdout call")
         assert captured.strip() == "printed by the test"
+        assert "x=3" in only_section(result, "chrono story")
+
+    @pytest.mark.parametrize(
+        ("mode", "capture"),
+        [(IN_PROCESS, "-s"), (SUBPROCESS, "-s"), (SUBPROCESS, "--capture=no")],
+    )
+    def test_capture_off_prints_events_live(self, runner: Runner, capture: str) -> None:
+        """With capture off, the event is printed where it happens, between the test's own
+        prints, and the failure still tells the story."""
+        runner.pytester.makepyfile(test_pp_live=LIVE_AMONG_PRINTS)
+        result = runner(capture)
+        result.assert_outcomes(failed=1)
+        # The test's own print follows pytest's progress on its line ("test_pp_live.py ").
+        lines = [line for line in result.stdout.lines if line]
+        first = next(index for index, line in enumerate(lines) if line.endswith("printed before"))
+        assert re.fullmatch(_LIVE_AMONG_PRINTS_LINE, lines[first + 1]), lines[first + 1]
+        assert lines[first + 2] == "printed after"
+        assert "x=3" in only_section(result, "chrono story")
+
+    @pytest.mark.parametrize("mode", [SUBPROCESS])
+    def test_live_lines_reach_the_terminal_from_xdist_workers(self, runner: Runner) -> None:
+        """Under -n 2 each worker's live lines reach the terminal (the workers' stderr)."""
+        runner.pytester.makepyfile(test_pp_live=LIVE, test_pp_live_too=LIVE_TOO)
+        result = runner("-n", "2", "--chrono-live")
+        result.assert_outcomes(failed=1, passed=1)
+        live = [line for line in result.errlines if line.startswith("#")]
+        assert len(live) == 2, result.errlines
+        assert any(re.fullmatch(_LIVE_LINE, line) for line in live), live
+        assert any(line.endswith(" in test_pp_live_too  y=4") for line in live), live
         assert "x=3" in only_section(result, "chrono story")
 
     @pytest.mark.parametrize("mode", [IN_PROCESS])

@@ -139,15 +139,60 @@ class TestChronoUnittestCommand:
         assert "KeyError: 'mug'" in report
         assert "{'tea': 3}" in report.split("chrono story", 1)[1]
 
-    def test_each_failing_subtest_report_carries_the_story(self, sample_dir: Path) -> None:
-        """Every failing subtest's report has the whole test's story, every subtest in it."""
+    def test_each_failing_subtest_report_tells_its_own_part(self, sample_dir: Path) -> None:
+        """Each failing subtest's report tells the events no earlier one told, marks included;
+        the last one goes on through tearDown and cleanups."""
         result = run_module("chrono.unittest", sample_dir, "-k", "test_quantities")
 
         reports = [part for part in result.stderr.split("=" * 70) if "FAIL: " in part]
         assert len(reports) == 2
-        for report in reports:
-            story = report.split("chrono story 'test_sample.Checkout.test_quantities'", 1)[1]
-            assert re.findall(r"quantity=(\d)", story) == ["1", "2", "3"]
+        title = "chrono story 'test_sample.Checkout.test_quantities'"
+        contents = [
+            [
+                re.split(r"\s{2,}", line.strip())[-1]
+                for line in report.split(title, 1)[1].split("\n\n")[0].splitlines()[1:]
+                if not line.strip().startswith("⋮")
+            ]
+            for report in reports
+            if title in report
+        ]
+        if sys.version_info >= (3, 11):
+            assert contents[0] == [
+                "[\"tea\", \"mug\"]=['tea', 'mug']",
+                "quantity=1",
+                "subtest (quantity=1) passed",
+                "quantity=2",
+                "subtest (quantity=2) failed",
+            ]
+            assert contents[1][:2] == ["quantity=3", "subtest (quantity=3) failed"]
+            # tearDown's event, then the cleanup's (a call with no source to name its value).
+            assert len(contents[1]) == 4
+            assert contents[1][2].endswith("len(self.basket)=2")
+            assert contents[1][3].endswith("'cleaning up'")
+        else:
+            # Before 3.11 unittest reports subtests after tearDown and cleanups: the first
+            # report tells it all, and the second has only its mark left, so no story.
+            assert len(contents) == 1
+            assert contents[0][1:4] == ["quantity=1", "quantity=2", "quantity=3"]
+            assert contents[0][-2:] == [
+                "subtest (quantity=1) passed",
+                "subtest (quantity=2) failed",
+            ]
+
+    def test_failure_with_no_event_gets_no_story(self, tmp_path: Path) -> None:
+        """A test that recorded nothing fails as plain unittest reports it, with no story."""
+        (tmp_path / "test_quiet.py").write_text(
+            "import unittest\n\n\nclass Quiet(unittest.TestCase):\n"
+            "    def test_fails(self):\n        self.fail('quietly')\n",
+            encoding="utf-8",
+        )
+        ours = run_module("chrono.unittest", tmp_path)
+        plain = run_module("unittest", tmp_path)
+
+        assert ours.returncode == plain.returncode == 1
+        assert "AssertionError: quietly" in ours.stderr
+        assert "chrono" not in ours.stderr
+        assert _TIMING.sub("", ours.stderr) == _TIMING.sub("", plain.stderr)
 
     def test_tear_down_and_cleanup_events_are_in_the_story(self, sample_dir: Path) -> None:
         """The story runs until stopTest: tearDown and cleanups come after the test's events."""

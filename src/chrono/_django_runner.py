@@ -33,9 +33,10 @@ class ChronoRemoteTestResult(ChronoResultMixin, RemoteTestResult):  # type: igno
     def _remember_reports(self, marker: Any, err: Any) -> None:
         if not self._chrono_in_test:
             return
+        reached = self._chrono_reached()
         for index in range(marker, len(self.events)):
             if self.events[index][0] in _REPORT_EVENTS:
-                self._chrono_slots.append((index, None))
+                self._chrono_slots.append((index, None, reached))
 
     def _attach_story_text(self, slot: Any, text: str) -> None:
         # The exception triple is the last field of each report event; the events are pickled

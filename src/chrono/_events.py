@@ -101,6 +101,49 @@ def event_of(record: Any, wall_at_zero: float) -> Event:
     )
 
 
+#: The kind of the events a test runner adds to mark where a subtest ended.
+SUBTEST_KIND = "subtest"
+
+
+def marker_event(label: str, file: str, line: int, function: str) -> Event:
+    """An event that marks a point in a story, taking the next sequence number now."""
+    seq = next_sequence_number()
+    now_ns = time.monotonic_ns()
+    thread = threading.current_thread()
+    return Event(
+        seq,
+        now_ns,
+        _story_wall_at_zero + now_ns / 1e9,
+        thread.name,
+        None,
+        file,
+        line,
+        function,
+        label,
+        (),
+        SUBTEST_KIND,
+        thread.ident or 0,
+    )
+
+
+def has_events(events: list[Event]) -> bool:
+    """Whether ``events`` hold anything the program did, not only subtest markers."""
+    return any(event.kind != SUBTEST_KIND for event in events)
+
+
+def story_part(story: Story, events: list[Event]) -> Story:
+    """A closed story of the same name and start that holds ``events``, a part of ``story``
+    (a test's report tells the part that no earlier report told)."""
+    if len(events) == len(story.events):
+        return story
+    part = Story(story.name, max_events=story.max_events, capture_logs=False)
+    part.started_ns = story.started_ns
+    part.preexisting_threads = story.preexisting_threads
+    for event in events:
+        part.add(event)
+    return part
+
+
 def wall_at_zero() -> float:
     """The wall clock, in seconds, at which the monotonic clock read zero (as of now)."""
     return time.time() - time.monotonic_ns() / 1e9

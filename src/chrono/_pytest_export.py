@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from chrono import _config
+from chrono._events import has_events
+
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
@@ -105,6 +108,8 @@ def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) 
         item.stash[_message_key] = _failure_message(report)
     if report.when != "teardown" or all(phase["outcome"] != "failed" for phase in phases):
         return
+    if not has_events(story.events):
+        return  # a story of nothing gets no file, as it gets no section
     data = story.to_dict()  # still collecting: ended_ns is None, as in the terminal's story
     call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in phases)
     data["test"] = {
@@ -123,7 +128,11 @@ def _failure_message(report: pytest.TestReport) -> str:
         lines = [line for line in report.longreprtext.splitlines() if line.strip()]
         message = lines[-1] if lines else ""
     # Under --color=yes pytest colours assertion diffs; a file wants the plain text.
-    return _ANSI_CODE.sub("", message)
+    message = _ANSI_CODE.sub("", message)
+    # pytest's text repeats the values the test compared: the story masks secret names in
+    # what it recorded, and the copy of pytest's text must not give them away.
+    secrets = _config.settings.secrets
+    return message if secrets is None else secrets.mask_fields(message)
 
 
 class ExportPlugin:

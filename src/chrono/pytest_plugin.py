@@ -7,13 +7,18 @@ imports nothing heavy: rich loads only when a story is shown.
 A story covers setup, call and teardown. A failing phase's report gets a section on its
 ``longrepr``: that is what prints with the failure under every ``--tb`` style that shows
 sections, whatever ``--show-capture`` says, and what reaches JUnit XML. Sections are plain
-strings, so reports cross pytest-xdist's process boundary unchanged.
+strings, so reports cross pytest-xdist's process boundary unchanged. Each section tells only
+the events no earlier section of the test told, and a story of nothing adds no section; the
+end of each subtest is marked in the story, and a failing subtest's report tells the part up
+to its mark.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
+import sys
 import threading
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
@@ -21,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from chrono import _pytest_export
-from chrono._events import Event, Scope, Story
+from chrono._events import Event, Scope, Story, has_events, marker_event, story_part
 from chrono._logs import bridge
 from chrono._switch import is_enabled
 
@@ -32,8 +37,21 @@ if TYPE_CHECKING:
 SHOW_CHOICES = ("failed", "all", "never")
 SECTION_TITLE = "chrono story"
 
+
+@dataclasses.dataclass
+class _Told:
+    """How far a test's report sections have told its story, so that none repeats an event."""
+
+    #: The sequence number of the last event a section showed.
+    up_to: int = 0
+    #: What the last section ended with: "the failure", or a failing subtest.
+    ended_with: str | None = None
+    #: Whether the test function runs now: a call report made meanwhile is a subtest's.
+    in_call: bool = False
+
+
 _story_key = pytest.StashKey[Story]()
-_shown_up_to_key = pytest.StashKey[int]()
+_told_key = pytest.StashKey[_Told]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,7 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--chrono-show",
         choices=SHOW_CHOICES,
         default=None,
-        help="which tests' stories to show: failed (default), all (passing ones under -rP), never",
+        help="which tests' stories to show: failed (default), all (passing ones too), never",
     )
     parser.addini(
         "chrono_show", "which tests' stories to show: failed, all or never", default="failed"
@@ -110,7 +128,10 @@ class ChronoOptions:
                 )
         self.max_events: int = max_events
         live = config.getoption("chrono_live")
-        self.live: bool = _ini_bool(config, "chrono_live") if live is None else live
+        if live is None:
+            # Who turns capture off wants to see output as it happens: tp's events included.
+            live = _ini_bool(config, "chrono_live") or config.getoption("capture", None) == "no"
+        self.live: bool = live
         logs = config.getoption("chrono_logs")
         self.logs: bool = _ini_bool(config, "chrono_logs") if logs is None else logs
         #: --chrono-json/--chrono-trace/--chrono-html: failing tests' stories as files.
@@ -143,6 +164,12 @@ class ChronoPlugin:
         self.options = options
         self._live_lock = threading.Lock()
         self._logs_attached = False
+        #: A pytest-xdist worker: its terminal is the controller's, reached through stderr.
+        self._on_worker = hasattr(config, "workerinput")
+        #: The test whose protocol runs in this process now.
+        self._running: pytest.Item | None = None
+        #: Passing tests' reports with a story, shown at the end when pytest does not (no -rP).
+        self._passing_with_stories: list[pytest.TestReport] = []
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -160,12 +187,27 @@ class ChronoPlugin:
             capture_logs=self.options.logs,
         )
         item.stash[_story_key] = story
+        item.stash[_told_key] = _Told()
+        self._running = item
         story.start()
         try:
             return (yield)
         finally:
             story.stop()
+            self._running = None
             del item.stash[_story_key]
+            del item.stash[_told_key]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        told = item.stash.get(_told_key, None)
+        if told is None:
+            return (yield)
+        told.in_call = True
+        try:
+            return (yield)
+        finally:
+            told.in_call = False
 
     def pytest_sessionstart(self) -> None:
         # Attached for the whole run, so that each test's story only counts itself in,
@@ -202,30 +244,57 @@ class ChronoPlugin:
             return report
         if self.options.exports.enabled:
             _pytest_export.keep_story_data(item, report, story)
+        told = item.stash[_told_key]
+        if told.in_call:
+            # A subtest's report (pytest's subtests, unittest's subTest): pytest builds the
+            # subtest's own report from this one and logs it, with the subtest's description,
+            # which pytest_runtest_logreport needs.
+            return report
         if self.options.show == "never" or (
             # The common case, a passing setup or call, shows nothing: leave at once.
             report.outcome == "passed" and report.when != "teardown" and self.options.show != "all"
         ):
             return report
         try:
-            self._add_story(item, report, story)
+            self._add_story(report, story, told)
         except Exception as error:  # a broken story must not hide the test's own failure
             report.sections.append((f"{SECTION_TITLE} (not shown)", f"chrono failed: {error!r}"))
         return report
 
-    def _add_story(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
-        shown_up_to = item.stash.get(_shown_up_to_key, 0)
-        if report.when == "teardown" and shown_up_to:
+    def _add_story(self, report: pytest.TestReport, story: Story, told: _Told) -> None:
+        if report.when == "teardown" and told.ended_with is not None:
             # A failure (of the call, or of a subtest) already told the story: teardown adds
-            # what came after it.
-            self._add_rest(report, story, shown_up_to)
+            # what came after it. pytest prints it under each failure of the test, so the
+            # title says which failure it follows.
+            title = f"{SECTION_TITLE} (after {told.ended_with}, through teardown)"
+            self._add_part(report, title, story, told)
         elif report.failed:
-            item.stash[_shown_up_to_key] = _last_seq(story)
             title = f"{SECTION_TITLE} ({report.when})" if report.when != "call" else SECTION_TITLE
-            self._add_section(report, title, story)
+            if self._add_part(report, title, story, told) or told.ended_with is None:
+                told.ended_with = "the failure"
         elif report.when == "call" and report.passed and self.options.show == "all":
-            plain, _ = self._render(story)
-            report.sections.append((SECTION_TITLE, plain))
+            # After failing subtests, the events they showed are not told again.
+            self._add_part(report, SECTION_TITLE, story, told)
+
+    def _add_part(
+        self,
+        report: pytest.TestReport,
+        title: str,
+        story: Story,
+        told: _Told,
+        through: int | None = None,
+    ) -> bool:
+        """Add a section with the events not told yet, up to ``through`` (the sequence number
+        of the last one; None: all); whether there were any. A story of nothing adds nothing."""
+        events = story.events
+        part = [event for event in events if told.up_to < event.seq]
+        if through is not None:
+            part = [event for event in part if event.seq <= through]
+        if not has_events(part):
+            return False
+        told.up_to = part[-1].seq
+        self._add_section(report, title, story_part(story, part))
+        return True
 
     def _add_section(self, report: pytest.TestReport, title: str, story: Story) -> None:
         plain, coloured = self._render(story)
@@ -238,17 +307,20 @@ class ChronoPlugin:
         if coloured is not None:
             report.chrono_coloured = (title, coloured)  # type: ignore[attr-defined]
 
-    def _add_rest(self, report: pytest.TestReport, story: Story, after: int) -> None:
-        later = [event for event in story.events if event.seq > after]
-        if not later:
-            return
-        rest = Story(story.name, max_events=story.max_events, capture_logs=False)
-        rest.started_ns = story.started_ns
-        for event in later:
-            rest.add(event)
-        # Later subtests' events come before teardown's; pytest prints a passing teardown's
-        # sections under the failure when "teardown" is in the section's name.
-        self._add_section(report, f"{SECTION_TITLE} (after the failure, through teardown)", rest)
+    def _tell_subtest(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
+        """Mark where a subtest ended in the story; a failing one's report gets the events
+        not told yet, up to that mark."""
+        description = _subtest_description(report)
+        file, line, function = _test_site(item)
+        marker = marker_event(f"subtest {description} {report.outcome}", file, line, function)
+        story.add(marker)
+        told = item.stash[_told_key]
+        if (
+            report.failed
+            and self.options.show != "never"
+            and self._add_part(report, SECTION_TITLE, story, told, through=marker.seq)
+        ):
+            told.ended_with = f"the failing subtest {description}"
 
     def _render(self, story: Story) -> tuple[str, str | None]:
         """The story as plain text, and coloured at the terminal's width when it has colour.
@@ -284,6 +356,15 @@ class ChronoPlugin:
         from chrono.render import live_line
 
         plugins = self.config.pluginmanager
+        capture: CaptureManager | None = plugins.get_plugin("capturemanager")
+        if self._on_worker:
+            # A pytest-xdist worker has no terminal of its own, and its reports reach the
+            # controller only when a phase ends. Its stderr is the controller's: with capture
+            # stepped aside, the line goes there as it happens.
+            with self._live_lock, _capture_disabled(capture):
+                sys.stderr.write(live_line(event) + "\n")
+                sys.stderr.flush()
+            return
         reporter: TerminalReporter | None = plugins.get_plugin("terminalreporter")
         if reporter is None:
             return
@@ -291,15 +372,63 @@ class ChronoPlugin:
         line = live_line(event, colour=ColorSystem.STANDARD if writer.hasmarkup else None)
         # Written while the test runs, so capture must step aside (as pytest's live logging
         # does), or the line would land in "Captured stdout" instead of on the terminal.
-        capture: CaptureManager | None = plugins.get_plugin("capturemanager")
         with self._live_lock, _capture_disabled(capture):
             reporter.ensure_newline()
             if writer.width_of_current_line:  # after a test's progress letter, in -q
                 writer.line()
             writer.line(line)
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # First, so that the subtest's section is on its report before JUnit XML, the terminal
+        # or pytest-xdist (which sends it to the controller) take it.
+        item = self._running
+        if item is None or report.nodeid != item.nodeid or not _is_subtest(report):
+            return
+        story = item.stash.get(_story_key, None)
+        if story is None:
+            return
+        try:
+            self._tell_subtest(item, report, story)
+        except Exception as error:  # a broken story must not hide the subtest's failure
+            report.sections.append((f"{SECTION_TITLE} (not shown)", f"chrono failed: {error!r}"))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
+        """Passing tests' stories under --chrono-show=all, where pytest shows no passes."""
+        if not self._passing_with_stories:
+            return
+        terminalreporter.write_sep("=", "chrono stories of passing tests")
+        for report in self._passing_with_stories:
+            terminalreporter.write_sep("_", report.head_line or report.nodeid, green=True)
+            coloured = getattr(report, "chrono_coloured", None)
+            for title, content in report.sections:
+                if title.startswith(SECTION_TITLE):
+                    if coloured is not None and coloured[0] == title:
+                        content = coloured[1]
+                    terminalreporter.write_sep("-", title)
+                    terminalreporter.write_line(content)
+
+    def _keep_passing_story(self, report: pytest.TestReport) -> None:
+        if (
+            self.options.show == "all"
+            and report.when == "call"
+            and report.passed  # by now, pytest has failed a test whose subtests failed
+            and any(title.startswith(SECTION_TITLE) for title, _ in report.sections)
+            and not self._pytest_shows_passes()
+        ):
+            self._passing_with_stories.append(report)
+
+    def _pytest_shows_passes(self) -> bool:
+        reporter: TerminalReporter | None = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or self._on_worker:
+            return True  # nowhere to show them: leave it to pytest
+        # -rP and -rA show passing tests' sections, unless --tb=no hides every section.
+        return reporter.hasopt("P") or self.config.option.tbstyle == "no"
+
+    @pytest.hookimpl(trylast=True, specname="pytest_runtest_logreport")
+    def pytest_runtest_logreport_last(self, report: pytest.TestReport) -> None:
+        self._keep_passing_story(report)
         # By now JUnit XML has taken the plain text; the terminal prints failures at the end,
         # so it gets the coloured version.
         coloured = getattr(report, "chrono_coloured", None)
@@ -319,9 +448,33 @@ def _capture_disabled(capture: CaptureManager | None) -> contextlib.AbstractCont
     return contextlib.nullcontext() if capture is None else capture.global_and_fixture_disabled()
 
 
-def _last_seq(story: Story) -> int:
-    events = story.events
-    return events[-1].seq if events else 0
+def _is_subtest(report: pytest.TestReport) -> bool:
+    # pytest 9's SubtestReport, and pytest-subtests' SubTestReport before it: a call report
+    # with the subtest's context (its message and keyword arguments).
+    context = getattr(report, "context", None)
+    return report.when == "call" and hasattr(context, "kwargs") and hasattr(context, "msg")
+
+
+def _subtest_description(report: pytest.TestReport) -> str:
+    """The subtest as pytest names it in its report: ``[message] (name=value, ...)``."""
+    context: Any = getattr(report, "context", None)
+    parts = []
+    if context.msg is not None:
+        parts.append(f"[{context.msg}]")
+    if context.kwargs:
+        values = ", ".join(f"{name}={value}" for name, value in context.kwargs.items())
+        parts.append(f"({values})")
+    return " ".join(parts) or "(<subtest>)"
+
+
+def _test_site(item: pytest.Item) -> tuple[str, int, str]:
+    """Where the test is defined: the call site of the marks a test runner puts in its story."""
+    function = getattr(item, "obj", None)
+    code = getattr(function, "__code__", None)
+    if code is not None:
+        return code.co_filename, code.co_firstlineno, getattr(function, "__qualname__", "?")
+    _path, line, domain = item.location
+    return str(item.path), (line or 0) + 1, domain
 
 
 @pytest.fixture

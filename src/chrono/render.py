@@ -21,6 +21,7 @@ from rich.style import Style
 from rich.text import Text
 
 from chrono import _config
+from chrono._events import SUBTEST_KIND
 from chrono._sites import reader_path, site_column
 from chrono._values import safe_repr
 
@@ -245,8 +246,11 @@ class _Layout:
 
     def title(self) -> list[Piece]:
         story = self.story
-        name = f" {story.name!r}" if story.name else ""
-        count = len(self.events)
+        # The name as given, not its repr: a test id must read as pytest prints it, so that it
+        # can be pasted back into pytest (repr doubles backslashes and changes quotes).
+        name = f" '{_one_line(story.name)}'" if story.name else ""
+        # A subtest's mark is not something the program did.
+        count = sum(1 for event in self.events if event.kind != SUBTEST_KIND)
         summary = f"{count:,} event{'s' if count != 1 else ''}"
         if count:
             summary += f" over {_duration(self.span_ns).strip()}"

@@ -8,7 +8,10 @@ are in it. To plug the stories into a runner of your own, use ``ChronoTextTestRu
 
 unittest formats a failure as soon as it is reported, and on Python 3.11+ that happens before
 tearDown runs. So the result remembers which report entries belong to the running test, and
-appends the story's text to them at ``stopTest``, when the story is complete.
+appends the story's text to them at ``stopTest``, when the story is complete. Each report tells
+the events that no earlier report of the test told, up to where it was reported (the last one
+through tearDown), and each subtest's end is marked in the story: several failing subtests
+show one part each, not the same events again. A report whose part has no event gets no story.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from chrono import _recorder
-from chrono._events import Story
+from chrono._events import Story, has_events, marker_event, story_part
 from chrono._switch import is_enabled
 
 if TYPE_CHECKING:
@@ -69,8 +72,9 @@ class ChronoResultMixin(unittest.TestResult):
         super().__init__(*args, **kwargs)
         self._chrono_story: Story | None = None
         self._chrono_in_test = False
-        #: Where this test's reports are, and the story text each carried in (or None).
-        self._chrono_slots: list[tuple[Any, str | None]] = []
+        #: Where this test's reports are, the story text each carried in (or None), and the
+        #: sequence number the story had reached when it was reported.
+        self._chrono_slots: list[tuple[Any, str | None, int]] = []
 
     def startTest(self, test: unittest.TestCase) -> None:
         self._chrono_slots = []
@@ -88,10 +92,12 @@ class ChronoResultMixin(unittest.TestResult):
             story.stop()
         if self._chrono_slots:
             # A failure from a worker process carries its story; this one is then empty.
-            own_text = None
-            if story is not None and any(text is None for _, text in self._chrono_slots):
-                own_text = _text_of(story)
-            for slot, carried_text in self._chrono_slots:
+            own_texts: list[str | None] = [None] * len(self._chrono_slots)
+            if story is not None and any(text is None for _, text, _ in self._chrono_slots):
+                own_texts = _texts_of_parts(
+                    story, [reached for _, _, reached in self._chrono_slots]
+                )
+            for (slot, carried_text, _), own_text in zip(self._chrono_slots, own_texts):
                 text = carried_text if carried_text is not None else own_text
                 if text is not None:
                     self._attach_story_text(slot, text)
@@ -113,6 +119,7 @@ class ChronoResultMixin(unittest.TestResult):
     def addSubTest(
         self, test: unittest.TestCase, subtest: unittest.TestCase, err: OptExcInfo | None
     ) -> None:
+        self._mark_subtest_end(test, subtest, "passed" if err is None else "failed")
         if err is None:
             super().addSubTest(test, subtest, err)
             return
@@ -128,6 +135,31 @@ class ChronoResultMixin(unittest.TestResult):
         state["_chrono_story"] = None
         return state
 
+    def _mark_subtest_end(
+        self, test: unittest.TestCase, subtest: unittest.TestCase, outcome: str
+    ) -> None:
+        story = self._chrono_story
+        if story is None or not self._chrono_in_test:
+            return
+        try:
+            describe = getattr(subtest, "_subDescription", None)
+            description = describe() if describe is not None else str(subtest)
+            method = getattr(test, test._testMethodName, None)
+            code = getattr(method, "__code__", None)
+            file, line = (code.co_filename, code.co_firstlineno) if code else ("<unknown>", 0)
+            function = getattr(method, "__qualname__", test._testMethodName)
+            story.add(marker_event(f"subtest {description} {outcome}", file, line, function))
+        except Exception:
+            # Telling the story must never break the test run.
+            if _recorder.RAISE_INTERNAL_ERRORS:
+                raise
+
+    def _chrono_reached(self) -> int:
+        """The sequence number of the story's last event so far (0 with no story)."""
+        story = self._chrono_story
+        events = story.events if story is not None else []
+        return events[-1].seq if events else 0
+
     # -- where the reports are: overridden by results that keep them elsewhere -----------------
 
     def _report_marker(self) -> Any:
@@ -139,9 +171,10 @@ class ChronoResultMixin(unittest.TestResult):
             return  # setUpClass, tearDownModule and the like: no test, no story
         carried = err.story_text if isinstance(err, ExcInfoWithStory) else None
         errors_before, failures_before = marker
+        reached = self._chrono_reached()
         for reports, before in ((self.errors, errors_before), (self.failures, failures_before)):
             for index in range(before, len(reports)):
-                self._chrono_slots.append(((reports, index), carried))
+                self._chrono_slots.append(((reports, index), carried, reached))
 
     def _attach_story_text(self, slot: Any, text: str) -> None:
         reports, index = slot
@@ -150,14 +183,28 @@ class ChronoResultMixin(unittest.TestResult):
         reports[index] = (entry[0], f"{entry[1]}\n{text}\n", *entry[2:])
 
 
-def _text_of(story: Story) -> str | None:
+def _texts_of_parts(story: Story, reached: list[int]) -> list[str | None]:
+    """Each report's part of the story: the events after the previous report's part, up to
+    where the story had reached when it was reported; the last part runs to the end. None for
+    a part with no event."""
     try:
-        return story.text()
+        events = story.events
+        texts: list[str | None] = []
+        told_up_to = 0
+        for index, up_to in enumerate(reached):
+            last = index == len(reached) - 1
+            part = [e for e in events if told_up_to < e.seq and (last or e.seq <= up_to)]
+            if has_events(part):
+                told_up_to = part[-1].seq
+                texts.append(story_part(story, part).text())
+            else:
+                texts.append(None)
+        return texts
     except Exception:
         # Telling the story must never break the test run.
         if _recorder.RAISE_INTERNAL_ERRORS:
             raise
-        return None
+        return [None] * len(reached)
 
 
 _mixed: dict[type[unittest.TestResult], type[ChronoResultMixin]] = {}
