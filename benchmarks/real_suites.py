@@ -1,13 +1,14 @@
 """Three real projects' test suites with the pytest plugin on and off: same outcomes, no noise.
 
-    python benchmarks/real_suites.py [--runs 3] [--xdist] [--project attrs] [--seeded-bug]
+    python benchmarks/real_suites.py [--runs 3] [--mode serial|xdist|both] [--project attrs]
+        [--seeded-bug]
 
 For attrs, structlog and more-itertools, at pinned versions, the script downloads the sdist
 (tests included) into a cache folder, makes one venv per project with pytest, pytest-xdist,
 the project's own test dependencies (read from its sdist), the project, and chrono from this
 checkout (editable), then runs the suite ``--runs`` times with ``-p no:chrono`` and as many
-times with the plugin on, the two alternating in order after a warm-up run. With
-``--xdist`` every suite also runs the same way with ``-n 2``.
+times with the plugin on, the two alternating in order after a warm-up run. ``--mode xdist``
+runs every suite with ``-n 2`` instead, ``--mode both`` both ways in turn.
 
 It checks, run pair by run pair:
 
@@ -71,6 +72,8 @@ RUNNER_REQUIREMENTS = ["pytest", "pytest-xdist"]
 #: runs), quiet progress, and a line per test in the summary, so that a story attached to a
 #: passing test would be printed too and caught by the output check.
 COMMON_ARGUMENTS = ["-p", "no:cacheprovider", "-q", "-rA"]
+#: What ``--mode`` runs: pytest's own serial run, pytest-xdist's ``-n 2``, or both in turn.
+MODES = {"serial": ["serial"], "xdist": ["-n 2"], "both": ["serial", "-n 2"]}
 #: What the environment may carry that would change either side.
 CLEARED_VARIABLES = ("CHRONO", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "COLUMNS")
 
@@ -440,6 +443,8 @@ def measure(
         arguments += ["-n", mode.split()[-1]]
     result = Result(project, mode)
     folder = out / project.folder / mode.replace(" ", "")
+    if folder.exists():
+        shutil.rmtree(folder)  # an earlier run's files, which a smaller --runs would leave
     warm_up = run_suite(python, source, arguments, folder / "on-warm-up")
     print(f"  {project.label}, {mode}, warm-up: {warm_up.wall:.1f} s", flush=True)
     for index in range(runs):
@@ -576,7 +581,12 @@ def result_rows(result: Result) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs per figure (3)")
-    parser.add_argument("--xdist", action="store_true", help="also run every suite with -n 2")
+    parser.add_argument(
+        "--mode",
+        choices=sorted(MODES),
+        default="serial",
+        help="serial (the default), with -n 2 (xdist), or both",
+    )
     parser.add_argument(
         "--project",
         action="append",
@@ -598,10 +608,8 @@ def main() -> int:
     print("\n".join(environment_lines()))
     cache: Path = arguments.cache.resolve()
     out = cache / "runs"
-    if out.exists():
-        shutil.rmtree(out)
     chosen = [p for p in PROJECTS if not arguments.project or p.name in arguments.project]
-    modes = ["serial", "-n 2"] if arguments.xdist else ["serial"]
+    modes = MODES[arguments.mode]
 
     results: list[Result] = []
     targets: list[Target] = []
