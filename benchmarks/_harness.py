@@ -265,6 +265,16 @@ def python_version(python: str) -> str:
     ).stdout.strip()
 
 
+def pytest_version(python: str | Path) -> str:
+    """``9.0.3`` for pytest as installed for the interpreter at ``python``."""
+    return subprocess.run(
+        [str(python), "-c", "import pytest; print(pytest.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def pyenv_venvs(root: Path) -> list[str]:
     """A virtual environment per pyenv Python 3.9-3.13 under ``root``, made when missing."""
     pyenv_root = subprocess.run(

@@ -44,7 +44,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Target, environment_lines, format_table, targets_table
+from _harness import Target, environment_lines, format_table, pytest_version, targets_table
 
 from chrono import Story
 
@@ -237,15 +237,6 @@ def prepare_project() -> tuple[Path, Path]:
             else:
                 archive.extractall(PROJECT_HOME)  # our own pinned download
     return python, source
-
-
-def pytest_version(python: Path) -> str:
-    return subprocess.run(
-        [str(python), "-c", "import pytest; print(pytest.__version__)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
 
 
 @dataclass
