@@ -129,6 +129,16 @@ class TestRuntimeSwitch:
         assert tp(marker, 2) == (marker, 2)
         assert tp("HERE") == "HERE"
 
+    def test_disabled_tp_returns_keyword_values(self) -> None:
+        """Disabled, keywords are returned like positional values: positional first."""
+        chrono.disable()
+        marker = object()
+        assert tp(total=marker) is marker
+        assert tp(marker, n=2) == (marker, 2)
+        assert tp(None, n=1) == (None, 1)
+        assert tp(n=None) is None
+        assert tp("saved", pk=3, first=4) == ("saved", 3, 4)
+
     def test_disabled_tp_prints_nothing(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Disabled, tp outside a story writes nothing to stdout or stderr."""
         chrono.disable()
