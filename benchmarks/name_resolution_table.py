@@ -2,12 +2,12 @@
 
     python benchmarks/name_resolution_table.py [--python PATH ...]
 
-Each context runs ``value = 5`` then ``tp(value)`` inside a story, in a fresh interpreter, and
-prints the recorded item. A cell says ``value`` (the name was read from the source), ``<?>``
-(the source could not be read: the value is shown with the placeholder), or ``WRONG: …``
-(another name: the one outcome chrono must never produce). Interpreters default to this one;
-each needs chrono and pytest installed, and IPython for the Jupyter row (without it, the cell
-says so).
+Each context runs ``value = 5`` then ``tp(value, value + 1)`` inside a story, in a fresh
+interpreter, and prints the recorded items. A cell says ``value, value + 1`` (both names read
+from the source), ``value, <?>`` (no source: the bytecode names a lone variable, the
+expression keeps the placeholder), ``<?>, <?>`` (nothing named), or ``WRONG: …`` (another
+name: the one outcome chrono must never produce). Interpreters default to this one; each needs
+chrono and pytest installed, and IPython for the Jupyter row (without it, the cell says so).
 """
 
 from __future__ import annotations
@@ -33,13 +33,16 @@ SNIPPET = textwrap.dedent(
 
     value = 5
     with chrono.story() as story:
-        tp(value)
+        tp(value, value + 1)
 
     print("ITEMS", story.events[0].items)
     """
 )
-RIGHT = "value"
-PLACEHOLDER = "<?>"
+#: Both names, from the source.
+RIGHT = ("value", "value + 1")
+#: The variable's name, from the bytecode; the expression has none there.
+BYTECODE = ("value", "<?>")
+PLACEHOLDER = ("<?>", "<?>")
 UNAVAILABLE = "IPython not installed"
 
 
@@ -60,13 +63,13 @@ CONTEXTS = (
     Context("script (`python file.py`)", SNIPPET, ("{file}",)),
     Context(
         "f-string",
-        SNIPPET.replace("    tp(value)\n", '    text = f"got {tp(value)}"\n'),
+        SNIPPET.replace("    tp(value, value + 1)\n", '    text = f"got {tp(value, value + 1)}"\n'),
         ("{file}",),
     ),
     Context(
         "pytest assert (rewritten)",
         "import chrono\nfrom chrono import tp\n\n\ndef test_value():\n    value = 5\n"
-        "    with chrono.story() as story:\n        assert tp(value) == 5\n"
+        "    with chrono.story() as story:\n        assert tp(value, value + 1) == (5, 6)\n"
         '    print("ITEMS", story.events[0].items)\n',
         ("-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "{file}"),
     ),
@@ -91,8 +94,9 @@ CONTEXTS = (
 )
 
 
-def run_context(python: str, context: Context, directory: Path) -> str:
-    """What the context recorded as the argument's name: ``value``, ``<?>``, or what went wrong."""
+def run_context(python: str, context: Context, directory: Path) -> tuple[str, ...] | str:
+    """What the context recorded as the arguments' names (``RIGHT``, ``BYTECODE`` or
+    ``PLACEHOLDER``), or a sentence saying what went wrong."""
     path = directory / "test_context.py"
     if context.file_text is not None:
         path.write_text(context.file_text, encoding="utf-8")
@@ -111,10 +115,13 @@ def run_context(python: str, context: Context, directory: Path) -> str:
     for line in result.stdout.splitlines():
         start = line.find("ITEMS ")
         if start >= 0:
-            ((text, shown),) = ast.literal_eval(line[start + len("ITEMS ") :])
-            if shown != "5":
-                return f"WRONG value: {shown}"
-            return text if text in (RIGHT, PLACEHOLDER) else f"WRONG: {text}"
+            recorded = ast.literal_eval(line[start + len("ITEMS ") :])
+            if tuple(shown for _, shown in recorded) != ("5", "6"):
+                return f"WRONG values: {recorded}"
+            texts = tuple(text for text, _ in recorded)
+            if texts in (RIGHT, BYTECODE, PLACEHOLDER):
+                return texts
+            return f"WRONG: {', '.join(texts)}"
     last = (result.stderr.strip().splitlines() or ["no output"])[-1]
     return f"failed: {last}"
 
@@ -122,7 +129,7 @@ def run_context(python: str, context: Context, directory: Path) -> str:
 def table(pythons: list[str]) -> str:
     """The Markdown table: a row per context, a column per Python."""
     versions = [python_version(python) for python in pythons]
-    columns: list[list[str]] = []
+    columns: list[list[tuple[str, ...] | str]] = []
     with tempfile.TemporaryDirectory() as folder:
         for python in pythons:
             columns.append([run_context(python, context, Path(folder)) for context in CONTEXTS])
@@ -136,11 +143,9 @@ def table(pythons: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _cell(outcome: str) -> str:
-    if outcome == RIGHT:
-        return "`value`"
-    if outcome == PLACEHOLDER:
-        return "`<?>`"
+def _cell(outcome: tuple[str, ...] | str) -> str:
+    if isinstance(outcome, tuple):
+        return ", ".join(f"`{text}`" for text in outcome)
     return outcome.replace("|", "\\|")
 
 

@@ -291,35 +291,36 @@ class TestCache:
 
 class TestMissingSource:
     def test_python_dash_c(self) -> None:
-        """Under python -c the value is shown; the name is right or the placeholder."""
+        """Under python -c a lone variable is named, from the source or the bytecode."""
         code = "from chrono import tp\nvalue = 5\ntp(value)\n"
         result = run_python("-c", code)
         assert result.returncode == 0, result.stderr
         (line,) = result.stderr.splitlines()
-        if (3, 11) <= sys.version_info < (3, 13):
-            assert line.endswith(f"{UNKNOWN_TEXT}=5")
-        else:
-            assert line.endswith((f"{UNKNOWN_TEXT}=5", "value=5"))
+        assert line.endswith("value=5")
 
     def test_exec_of_a_string(self, tmp_path: Path) -> None:
-        """Code run by exec has no source file: its values get the placeholder."""
+        """Code run by exec has no source file: a lone variable is named by the bytecode,
+        any other argument gets the placeholder."""
         result = run_script(
             tmp_path,
             """
             from chrono import tp
             value = 5
             exec("tp(value)")
+            exec("tp(value + 1)")
             """,
         )
         assert result.returncode == 0, result.stderr
-        (line,) = result.stderr.splitlines()
-        assert "<string>:1" in line
-        assert line.endswith(f"{UNKNOWN_TEXT}=5")
+        named, unnamed = result.stderr.splitlines()
+        assert "<string>:1" in named
+        assert named.endswith("value=5")
+        assert unnamed.endswith(f"{UNKNOWN_TEXT}=6")
 
     def test_module_deleted_after_import(self, tmp_path: Path) -> None:
-        """A module whose file is gone by the first tp call shows the placeholder."""
+        """A module whose file is gone by the first tp call shows the placeholder, but for
+        a lone variable, which the bytecode names."""
         (tmp_path / "vanishing.py").write_text(
-            "from chrono import tp\n\ndef call(value):\n    return tp(value)\n"
+            "from chrono import tp\n\ndef call(value):\n    return tp(value, value + 1)\n"
         )
         result = run_script(
             tmp_path,
@@ -332,7 +333,7 @@ class TestMissingSource:
         )
         assert result.returncode == 0, result.stderr
         (line,) = result.stderr.splitlines()
-        assert line.endswith(f"{UNKNOWN_TEXT}=5")
+        assert line.endswith(f"value=5, {UNKNOWN_TEXT}=6")
 
     @pytest.mark.parametrize(
         ("before", "after", "recorded"),
@@ -410,6 +411,114 @@ class TestMissingSource:
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout == "(('first', '1'),)\n"
+
+
+#: Calls whose names the bytecode tells, run where no source can be read. Each line prints
+#: the label and items of the event it records; ``python -c`` on 3.13 has its source, and
+#: may name the rest as written.
+_WITHOUT_SOURCE = """\
+import chrono
+import chrono._recorder
+from chrono import tp
+
+chrono._recorder.RAISE_INTERNAL_ERRORS = True
+
+
+class Box:
+    b = 2
+
+
+def f(value):
+    return value * 10
+
+
+GLOBAL = "g"
+x, a, c = 1, Box(), 0
+
+
+def in_function(x, a):
+    y = 3
+
+    def inner():
+        tp(y)
+
+    tp(x)
+    tp(x, y)
+    tp(a.b, x)
+    tp(GLOBAL)
+    inner()
+
+    class Body:
+        tp(y)
+
+
+def in_method_of(owner):
+    class Account:
+        def report(self):
+            __pending = 4
+            tp(__pending)
+
+    Account().report()
+
+
+with chrono.story() as story:
+    tp("HERE")
+    tp("total", x)
+    tp(x)
+    tp(a.b)
+    tp(total=1)
+    tp(f(x))
+    tp("saved", pk=x)
+    tp(c and x, x)
+    tp(x if c else a.b)
+    tp(x, "x", None)
+    in_function(x, a)
+    in_method_of(a)
+for event in story.events:
+    print(repr((event.label, event.items)))
+"""
+
+#: What each event of ``_WITHOUT_SOURCE`` records: for some calls, either of two (the text
+#: as written, where the source is read, or the placeholder), never a wrong name.
+_RECORDED_WITHOUT_SOURCE: list[list[tuple[str | None, tuple[tuple[str, str], ...]]]] = [
+    [("HERE", ())],
+    [("total", (("x", "1"),))],
+    [(None, (("x", "1"),))],
+    [(None, (("<?>", "2"),)), (None, (("a.b", "2"),))],
+    [(None, (("total", "1"),))],
+    [(None, (("<?>", "10"),)), (None, (("f(x)", "10"),))],
+    [("saved", (("pk", "1"),))],
+    [(None, (("<?>", "0"), ("<?>", "1"))), (None, (("c and x", "0"), ("x", "1")))],
+    [(None, (("<?>", "2"),)), (None, (("x if c else a.b", "2"),))],
+    [(None, (("x", "1"), ("'x'", "'x'"), ("None", "None")))],
+    [(None, (("x", "1"),))],
+    [(None, (("x", "1"), ("y", "3")))],
+    [(None, (("<?>", "2"), ("x", "1"))), (None, (("a.b", "2"), ("x", "1")))],
+    [(None, (("GLOBAL", "'g'"),))],
+    [(None, (("y", "3"),))],
+    [(None, (("y", "3"),))],
+    [(None, (("<?>", "4"),)), (None, (("__pending", "4"),))],
+]
+
+
+class TestWithoutSource:
+    @pytest.mark.parametrize("context", ["python -c", "exec", "deleted file"])
+    def test_bytecode_names_labels_and_keywords(self, tmp_path: Path, context: str) -> None:
+        """Without source, a leading string constant is a label, a keyword names its value,
+        a lone variable is named, and anything else keeps the placeholder."""
+        if context == "python -c":
+            result = run_python("-c", _WITHOUT_SOURCE, cwd=tmp_path)
+        elif context == "exec":
+            runner = f"exec(compile({_WITHOUT_SOURCE!r}, '<snippet>', 'exec'), {{}})\n"
+            result = run_script(tmp_path, runner)
+        else:
+            deleting = "import os\nos.remove(__file__)\n" + _WITHOUT_SOURCE
+            result = run_script(tmp_path, deleting)
+        assert result.returncode == 0, result.stderr
+        recorded = [ast.literal_eval(line) for line in result.stdout.splitlines()]
+        assert len(recorded) == len(_RECORDED_WITHOUT_SOURCE)
+        for event, expected in zip(recorded, _RECORDED_WITHOUT_SOURCE):
+            assert event in expected
 
 
 class TestLargeModule:

@@ -473,8 +473,9 @@ class TestSecrets:
     def test_values_without_readable_source_are_masked_if_the_code_names_a_secret(
         self, tmp_path: Path
     ) -> None:
-        """Where no name can be read (exec, a file edited since import), a call whose running
-        code reads a secret-looking name has every value masked; others are shown."""
+        """Where no source can be read (exec, a file edited since import), a variable the
+        bytecode names is masked by its name, and a value under the placeholder is masked if
+        the call's running code reads a secret-looking name."""
         namespace = {"tp": tp, "password": SECRET, "value": 5, "user": Credentials("a", SECRET)}
         module_path = tmp_path / "edited_since.py"
         module_path.write_text("from chrono import tp\n\ndef log_in(token):\n    tp(token)\n")
@@ -487,10 +488,10 @@ class TestSecrets:
             exec("tp(user.api_key, value)", namespace)
             module.log_in(SECRET)
         assert [event.items for event in story.events] == [
-            (("<?>", MASK),),
-            (("<?>", "5"),),
-            (("<?>", MASK), ("<?>", MASK)),
-            (("<?>", MASK),),
+            (("password", MASK),),
+            (("value", "5"),),
+            (("<?>", MASK), ("value", "5")),
+            (("token", MASK),),
         ]
 
     def test_secret_inside_a_long_string_is_masked(self) -> None:

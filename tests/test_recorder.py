@@ -167,6 +167,79 @@ class TestReturnValues:
         assert "x=<object object at" in capsys.readouterr().err
 
 
+class TestKeywords:
+    def test_keyword_names_its_value(self) -> None:
+        """tp(total=sum(xs)) returns the sum and records total=<repr>."""
+        xs = [1, 2, 3]
+        with chrono.story() as story:
+            returned = tp(total=sum(xs))
+        assert returned == 6
+        (event,) = story.events
+        assert event.items == (("total", "6"),)
+        assert event.label is None
+
+    def test_positional_values_then_keywords(self) -> None:
+        """tp(a, n=len(a)) returns (a, len(a)) and records a, then n."""
+        a = [4, 5]
+        with chrono.story() as story:
+            returned = tp(a, n=len(a))
+        assert type(returned) is tuple
+        assert returned[0] is a
+        assert returned[1] == 2
+        assert items(story) == [(("a", "[4, 5]"), ("n", "2"))]
+
+    def test_keywords_keep_the_order_of_the_call(self) -> None:
+        """Several keywords are recorded and returned in the order the call wrote them."""
+        with chrono.story() as story:
+            returned = tp(zeta=1, alpha=2, first=3)
+        assert returned == (1, 2, 3)
+        assert items(story) == [(("zeta", "1"), ("alpha", "2"), ("first", "3"))]
+
+    def test_label_with_keyword(self) -> None:
+        """tp("saved", pk=obj.pk) keeps the label and records pk=<repr>."""
+        obj = SimpleNamespace(pk=42)
+        with chrono.story() as story:
+            returned = tp("saved", pk=obj.pk)
+        assert returned == ("saved", 42)
+        (event,) = story.events
+        assert event.label == "saved"
+        assert event.items == (("pk", "42"),)
+
+    def test_none_before_a_keyword_is_a_value(self) -> None:
+        """tp(None, n=1) returns (None, 1): a None given is told from no value given."""
+        with chrono.story() as story:
+            several = tp(None, n=1)
+            one = tp(n=None)
+        assert several == (None, 1)
+        assert one is None
+        assert items(story) == [(("None", "None"), ("n", "1")), (("n", "None"),)]
+
+    def test_unpacked_mapping_names_its_values(self) -> None:
+        """tp(**fields) names each value by its key, whatever the call's source says."""
+        fields = {"width": 3, "height": 4}
+        with chrono.story() as story:
+            returned = tp(**fields)
+        assert returned == (3, 4)
+        assert items(story) == [(("width", "3"), ("height", "4"))]
+
+    def test_secret_keyword_is_masked(self) -> None:
+        """A keyword whose name, or whose value's text, names a secret is masked."""
+        key = "sk-live-123"
+        user = SimpleNamespace(api_key="sk-live-456")
+        with chrono.story() as story:
+            tp(api_key=key, owner="ada")
+            tp(current=user.api_key)
+        assert items(story) == [
+            (("api_key", "<masked>"), ("owner", "'ada'")),
+            (("current", "<masked>"),),
+        ]
+
+    def test_keyword_is_printed_live(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Outside a story a keyword call prints its named value and returns it."""
+        assert tp(total=7) == 7
+        assert capsys.readouterr().err.rstrip().endswith("total=7")
+
+
 class TestCallSite:
     def test_names_file_line_function(self) -> None:
         """An event carries the caller's file, line and qualified function name."""

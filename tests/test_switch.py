@@ -139,6 +139,16 @@ class TestRuntimeSwitch:
         assert tp(marker, 2) == (marker, 2)
         assert tp("HERE") == "HERE"
 
+    def test_disabled_tp_returns_keyword_values(self) -> None:
+        """Disabled, keywords are returned like positional values: positional first."""
+        chrono.disable()
+        marker = object()
+        assert tp(total=marker) is marker
+        assert tp(marker, n=2) == (marker, 2)
+        assert tp(None, n=1) == (None, 1)
+        assert tp(n=None) is None
+        assert tp("saved", pk=3, first=4) == ("saved", 3, 4)
+
     def test_disabled_tp_prints_nothing(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Disabled, tp outside a story writes nothing to stdout or stderr."""
         chrono.disable()
@@ -219,3 +229,28 @@ class TestInternalErrors:
             recovered = 2
             tp(recovered)
         assert story.values("recovered") == ["2"]
+
+
+class TestTyping:
+    def test_overloads_describe_every_form(self, tmp_path: Path) -> None:
+        """mypy --strict accepts every form of the contract, keywords too, with its type."""
+        from mypy import api
+
+        program = (
+            "from typing import Any, Tuple\n"
+            "from typing_extensions import assert_type\n"
+            "from chrono import tp\n"
+            "xs = [1, 2]\n"
+            "assert_type(tp(), None)\n"
+            "assert_type(tp(xs), list[int])\n"
+            "assert_type(tp(xs, 2), Tuple[Any, ...])\n"
+            "assert_type(tp(total=sum(xs)), Any)\n"
+            "assert_type(tp(xs, n=len(xs)), Tuple[Any, ...])\n"
+            'assert_type(tp("saved", pk=1), Tuple[Any, ...])\n'
+        )
+        # A configuration of its own: the project's names the files to check.
+        configuration = tmp_path / "mypy.ini"
+        configuration.write_text("[mypy]\n")
+        options = ["--strict", "--config-file", str(configuration), "--cache-dir", str(tmp_path)]
+        out, err, status = api.run([*options, "-c", program])
+        assert status == 0, out + err

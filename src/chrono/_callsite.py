@@ -14,6 +14,7 @@ import functools
 import linecache
 import re
 import sys
+from collections.abc import Iterator
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -48,6 +49,7 @@ class CallSite:
         "mask_unnamed",
         "one_plain_value",
         "secret",
+        "secret_keywords",
         "texts",
     )
 
@@ -61,12 +63,16 @@ class CallSite:
         secret: tuple[bool, ...],
         code: CodeType,
         mask_unnamed: bool = False,
+        secret_keywords: frozenset[str] = frozenset(),
+        keywords: bool = False,
     ) -> None:
         self.file = file
         self.line = line
         self.function = function
-        #: The source text of each argument; None where the text could not be read. For a
-        #: literal argument the text is None too, and the value is shown alone.
+        #: The text of each positional argument: as written in the source, or, without it,
+        #: the name the bytecode loads or the placeholder. None for a literal argument, whose
+        #: value is shown alone. None instead of a tuple where not even the number of
+        #: arguments is known (``tp(*values)``). Keywords are named by the call itself.
         self.texts = texts
         #: Whether the first argument is a string literal, shown as the event's label.
         self.has_label = has_label
@@ -74,13 +80,21 @@ class CallSite:
         self.secret = secret
         #: Keeps the code object alive, so that its id in the cache key is never reused.
         self.code = code
-        #: Without texts: whether the running code reads a secret-looking name on the call's
-        #: lines, so that every value is masked rather than shown under the placeholder.
+        #: Without source: whether the running code reads a secret-looking name on the call's
+        #: lines, so that every value shown under the placeholder, and every keyword's value,
+        #: is masked.
         self.mask_unnamed = mask_unnamed
-        #: Whether the call is ``tp(x)``: one argument, its text known, no label, no secret.
-        #: (Where the text is known, the call has no ``*args``: it always passes one value.)
+        #: The keywords whose value's source text names a secret (``tp(n=user.api_key)``).
+        self.secret_keywords = secret_keywords
+        #: Whether the call is ``tp(x)``: one argument, its text known, no label, no secret,
+        #: no keyword. (Where the text is known, the call has no ``*args`` or ``**fields``:
+        #: each of its calls passes one value.)
         self.one_plain_value = (
-            texts is not None and len(texts) == 1 and not has_label and not any(secret)
+            texts is not None
+            and len(texts) == 1
+            and not has_label
+            and not any(secret)
+            and not keywords
         )
 
     def __repr__(self) -> str:
@@ -94,7 +108,12 @@ _sites: dict[tuple[int, int], CallSite] = {}
 sites_by_offset: dict[int, CallSite] = {}
 
 
-def call_site(frame: FrameType, argument_count: int, secrets: Secrets | None) -> CallSite:
+def call_site(
+    frame: FrameType,
+    positional_count: int,
+    keyword_names: tuple[str, ...],
+    secrets: Secrets | None,
+) -> CallSite:
     """The call site of the ``tp`` call running in ``frame``: resolved once, then cached.
 
     The recorder looks in ``sites_by_offset`` itself and calls this only when the site there
@@ -105,33 +124,78 @@ def call_site(frame: FrameType, argument_count: int, secrets: Secrets | None) ->
     key = (id(code), offset)
     site = _sites.get(key)
     if site is None:
-        site = _sites[key] = _resolve(frame, argument_count, secrets)
+        site = _sites[key] = _resolve(frame, positional_count, keyword_names, secrets)
     sites_by_offset[offset] = site
     return site
 
 
-def _resolve(frame: FrameType, argument_count: int, secrets: Secrets | None) -> CallSite:
+def _resolve(
+    frame: FrameType,
+    positional_count: int,
+    keyword_names: tuple[str, ...],
+    secrets: Secrets | None,
+) -> CallSite:
     code = frame.f_code
     function = getattr(code, "co_qualname", code.co_name)
-    texts: tuple[str | None, ...] | None = None
-    has_label = False
     call = _find_call(frame)
-    if call is not None and _matches(call, argument_count, code):
-        source_texts = [_argument_text(call.source, argument) for argument in call.node.args]
-        if all(text is not None for text in source_texts):
-            has_label = _is_string_literal(call.node.args[0]) if call.node.args else False
-            texts = tuple(
-                None if _is_literal(argument) else text
-                for argument, text in zip(call.node.args, source_texts)
+    if call is not None and _matches(call, positional_count, keyword_names, code):
+        from_source = _source_texts(call, secrets)
+        if from_source is not None:
+            source_texts, has_label, secret, secret_keywords = from_source
+            return CallSite(
+                code.co_filename,
+                frame.f_lineno,
+                function,
+                source_texts,
+                has_label,
+                secret,
+                code,
+                secret_keywords=secret_keywords,
+                keywords=bool(keyword_names),
             )
-    secret = tuple(
-        texts is not None and secrets is not None and _holds_secret(argument, secrets)
-        for argument in (call.node.args if call is not None and texts is not None else ())
-    )
-    mask_unnamed = texts is None and secrets is not None and _reads_secret(frame, secrets)
+    # No source to go by: what the bytecode alone tells.
+    mask_unnamed = secrets is not None and _reads_secret(frame, secrets)
+    read = _bytecode_texts(code, frame.f_lasti, positional_count, len(keyword_names))
+    texts = None if read is None else tuple(None if text == _LABEL else text for text in read)
     return CallSite(
-        code.co_filename, frame.f_lineno, function, texts, has_label, secret, code, mask_unnamed
+        code.co_filename,
+        frame.f_lineno,
+        function,
+        texts,
+        read is not None and read[:1] == (_LABEL,),
+        tuple(
+            secrets is not None
+            and text is not None
+            and (mask_unnamed if text == UNKNOWN_TEXT else secrets.is_secret_name(text))
+            for text in texts or ()
+        ),
+        code,
+        mask_unnamed,
+        keywords=bool(keyword_names),
     )
+
+
+def _source_texts(
+    call: _FoundCall, secrets: Secrets | None
+) -> tuple[tuple[str | None, ...], bool, tuple[bool, ...], frozenset[str]] | None:
+    """The texts, label, and secret arguments and keywords of a call read from its source."""
+    arguments = call.node.args
+    source_texts = [_argument_text(call.source, argument) for argument in arguments]
+    if not all(text is not None for text in source_texts):
+        return None
+    has_label = _is_string_literal(arguments[0]) if arguments else False
+    texts = tuple(
+        None if _is_literal(argument) else text for argument, text in zip(arguments, source_texts)
+    )
+    if secrets is None:
+        return texts, has_label, (False,) * len(arguments), frozenset()
+    secret = tuple(_holds_secret(argument, secrets) for argument in arguments)
+    secret_keywords = frozenset(
+        keyword.arg
+        for keyword in call.node.keywords
+        if keyword.arg is not None and _holds_secret(keyword.value, secrets)
+    )
+    return texts, has_label, secret, secret_keywords
 
 
 def _reads_secret(frame: FrameType, secrets: Secrets) -> bool:
@@ -143,12 +207,11 @@ def _reads_secret(frame: FrameType, secrets: Secrets) -> bool:
     code = frame.f_code
     first = last = frame.f_lineno
     if sys.version_info >= (3, 11):
-        for instruction in _instructions(code):
-            if instruction.offset == frame.f_lasti:
-                position = instruction.positions
-                if position is not None and position.lineno is not None:
-                    first, last = position.lineno, position.end_lineno or position.lineno
-                break
+        index = _instruction_index(code, frame.f_lasti)
+        if index is not None:
+            position = _instructions(code)[index].positions
+            if position is not None and position.lineno is not None:
+                first, last = position.lineno, position.end_lineno or position.lineno
     return any(
         secrets.is_secret_name(name)
         for load in _name_loads(code, first, last)
@@ -176,10 +239,15 @@ def _find_call(frame: FrameType) -> _FoundCall | None:
     return None
 
 
-def _matches(call: _FoundCall, argument_count: int, code: CodeType) -> bool:
+def _matches(
+    call: _FoundCall, positional_count: int, keyword_names: tuple[str, ...], code: CodeType
+) -> bool:
     """Whether the node found can be the call that ran: a wrong name is worse than none."""
     node = call.node
-    if node.keywords or len(node.args) != argument_count:
+    if len(node.args) != positional_count:
+        return False
+    # ``**fields`` (a keyword without a name) passes names the source does not show.
+    if tuple(keyword.arg for keyword in node.keywords) != keyword_names:
         return False
     if any(isinstance(argument, ast.Starred) for argument in node.args):
         return False
@@ -258,6 +326,204 @@ def _is_loaded(reference: ast.expr, name: str, loads: list[_NameLoad]) -> bool:
 def _instructions(code: CodeType) -> list[dis.Instruction]:
     # Cached: every call site at the top level of a large module shares one code object.
     return list(dis.get_instructions(code))
+
+
+def _instruction_index(code: CodeType, offset: int) -> int | None:
+    """Where in ``_instructions(code)`` the instruction running at ``offset`` is.
+
+    On 3.11 and 3.12 a frame that called a Python function reports the offset of the call's
+    last inline cache, which ``dis`` does not list: the instruction is the last one at or
+    before the offset.
+    """
+    found = None
+    for index, instruction in enumerate(_instructions(code)):
+        if instruction.offset > offset:
+            break
+        found = index
+    return found
+
+
+#: In the texts ``_bytecode_texts`` returns: the argument is a string constant that leads the
+#: call, the event's label.
+_LABEL = "<label>"
+
+#: The instructions that call with a fixed number of arguments, on Python 3.9 to 3.13.
+_CALLS = frozenset({"CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_METHOD", "CALL", "CALL_KW"})
+#: Between the last argument and the call: instructions that compute no argument (the
+#: keyword names are a constant of their own on 3.11 and 3.12, a pushed tuple otherwise).
+_CALL_PREPARATION = frozenset({"PRECALL", "KW_NAMES"})
+#: Instructions that push the value of one variable, and nothing else.
+_NAME_LOADS = frozenset(
+    {
+        "LOAD_NAME",
+        "LOAD_FAST",
+        "LOAD_FAST_CHECK",
+        "LOAD_GLOBAL",
+        "LOAD_DEREF",
+        "LOAD_CLASSDEREF",
+        "LOAD_FAST_LOAD_FAST",
+    }
+)
+#: From 3.12 a class body reads an enclosing function's variable (or, under type parameters,
+#: a global) in two steps: LOAD_LOCALS, then one of these.
+_CLASS_BODY_LOADS = frozenset({"LOAD_FROM_DICT_OR_DEREF", "LOAD_FROM_DICT_OR_GLOBALS"})
+_JUMPS = frozenset(dis.hasjrel) | frozenset(dis.hasjabs) | frozenset(getattr(dis, "hasjump", ()))
+#: Instructions without effect that ``dis`` lists apart from the instruction they belong to.
+_NO_OPERATION = frozenset({"EXTENDED_ARG", "NOP", "CACHE"})
+
+
+class _Push(NamedTuple):
+    """One value an instruction pushes, seen walking back from a call."""
+
+    #: Where the instruction is in ``_instructions(code)``.
+    position: int
+    instruction: dis.Instruction
+    #: The variable whose value this is, where the instruction only loads variables.
+    name: str | None
+    #: How many more values the stack holds after this push than before it.
+    effect: int
+
+
+def _bytecode_texts(
+    code: CodeType, offset: int, positional_count: int, keyword_count: int
+) -> tuple[str | None, ...] | None:
+    """The text of each positional argument of the call at ``offset``, as its bytecode tells.
+
+    A variable's name where the argument is exactly one load of that variable, ``_LABEL``
+    for a leading string constant, None for any other constant, and the placeholder for the
+    rest. None where the instruction is not a call with that many arguments (``tp(*values)``,
+    tp called by a function written in C). Only code that runs straight from the callee's
+    load to the call is read: a jump into or within it (``tp(a or b)``) could bring a value
+    from elsewhere, and then every argument keeps the placeholder.
+    """
+    try:
+        return _read_call(code, offset, positional_count, keyword_count)
+    except ValueError:  # dis knows no stack effect for an instruction: read nothing
+        return None
+
+
+def _read_call(
+    code: CodeType, offset: int, positional_count: int, keyword_count: int
+) -> tuple[str | None, ...] | None:
+    instructions = _instructions(code)
+    call_index = _instruction_index(code, offset)
+    if call_index is None or instructions[call_index].opname not in _CALLS:
+        return None
+    call = instructions[call_index]
+    stack_arguments = positional_count + keyword_count
+    if call.arg != stack_arguments:
+        return None
+    effect = _stack_effect(call)
+    keyword_names: object = ()
+    index = call_index - 1
+    while index >= 0 and instructions[index].opname in _CALL_PREPARATION | _NO_OPERATION:
+        preparation = instructions[index]
+        effect += _stack_effect(preparation)
+        if preparation.opname == "KW_NAMES":
+            keyword_names = code.co_consts[preparation.arg or 0]
+        index -= 1
+    if call.opname.endswith("_KW"):
+        if index < 0 or instructions[index].opname != "LOAD_CONST":
+            return None
+        keyword_names = instructions[index].argval
+        effect += 1
+        index -= 1
+    if not isinstance(keyword_names, tuple) or len(keyword_names) != keyword_count:
+        return None
+    # The call pops its arguments and the slots that hold the callee, and pushes the result.
+    callee_slots = 1 - effect - stack_arguments
+    groups = _argument_groups(instructions, index, [1] * stack_arguments + [callee_slots])
+    if groups is None:
+        return None
+    start = groups[-1][-1].position
+    if any(
+        instructions[each].opcode in _JUMPS or (each > start and instructions[each].is_jump_target)
+        for each in range(start, call_index + 1)
+    ):
+        return (UNKNOWN_TEXT,) * positional_count
+    # The groups run from the last argument back to the callee; keywords come last.
+    positional = groups[keyword_count : keyword_count + positional_count][::-1]
+    return tuple(
+        _group_text(group, is_first=number == 0) for number, group in enumerate(positional)
+    )
+
+
+def _argument_groups(
+    instructions: list[dis.Instruction], last: int, needs: list[int]
+) -> list[list[_Push]] | None:
+    """Walking back from ``instructions[last]``, the pushes that computed each stack value.
+
+    ``needs`` says how many values each group leaves on the stack, topmost group first. Each
+    group is listed backwards, its first instruction last. None where a boundary falls inside
+    an instruction that does more than load variables.
+    """
+    groups: list[list[_Push]] = []
+    pushes = _pushes_backwards(instructions, last)
+    for need in needs:
+        if need < 1:
+            return None
+        group: list[_Push] = []
+        while need > 0:
+            push = next(pushes, None)
+            if push is None:
+                return None
+            group.append(push)
+            need -= push.effect
+            if need < 0:
+                return None
+        groups.append(group)
+    return groups
+
+
+def _pushes_backwards(instructions: list[dis.Instruction], last: int) -> Iterator[_Push]:
+    for index in range(last, -1, -1):
+        instruction = instructions[index]
+        if instruction.opname in _NO_OPERATION:
+            continue
+        if instruction.opname == "LOAD_FAST_LOAD_FAST":
+            # Two variables in one instruction (3.13): two values, possibly two arguments.
+            first, second = instruction.argval
+            yield _Push(index, instruction, second, 1)
+            yield _Push(index, instruction, first, 1)
+        elif instruction.opname in _NAME_LOADS and _stack_effect(instruction) == 1:
+            yield _Push(index, instruction, instruction.argval, 1)
+        else:
+            yield _Push(index, instruction, None, _stack_effect(instruction))
+
+
+def _stack_effect(instruction: dis.Instruction) -> int:
+    if instruction.opcode < dis.HAVE_ARGUMENT:
+        return dis.stack_effect(instruction.opcode)
+    return dis.stack_effect(instruction.opcode, instruction.arg or 0)
+
+
+def _group_text(group: list[_Push], is_first: bool) -> str | None:
+    """The text of one argument computed by ``group`` (listed backwards)."""
+    if len(group) == 1:
+        (push,) = group
+        if push.name is not None and _is_written_name(push.name):
+            return push.name
+        if push.instruction.opname == "LOAD_CONST":
+            if is_first and isinstance(push.instruction.argval, str):
+                return _LABEL
+            return None
+    elif (
+        len(group) == 2
+        and group[0].instruction.opname in _CLASS_BODY_LOADS
+        and group[1].instruction.opname == "LOAD_LOCALS"
+        and isinstance(group[0].instruction.argval, str)
+        and _is_written_name(group[0].instruction.argval)
+    ):
+        return group[0].instruction.argval
+    return UNKNOWN_TEXT
+
+
+def _is_written_name(name: str) -> bool:
+    """Whether the source can have written the variable ``name`` as it is loaded."""
+    # pytest's assert rewriting loads values it computed from variables of its own
+    # (``@py_assert1``); in a class, ``__total`` is loaded as ``_Class__total``.
+    mangled = name.startswith("_") and "__" in name[1:].rstrip("_")
+    return name.isidentifier() and not mangled
 
 
 _OWN_SCOPE_NODES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chrono import _config, _output
 from chrono._callsite import UNKNOWN_TEXT, CallSite, call_site, sites_by_offset
 from chrono._events import _collecting, sequence_numbers
+from chrono._switch import _NOTHING
 from chrono._values import MASK, safe_repr
 
 if TYPE_CHECKING:
@@ -60,25 +61,16 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_other_threads)
 
 
-class _Nothing:
-    """The default of ``tp``'s first parameter: tells ``tp()`` from ``tp(None)``."""
-
-    def __repr__(self) -> str:
-        return "<no value>"
-
-
-_NOTHING: Any = _Nothing()
-
-
-def recording_tp(first: Any = _NOTHING, /, *more: Any) -> Any:
+def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
     """The body of ``tp`` while chrono is on: record the call, return the values; never raises.
 
     It runs as ``tp`` itself (``chrono._switch`` swaps its code into ``tp`` and lends it this
     module's names), so that recording costs no Python call beyond ``tp``'s own: each call
     costs about as much as reading a clock, and this runs on every ``tp``. It builds one small
     tp record, not an ``Event``: stories make the event when they are read (see
-    ``chrono._events.event_of``). The signature is the disabled ``tp``'s, with a sentinel
-    for "no value": a call with one value then packs no tuple.
+    ``chrono._events.event_of``). The signature is the disabled ``tp``'s: a call with one
+    value packs no tuple. (``**named`` costs a dict on every call, keywords or not: CPython
+    accepts keywords of any name no other way.)
     """
     now_ns = _monotonic_ns()
     ident = _get_ident()
@@ -92,7 +84,9 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any) -> Any:
             except KeyError:
                 site = None
             if site is None or site.code is not frame.f_code:
-                site = call_site(frame, (first is not _NOTHING) + len(more), settings.secrets)
+                site = call_site(
+                    frame, (first is not _NOTHING) + len(more), tuple(named), settings.secrets
+                )
             del frame
             shown: int | str | tuple[tuple[str, str], ...]
             if site.one_plain_value:
@@ -107,7 +101,7 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any) -> Any:
                 label = None
             else:
                 values = () if first is _NOTHING else (first, *more)
-                label, shown = _items(site, values, settings.repr_limit, settings.secrets)
+                label, shown = _items(site, values, named, settings.repr_limit, settings.secrets)
             try:
                 thread = _threads_by_ident[ident]
             except KeyError:  # a thread threading did not start: current_thread() names it
@@ -147,33 +141,47 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any) -> Any:
                 raise
         finally:
             _busy_discard(ident)
+    if named:
+        values = (*more, *named.values()) if first is _NOTHING else (first, *more, *named.values())
+        return values if len(values) > 1 else values[0]
     if more:
         return (first, *more)
     return None if first is _NOTHING else first
 
 
 def _items(
-    site: CallSite, values: tuple[Any, ...], limit: int, secrets: Secrets | None
+    site: CallSite,
+    values: tuple[Any, ...],
+    named: dict[str, Any],
+    limit: int,
+    secrets: Secrets | None,
 ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-    """The label and the items of any call but ``tp(x)``."""
+    """The label and the items of any call but ``tp(x)``: positional values, then keywords."""
     texts = site.texts
+    label = None
+    items = []
     if texts is None:
         # No names to mask by: all the values are masked if the call's code reads a secret.
-        return None, tuple(
-            (UNKNOWN_TEXT, MASK if site.mask_unnamed else safe_repr(value, limit, secrets))
-            for value in values
+        for value in values:
+            items.append(
+                (UNKNOWN_TEXT, MASK if site.mask_unnamed else safe_repr(value, limit, secrets))
+            )
+    else:
+        start = 0
+        if site.has_label:
+            label = values[0]
+            start = 1
+        secret = site.secret
+        for index in range(start, len(values)):
+            text = MASK if secret[index] else safe_repr(values[index], limit, secrets)
+            # A literal has no text of its own: its item is the value alone.
+            items.append((texts[index] or text, text))
+    # A keyword names its value, source or not: the name comes with the call.
+    for name, value in named.items():
+        masked = secrets is not None and (
+            site.mask_unnamed or name in site.secret_keywords or secrets.is_secret_name(name)
         )
-    label = None
-    start = 0
-    if site.has_label:
-        label = values[0]
-        start = 1
-    secret = site.secret
-    items = []
-    for index in range(start, len(values)):
-        text = MASK if secret[index] else safe_repr(values[index], limit, secrets)
-        # A literal has no text of its own: its item is the value alone.
-        items.append((texts[index] or text, text))
+        items.append((name, MASK if masked else safe_repr(value, limit, secrets)))
     return label, tuple(items)
 
 

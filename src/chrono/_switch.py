@@ -26,9 +26,24 @@ OFF_VALUES = ("off", "0", "false", "no")
 ON_VALUES = ("on", "1", "true", "yes")
 
 
-def _passthrough(first: Any = None, /, *more: Any) -> Any:
-    # tp() and tp(None) both return None, so the disabled body needs no sentinel.
-    return (first, *more) if more else first
+class _Nothing:
+    """The default of ``tp``'s first parameter: tells ``tp()`` from ``tp(None)``."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+#: Shared by both bodies of ``tp`` (the recorder's and the passthrough) through ``tp``'s
+#: namespace: ``tp(n=1)`` returns 1 but ``tp(None, n=1)`` returns ``(None, 1)``, and only a
+#: default that no caller can pass tells the two apart.
+_NOTHING: Any = _Nothing()
+
+
+def _passthrough(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
+    if more or named:
+        values = (*more, *named.values()) if first is _NOTHING else (first, *more, *named.values())
+        return values if len(values) > 1 else values[0]
+    return None if first is _NOTHING else first
 
 
 if TYPE_CHECKING:
@@ -37,25 +52,34 @@ if TYPE_CHECKING:
     def tp() -> None: ...
     @overload
     def tp(value: _Value, /) -> _Value: ...
+    # One keyword returns its value and several return a tuple, but a type cannot count
+    # keywords: Any, rather than a type that would be wrong for one of the two.
     @overload
-    def tp(first: Any, second: Any, /, *more: Any) -> tuple[Any, ...]: ...
+    def tp(**named: Any) -> Any: ...
+    @overload
+    def tp(first: Any, /, *more: Any, **named: Any) -> tuple[Any, ...]: ...
 
 
-def tp(first: Any = None, /, *more: Any) -> Any:
+def tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
     """Record the values with their source text, and return them unchanged.
 
     ``tp(x)`` returns ``x``; ``tp(a, b)`` returns ``(a, b)``; ``tp()`` returns None and records
-    where it was called; a leading string literal, as in ``tp("HERE")``, is a label. Inside a
-    story (a test, ``chrono.story()``) the event is buffered; outside, it is printed to
-    stderr. With ``CHRONO=off`` it does nothing but return its arguments.
+    where it was called; a leading string literal, as in ``tp("HERE")``, is a label. A keyword
+    names its value: ``tp(total=sum(xs))`` returns the sum, and ``tp(a, n=len(a))`` returns
+    ``(a, len(a))``, positional values first, then keywords, in call order. Inside a story (a
+    test, ``chrono.story()``) the event is buffered; outside, it is printed to stderr. With
+    ``CHRONO=off`` it does nothing but return its arguments.
     """
-    return (first, *more) if more else first
+    if more or named:
+        values = (*more, *named.values()) if first is _NOTHING else (first, *more, *named.values())
+        return values if len(values) > 1 else values[0]
+    return None if first is _NOTHING else first
 
 
 # tp runs in a namespace of its own rather than this module's: enable() fills it with the
 # recorder's names, so that the recording body can be tp's own code (no second Python call
 # per tp) while this module, all that CHRONO=off imports, never imports the recorder.
-_tp_namespace: dict[str, Any] = {"__builtins__": builtins}
+_tp_namespace: dict[str, Any] = {"__builtins__": builtins, "_NOTHING": _NOTHING}
 if not TYPE_CHECKING:
     _documented = tp
     tp = type(tp)(tp.__code__, _tp_namespace, "tp", tp.__defaults__)
