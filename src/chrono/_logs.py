@@ -8,6 +8,7 @@ import threading
 import time
 
 from chrono import _config
+from chrono._callsite import logged_function_name
 from chrono._events import Event, active_stories, next_sequence_number
 from chrono._values import without_lone_surrogates
 
@@ -34,6 +35,7 @@ class StoryLogHandler(logging.Handler):
 
 def log_event(record: logging.LogRecord) -> Event:
     """The event for one log record: label is the level, the item is (logger, message)."""
+    now_ns = time.monotonic_ns()
     limit = _config.settings.repr_limit
     message = record.getMessage()
     if record.exc_info and record.exc_info[1] is not None:
@@ -49,13 +51,13 @@ def log_event(record: logging.LogRecord) -> Event:
         message = secrets.mask_fields(message)
     return Event(
         seq=next_sequence_number(),
-        monotonic_ns=time.monotonic_ns(),
+        monotonic_ns=now_ns,
         wall=record.created,
         thread=record.threadName or threading.current_thread().name,
         task=getattr(record, "taskName", None),
         file=record.pathname,
         line=record.lineno,
-        function=record.funcName,
+        function=logged_function_name(record),
         label=record.levelname,
         items=((record.name, message),),
         kind="log",
