@@ -15,8 +15,11 @@ import linecache
 import os
 import re
 import sys
+import time
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
+
+from chrono._own_time import note_since
 
 if TYPE_CHECKING:
     import logging
@@ -108,7 +111,12 @@ def call_site(frame: FrameType, argument_count: int, secrets: Secrets | None) ->
     key = (id(code), offset)
     site = _sites.get(key)
     if site is None:
-        site = _sites[key] = _resolve(frame, argument_count, secrets)
+        # The event was timed before this lookup: its cost is chrono's, not the program's.
+        started_ns = _monotonic_ns()
+        try:
+            site = _sites[key] = _resolve(frame, argument_count, secrets)
+        finally:
+            note_since(started_ns)
     sites_by_offset[offset] = site
     return site
 
@@ -137,6 +145,7 @@ def _resolve(frame: FrameType, argument_count: int, secrets: Secrets | None) -> 
     )
 
 
+_monotonic_ns = time.monotonic_ns
 #: Qualified names read from source (before Python 3.11), by code identity; each entry keeps
 #: its code alive, so that the id is never reused.
 _qualified_names: dict[int, tuple[CodeType, str]] = {}
@@ -156,7 +165,11 @@ def function_name(frame: FrameType) -> str:
     known = _qualified_names.get(id(code))
     if known is not None and known[0] is code:
         return known[1]
-    name = _qualified_name_from_source(code, frame.f_globals)
+    started_ns = _monotonic_ns()
+    try:
+        name = _qualified_name_from_source(code, frame.f_globals)
+    finally:
+        note_since(started_ns)
     if len(_qualified_names) >= _MAX_QUALIFIED_NAMES:
         _qualified_names.clear()
     _qualified_names[id(code)] = (code, name)
