@@ -140,6 +140,7 @@ _SHOP_SOURCE = """
                 log.info("helper")
 
             helper()
+            list((tp("each"), log.info("each")) for _ in range(1))
 
         @audited
         def release(self):
@@ -166,7 +167,8 @@ _SHOP_SOURCE = """
 class TestFunctionNames:
     def test_tp_and_log_events_name_the_same_qualified_function(self, tmp_path: Path) -> None:
         """A tp call and a log record side by side name the same Class.method, on any Python:
-        in a method, a function nested in it, a decorated method and a nested class's method."""
+        in a method, a function or generator expression nested in it, a decorated method and a
+        nested class's method."""
         shop = import_source(tmp_path, "shop", _SHOP_SOURCE)
         with chrono.story() as story:
             inventory = shop.Inventory()
@@ -179,6 +181,8 @@ class TestFunctionNames:
             ("log", "Inventory.reserve"),
             ("tp", "Inventory.reserve.<locals>.helper"),
             ("log", "Inventory.reserve.<locals>.helper"),
+            ("tp", "Inventory.reserve.<locals>.<genexpr>"),
+            ("log", "Inventory.reserve.<locals>.<genexpr>"),
             ("tp", "Inventory.release"),
             ("log", "Inventory.release"),
             ("tp", "Inventory.Ledger.post"),

@@ -191,7 +191,44 @@ def _qualified_name_from_source(code: CodeType, module_globals: dict[str, object
         source_class = _StatementSource.source_class()
     else:
         source_class, statement = executing.Source, tuple(lines)
-    return source_class._for_filename_and_lines(code.co_filename, statement).code_qualname(code)
+    source = source_class._for_filename_and_lines(code.co_filename, statement)
+    name = source.code_qualname(code)
+    if name == code.co_name and source.tree is not None and name in _COMPREHENSION_NAMES.values():
+        return _comprehension_qualified_name(source.tree, code) or name
+    return name
+
+
+#: The name of a comprehension's own code object (3.12 inlines all but generator expressions).
+_COMPREHENSION_NAMES: dict[type[ast.AST], str] = {
+    ast.ListComp: "<listcomp>",
+    ast.SetComp: "<setcomp>",
+    ast.DictComp: "<dictcomp>",
+    ast.GeneratorExp: "<genexpr>",
+}
+
+
+def _comprehension_qualified_name(tree: ast.AST, code: CodeType) -> str | None:
+    """A comprehension's qualified name as 3.11 gives it (``Cart.total.<locals>.<genexpr>``),
+    from the scopes around it; executing names only functions and classes."""
+    for node in ast.walk(tree):
+        if _COMPREHENSION_NAMES.get(type(node)) != code.co_name:
+            continue
+        if getattr(node, "lineno", None) != code.co_firstlineno:
+            continue
+        parts = [code.co_name]
+        scope = getattr(node, "parent", None)  # executing links each node to its parent
+        while scope is not None:
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                parts.append(f"{scope.name}.<locals>")
+            elif isinstance(scope, ast.Lambda):
+                parts.append("<lambda>.<locals>")
+            elif isinstance(scope, ast.ClassDef):
+                parts.append(scope.name)
+            elif type(scope) in _COMPREHENSION_NAMES:
+                parts.append(_COMPREHENSION_NAMES[type(scope)])
+            scope = getattr(scope, "parent", None)
+        return ".".join(reversed(parts))
+    return None
 
 
 def logged_function_name(record: logging.LogRecord) -> str:
