@@ -159,7 +159,7 @@ class TestStoryFromDict:
         """A story read back from JSON leaves chrono's own spans out of its times, as before."""
         story = large_module_story(tmp_path)
         again = chrono.Story.from_dict(json.loads(story.to_json()))
-        assert again.own_spans == story.own_spans
+        assert again.chrono_spans == story.chrono_spans
         assert again.text() == story.text()
         assert "are not counted in these times" in again.text()
 
@@ -168,7 +168,7 @@ class TestStoryFromDict:
         data = threaded_story().to_dict()
         del data["chrono_spans"]
         again = chrono.Story.from_dict(data)
-        assert again.own_spans == []
+        assert again.chrono_spans == []
         assert "not counted" not in again.text()
 
     def test_rejects_another_schema(self) -> None:
@@ -287,7 +287,7 @@ class TestStoryToChromeTrace:
         story = threaded_story()
         trace = story_to_chrome_trace(story.to_dict())
         instants = [event for event in trace["traceEvents"] if event["ph"] == "i"]
-        clock = ProgramClock(story.started_ns, story.own_spans)
+        clock = ProgramClock(story.started_ns, story.chrono_spans)
         expected = [clock.elapsed(e.monotonic_ns) / 1000 for e in story.events]
         assert [event["ts"] for event in instants] == pytest.approx(expected, abs=0.001)
         (span,) = [event for event in trace["traceEvents"] if event["ph"] == "X"]

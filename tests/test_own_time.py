@@ -60,11 +60,11 @@ class TestNotedSpans:
         with chrono.story() as story:
             ledger.back_to_back()
         first, second = story.events
-        ((start, end),) = story.own_spans[:1]
+        ((start, end),) = story.chrono_spans[:1]
         assert first.monotonic_ns <= start < end <= second.monotonic_ns
         with chrono.story() as again:
             ledger.back_to_back()
-        assert again.own_spans == []
+        assert again.chrono_spans == []
 
     def test_spans_between_clips_and_joins(self, no_spans: None) -> None:
         """Only the spans inside the window count, cut at its edges, overlaps joined."""

@@ -391,9 +391,7 @@ class TestProgramTime:
         assert len(lines) == 2
         assert re.fullmatch(r"chrono story — 1 event over 0\.\d+ms", lines[0]), lines[0]
 
-    def test_a_story_filled_from_another_s_start_shows_the_same_times(
-        self, tmp_path: Path
-    ) -> None:
+    def test_a_story_filled_from_another_s_start_shows_the_same_times(self, tmp_path: Path) -> None:
         """A story given another's start and events (the pytest plugin's part after a
         failure) leaves out the same spans, so its rows show the same times."""
         ledger = import_source(tmp_path, "ledger", large_module_source()).Ledger()
@@ -403,7 +401,7 @@ class TestProgramTime:
         rest.started_ns = story.started_ns
         later = story.events[-1]
         rest.add(later)
-        assert rest.own_spans == story.own_spans
+        assert rest.chrono_spans == story.chrono_spans
         assert shown_milliseconds(event_row(rest, later)) == shown_milliseconds(
             event_row(story, later)
         )
@@ -436,7 +434,7 @@ class TestProgramTime:
         ledger.back_to_back()
         with chrono.story() as story:
             ledger.back_to_back()
-        assert story.own_spans == []
+        assert story.chrono_spans == []
         assert "not counted" not in story.text()
         first, second = story.events
         shown_gap_ms = shown_milliseconds(event_row(story, second)) - shown_milliseconds(

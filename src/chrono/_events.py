@@ -187,7 +187,7 @@ class Story:
         self._context_token: Token[tuple[Story, ...]] | None = None
         self._active = False
         # chrono's own work as read back from plain data (from_dict); None: as noted live.
-        self._restored_own_spans: list[Span] | None = None
+        self._restored_chrono_spans: list[Span] | None = None
 
     # -- collecting ---------------------------------------------------------------------------
 
@@ -299,11 +299,11 @@ class Story:
             self.max_events = max(self.max_events, len(head) + len(tail))
 
     @property
-    def own_spans(self) -> list[Span]:
+    def chrono_spans(self) -> list[Span]:
         """The ``(start, end)`` spans (monotonic ns) of chrono's own work while the story ran:
         its first look at each call site. The displayed times leave them out."""
-        if self._restored_own_spans is not None:
-            return list(self._restored_own_spans)
+        if self._restored_chrono_spans is not None:
+            return list(self._restored_chrono_spans)
         if not self.started_ns:
             return []  # never started
         # Still collecting, or filled by hand from another story's start (the pytest plugin's
@@ -348,7 +348,7 @@ class Story:
             # The index in "events" before which the dropped events fell.
             "dropped_at": len(head) if dropped else None,
             "preexisting_thread_ids": sorted(self.preexisting_threads),
-            "chrono_spans": [list(span) for span in self.own_spans],
+            "chrono_spans": [list(span) for span in self.chrono_spans],
             "events": [
                 {**event._asdict(), "items": [list(item) for item in event.items]}
                 for event in head + tail
@@ -378,7 +378,7 @@ class Story:
         story.started_ns = int(data["started_ns"])
         story.ended_ns = data.get("ended_ns")
         story.preexisting_threads = frozenset(data.get("preexisting_thread_ids") or ())
-        story._restored_own_spans = spans_from_data(data.get("chrono_spans"))
+        story._restored_chrono_spans = spans_from_data(data.get("chrono_spans"))
         story._restore(events[:split], dropped, events[split:])
         return story
 

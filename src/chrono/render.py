@@ -222,7 +222,7 @@ class _Layout:
         last = events[-1].seq if events else 0
         self.seq_width = len(f"#{last}")
         # Times as the program lived them: chrono's own work in between is left out.
-        clock = ProgramClock(story.started_ns, story.own_spans)
+        clock = ProgramClock(story.started_ns, story.chrono_spans)
         self.elapsed = [clock.elapsed(event.monotonic_ns) for event in events]
         # What the rows leave out: chrono's work after the last event (the last call site's
         # lookup) changes no row, only the total.
