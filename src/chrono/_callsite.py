@@ -93,6 +93,8 @@ class CallSite:
         return f"<CallSite {self.file}:{self.line} in {self.function} texts={self.texts!r}>"
 
 
+_monotonic_ns = time.monotonic_ns
+
 #: Every call site resolved, by (code identity, instruction offset).
 _sites: dict[tuple[int, int], CallSite] = {}
 #: The call site last seen at each instruction offset, whatever its code: the recorder's first
@@ -145,7 +147,6 @@ def _resolve(frame: FrameType, argument_count: int, secrets: Secrets | None) -> 
     )
 
 
-_monotonic_ns = time.monotonic_ns
 #: Qualified names read from source (before Python 3.11), by code identity; each entry keeps
 #: its code alive, so that the id is never reused.
 _qualified_names: dict[int, tuple[CodeType, str]] = {}
