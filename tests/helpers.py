@@ -73,6 +73,29 @@ def import_source(directory: Path, name: str, source: str) -> ModuleType:
     return import_path(write_module(directory, name, source))
 
 
+def large_module_source(methods: int = 1_500) -> str:
+    """A module of thousands of lines: one class whose last methods call tp twice in a row
+    (``back_to_back``) and once (``once``).
+
+    chrono's first look at a call site there parses the whole class, which takes far longer
+    than the two calls themselves.
+    """
+    lines = ["from chrono import tp", "", "", "class Ledger:"]
+    for number in range(methods):
+        lines += [f"    def filler_{number}(self, x):", f"        return x + {number}", ""]
+    lines += [
+        "    def back_to_back(self):",
+        "        amount = 1",
+        "        tp(amount)",
+        "        tp(amount + 1)",
+        "",
+        "    def once(self):",
+        '        tp("once")',
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def environment(**overrides: str | None) -> dict[str, str]:
     """os.environ without the variables that change chrono's output, plus ``overrides``."""
     env = {key: value for key, value in os.environ.items() if key not in _QUIET_ENVIRONMENT}

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import chrono
 from chrono import tp
 from chrono._events import Event
+from chrono._own_time import ProgramClock
 from chrono.export import (
     STORY_SCHEMA,
     StoryFiles,
@@ -25,7 +26,7 @@ from chrono.export import (
     story_schema,
     story_to_chrome_trace,
 )
-from helpers import strict_chrono
+from helpers import import_source, large_module_source, strict_chrono
 
 pytest_plugins = ["pytester"]
 
@@ -33,6 +34,14 @@ pytest_plugins = ["pytester"]
 def validate(data: object) -> None:
     """Raise unless ``data`` is a valid chrono.story/1 document."""
     jsonschema.Draft202012Validator(story_schema()).validate(data)
+
+
+def large_module_story(directory: Path) -> chrono.Story:
+    """A story of two back-to-back tp calls in a 4,500-line module, each a new call site."""
+    ledger = import_source(directory, "ledger", large_module_source()).Ledger()
+    with chrono.story("large module") as story:
+        ledger.back_to_back()
+    return story
 
 
 def threaded_story() -> chrono.Story:
@@ -99,6 +108,25 @@ class TestStoryToDict:
         assert [event["items"][0][1] for event in data["events"][1:3]] == ["1", "17"]
         validate(data)
 
+    def test_keeps_the_true_clock_and_chronos_own_spans(self, tmp_path: Path) -> None:
+        """Events keep the true monotonic clock; chrono_spans holds chrono's own work inside
+        the story, in order and not overlapping, which the shown times leave out."""
+        story = large_module_story(tmp_path)
+        data = story.to_dict()
+        validate(data)
+        assert [event["monotonic_ns"] for event in data["events"]] == [
+            event.monotonic_ns for event in story.events
+        ]
+        spans = data["chrono_spans"]
+        assert spans
+        bounds = [bound for span in spans for bound in span]
+        assert bounds == sorted(bounds)
+        assert data["started_ns"] <= bounds[0]
+        assert bounds[-1] <= data["ended_ns"]
+        assert sum(end - start for start, end in spans) >= 1_000_000
+        first, second = data["events"]
+        assert any(first["monotonic_ns"] <= start < second["monotonic_ns"] for start, _ in spans)
+
     def test_secrets_are_already_masked(self) -> None:
         """A password argument is <masked> in the data, and its value appears nowhere."""
         with chrono.story() as story:
@@ -126,6 +154,22 @@ class TestStoryFromDict:
         assert again.dropped == 15
         assert again.parts()[0] == story.parts()[0]
         assert "15 events dropped here" in again.text()
+
+    def test_round_trip_shows_the_same_program_times(self, tmp_path: Path) -> None:
+        """A story read back from JSON leaves chrono's own spans out of its times, as before."""
+        story = large_module_story(tmp_path)
+        again = chrono.Story.from_dict(json.loads(story.to_json()))
+        assert again.chrono_spans == story.chrono_spans
+        assert again.text() == story.text()
+        assert "are not counted in these times" in again.text()
+
+    def test_data_without_spans_shows_the_true_clock(self) -> None:
+        """An older file, without chrono_spans, shows the events' own clock."""
+        data = threaded_story().to_dict()
+        del data["chrono_spans"]
+        again = chrono.Story.from_dict(data)
+        assert again.chrono_spans == []
+        assert "not counted" not in again.text()
 
     def test_rejects_another_schema(self) -> None:
         """Data that does not say chrono.story/1 is refused with a message naming the schema."""
@@ -239,14 +283,27 @@ class TestStoryToChromeTrace:
         assert record["args"]["message"] == "slow query: 1200 ms"
 
     def test_timestamps_are_microseconds_since_the_story_began(self) -> None:
-        """ts is (event clock - story start) / 1000, in order of the events."""
+        """ts is the story's shown time of each event in microseconds, in order of the events."""
         story = threaded_story()
         trace = story_to_chrome_trace(story.to_dict())
         instants = [event for event in trace["traceEvents"] if event["ph"] == "i"]
-        expected = [(e.monotonic_ns - story.started_ns) / 1000 for e in story.events]
+        clock = ProgramClock(story.started_ns, story.chrono_spans)
+        expected = [clock.elapsed(e.monotonic_ns) / 1000 for e in story.events]
         assert [event["ts"] for event in instants] == pytest.approx(expected, abs=0.001)
         (span,) = [event for event in trace["traceEvents"] if event["ph"] == "X"]
-        assert span["dur"] == pytest.approx((story.ended_ns - story.started_ns) / 1000, abs=0.001)
+        assert story.ended_ns is not None
+        assert span["dur"] == pytest.approx(clock.elapsed(story.ended_ns) / 1000, abs=0.001)
+
+    def test_chronos_own_time_is_left_out(self, tmp_path: Path) -> None:
+        """Back-to-back tp calls in a large module are under 1 ms apart in the trace, and the
+        story's slice says how much of chrono's own time was left out."""
+        story = large_module_story(tmp_path)
+        trace = story_to_chrome_trace(story.to_dict())
+        first, second = (event for event in trace["traceEvents"] if event["ph"] == "i")
+        assert second["ts"] - first["ts"] < 1000
+        (span,) = [event for event in trace["traceEvents"] if event["ph"] == "X"]
+        assert span["dur"] < 1000
+        assert span["args"]["chrono_own_us"] >= 1000
 
     def test_marks_where_events_were_dropped(self) -> None:
         """A bounded story's trace has one marker saying how many events were dropped."""

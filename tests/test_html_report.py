@@ -214,6 +214,24 @@ class TestHtmlReportInBrowser:
         dom = browser.dom(path.as_uri())
         assert f"⋯ 3 events dropped here, before #{kept.seq} ⋯" in dom
 
+    def test_times_leave_chronos_own_work_out(self, browser: Browser, tmp_path: Path) -> None:
+        """Event times and the total leave out the story's chrono_spans, as the terminal story
+        does, and the summary says how much of chrono's own time the rows leave out."""
+        with strict_chrono(), chrono.story("spans") as story:
+            tp("first")
+            tp("second")
+        data = story.to_dict()
+        data["started_ns"], data["ended_ns"] = 0, 60_000_000
+        data["events"][0]["monotonic_ns"] = 1_000_000
+        data["events"][1]["monotonic_ns"] = 50_000_000
+        data["chrono_spans"] = [[2_000_000, 49_500_000]]
+        path = tmp_path / "spans.html"
+        path.write_text(html_report([data]), encoding="utf-8")
+        dom = browser.dom(path.as_uri())
+        assert re.findall(r'<td class="time">([^<]*)</td>', dom) == ["1.000ms", "2.500ms"]
+        assert "over 12.500ms (chrono's own source lookups, 47.500ms, not counted)" in dom
+        assert "47.500ms, are not counted" in chrono.Story.from_dict(data).text()
+
     def test_free_text_filter_from_the_address(self, browser: Browser, page_url: str) -> None:
         """#filter=charging shows only the event that mentions it, and the count says so."""
         dom = browser.dom(page_url + "#filter=charging")

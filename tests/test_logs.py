@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 import chrono
 from chrono import Story, tp
 from chrono._values import MASK
+from helpers import import_source
 
 logger = logging.getLogger("chrono_tests.app")
 
@@ -24,7 +26,7 @@ class TestLogCapture:
         log = story.events[1]
         assert log.label == "WARNING"
         assert log.items == (("chrono_tests.app", "stock low: 3 left"),)
-        assert log.function == "test_records_become_events_in_order"
+        assert log.function.endswith("test_records_become_events_in_order")
         assert [event.seq for event in story.events] == sorted(event.seq for event in story.events)
 
     def test_log_events_render_with_level_and_logger(self) -> None:
@@ -112,3 +114,98 @@ class TestLogCapture:
         finally:
             quiet.setLevel(logging.NOTSET)
         assert [event.items[0][1] for event in story.events] == ["kept"]
+
+
+_SHOP_SOURCE = """
+    import logging
+    from chrono import tp
+
+    log = logging.getLogger("chrono_tests.shop")
+    log.setLevel(logging.INFO)
+
+
+    def audited(function):
+        return function
+
+
+    class Inventory:
+        def reserve(self):
+            tp("reserve")
+            log.info("reserve")
+
+            def helper():
+                tp("helper")
+                log.info("helper")
+
+            helper()
+            list((tp("each"), log.info("each")) for _ in range(1))
+
+        @audited
+        def release(self):
+            tp("release")
+            log.info("release")
+
+        class Ledger:
+            def post(self):
+                tp("post")
+                log.info("post")
+
+
+    def warn_for_caller():
+        log.warning("caller", stacklevel=2)
+
+
+    class Checkout:
+        def pay(self):
+            tp("pay")
+            warn_for_caller()
+"""
+
+
+class TestFunctionNames:
+    def test_tp_and_log_events_name_the_same_qualified_function(self, tmp_path: Path) -> None:
+        """A tp call and a log record side by side name the same Class.method, on any Python:
+        in a method, a function or generator expression nested in it, a decorated method and a
+        nested class's method."""
+        shop = import_source(tmp_path, "shop", _SHOP_SOURCE)
+        with chrono.story() as story:
+            inventory = shop.Inventory()
+            inventory.reserve()
+            inventory.release()
+            shop.Inventory.Ledger().post()
+        names = [(event.kind, event.function) for event in story.events]
+        assert names == [
+            ("tp", "Inventory.reserve"),
+            ("log", "Inventory.reserve"),
+            ("tp", "Inventory.reserve.<locals>.helper"),
+            ("log", "Inventory.reserve.<locals>.helper"),
+            ("tp", "Inventory.reserve.<locals>.<genexpr>"),
+            ("log", "Inventory.reserve.<locals>.<genexpr>"),
+            ("tp", "Inventory.release"),
+            ("log", "Inventory.release"),
+            ("tp", "Inventory.Ledger.post"),
+            ("log", "Inventory.Ledger.post"),
+        ]
+
+    def test_a_record_logged_for_the_caller_names_the_caller(self, tmp_path: Path) -> None:
+        """With stacklevel=2 the record's function is the caller's, qualified like its tp's."""
+        shop = import_source(tmp_path, "shop_caller", _SHOP_SOURCE)
+        with chrono.story() as story:
+            shop.Checkout().pay()
+        assert [event.function for event in story.events] == ["Checkout.pay", "Checkout.pay"]
+
+    def test_a_record_made_elsewhere_keeps_its_own_function_name(self) -> None:
+        """A record whose frame is not on the stack (made elsewhere, handed on) keeps funcName."""
+        record = logging.makeLogRecord(
+            {
+                "name": "chrono_tests.app",
+                "levelno": logging.WARNING,
+                "levelname": "WARNING",
+                "msg": "queued",
+                "funcName": "worker_job",
+                "lineno": 7,
+            }
+        )
+        with chrono.story() as story:
+            logger.handle(record)
+        assert [event.function for event in story.events] == ["worker_job"]

@@ -37,12 +37,7 @@ class TestLiveLine:
         match = LIVE_LINE.fullmatch(err.rstrip("\n"))
         assert match is not None, err
         assert match["site"].endswith(
-            f"test_output.py:{line} in "
-            + (
-                "TestLiveLine.test_outside_a_story_one_line_goes_to_stderr"
-                if sys.version_info >= (3, 11)
-                else "test_outside_a_story_one_line_goes_to_stderr"
-            )
+            f"test_output.py:{line} in TestLiveLine.test_outside_a_story_one_line_goes_to_stderr"
         )
         assert match["thread"] is None
         assert match["content"] == "value=[1, 2]"

@@ -14,6 +14,7 @@ import pytest
 
 import chrono
 from chrono import tp
+from helpers import large_module_source
 from pytest_plugin_runs import (
     ALL,
     BOTH,
@@ -326,6 +327,42 @@ class TestThreads:
         assert len(fresh) == 1
         assert " fresh " in fresh[0]
         assert "started before" not in fresh[0]
+
+
+LARGE_MODULE_TEST = f"""
+{large_module_source()}
+
+def test_back_to_back_in_a_large_module():
+    Ledger().back_to_back()
+    assert False
+"""
+
+
+@pytest.mark.parametrize("mode", BOTH)
+class TestProgramTime:
+    """A story's times are the program's: chrono's first look at a call site is not in them."""
+
+    def test_back_to_back_calls_show_back_to_back(
+        self, pytester: pytest.Pytester, runner: Runner
+    ) -> None:
+        """Two tp calls in a row in a 4,500-line test module show under 1 ms apart, with no
+        gap marker, and a footnote says how long chrono's own lookups took."""
+        pytester.makepyfile(test_pp_large=LARGE_MODULE_TEST)
+        result = runner()
+        result.assert_outcomes(failed=1)
+        story = only_section(result, "chrono story")
+        assert "later" not in story
+        times = [
+            float(match.group(1))
+            for match in re.finditer(r"^\s+#\d+\s+([\d.]+)ms\s.*amount", story, re.M)
+        ]
+        assert len(times) == 2
+        assert times[1] - times[0] < 1
+        assert re.search(
+            r"^\s+chrono's own source lookups, [\d.]+m?s, are not counted in these times$",
+            story,
+            re.M,
+        )
 
 
 NESTED = f"""

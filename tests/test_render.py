@@ -16,7 +16,7 @@ from rich.console import Console
 import chrono
 from chrono import tp
 from chrono.render import live_line, stream_colour_system
-from helpers import environment, run_script
+from helpers import environment, import_source, large_module_source, run_script
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -459,3 +459,113 @@ class TestLiveFlush:
             value = 7
             tp(value)
             assert path.read_text(encoding="utf-8").endswith("value=7\n")
+
+
+def shown_milliseconds(row: str) -> float:
+    """The time a story row shows after its #N, in milliseconds."""
+    match = re.search(r"#\d+\s+([\d.]+)(ms|s)\s", row)
+    assert match is not None, row
+    return float(match.group(1)) * (1 if match.group(2) == "ms" else 1000)
+
+
+class TestProgramTime:
+    def test_back_to_back_calls_in_a_large_module_show_back_to_back(self, tmp_path: Path) -> None:
+        """Two tp calls in a row in a 4,500-line module show under 1 ms apart, though chrono's
+        first look at each call site put far more than that between them on the clock."""
+        ledger = import_source(tmp_path, "ledger", large_module_source()).Ledger()
+        with chrono.story() as story:
+            ledger.back_to_back()
+        first, second = story.events
+        true_gap_ms = (second.monotonic_ns - first.monotonic_ns) / 1e6
+        shown_gap_ms = shown_milliseconds(event_row(story, second)) - shown_milliseconds(
+            event_row(story, first)
+        )
+        assert true_gap_ms >= 1
+        assert shown_gap_ms < 1
+        assert true_gap_ms > shown_gap_ms
+        assert "later" not in story.text()
+
+    def test_the_total_and_a_footnote_leave_chrono_out(self, tmp_path: Path) -> None:
+        """The title's total is the program's time, and a footnote says how long chrono's own
+        lookups took."""
+        ledger = import_source(tmp_path, "ledger", large_module_source()).Ledger()
+        with chrono.story() as story:
+            ledger.back_to_back()
+        lines = story.text().splitlines()
+        total = re.fullmatch(r"chrono story — 2 events over ([\d.]+)ms", lines[0])
+        assert total is not None, lines[0]
+        assert story.ended_ns is not None
+        true_total_ms = (story.ended_ns - story.started_ns) / 1e6
+        # The two calls take microseconds; the lookups, hundreds of milliseconds.
+        assert float(total.group(1)) < true_total_ms / 2
+        footnote = re.fullmatch(
+            r"\s+chrono's own source lookups, ([\d.]+)(ms|s), are not counted in these times",
+            lines[-1],
+        )
+        assert footnote is not None, lines[-1]
+        assert footnote.group(2) == "s" or float(footnote.group(1)) >= 1
+
+    def test_work_after_the_last_event_changes_no_row(self, tmp_path: Path) -> None:
+        """chrono's look at the last call site comes after its event: the total leaves it out,
+        and no footnote is needed, since no row's time would have shown it."""
+        ledger = import_source(tmp_path, "ledger", large_module_source()).Ledger()
+        with chrono.story() as story:
+            ledger.once()
+        assert story.ended_ns is not None
+        assert (story.ended_ns - story.started_ns) / 1e6 >= 1
+        lines = story.text().splitlines()
+        assert len(lines) == 2
+        assert re.fullmatch(r"chrono story — 1 event over 0\.\d+ms", lines[0]), lines[0]
+
+    def test_a_story_filled_from_another_s_start_shows_the_same_times(self, tmp_path: Path) -> None:
+        """A story given another's start and events (the pytest plugin's part after a
+        failure) leaves out the same spans, so its rows show the same times."""
+        ledger = import_source(tmp_path, "ledger", large_module_source()).Ledger()
+        with chrono.story() as story:
+            ledger.back_to_back()
+        rest = chrono.Story(capture_logs=False)
+        rest.started_ns = story.started_ns
+        later = story.events[-1]
+        rest.add(later)
+        assert rest.chrono_spans == story.chrono_spans
+        assert shown_milliseconds(event_row(rest, later)) == shown_milliseconds(
+            event_row(story, later)
+        )
+
+    def test_the_first_story_of_a_script_starts_on_time(self, tmp_path: Path) -> None:
+        """In a fresh script, the first story's first event shows under 1 ms after its start:
+        setting the story up the first time (importing the log bridge) is chrono's time."""
+        result = run_script(
+            tmp_path,
+            """
+            import chrono
+            from chrono import tp
+
+            def step():
+                tp("step")
+
+            step()  # its call site is known before the story
+            with chrono.story() as story:
+                step()
+            print(story.text())
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        assert shown_milliseconds(line_of(result.stdout, "step")) < 1
+
+    def test_known_call_sites_show_the_true_clock(self, tmp_path: Path) -> None:
+        """Once its call sites are known, a story has nothing to leave out: no footnote, and
+        its times are the clock's own."""
+        ledger = import_source(tmp_path, "ledger", large_module_source(methods=10)).Ledger()
+        ledger.back_to_back()
+        with chrono.story() as story:
+            ledger.back_to_back()
+        assert story.chrono_spans == []
+        assert "not counted" not in story.text()
+        first, second = story.events
+        shown_gap_ms = shown_milliseconds(event_row(story, second)) - shown_milliseconds(
+            event_row(story, first)
+        )
+        assert shown_gap_ms == pytest.approx(
+            (second.monotonic_ns - first.monotonic_ns) / 1e6, abs=0.002
+        )

@@ -12,13 +12,19 @@ import ast
 import dis
 import functools
 import linecache
+import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
+from chrono._own_time import note_since
+
 if TYPE_CHECKING:
+    import logging
+
     import executing
     from executing.executing import Executing
 
@@ -101,6 +107,8 @@ class CallSite:
         return f"<CallSite {self.file}:{self.line} in {self.function} texts={self.texts!r}>"
 
 
+_monotonic_ns = time.monotonic_ns
+
 #: Every call site resolved, by (code identity, instruction offset).
 _sites: dict[tuple[int, int], CallSite] = {}
 #: The call site last seen at each instruction offset, whatever its code: the recorder's first
@@ -124,7 +132,12 @@ def call_site(
     key = (id(code), offset)
     site = _sites.get(key)
     if site is None:
-        site = _sites[key] = _resolve(frame, positional_count, keyword_names, secrets)
+        # The event was timed before this lookup: its cost is chrono's, not the program's.
+        started_ns = _monotonic_ns()
+        try:
+            site = _sites[key] = _resolve(frame, positional_count, keyword_names, secrets)
+        finally:
+            note_since(started_ns)
     sites_by_offset[offset] = site
     return site
 
@@ -136,7 +149,7 @@ def _resolve(
     secrets: Secrets | None,
 ) -> CallSite:
     code = frame.f_code
-    function = getattr(code, "co_qualname", code.co_name)
+    function = function_name(frame)
     call = _find_call(frame)
     if call is not None and _matches(call, positional_count, keyword_names, code):
         from_source = _source_texts(call, secrets)
@@ -196,6 +209,129 @@ def _source_texts(
         if keyword.arg is not None and _holds_secret(keyword.value, secrets)
     )
     return texts, has_label, secret, secret_keywords
+
+
+#: Qualified names read from source (before Python 3.11), by code identity; each entry keeps
+#: its code alive, so that the id is never reused.
+_qualified_names: dict[int, tuple[CodeType, str]] = {}
+#: Past this many (code ``exec``'d in a loop makes a new one each time), start afresh.
+_MAX_QUALIFIED_NAMES = 10_000
+
+
+def function_name(frame: FrameType) -> str:
+    """The qualified name of the function running in ``frame`` (``Inventory.reserve``).
+
+    The same on every Python: 3.11+ code objects carry it; before, executing reads it from the
+    source around the code's first line, once per code object.
+    """
+    code = frame.f_code
+    if sys.version_info >= (3, 11):
+        return code.co_qualname
+    known = _qualified_names.get(id(code))
+    if known is not None and known[0] is code:
+        return known[1]
+    started_ns = _monotonic_ns()
+    try:
+        name = _qualified_name_from_source(code, frame.f_globals)
+    finally:
+        note_since(started_ns)
+    if len(_qualified_names) >= _MAX_QUALIFIED_NAMES:
+        _qualified_names.clear()
+    _qualified_names[id(code)] = (code, name)
+    return name
+
+
+def _qualified_name_from_source(code: CodeType, module_globals: dict[str, object]) -> str:
+    if code.co_name == "<module>":
+        return code.co_name
+    lines = linecache.getlines(code.co_filename, module_globals)
+    if not lines:
+        return code.co_name
+    import executing
+
+    # The top-level statement around the code's first line holds every class and function
+    # around it: parsing that, not the whole file, is enough.
+    statement = _statement_lines(lines, code.co_firstlineno)
+    if statement:
+        source_class = _StatementSource.source_class()
+    else:
+        source_class, statement = executing.Source, tuple(lines)
+    source = source_class._for_filename_and_lines(code.co_filename, statement)
+    name = source.code_qualname(code)
+    if name == code.co_name and source.tree is not None and name in _COMPREHENSION_NAMES.values():
+        return _comprehension_qualified_name(source.tree, code) or name
+    return name
+
+
+#: The name of a comprehension's own code object (3.12 inlines all but generator expressions).
+_COMPREHENSION_NAMES: dict[type[ast.AST], str] = {
+    ast.ListComp: "<listcomp>",
+    ast.SetComp: "<setcomp>",
+    ast.DictComp: "<dictcomp>",
+    ast.GeneratorExp: "<genexpr>",
+}
+
+
+def _comprehension_qualified_name(tree: ast.AST, code: CodeType) -> str | None:
+    """A comprehension's qualified name as 3.11 gives it (``Cart.total.<locals>.<genexpr>``),
+    from the scopes around it; executing names only functions and classes."""
+    for node in ast.walk(tree):
+        if _COMPREHENSION_NAMES.get(type(node)) != code.co_name:
+            continue
+        if getattr(node, "lineno", None) != code.co_firstlineno:
+            continue
+        parts = [code.co_name]
+        scope = getattr(node, "parent", None)  # executing links each node to its parent
+        while scope is not None:
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                parts.append(f"{scope.name}.<locals>")
+            elif isinstance(scope, ast.Lambda):
+                parts.append("<lambda>.<locals>")
+            elif isinstance(scope, ast.ClassDef):
+                parts.append(scope.name)
+            elif type(scope) in _COMPREHENSION_NAMES:
+                parts.append(_COMPREHENSION_NAMES[type(scope)])
+            scope = getattr(scope, "parent", None)
+        return ".".join(reversed(parts))
+    return None
+
+
+def logged_function_name(record: logging.LogRecord) -> str:
+    """The qualified name of the function that logged ``record``, as a ``tp`` there names it.
+
+    A record is handled in the thread that logged it, while the logging call is still on the
+    stack: its frame is the one at the record's file, line and function. Where no frame is
+    (a record made elsewhere and handed on), the record's own ``funcName`` stays. Never raises.
+    """
+    try:
+        frame = _logging_frame(record)
+        if frame is not None:
+            try:
+                return function_name(frame)
+            finally:
+                del frame
+    except Exception:
+        from chrono import _recorder
+
+        if _recorder.RAISE_INTERNAL_ERRORS:
+            raise
+    return record.funcName
+
+
+def _logging_frame(record: logging.LogRecord) -> FrameType | None:
+    path, line, name = record.pathname, record.lineno, record.funcName
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if (
+            frame.f_lineno == line
+            and code.co_name == name
+            # logging normalises the case of the path (on Windows).
+            and (code.co_filename == path or os.path.normcase(code.co_filename) == path)
+        ):
+            return frame
+        frame = frame.f_back
+    return None
 
 
 def _reads_secret(frame: FrameType, secrets: Secrets) -> bool:
@@ -582,14 +718,19 @@ def _make_statement_source() -> type[executing.Source]:
         def for_frame(cls, frame: FrameType, use_cache: bool = True) -> executing.Source:
             filename = frame.f_code.co_filename
             lines = linecache.getlines(filename, frame.f_globals)
-            block = _top_level_statement(lines, frame.f_lineno)
-            if block is None:
-                return cls._for_filename_and_lines(filename, ())
-            start, end = block
-            blanked = ["\n"] * (start - 1) + lines[start - 1 : end]
-            return cls._for_filename_and_lines(filename, tuple(blanked))
+            return cls._for_filename_and_lines(filename, _statement_lines(lines, frame.f_lineno))
 
     return StatementSource
+
+
+def _statement_lines(lines: list[str], line_number: int) -> tuple[str, ...]:
+    """The file's lines up to the end of the top-level statement around ``line_number``, those
+    before it blanked (so line and column numbers are unchanged); empty if none parses."""
+    block = _top_level_statement(lines, line_number)
+    if block is None:
+        return ()
+    start, end = block
+    return (*(["\n"] * (start - 1)), *lines[start - 1 : end])
 
 
 def _top_level_statement(lines: list[str], line_number: int) -> tuple[int, int] | None:
@@ -654,10 +795,14 @@ class _LazyStatementSource:
     _class: type[executing.Source] | None = None
 
     @classmethod
-    def executing(cls, frame: FrameType) -> Executing:
+    def source_class(cls) -> type[executing.Source]:
         if cls._class is None:
             cls._class = _make_statement_source()
-        return cls._class.executing(frame)
+        return cls._class
+
+    @classmethod
+    def executing(cls, frame: FrameType) -> Executing:
+        return cls.source_class().executing(frame)
 
 
 _StatementSource = _LazyStatementSource

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import inspect
 import os
 import sys
@@ -21,6 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 from chrono import _config
+from chrono._own_time import Span, spans_between, spans_from_data
 from chrono._switch import is_enabled
 from chrono._values import safe_repr
 
@@ -230,6 +232,8 @@ class Story:
         self._active = False
         #: Started while chrono was off: the story records nothing and tells nothing.
         self._inert = False
+        # chrono's own work as read back from plain data (from_dict); None: as noted live.
+        self._restored_chrono_spans: list[Span] | None = None
 
     # -- collecting ---------------------------------------------------------------------------
 
@@ -340,6 +344,19 @@ class Story:
             self._head_capacity = len(head)
             self.max_events = max(self.max_events, len(head) + len(tail))
 
+    @property
+    def chrono_spans(self) -> list[Span]:
+        """The ``(start, end)`` spans (monotonic ns) of chrono's own work while the story ran:
+        its first look at each call site. The displayed times leave them out."""
+        if self._restored_chrono_spans is not None:
+            return list(self._restored_chrono_spans)
+        if not self.started_ns:
+            return []  # never started
+        # Still collecting, or filled by hand from another story's start (the pytest plugin's
+        # part after a failure): up to now.
+        end = _monotonic_ns() if self.ended_ns is None else self.ended_ns
+        return spans_between(self.started_ns, end)
+
     def values(self, text: str) -> list[str]:
         """The reprs recorded for the argument written as ``text``, in order."""
         return [
@@ -377,6 +394,7 @@ class Story:
             # The index in "events" before which the dropped events fell.
             "dropped_at": len(head) if dropped else None,
             "preexisting_thread_ids": sorted(self.preexisting_threads),
+            "chrono_spans": [list(span) for span in self.chrono_spans],
             "events": [
                 {**event._asdict(), "items": [list(item) for item in event.items]}
                 for event in head + tail
@@ -406,6 +424,7 @@ class Story:
         story.started_ns = int(data["started_ns"])
         story.ended_ns = data.get("ended_ns")
         story.preexisting_threads = frozenset(data.get("preexisting_thread_ids") or ())
+        story._restored_chrono_spans = spans_from_data(data.get("chrono_spans"))
         story._restore(events[:split], dropped, events[split:])
         return story
 
@@ -445,6 +464,9 @@ class Story:
                 for thread in threading.enumerate()
                 if thread.ident is not None and thread.ident != current
             )
+        if self.capture_logs and "chrono._logs" not in sys.modules:
+            # The first story imports the log bridge: chrono's own time, kept off the story's.
+            importlib.import_module("chrono._logs")
         self.started_ns = _monotonic_ns()
         _take_wall_anchor()
         self.ended_ns = None

@@ -19,6 +19,7 @@ import time
 from typing import Callable
 
 from chrono import _config
+from chrono._callsite import logged_function_name
 from chrono._events import Event, active_stories, next_sequence_number
 from chrono._switch import is_enabled
 from chrono._values import without_lone_surrogates
@@ -33,6 +34,7 @@ _IN_LOGGING = os.path.join(os.path.dirname(logging.__file__), "<chrono: log obse
 
 def log_event(record: logging.LogRecord) -> Event:
     """The event for one log record: label is the level, the item is (logger, message)."""
+    now_ns = time.monotonic_ns()
     limit = _config.settings.repr_limit
     message = record.getMessage()
     if record.exc_info and record.exc_info[1] is not None:
@@ -48,13 +50,13 @@ def log_event(record: logging.LogRecord) -> Event:
         message = secrets.mask_fields(message)
     return Event(
         seq=next_sequence_number(),
-        monotonic_ns=time.monotonic_ns(),
+        monotonic_ns=now_ns,
         wall=record.created,
         thread=record.threadName or threading.current_thread().name,
         task=getattr(record, "taskName", None),
         file=record.pathname,
         line=record.lineno,
-        function=record.funcName,
+        function=logged_function_name(record),
         label=record.levelname,
         items=((record.name, message),),
         kind="log",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from chrono._events import STORY_SCHEMA, Story
+from chrono._own_time import ProgramClock, spans_from_data
 from chrono._sites import distinct_tails, reader_path
 
 __all__ = [
@@ -58,10 +59,12 @@ def story_to_chrome_trace(story: StoryData) -> dict[str, Any]:
 
     One track per thread and per asyncio task, named by metadata events; each ``tp`` call is
     an instant event whose ``args`` are its items, each log record an instant event in the
-    ``log`` category. Timestamps are microseconds since the story began.
+    ``log`` category. Timestamps are microseconds since the story began, as the story shows
+    them: without chrono's own work (``chrono_spans``).
     """
     data = _plain(story)
     started_ns: int = data["started_ns"]
+    clock = ProgramClock(started_ns, spans_from_data(data.get("chrono_spans")))
     test = data.get("test")
     name = data.get("name") or "chrono story"
     trace: list[dict[str, Any]] = [
@@ -79,7 +82,7 @@ def story_to_chrome_trace(story: StoryData) -> dict[str, Any]:
             label = f"{event['thread']} / {event['task']}" if event["task"] else event["thread"]
             trace.append(_metadata("thread_name", track, label))
             trace.append(_metadata("thread_sort_index", track, track, key="sort_index"))
-        timestamp = _microseconds(event["monotonic_ns"] - started_ns)
+        timestamp = _microseconds(clock.elapsed(event["monotonic_ns"]))
         if index == data.get("dropped_at") and data["dropped"]:
             trace.append(_dropped_marker(data["dropped"], timestamp))
         trace.append(_instant(event, track, timestamp))
@@ -92,10 +95,14 @@ def story_to_chrome_trace(story: StoryData) -> dict[str, Any]:
             "cat": "story",
             "ph": "X",
             "ts": 0,
-            "dur": _microseconds(max(ended_ns - started_ns, 0)),
+            "dur": _microseconds(clock.elapsed(ended_ns)),
             "pid": _PROCESS_ID,
             "tid": _STORY_TRACK,
-            "args": {"events": len(events), "dropped": data["dropped"]},
+            "args": {
+                "events": len(events),
+                "dropped": data["dropped"],
+                "chrono_own_us": _microseconds(clock.own_ns),
+            },
         }
     )
     other: dict[str, Any] = {"schema": data["schema"], "story": data.get("name")}

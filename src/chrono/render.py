@@ -22,6 +22,7 @@ from rich.text import Text
 
 from chrono import _config
 from chrono._events import SUBTEST_KIND
+from chrono._own_time import ProgramClock
 from chrono._sites import reader_path, site_column
 from chrono._values import safe_repr
 
@@ -40,6 +41,7 @@ _STYLES = {
     "seq": "bold blue",
     "time": "dim",
     "gap": "dim italic",
+    "footnote": "dim italic",
     "site": "cyan",
     "hits": "magenta",
     "thread": "yellow",
@@ -56,6 +58,9 @@ _STYLES = {
     "exception": "bold red",
     "logger": "dim",
 }
+#: chrono's own time left out of a story's rows is told in a footnote from this much: less
+#: could not have shown as a gap of its own (see ``_Layout.rows``).
+_FOOTNOTE_FROM_NS = 1_000_000
 #: Narrower than this, content wrapped beside the columns is hard to read: it goes below them.
 _MIN_CONTENT_WIDTH = 30
 #: The call site column may always take this much, however narrow the terminal: its file name
@@ -218,12 +223,19 @@ class _Layout:
         self.place_width = max((len(place) for place in self.places), default=0)
         last = events[-1].seq if events else 0
         self.seq_width = len(f"#{last}")
-        self.times = [_duration(event.monotonic_ns - story.started_ns) for event in events]
+        # Times as the program lived them: chrono's own work in between is left out.
+        clock = ProgramClock(story.started_ns, story.chrono_spans)
+        self.elapsed = [clock.elapsed(event.monotonic_ns) for event in events]
+        # What the rows leave out: chrono's work after the last event (the last call site's
+        # lookup) changes no row, only the total.
+        latest = max((event.monotonic_ns for event in events), default=story.started_ns)
+        self.left_out_ns = latest - story.started_ns - clock.elapsed(latest)
+        self.times = [_duration(elapsed) for elapsed in self.elapsed]
         self.time_width = max((len(text) for text in self.times), default=0)
         end = story.ended_ns
         if end is None:
             end = events[-1].monotonic_ns if events else story.started_ns
-        self.span_ns = max(end - story.started_ns, 0)
+        self.span_ns = clock.elapsed(end)
         sites = [(event.file, event.line, event.function) for event in events]
         self.sites = site_column(sites, max(width - self._width_beside_sites(), _MIN_SITE_WIDTH))
         self.site_width = max((len(site) for site in self.sites), default=0)
@@ -260,22 +272,26 @@ class _Layout:
         return pieces
 
     def rows(self) -> Iterator[_Row | list[Piece]]:
-        """Each event's row, with the gap markers and the dropped marker between them."""
+        """Each event's row, with the gap markers and the dropped marker between them, and a
+        footnote for chrono's own time."""
         hits: Counter[tuple[str, int]] = Counter()
-        previous_ns = self.story.started_ns
+        previous_ns = 0
         gap_threshold = max(1_000_000, self.span_ns // 10)
         for index, event in enumerate(self.events):
             if index == len(self.head) and self.dropped:
                 yield self._dropped_marker(index)
                 hits.update(self.story.dropped_hits)
-            gap = event.monotonic_ns - previous_ns
+            gap = self.elapsed[index] - previous_ns
             if index and gap >= gap_threshold and len(self.events) > 2:
                 yield [(self._indent(), None), (f"⋮ {_duration(gap)} later", "gap")]
-            previous_ns = event.monotonic_ns
+            previous_ns = self.elapsed[index]
             yield self._row(index, event, hits)
         if self.dropped and not self.tail:
             # Every kept event came before the gap (a story rebuilt from such JSON).
             yield self._dropped_marker(len(self.events))
+        if self.left_out_ns >= _FOOTNOTE_FROM_NS:
+            note = f"chrono's own source lookups, {_duration(self.left_out_ns)}, are not counted"
+            yield [(self._indent(), None), (f"{note} in these times", "footnote")]
 
     def _row(self, index: int, event: Event, hits: Counter[tuple[str, int]]) -> _Row:
         columns: list[Piece] = [

@@ -24,6 +24,21 @@
     return (milliseconds / 1000).toFixed(3) + "s";
   }
 
+  // A story's time as the program lived it (as chrono._own_time.ProgramClock): nanoseconds
+  // since the story began, less chrono's own work before that moment (story.chrono_spans:
+  // [start, end] pairs, in order, not overlapping). Events keep the true clock.
+  function programClock(story) {
+    var spans = story.chrono_spans || [];
+    function elapsed(monotonic) {
+      var own = 0;
+      spans.forEach(function (span) {
+        if (span[0] < monotonic) own += Math.min(span[1], monotonic) - span[0];
+      });
+      return Math.max(monotonic - story.started_ns - own, 0);
+    }
+    return elapsed;
+  }
+
   function shortPath(path) {
     return Object.prototype.hasOwnProperty.call(paths, path) ? paths[path] : path;
   }
@@ -179,8 +194,15 @@
     if (end === null || end === undefined) {
       end = events.length ? events[events.length - 1].monotonic_ns : story.started_ns;
     }
-    var span = Math.max(end - story.started_ns, 1);
+    var clock = programClock(story);
+    var span = Math.max(clock(end), 1);
     var summary = events.length + (events.length === 1 ? " event" : " events") + " over " + duration(span);
+    // What the rows leave out (as the terminal story's footnote tells it).
+    var latest = events.reduce(function (most, event) {
+      return Math.max(most, event.monotonic_ns);
+    }, story.started_ns);
+    var leftOut = latest - story.started_ns - clock(latest);
+    if (leftOut >= 1e6) summary += " (chrono's own source lookups, " + duration(leftOut) + ", not counted)";
     if (story.test && story.test.phases) {
       summary +=
         " · " +
@@ -247,7 +269,7 @@
 
     var view = { section: section, shown: shown, rows: [], total: events.length, test: test };
     events.forEach(function (event, index) {
-      var offset = event.monotonic_ns - story.started_ns;
+      var offset = clock(event.monotonic_ns);
       var position = Math.min(Math.max(offset / span, 0), 1) * 100;
       if (index === droppedAt) {
         var text = droppedText(story.dropped, index ? events[index - 1].seq : null, event.seq);
