@@ -126,6 +126,49 @@ class TestProgramOutputUnchanged:
         assert "Call stack:" in outputs[0]
         assert outputs[1] == outputs[0]
 
+    def test_handlers_that_walk_the_stack_find_the_callers_frame(self, tmp_path: Path) -> None:
+        """A formatter that finds the logging call's frame by walking the stack past logging's
+        modules (as structlog's CallsiteParameterAdder does) finds the same frame and module
+        with chrono watching as without it."""
+        source = """
+            import contextlib
+            import logging
+            import sys
+
+
+            class CallerFormatter(logging.Formatter):
+                def format(self, record):
+                    frame = sys._getframe(1)
+                    while frame.f_globals.get("__name__", "").startswith("logging"):
+                        frame = frame.f_back
+                    code = frame.f_code
+                    return f"{frame.f_globals['__name__']} {code.co_name} {code.co_filename}"
+
+
+            handler = logging.StreamHandler()
+            handler.setFormatter(CallerFormatter())
+            logging.getLogger().handlers = [handler]
+            log = logging.getLogger("shop")
+
+
+            def work():
+                log.warning("checked out")
+
+
+            if sys.argv[1] == "plain":
+                observing = contextlib.nullcontext()
+            else:
+                import chrono
+
+                observing = chrono.story()
+            with observing:
+                work()
+        """
+        path = write_module(tmp_path, "caller_formatter", source)
+        outputs = [run_python(str(path), mode, cwd=tmp_path).stderr for mode in ("plain", "chrono")]
+        assert outputs[0] == f"__main__ work {path}\n"
+        assert outputs[1] == outputs[0]
+
     def test_last_resort_output_under_chrono_unittest(self, tmp_path: Path) -> None:
         """A warning logged in a test reaches stderr through logging's last resort under
         ``python -m chrono.unittest`` exactly as under ``python -m unittest``."""

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+import types
 from typing import Callable
 
 from chrono import _config
@@ -118,13 +119,22 @@ class _Bridge:
                     observer._observe(record)
                 wrapped(logger, record)
 
-            # When a handler fails, logging reports the call stack from the first frame outside
-            # its own package: a wrapper named as if inside it keeps that report unchanged.
-            call_handlers.__code__ = call_handlers.__code__.replace(co_filename=_IN_LOGGING)
+            # The wrapper's frame is on the stack while the handlers run, and code there finds
+            # the logging call by walking past logging's own frames: by file (logging's report
+            # of a failing handler) or by module name (structlog's call-site processor). So
+            # the wrapper passes as logging's on both counts: its file name is in logging's
+            # folder and its globals are logging's (it reads none; its names are closed over).
+            call_handlers = types.FunctionType(
+                call_handlers.__code__.replace(co_filename=_IN_LOGGING),
+                vars(logging),
+                "callHandlers",
+                None,
+                call_handlers.__closure__,
+            )
             functools.update_wrapper(call_handlers, wrapped)
             # Logging first: a child forked in between then wraps again rather than trusting a
             # wrapper that logging never got (the older one records nothing, see above).
-            logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign,assignment]
+            logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
             self._wrapped = wrapped
             self._wrapper = call_handlers
         self._observing = True
