@@ -433,6 +433,7 @@ class TestExceptions:
 
         def failing() -> None:
             with chrono.story():
+                tp("about to fail")
                 error = RuntimeError("boom")
                 error.add_note("mine")
                 raise error
@@ -441,6 +442,19 @@ class TestExceptions:
             failing()
         assert caught.value.__notes__[0] == "mine"
         assert len(caught.value.__notes__) == 2
+
+    def test_story_without_events_tells_nothing(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """An exception leaving a story that recorded no event carries no note and prints
+        nothing: an empty story adds nothing anywhere."""
+
+        def failing() -> None:
+            with chrono.story("quiet"):
+                raise ValueError("no events")
+
+        with pytest.raises(ValueError, match="no events") as caught:
+            failing()
+        assert getattr(caught.value, "__notes__", []) == []
+        assert capsys.readouterr().err == ""
 
     def test_keyboard_interrupt_is_not_annotated(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Only Exceptions carry the story; KeyboardInterrupt passes through untouched."""

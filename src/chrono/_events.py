@@ -513,8 +513,9 @@ class Story:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-        # Nothing rides on an exception while chrono is off, whenever the story began.
-        tells = self.attach_to_exceptions and not self._inert and is_enabled()
+        # Nothing rides on an exception while chrono is off, whenever the story began, nor
+        # when the story holds no event: an empty story adds nothing anywhere.
+        tells = self.attach_to_exceptions and not self._inert and is_enabled() and len(self)
         if tells and isinstance(exc, Exception):
             _tell_story_with_exception(self, exc)
 
