@@ -21,6 +21,7 @@ from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
 from chrono._own_time import note_since
+from chrono._sites import site_text
 
 if TYPE_CHECKING:
     import logging
@@ -104,7 +105,7 @@ class CallSite:
         )
 
     def __repr__(self) -> str:
-        return f"<CallSite {self.file}:{self.line} in {self.function} texts={self.texts!r}>"
+        return f"<CallSite {site_text(self.file, self.line, self.function)} texts={self.texts!r}>"
 
 
 _monotonic_ns = time.monotonic_ns
