@@ -114,7 +114,9 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
                 value = safe_repr(shown, _config.settings.repr_limit, None)
         else:
             value = shown
-        body = labelled(label, item_text(site.texts[0], value))
+        body = item_text(site.texts[0], value)
+        if label is not None or not body:
+            body = labelled(label, body)
     else:
         body = content_text(label, shown)
     if wall is None:
