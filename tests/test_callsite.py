@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import functools
+import linecache
 import sys
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -16,7 +17,7 @@ from typing import Any, Callable, TypeVar
 import pytest
 
 import chrono
-from chrono import tp
+from chrono import _callsite, tp
 from chrono._callsite import UNKNOWN_TEXT
 from helpers import import_source, items, run_python, run_script
 
@@ -577,3 +578,116 @@ class TestSecretsByArgumentText:
                 ("user.name", "'ada'"),
             )
         ]
+
+
+# Every way of naming that the lookup serves: names, expressions, a label, a keyword, a literal,
+# a multi-line argument, and functions nested in a class, a function and a comprehension.
+NAMING_MODULE = """
+from chrono import tp
+
+
+class Cart:
+    def total(self, prices):
+        tax = 0.2
+        tp("total", sum(prices), tax)
+        return [tp(price) for price in prices]
+
+
+def outer(first, second):
+    def inner(value):
+        return tp(value, doubled=value * 2)
+
+    tp(first,
+       second)
+    tp(3)
+    tp()
+    return inner(first)
+
+
+def run():
+    Cart().total([1, 2])
+    outer(5, 6)
+"""
+
+
+def told(module_name: str, tmp_path: Path) -> list[tuple[object, ...]]:
+    """What the events of ``NAMING_MODULE`` say, imported afresh as ``module_name``."""
+    module = import_source(tmp_path, module_name, NAMING_MODULE)
+    with chrono.story() as story:
+        module.run()
+    return [(event.label, event.items, event.function, event.line) for event in story.events]
+
+
+class ExecutingRelease:
+    """``executing.Source`` as a later release might have it: its public methods work, its
+    private ``_for_filename_and_lines`` is gone (``renamed``) or takes other arguments."""
+
+    def __init__(self, change: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.change = change
+        self.monkeypatch = monkeypatch
+        #: The files read whole through the public ``Source.for_filename``.
+        self.files_read: list[str] = []
+        #: The calls of the changed private method (there must be none).
+        self.private_calls: list[tuple[object, ...]] = []
+
+    def install(self) -> None:
+        """Make this release's ``Source`` the one executing exports, until the test ends."""
+        import executing
+
+        files_read = self.files_read
+        private_calls = self.private_calls
+
+        class PublicOnly(executing.Source):
+            @classmethod
+            def for_filename(
+                cls,
+                filename: str | Path,
+                module_globals: dict[str, Any] | None = None,
+                use_cache: bool = True,
+            ) -> executing.Source:
+                files_read.append(str(filename))
+                return cls(str(filename), linecache.getlines(str(filename), module_globals))
+
+        def takes_other_arguments(*arguments: object) -> executing.Source:
+            private_calls.append(arguments)
+            raise TypeError("not the arguments this release takes")
+
+        replacement = None if self.change == "renamed" else classmethod(takes_other_arguments)
+        PublicOnly._for_filename_and_lines = replacement  # type: ignore[assignment]
+        self.monkeypatch.setattr(executing, "Source", PublicOnly)
+        # The statement source is built from executing.Source once per process: anew here.
+        self.monkeypatch.setattr(_callsite._LazyStatementSource, "_built", False)
+        self.monkeypatch.setattr(_callsite._LazyStatementSource, "_class", None)
+
+
+class TestExecutingPrivateMethodGuard:
+    """executing's private ``Source._for_filename_and_lines`` is used only where it is as
+    chrono knows it; else every lookup goes through executing's public API."""
+
+    @pytest.fixture(params=["renamed", "other arguments"])
+    def release(
+        self, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    ) -> ExecutingRelease:
+        return ExecutingRelease(request.param, monkeypatch)
+
+    def test_the_installed_executing_passes_the_guard(self) -> None:
+        """With the executing chrono is tested with, the fast statement-only source is used:
+        a release that changes the private method makes this fail in CI, not users' names."""
+        import executing
+
+        assert _callsite._makes_sources_of_lines(executing.Source)
+        assert _callsite._StatementSource.source_class() is not None
+
+    def test_without_the_private_method_names_are_the_same(
+        self, release: ExecutingRelease, tmp_path: Path
+    ) -> None:
+        """Through the public path, every argument, label and function is named as through
+        the private method, and the changed private method is never called."""
+        with_private_method = told("naming_private", tmp_path)
+        release.install()
+        through_public_api = told("naming_public", tmp_path)
+        assert through_public_api == with_private_method
+        assert [label for label, _, _, _ in through_public_api][:1] == ["total"]
+        assert release.private_calls == []
+        assert str(tmp_path / "naming_public.py") in release.files_read
+        assert _callsite._StatementSource.source_class() is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import pickle
 import re
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 import chrono
 from chrono import Event, Story, tp
-from chrono._events import DEFAULT_MAX_EVENTS, Scope
+from chrono._events import DEFAULT_MAX_EVENTS, Scope, marker_event
 from helpers import environment, run_script
 from pytest_plugin_runs import QUIET_PLUGINS
 
@@ -27,6 +28,16 @@ def run_in_thread(target: object, name: str = "worker") -> None:
 
 
 class TestEvent:
+    def test_documents_exactly_the_kinds_that_exist(self) -> None:
+        """Event's docstring names each kind chrono makes (tp, log, subtest) and no other."""
+        with chrono.story() as story:
+            tp(1)
+            logging.getLogger("shop").warning("low stock")
+            story.add(marker_event("subtest passed", __file__, 1, "test"))
+        made = {event.kind for event in story.events}
+        documented = set(re.findall(r'``"(\w+)"``', chrono.Event.__doc__ or ""))
+        assert made == documented == {"tp", "log", "subtest"}
+
     def test_sequence_numbers_are_unique_and_increasing(self) -> None:
         """Each event's seq is greater than the one before, across stories."""
         with chrono.story() as first:
@@ -302,6 +313,7 @@ class TestDecorator:
 # Decorated functions, plain and async, whose failures are shown with their tracebacks.
 DECORATED = """
 import asyncio
+import logging
 
 import chrono
 

@@ -270,7 +270,7 @@ class TestStoryToChromeTrace:
         assert first["args"]["answer"] == "42"
         assert first["args"]["site"].endswith("in threaded_story")
         labelled = [e for e in trace["traceEvents"] if e.get("args", {}).get("label")]
-        assert [e["name"] for e in labelled] == ["in the worker", "in the task, answer=42"]
+        assert [e["name"] for e in labelled] == ["in the worker", "in the task  answer=42"]
 
     def test_log_records_are_instant_events_in_the_log_category(
         self, trace: dict[str, Any]

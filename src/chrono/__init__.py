@@ -60,4 +60,7 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    # The public names and the module's own dunders: not the helpers this file imports
+    # (TYPE_CHECKING, annotations) nor the private submodules that importing sets on it.
+    dunders = (name for name in globals() if name.startswith("__") and name.endswith("__"))
+    return sorted({*__all__, *dunders})

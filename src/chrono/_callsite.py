@@ -4,6 +4,12 @@ executing finds the call node for a frame's current instruction. It normally par
 file, which costs about a second for a 15,000-line module; we hand it a ``Source`` made of the
 one top-level statement around the call instead (earlier lines blanked, so line and column
 numbers are unchanged), and fall back to the whole file only when that does not work.
+
+Such a ``Source`` is made by ``Source._for_filename_and_lines``, a private method of executing.
+It is used only where it has the signature it was written against (``_makes_sources_of_lines``);
+otherwise every lookup reads the whole file through executing's public API
+(``Source.executing``, ``Source.for_filename``): slower on a large module's first call, with
+the same names.
 """
 
 from __future__ import annotations
@@ -21,12 +27,12 @@ from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
 from chrono._own_time import note_since
+from chrono._sites import site_text
 
 if TYPE_CHECKING:
     import logging
 
     import executing
-    from executing.executing import Executing
 
     from chrono._values import Secrets
 
@@ -104,7 +110,7 @@ class CallSite:
         )
 
     def __repr__(self) -> str:
-        return f"<CallSite {self.file}:{self.line} in {self.function} texts={self.texts!r}>"
+        return f"<CallSite {site_text(self.file, self.line, self.function)} texts={self.texts!r}>"
 
 
 _monotonic_ns = time.monotonic_ns
@@ -249,14 +255,9 @@ def _qualified_name_from_source(code: CodeType, module_globals: dict[str, object
         return code.co_name
     import executing
 
-    # The top-level statement around the code's first line holds every class and function
-    # around it: parsing that, not the whole file, is enough.
-    statement = _statement_lines(lines, code.co_firstlineno)
-    if statement:
-        source_class = _StatementSource.source_class()
-    else:
-        source_class, statement = executing.Source, tuple(lines)
-    source = source_class._for_filename_and_lines(code.co_filename, statement)
+    source = _statement_source(code.co_filename, lines, code.co_firstlineno)
+    if source is None:
+        source = executing.Source.for_filename(code.co_filename, module_globals)
     name = source.code_qualname(code)
     if name == code.co_name and source.tree is not None and name in _COMPREHENSION_NAMES.values():
         return _comprehension_qualified_name(source.tree, code) or name
@@ -270,6 +271,23 @@ _COMPREHENSION_NAMES: dict[type[ast.AST], str] = {
     ast.DictComp: "<dictcomp>",
     ast.GeneratorExp: "<genexpr>",
 }
+
+
+def _statement_source(filename: str, lines: list[str], line_number: int) -> executing.Source | None:
+    """A ``Source`` of the top-level statement around ``line_number``: it holds every class
+    and function around that line, so parsing it, not the whole file, is enough. None where
+    the statement does not parse or this executing cannot make such a source."""
+    source_class = _StatementSource.source_class()
+    if source_class is None:
+        return None
+    statement = _statement_lines(lines, line_number)
+    if not statement:
+        return None
+    try:
+        return source_class._for_filename_and_lines(filename, statement)
+    except Exception:
+        # A private method of executing that changed its behaviour but not its signature.
+        return None
 
 
 def _comprehension_qualified_name(tree: ast.AST, code: CodeType) -> str | None:
@@ -363,7 +381,9 @@ class _FoundCall(NamedTuple):
 def _find_call(frame: FrameType) -> _FoundCall | None:
     import executing
 
-    for source_class in (_StatementSource, executing.Source):
+    for source_class in (_StatementSource.source_class(), executing.Source):
+        if source_class is None:
+            continue
         try:
             found = source_class.executing(frame)
         except Exception:
@@ -708,8 +728,37 @@ def _is_literal(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant)
 
 
-def _make_statement_source() -> type[executing.Source]:
+#: What ``Source._for_filename_and_lines`` takes, as of executing 2.3.
+_LINES_SOURCE_PARAMETERS = ["filename", "lines"]
+
+
+def _makes_sources_of_lines(source_class: type[executing.Source]) -> bool:
+    """Whether ``source_class._for_filename_and_lines`` (executing's cached ``Source`` of given
+    lines) is there with the signature chrono was written against.
+
+    A private method: a release of executing may rename it or change what it takes. Checked
+    once, before the first lookup, so that such a release sends every lookup down the public
+    path instead of breaking them all.
+    """
+    import inspect
+
+    method = getattr(source_class, "_for_filename_and_lines", None)
+    if not callable(method):
+        return False
+    try:
+        parameters = list(inspect.signature(method).parameters)
+    except (TypeError, ValueError):
+        return False
+    return parameters == _LINES_SOURCE_PARAMETERS
+
+
+def _make_statement_source() -> type[executing.Source] | None:
+    """The executing ``Source`` class for one statement; None where this executing has no
+    usable way to make a ``Source`` of given lines."""
     import executing
+
+    if not _makes_sources_of_lines(executing.Source):
+        return None
 
     class StatementSource(executing.Source):
         """An executing ``Source`` holding only the top-level statement around a frame's line."""
@@ -792,17 +841,17 @@ def _parses(lines: list[str]) -> bool:
 class _LazyStatementSource:
     """Builds the executing subclass on first use: importing chrono imports nothing heavy."""
 
+    _built = False
     _class: type[executing.Source] | None = None
 
     @classmethod
-    def source_class(cls) -> type[executing.Source]:
-        if cls._class is None:
+    def source_class(cls) -> type[executing.Source] | None:
+        """The statement source class, or None where executing cannot give one (every lookup
+        then reads the whole file through executing's public API)."""
+        if not cls._built:
             cls._class = _make_statement_source()
+            cls._built = True
         return cls._class
-
-    @classmethod
-    def executing(cls, frame: FrameType) -> Executing:
-        return cls.source_class().executing(frame)
 
 
 _StatementSource = _LazyStatementSource

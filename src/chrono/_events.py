@@ -40,7 +40,8 @@ next_sequence_number: Callable[[], int] = sequence_numbers.__next__
 
 
 class Event(NamedTuple):
-    """One thing that happened: a ``tp`` call, a log record, an exception leaving a story.
+    """One thing that happened, by ``kind``: ``"tp"`` (a ``tp`` call), ``"log"`` (a log
+    record) or ``"subtest"`` (a test runner's mark where a subtest ended).
 
     Read-only plain data (a named tuple), so it pickles and crosses process boundaries.
     ``items`` holds ``(text, repr)`` pairs: the argument's source text and the value's repr,

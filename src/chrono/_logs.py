@@ -23,7 +23,7 @@ from chrono import _config
 from chrono._callsite import logged_function_name
 from chrono._events import Event, active_stories, next_sequence_number
 from chrono._switch import is_enabled
-from chrono._values import without_lone_surrogates
+from chrono._values import truncated, without_lone_surrogates
 
 OWN_LOGGER = "chrono"
 
@@ -42,7 +42,7 @@ def log_event(record: logging.LogRecord) -> Event:
         error = record.exc_info[1]
         message += f" [{type(error).__name__}: {error}]"
     if len(message) > limit:
-        message = f"{message[:limit]}… ({len(message):,} characters in all)"
+        message = truncated(message, limit, len(message), "characters")
     if not message.isascii():
         # A file name decoded with surrogateescape, say: escaped, or no file could hold it.
         message = without_lone_surrogates(message)

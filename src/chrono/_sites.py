@@ -15,12 +15,17 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-__all__ = ["distinct_tails", "reader_path", "short_qualname", "site_column"]
+__all__ = ["distinct_tails", "reader_path", "short_qualname", "site_column", "site_text"]
 
 _ELLIPSIS = "…"
 
 #: The reader's path of each file, by (root, file); root None is the working directory.
 _reader_paths: dict[tuple[str | None, str], str] = {}
+
+
+def site_text(path: str, line: int, function: str) -> str:
+    """A call site as every view writes it: ``path:line in function``."""
+    return f"{path}:{line} in {function}"
 
 
 def reader_path(path: str, root: str | None = None) -> str:
@@ -106,7 +111,7 @@ def site_column(sites: Sequence[tuple[str, int, str]], width: int) -> list[str]:
     # A long story has few distinct sites: each is written once.
     distinct = dict.fromkeys(sites)
     paths = {file: reader_path(file) for file, _, _ in distinct}
-    shown = {site: f"{paths[site[0]]}:{site[1]} in {site[2]}" for site in distinct}
+    shown = {site: site_text(paths[site[0]], site[1], site[2]) for site in distinct}
     if any(len(text) > width for text in shown.values()):
         tails = distinct_tails(paths.values())
         for file, line, function in distinct:

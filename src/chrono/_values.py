@@ -127,13 +127,13 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
             # Numbers and singletons: no key=value to mask. (repr raises for an int of more
             # than 4,300 digits, hence inside the try.)
             text = repr(value)
-            return text if len(text) <= limit else _truncated(text, limit, len(text), "characters")
+            return text if len(text) <= limit else truncated(text, limit, len(text), "characters")
         if value_type is str or value_type is bytes:
             if len(value) > limit:
                 # Cut before the repr, so a 100 MB string costs what a short one does; the
                 # part kept is masked like any other ("password=..." inside a long text).
                 text = _masked(repr(value[:limit]), limit, secrets)
-                return _truncated(text, limit, len(value), "characters")
+                return truncated(text, limit, len(value), "characters")
             text = repr(value)
         elif value_type in _LARGE_CONTAINER_TYPES and len(value) > _LARGE_CONTAINER_LENGTH:
             return _shortened_container(value, limit, secrets)
@@ -150,10 +150,10 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
         beyond = len(text) - limit * _MASKED_WINDOW
         if beyond > 0:
             text = _masked(text, limit, secrets)
-            return _truncated(text, limit, len(text) + beyond, "characters")
+            return truncated(text, limit, len(text) + beyond, "characters")
         text = secrets.mask_fields(text)
     if len(text) > limit:
-        return _truncated(text, limit, len(text), "characters")
+        return truncated(text, limit, len(text), "characters")
     return text
 
 
@@ -178,7 +178,9 @@ def without_lone_surrogates(text: str) -> str:
     return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
-def _truncated(text: str, limit: int, total: int, unit: str) -> str:
+def truncated(text: str, limit: int, total: int, unit: str) -> str:
+    """The first ``limit`` characters of ``text``, then how long the whole was: ``total``
+    ``unit`` (``characters``) in all."""
     return f"{text[:limit]}… ({total:,} {unit} in all)"
 
 

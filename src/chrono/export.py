@@ -21,7 +21,8 @@ from typing import Any, Union
 
 from chrono._events import STORY_SCHEMA, Story
 from chrono._own_time import ProgramClock, spans_from_data
-from chrono._sites import distinct_tails, reader_path
+from chrono._sites import distinct_tails, reader_path, site_text
+from chrono._text import content_text
 
 __all__ = [
     "STORY_SCHEMA",
@@ -120,7 +121,8 @@ def _microseconds(nanoseconds: int) -> float:
 
 
 def _instant(event: Mapping[str, Any], track: int, timestamp: float) -> dict[str, Any]:
-    args: dict[str, Any] = {"seq": event["seq"], "site": _site(event)}
+    site = site_text(event["file"], event["line"], event["function"])
+    args: dict[str, Any] = {"seq": event["seq"], "site": site}
     items: list[list[str]] = event["items"]
     if event["kind"] == "log":
         (logger, message), *_ = items or [["", ""]]
@@ -136,7 +138,7 @@ def _instant(event: Mapping[str, Any], track: int, timestamp: float) -> dict[str
                 number += 1
                 key = f"{text} ({number})"
             args[key] = value
-        title = _content_text(event)
+        title = content_text(event["label"], items)
     if len(title) > _TRACE_NAME_LIMIT:
         title = title[: _TRACE_NAME_LIMIT - 1] + "…"
     return {
@@ -162,17 +164,6 @@ def _dropped_marker(dropped: int, timestamp: float) -> dict[str, Any]:
         "tid": _STORY_TRACK,
         "args": {"dropped": dropped},
     }
-
-
-def _site(event: Mapping[str, Any]) -> str:
-    return f"{event['file']}:{event['line']} in {event['function']}"
-
-
-def _content_text(event: Mapping[str, Any]) -> str:
-    """What the event says, as the terminal story says it: label, then ``text=repr`` items."""
-    parts = [event["label"]] if event["label"] is not None else []
-    parts += [value if text == value else f"{text}={value}" for text, value in event["items"]]
-    return ", ".join(parts) if parts else "reached"
 
 
 # -- the HTML page --------------------------------------------------------------------------------

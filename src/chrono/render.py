@@ -21,9 +21,17 @@ from rich.style import Style
 from rich.text import Text
 
 from chrono import _config
-from chrono._events import SUBTEST_KIND
+from chrono._events import SUBTEST_KIND, wall_at_zero
 from chrono._own_time import ProgramClock
-from chrono._sites import reader_path, site_column
+from chrono._sites import reader_path, site_column, site_text
+from chrono._text import (
+    NOTHING_RECORDED,
+    content_text,
+    item_name,
+    item_text,
+    labelled,
+    line_breaks_marked,
+)
 from chrono._values import safe_repr
 
 if TYPE_CHECKING:
@@ -55,11 +63,10 @@ _STYLES = {
     "log.WARNING": "yellow",
     "log.ERROR": "bold red",
     "log.CRITICAL": "bold white on red",
-    "exception": "bold red",
     "logger": "dim",
 }
 #: chrono's own time left out of a story's rows is told in a footnote from this much: less
-#: could not have shown as a gap of its own (see ``_Layout.rows``).
+#: could not have shown as a gap of its own (see ``_StoryLayout.rows``).
 _FOOTNOTE_FROM_NS = 1_000_000
 #: Narrower than this, content wrapped beside the columns is hard to read: it goes below them.
 _MIN_CONTENT_WIDTH = 30
@@ -81,9 +88,10 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
     """
     seq, now_ns, thread, task, site, label, shown = record
     try:
-        site_text = _site_texts[site]
+        shown_site = _shown_sites[site]
     except KeyError:
-        site_text = _site_texts[site] = f"{reader_path(site.file)}:{site.line} in {site.function}"
+        shown_site = site_text(reader_path(site.file), site.line, site.function)
+        _shown_sites[site] = shown_site
     try:
         # Thread.name is a property over _name: reading it directly saves a Python call on
         # every live line (the property stays the fallback).
@@ -104,32 +112,23 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
                 value = repr(shown)
             else:
                 value = safe_repr(shown, _config.settings.repr_limit, None)
-        elif "\n" in shown or "\r" in shown:
-            value = _one_line(shown)
         else:
             value = shown
-        text = site.texts[0]
-        body = value if text is None or text == value else f"{text}={value}"
+        body = item_text(site.texts[0], value)
+        if label is not None or not body:
+            body = labelled(label, body)
     else:
-        body = ", ".join(
-            _one_line(value) if text == value else f"{text}={_one_line(value)}"
-            for text, value in shown
-        )
-    if label is not None:
-        label = _one_line(label)
-        body = f"{label}  {body}" if body else label
-    elif not body:
-        body = "reached"
+        body = content_text(label, shown)
     if wall is None:
         clock = _live_clock
         if clock[0] != now_ns // 1_000_000:
             clock = _set_live_clock(now_ns // 1_000_000)
-        return f"#{seq} {clock[1]} {site_text}{where}  {body}"
-    return f"#{seq} {_clock_time(wall)} {site_text}{where}  {body}"
+        return f"#{seq} {clock[1]} {shown_site}{where}  {body}"
+    return f"#{seq} {_clock_time(wall)} {shown_site}{where}  {body}"
 
 
 # The site text of each call site seen live, by its CallSite (hashed by identity).
-_site_texts: dict[Any, str] = {}
+_shown_sites: dict[Any, str] = {}
 
 
 def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
@@ -139,7 +138,7 @@ def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
         (" ", None),
         (_clock_time(event.wall), "time"),
         (" ", None),
-        (_site(event), "site"),
+        (site_text(reader_path(event.file), event.line, event.function), "site"),
     ]
     where = _thread_text(event) if event.thread != "MainThread" or event.task else ""
     if where:
@@ -168,7 +167,7 @@ _live_clock: tuple[int, str] = (-1, "")
 
 def _set_live_clock(monotonic_millisecond: int) -> tuple[int, str]:
     global _live_clock
-    wall = time.time() - time.monotonic() + monotonic_millisecond / 1000
+    wall = wall_at_zero() + monotonic_millisecond / 1000
     _live_clock = (monotonic_millisecond, _clock_text(int(wall * 1000)))
     return _live_clock
 
@@ -200,7 +199,7 @@ class _Row(NamedTuple):
     content: list[Piece]
 
 
-class _Layout:
+class _StoryLayout:
     """The columns of a story: widths and what to show are decided from all its events, and
     the call sites from the width of the line (a terminal's)."""
 
@@ -260,7 +259,7 @@ class _Layout:
         story = self.story
         # The name as given, not its repr: a test id must read as pytest prints it, so that it
         # can be pasted back into pytest (repr doubles backslashes and changes quotes).
-        name = f" '{_one_line(story.name)}'" if story.name else ""
+        name = f" '{line_breaks_marked(story.name)}'" if story.name else ""
         # A subtest's mark is not something the program did.
         count = sum(1 for event in self.events if event.kind != SUBTEST_KIND)
         summary = f"{count:,} event{'s' if count != 1 else ''}"
@@ -341,7 +340,7 @@ def story_text(story: Story, width: int | None = None) -> str:
     needs (by default the terminal's, which ``COLUMNS`` sets)."""
     if width is None:
         width = shutil.get_terminal_size().columns
-    layout = _Layout(story, width)
+    layout = _StoryLayout(story, width)
     lines = ["".join(text for text, _ in layout.title())]
     for row in layout.rows():
         pieces = row.columns + row.content if isinstance(row, _Row) else row
@@ -357,7 +356,7 @@ class StoryView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        layout = _Layout(self.story, width)
+        layout = _StoryLayout(self.story, width)
         newline = Segment.line()
         for line in _wrap(console, layout.title(), width):
             yield from line.render(console)
@@ -408,37 +407,22 @@ def _content(event: Event) -> list[Piece]:
                 (" ", None),
                 (logger, "logger"),
                 (": ", "logger"),
-                (_one_line(message), None),
+                (line_breaks_marked(message), None),
             ]
         return pieces
-    if event.kind == "exception":
-        return [(event.label or "exception", "exception")] + [
-            (f" {_one_line(value)}", None) for _, value in event.items
-        ]
     pieces = []
     if event.label is not None:
-        pieces.append((_one_line(event.label), "label"))
+        pieces.append((line_breaks_marked(event.label), "label"))
     for index, (text, value) in enumerate(event.items):
         if pieces:
             pieces.append((", " if index else "  ", None))
-        if text == value:
-            pieces.append((_one_line(value), None))
-        else:
-            pieces += [(text, "name"), ("=", "equals"), (_one_line(value), None)]
+        name = item_name(text, value)
+        if name is not None:
+            pieces += [(name, "name"), ("=", "equals")]
+        pieces.append((line_breaks_marked(value), None))
     if not pieces:
-        pieces.append(("reached", "marker"))
+        pieces.append((NOTHING_RECORDED, "marker"))
     return pieces
-
-
-def _one_line(text: str) -> str:
-    # One line per event, even for a multi-line repr (a data frame), label or log message.
-    if "\n" in text or "\r" in text:
-        return text.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎")
-    return text
-
-
-def _site(event: Event) -> str:
-    return f"{reader_path(event.file)}:{event.line} in {event.function}"
 
 
 def _thread_text(event: Event) -> str:

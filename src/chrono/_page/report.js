@@ -84,13 +84,6 @@
       });
       return cell;
     }
-    if (event.kind === "exception") {
-      cell.appendChild(element("span", "exception", event.label || "exception"));
-      event.items.forEach(function (item) {
-        cell.appendChild(element("span", "value", " " + item[1]));
-      });
-      return cell;
-    }
     if (event.label !== null && event.label !== undefined) {
       cell.appendChild(element("span", "label", event.label));
     }
