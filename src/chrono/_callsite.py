@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import executing
     from executing.executing import Executing
 
+    from chrono._config import Settings
     from chrono._values import Secrets
 
 #: The name shown for an argument whose source text could not be read.
@@ -101,31 +102,36 @@ class CallSite:
         return f"<CallSite {self.file}:{self.line} in {self.function} texts={self.texts!r}>"
 
 
-#: Every call site resolved, by (code identity, instruction offset).
-_sites: dict[tuple[int, int], CallSite] = {}
-#: The call site last seen at each instruction offset, whatever its code: the recorder's first
-#: look (an int key, no tuple to build), which it checks against the frame's code.
-sites_by_offset: dict[int, CallSite] = {}
+#: Every call site resolved, by (code identity, instruction offset), with the secrets pattern
+#: its masks were worked out with.
+_sites: dict[tuple[int, int], tuple[Secrets | None, CallSite]] = {}
 
 
 def call_site(
     frame: FrameType,
     positional_count: int,
     keyword_names: tuple[str, ...],
-    secrets: Secrets | None,
+    settings: Settings,
 ) -> CallSite:
     """The call site of the ``tp`` call running in ``frame``: resolved once, then cached.
 
-    The recorder looks in ``sites_by_offset`` itself and calls this only when the site there
-    is missing or belongs to other code (two functions calling tp at the same offset).
+    The recorder first looks in ``settings.sites_by_offset`` (the call site last seen at each
+    instruction offset, whatever its code: an int key, no tuple to build) and calls this only
+    when the site there is missing or belongs to other code (two functions calling tp at the
+    same offset). That table belongs to the settings, so new settings start with an empty
+    one; here a site resolved under another secrets pattern is resolved again.
     """
     code = frame.f_code
     offset = frame.f_lasti
     key = (id(code), offset)
-    site = _sites.get(key)
-    if site is None:
-        site = _sites[key] = _resolve(frame, positional_count, keyword_names, secrets)
-    sites_by_offset[offset] = site
+    secrets = settings.secrets
+    cached = _sites.get(key)
+    if cached is not None and cached[0] is secrets:
+        site = cached[1]
+    else:
+        site = _resolve(frame, positional_count, keyword_names, secrets)
+        _sites[key] = (secrets, site)
+    settings.sites_by_offset[offset] = site
     return site
 
 
@@ -665,5 +671,7 @@ _StatementSource = _LazyStatementSource
 
 def clear_cache() -> None:
     """Forget every resolved call site (for tests that rewrite source files)."""
+    from chrono import _config
+
     _sites.clear()
-    sites_by_offset.clear()
+    _config.settings.sites_by_offset.clear()

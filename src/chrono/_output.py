@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Any, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable, NamedTuple
 
 from chrono import _config
 from chrono._events import Event, event_of, wall_at_zero
@@ -18,9 +18,23 @@ if TYPE_CHECKING:
 LOGGER_NAME = "chrono"
 
 _write_lock = threading.Lock()
-#: Where live tp records go: set from the configured output on the first one, which the
-#: recorder hands to ``sink or resolve_sink()``.
-sink: Callable[[Any], object] | None = None
+
+
+class LiveSink(NamedTuple):
+    """Where live tp records go, and the settings that said so."""
+
+    settings: _config.Settings | None
+    write: Callable[[Any], object]
+
+
+def _not_resolved(record: Any) -> None:  # pragma: no cover (never called: settings is None)
+    raise AssertionError("the live sink is resolved before its first use")
+
+
+#: The recorder writes a live record to ``sink.write`` after checking that ``sink.settings``
+#: are the current ones, and calls ``resolve_sink`` when they are not: the first live event,
+#: and the first after ``configure()``.
+sink = LiveSink(None, _not_resolved)
 
 
 def _reset_after_fork() -> None:
@@ -34,43 +48,10 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def check_output_target(target: object) -> None:
-    """Raise a clear error for an ``output`` that chrono cannot write to."""
-    if isinstance(target, str) and target in _config.OUTPUT_KEYWORDS:
-        return
-    if isinstance(target, (str, os.PathLike)):
-        # Opened now, so that a path chrono cannot write to is told here, not lost with every
-        # event later.
-        try:
-            with open(target, "a", encoding="utf-8"):
-                pass
-        except (OSError, ValueError) as error:
-            raise ValueError(
-                f"chrono.configure: output={target!r} cannot be written to ({error}); give "
-                "'stderr', 'stdout', 'logging', a writable file path, a text stream, a "
-                "logging.Logger or a callable taking an Event"
-            ) from None
-        return
-    if isinstance(target, logging.Logger):
-        return
-    if callable(getattr(target, "write", None)) or callable(target):
-        return
-    raise TypeError(
-        "chrono.configure: output must be 'stderr', 'stdout', 'logging', a file path, "
-        f"a text stream, a logging.Logger or a callable taking an Event; not {target!r}"
-    )
-
-
-def forget_resolved_output() -> None:
-    """Resolve the output again on the next event (after ``configure``)."""
+def resolve_sink(settings: _config.Settings) -> LiveSink:
+    """The sink for ``settings``' output, kept in ``sink`` until the settings change."""
     global sink
-    sink = None
-
-
-def resolve_sink() -> Callable[[Any], object]:
-    """The sink for the configured output, kept in ``sink`` until ``configure`` changes it."""
-    global sink
-    target = _config.settings.output
+    target = settings.output
     resolved: Callable[[Any], object]
     if target == "stderr":
         # Looked up at each write: test runners and tools swap sys.stderr after import.
@@ -90,8 +71,8 @@ def resolve_sink() -> Callable[[Any], object]:
         resolved = _StreamOutput(fixed=target).write  # type: ignore[arg-type]
     else:
         resolved = _CallableOutput(target)  # type: ignore[arg-type]
-    sink = resolved
-    return resolved
+    sink = LiveSink(settings, resolved)
+    return sink
 
 
 class _StreamOutput:
