@@ -44,17 +44,6 @@ class TestSettingsChange:
         assert "green" not in before.getvalue()
         assert f"apple={MASK}" in after.getvalue()
 
-    def test_live_output_goes_to_the_new_target(self) -> None:
-        """After ``configure(output=...)`` a live event goes to the new stream, not the old."""
-        first, second = io.StringIO(), io.StringIO()
-        chrono.configure(output=first)
-        tp("one")
-        chrono.configure(output=second)
-        tp("two")
-        assert "one" in first.getvalue()
-        assert "two" not in first.getvalue()
-        assert "two" in second.getvalue()
-
     def test_reset_goes_back_to_the_default_secrets(self) -> None:
         """After ``reset()`` a call site masked under a custom pattern shows its value again."""
         with chrono.story() as story:
