@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Any, Callable, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 from chrono import _config
 from chrono._events import Event, event_of, wall_at_zero
@@ -18,23 +18,12 @@ if TYPE_CHECKING:
 LOGGER_NAME = "chrono"
 
 _write_lock = threading.Lock()
-
-
-class LiveSink(NamedTuple):
-    """Where live tp records go, and the settings that said so."""
-
-    settings: _config.Settings | None
-    write: Callable[[Any], object]
-
-
-def _not_resolved(record: Any) -> None:  # pragma: no cover (never called: settings is None)
-    raise AssertionError("the live sink is resolved before its first use")
-
-
-#: The recorder writes a live record to ``sink.write`` after checking that ``sink.settings``
-#: are the current ones, and calls ``resolve_sink`` when they are not: the first live event,
-#: and the first after ``configure()``.
-sink = LiveSink(None, _not_resolved)
+#: Where live tp records go, and the settings it was resolved from. The recorder calls
+#: ``resolve_sink`` when ``sink_settings`` are not the current settings (the first live event,
+#: and the first after ``configure()``), then ``sink``. Two module names, not a tuple or an
+#: object: each is one cheap module attribute read on the live path.
+sink: Callable[[Any], object] | None = None
+sink_settings: _config.Settings | None = None
 
 
 def _reset_after_fork() -> None:
@@ -48,9 +37,9 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def resolve_sink(settings: _config.Settings) -> LiveSink:
-    """The sink for ``settings``' output, kept in ``sink`` until the settings change."""
-    global sink
+def resolve_sink(settings: _config.Settings) -> None:
+    """Set ``sink`` to write to ``settings``' output, until the settings change."""
+    global sink, sink_settings
     target = settings.output
     resolved: Callable[[Any], object]
     if target == "stderr":
@@ -71,8 +60,8 @@ def resolve_sink(settings: _config.Settings) -> LiveSink:
         resolved = _StreamOutput(fixed=target).write  # type: ignore[arg-type]
     else:
         resolved = _CallableOutput(target)  # type: ignore[arg-type]
-    sink = LiveSink(settings, resolved)
-    return sink
+    sink = resolved
+    sink_settings = settings
 
 
 class _StreamOutput:

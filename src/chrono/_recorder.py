@@ -132,10 +132,9 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
             elif in_context or _collecting.process:
                 _collecting.deliver(tp_record, in_context)
             else:
-                sink = _output.sink
-                if sink.settings is not settings:
-                    sink = _output.resolve_sink(settings)
-                sink.write(tp_record)
+                if _output.sink_settings is not settings:
+                    _output.resolve_sink(settings)
+                _output.sink(tp_record)  # type: ignore[misc]
         except Exception:
             # Read through the module: tests turn this on after tp has borrowed the names.
             if _this_module.RAISE_INTERNAL_ERRORS:
