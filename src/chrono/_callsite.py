@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     import executing
 
+    from chrono._config import Settings
     from chrono._values import Secrets
 
 #: The name shown for an argument whose source text could not be read.
@@ -115,36 +116,41 @@ class CallSite:
 
 _monotonic_ns = time.monotonic_ns
 
-#: Every call site resolved, by (code identity, instruction offset).
-_sites: dict[tuple[int, int], CallSite] = {}
-#: The call site last seen at each instruction offset, whatever its code: the recorder's first
-#: look (an int key, no tuple to build), which it checks against the frame's code.
-sites_by_offset: dict[int, CallSite] = {}
+#: Every call site resolved, by (code identity, instruction offset), with the secrets pattern
+#: its masks were worked out with.
+_sites: dict[tuple[int, int], tuple[Secrets | None, CallSite]] = {}
 
 
 def call_site(
     frame: FrameType,
     positional_count: int,
     keyword_names: tuple[str, ...],
-    secrets: Secrets | None,
+    settings: Settings,
 ) -> CallSite:
     """The call site of the ``tp`` call running in ``frame``: resolved once, then cached.
 
-    The recorder looks in ``sites_by_offset`` itself and calls this only when the site there
-    is missing or belongs to other code (two functions calling tp at the same offset).
+    The recorder first looks in ``settings.sites_by_offset`` (the call site last seen at each
+    instruction offset, whatever its code: an int key, no tuple to build) and calls this only
+    when the site there is missing or belongs to other code (two functions calling tp at the
+    same offset). That table belongs to the settings, so new settings start with an empty
+    one; here a site resolved under another secrets pattern is resolved again.
     """
     code = frame.f_code
     offset = frame.f_lasti
     key = (id(code), offset)
-    site = _sites.get(key)
-    if site is None:
+    secrets = settings.secrets
+    cached = _sites.get(key)
+    if cached is not None and cached[0] is secrets:
+        site = cached[1]
+    else:
         # The event was timed before this lookup: its cost is chrono's, not the program's.
         started_ns = _monotonic_ns()
         try:
-            site = _sites[key] = _resolve(frame, positional_count, keyword_names, secrets)
+            site = _resolve(frame, positional_count, keyword_names, secrets)
         finally:
             note_since(started_ns)
-    sites_by_offset[offset] = site
+        _sites[key] = (secrets, site)
+    settings.sites_by_offset[offset] = site
     return site
 
 
@@ -319,21 +325,15 @@ def logged_function_name(record: logging.LogRecord) -> str:
 
     A record is handled in the thread that logged it, while the logging call is still on the
     stack: its frame is the one at the record's file, line and function. Where no frame is
-    (a record made elsewhere and handed on), the record's own ``funcName`` stays. Never raises.
+    (a record made elsewhere and handed on), the record's own ``funcName`` stays.
     """
+    frame = _logging_frame(record)
+    if frame is None:
+        return record.funcName
     try:
-        frame = _logging_frame(record)
-        if frame is not None:
-            try:
-                return function_name(frame)
-            finally:
-                del frame
-    except Exception:
-        from chrono import _recorder
-
-        if _recorder.RAISE_INTERNAL_ERRORS:
-            raise
-    return record.funcName
+        return function_name(frame)
+    finally:
+        del frame
 
 
 def _logging_frame(record: logging.LogRecord) -> FrameType | None:
@@ -859,5 +859,7 @@ _StatementSource = _LazyStatementSource
 
 def clear_cache() -> None:
     """Forget every resolved call site (for tests that rewrite source files)."""
+    from chrono import _config
+
     _sites.clear()
-    sites_by_offset.clear()
+    _config.settings.sites_by_offset.clear()

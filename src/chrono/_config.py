@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
-from typing import IO, TYPE_CHECKING, Callable, Union
+from dataclasses import dataclass, field, replace
+from typing import IO, TYPE_CHECKING, Any, Callable, Union
 
 from chrono._values import DEFAULT_SECRET_NAMES, Secrets
 
@@ -31,6 +31,13 @@ class Settings:
     repr_limit: int = DEFAULT_REPR_LIMIT
     secrets: Secrets | None = _DEFAULT_SECRETS
     output: OutputTarget = "stderr"
+    #: The recorder's first look for a call site, by instruction offset. It belongs to these
+    #: settings (a call site's masks come from ``secrets``): ``configure()`` makes new
+    #: settings, whose table starts empty, so no cache has to be told of the change. Not an
+    #: argument: ``replace()`` leaves it out, and the new settings get a table of their own.
+    sites_by_offset: dict[int, Any] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
 
 settings = Settings()
@@ -57,8 +64,6 @@ def configure(
     global settings
     changes: dict[str, object] = {}
     if output is not None:
-        from chrono._output import check_output_target
-
         check_output_target(output)
         changes["output"] = output
     if repr_limit is not None:
@@ -74,12 +79,36 @@ def configure(
         changes["repr_limit"] = repr_limit
     if secret_names is not None:
         changes["secrets"] = _compile_secrets(secret_names)
+    # New settings, never changed in place: each cache built from the old ones (call sites,
+    # the live output) sees that they are not the ones it was built from, and builds again.
     settings = replace(settings, **changes)  # type: ignore[arg-type]
-    from chrono import _output
 
-    _output.forget_resolved_output()
-    if secret_names is not None:
-        _forget_call_sites()
+
+def check_output_target(target: object) -> None:
+    """Raise a clear error for an ``output`` that chrono cannot write to."""
+    if isinstance(target, str) and target in OUTPUT_KEYWORDS:
+        return
+    if isinstance(target, (str, os.PathLike)):
+        # Opened now, so that a path chrono cannot write to is told here, not lost with every
+        # event later.
+        try:
+            with open(target, "a", encoding="utf-8"):
+                pass
+        except (OSError, ValueError) as error:
+            raise ValueError(
+                f"chrono.configure: output={target!r} cannot be written to ({error}); give "
+                "'stderr', 'stdout', 'logging', a writable file path, a text stream, a "
+                "logging.Logger or a callable taking an Event"
+            ) from None
+        return
+    if isinstance(target, logging.Logger):
+        return
+    if callable(getattr(target, "write", None)) or callable(target):
+        return
+    raise TypeError(
+        "chrono.configure: output must be 'stderr', 'stdout', 'logging', a file path, "
+        f"a text stream, a logging.Logger or a callable taking an Event; not {target!r}"
+    )
 
 
 def _compile_secrets(names: str) -> Secrets | None:
@@ -102,17 +131,4 @@ def _compile_secrets(names: str) -> Secrets | None:
 def reset() -> None:
     """Back to the defaults (for tests)."""
     global settings
-    secrets_changed = settings.secrets is not _DEFAULT_SECRETS
     settings = Settings()
-    from chrono import _output
-
-    _output.forget_resolved_output()
-    if secrets_changed:
-        _forget_call_sites()
-
-
-def _forget_call_sites() -> None:
-    # Which arguments are secret is decided when a call site is first resolved, and cached.
-    from chrono import _callsite
-
-    _callsite.clear_cache()

@@ -15,12 +15,10 @@ import io
 import os
 import re
 import subprocess
-import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TextIO
 
 # The builtin names chrono.install() makes when no other name is given to it.
 DEFAULT_BUILTINS = frozenset({"tp"})
@@ -546,31 +544,6 @@ def _without_comments(text: str) -> str:
     return kept
 
 
-# ---------------------------------------------------------------------------------------
-# The commands
-
-
-def _escape_github(text: str, *, is_property: bool = False) -> str:
-    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if is_property:
-        escaped = escaped.replace(":", "%3A").replace(",", "%2C")
-    return escaped
-
-
-def _format_leftover(path: str, leftover: Leftover, output_format: str) -> str:
-    if output_format == "github":
-        location = ",".join(
-            (
-                f"file={_escape_github(path, is_property=True)}",
-                f"line={leftover.line}",
-                f"col={leftover.column}",
-            )
-        )
-        message = f"leftover {leftover.kind.value} call: {leftover.text}"
-        return f"::warning {location}::{_escape_github(message)}"
-    return f"{path}:{leftover.line}:{leftover.column}: {leftover.text}"
-
-
 def installed_name(call: ast.Call) -> str | None:
     """The builtin name a ``chrono.install(...)`` call makes; None when not a literal."""
     if not call.args and not call.keywords:
@@ -584,7 +557,7 @@ def installed_name(call: ast.Call) -> str | None:
     return None
 
 
-def _installed_builtins(files: Iterable[str]) -> frozenset[str]:
+def installed_builtins(files: Iterable[str]) -> frozenset[str]:
     """``tp`` and every name that ``chrono.install("name")`` makes in these files.
 
     The install may be in one file (a conftest, a settings module) and the calls in others,
@@ -607,85 +580,3 @@ def _installed_builtins(files: Iterable[str]) -> frozenset[str]:
             if name:
                 names.add(name)
     return frozenset(names)
-
-
-def _files_with_leftovers(
-    files: Sequence[str], err: TextIO
-) -> Iterator[tuple[SourceFile, list[Leftover]]]:
-    """Each file that holds leftover calls, with them; unreadable files reported and skipped."""
-    builtin_names = _installed_builtins(files)
-    may_hold_calls = prefilter(builtin_names)
-    for path in files:
-        try:
-            source_file = load_source(path, may_hold_calls)
-        except SkippedFile as reason:
-            err.write(f"{path}: {reason}\n")
-            continue
-        if source_file is not None:
-            leftovers = find_leftovers(source_file, builtin_names)
-            if leftovers:
-                yield source_file, leftovers
-
-
-def run_check(
-    paths: Sequence[str],
-    *,
-    output_format: str = "text",
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """``chrono check``: print every leftover call; 1 if any, 0 if none, 2 on a usage error."""
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
-    if output_format not in ("text", "github"):
-        raise ValueError(f"unknown output format {output_format!r}")
-    try:
-        files = collect_python_files(paths)
-    except UsageError as error:
-        err.write(f"chrono check: error: {error}\n")
-        return 2
-    found = 0
-    for source_file, leftovers in _files_with_leftovers(files, err):
-        for leftover in leftovers:
-            out.write(_format_leftover(source_file.path, leftover, output_format))
-            out.write("\n")
-            found += 1
-    return 1 if found else 0
-
-
-def run_strip(
-    paths: Sequence[str],
-    *,
-    diff: bool = False,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """``chrono strip``: remove leftover calls in place, or print the diff; 2 on a usage error."""
-    from chrono._strip import StripRefused, strip_source, unified_diff
-
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
-    try:
-        files = collect_python_files(paths)
-    except UsageError as error:
-        err.write(f"chrono strip: error: {error}\n")
-        return 2
-    for source_file, leftovers in _files_with_leftovers(files, err):
-        path = source_file.path
-        try:
-            result = strip_source(source_file, leftovers)
-        except StripRefused as reason:
-            err.write(f"{path}: left unchanged: {reason}\n")
-            continue
-        for leftover, note in result.notes:
-            err.write(f"{path}:{leftover.line}:{leftover.column}: {note}\n")
-        if result.stripped == 0:
-            continue
-        if diff:
-            out.write(unified_diff(source_file.source.text, result.text, path))
-            continue
-        with open(path, "wb") as handle:
-            handle.write(result.text.encode(source_file.encoding))
-        plural = "" if result.stripped == 1 else "s"
-        out.write(f"{path}: stripped {result.stripped} call{plural}\n")
-    return 0

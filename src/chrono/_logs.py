@@ -57,12 +57,24 @@ def log_event(record: logging.LogRecord) -> Event:
         task=getattr(record, "taskName", None),
         file=record.pathname,
         line=record.lineno,
-        function=logged_function_name(record),
+        function=_function_name(record),
         label=record.levelname,
         items=((record.name, message),),
         kind="log",
         thread_id=record.thread or 0,
     )
+
+
+def _function_name(record: logging.LogRecord) -> str:
+    """The logging function's qualified name; its plain ``funcName`` if that cannot be had."""
+    try:
+        return logged_function_name(record)
+    except Exception:
+        from chrono import _recorder
+
+        if _recorder.RAISE_INTERNAL_ERRORS:
+            raise
+        return record.funcName
 
 
 class _Bridge:

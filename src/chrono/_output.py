@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 LOGGER_NAME = "chrono"
 
 _write_lock = threading.Lock()
-#: Where live tp records go: set from the configured output on the first one, which the
-#: recorder hands to ``sink or resolve_sink()``.
+#: Where live tp records go, and the settings it was resolved from. The recorder calls
+#: ``resolve_sink`` when ``sink_settings`` are not the current settings (the first live event,
+#: and the first after ``configure()``), then ``sink``. Two module names, not a tuple or an
+#: object: each is one cheap module attribute read on the live path.
 sink: Callable[[Any], object] | None = None
+sink_settings: _config.Settings | None = None
 
 
 def _reset_after_fork() -> None:
@@ -34,43 +37,10 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def check_output_target(target: object) -> None:
-    """Raise a clear error for an ``output`` that chrono cannot write to."""
-    if isinstance(target, str) and target in _config.OUTPUT_KEYWORDS:
-        return
-    if isinstance(target, (str, os.PathLike)):
-        # Opened now, so that a path chrono cannot write to is told here, not lost with every
-        # event later.
-        try:
-            with open(target, "a", encoding="utf-8"):
-                pass
-        except (OSError, ValueError) as error:
-            raise ValueError(
-                f"chrono.configure: output={target!r} cannot be written to ({error}); give "
-                "'stderr', 'stdout', 'logging', a writable file path, a text stream, a "
-                "logging.Logger or a callable taking an Event"
-            ) from None
-        return
-    if isinstance(target, logging.Logger):
-        return
-    if callable(getattr(target, "write", None)) or callable(target):
-        return
-    raise TypeError(
-        "chrono.configure: output must be 'stderr', 'stdout', 'logging', a file path, "
-        f"a text stream, a logging.Logger or a callable taking an Event; not {target!r}"
-    )
-
-
-def forget_resolved_output() -> None:
-    """Resolve the output again on the next event (after ``configure``)."""
-    global sink
-    sink = None
-
-
-def resolve_sink() -> Callable[[Any], object]:
-    """The sink for the configured output, kept in ``sink`` until ``configure`` changes it."""
-    global sink
-    target = _config.settings.output
+def resolve_sink(settings: _config.Settings) -> None:
+    """Set ``sink`` to write to ``settings``' output, until the settings change."""
+    global sink, sink_settings
+    target = settings.output
     resolved: Callable[[Any], object]
     if target == "stderr":
         # Looked up at each write: test runners and tools swap sys.stderr after import.
@@ -91,7 +61,7 @@ def resolve_sink() -> Callable[[Any], object]:
     else:
         resolved = _CallableOutput(target)  # type: ignore[arg-type]
     sink = resolved
-    return resolved
+    sink_settings = settings
 
 
 class _StreamOutput:

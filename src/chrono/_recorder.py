@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from chrono import _config, _output
-from chrono._callsite import UNKNOWN_TEXT, CallSite, call_site, sites_by_offset
+from chrono._callsite import UNKNOWN_TEXT, CallSite, call_site
 from chrono._events import _collecting, sequence_numbers
 from chrono._switch import _NOTHING
 from chrono._values import MASK, safe_repr
@@ -80,13 +80,11 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
             settings = _config.settings
             frame = _getframe(1)
             try:
-                site = sites_by_offset[frame.f_lasti]
+                site = settings.sites_by_offset[frame.f_lasti]
             except KeyError:
                 site = None
             if site is None or site.code is not frame.f_code:
-                site = call_site(
-                    frame, (first is not _NOTHING) + len(more), tuple(named), settings.secrets
-                )
+                site = call_site(frame, (first is not _NOTHING) + len(more), tuple(named), settings)
             del frame
             shown: int | str | tuple[tuple[str, str], ...]
             if site.one_plain_value:
@@ -134,7 +132,9 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
             elif in_context or _collecting.process:
                 _collecting.deliver(tp_record, in_context)
             else:
-                (_output.sink or _output.resolve_sink())(tp_record)
+                if _output.sink_settings is not settings:
+                    _output.resolve_sink(settings)
+                _output.sink(tp_record)  # type: ignore[misc]
         except Exception:
             # Read through the module: tests turn this on after tp has borrowed the names.
             if _this_module.RAISE_INTERNAL_ERRORS:

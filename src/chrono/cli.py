@@ -1,12 +1,28 @@
-"""The ``chrono`` command: ``demo``, ``check`` and ``strip``."""
+"""The ``chrono`` command: ``demo``, ``check`` and ``strip``.
+
+The commands' own work (reading files, printing, writing files back) is here; finding
+leftover calls is ``chrono._leftovers``'s, removing them ``chrono._strip``'s.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TextIO
 
 from chrono import __version__
+from chrono._leftovers import (
+    Leftover,
+    SkippedFile,
+    SourceFile,
+    UsageError,
+    collect_python_files,
+    find_leftovers,
+    installed_builtins,
+    load_source,
+    prefilter,
+)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -69,12 +85,112 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if arguments.command == "check":
-        from chrono._leftovers import run_check
-
         return run_check(arguments.paths, output_format=arguments.output_format, out=sys.stdout)
-    from chrono._leftovers import run_strip
-
     return run_strip(arguments.paths, diff=arguments.diff, out=sys.stdout)
+
+
+def _escape_github(text: str, *, is_property: bool = False) -> str:
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if is_property:
+        escaped = escaped.replace(":", "%3A").replace(",", "%2C")
+    return escaped
+
+
+def _format_leftover(path: str, leftover: Leftover, output_format: str) -> str:
+    if output_format == "github":
+        location = ",".join(
+            (
+                f"file={_escape_github(path, is_property=True)}",
+                f"line={leftover.line}",
+                f"col={leftover.column}",
+            )
+        )
+        message = f"leftover {leftover.kind.value} call: {leftover.text}"
+        return f"::warning {location}::{_escape_github(message)}"
+    return f"{path}:{leftover.line}:{leftover.column}: {leftover.text}"
+
+
+def _files_with_leftovers(
+    files: Sequence[str], err: TextIO
+) -> Iterator[tuple[SourceFile, list[Leftover]]]:
+    """Each file that holds leftover calls, with them; unreadable files reported and skipped."""
+    builtin_names = installed_builtins(files)
+    may_hold_calls = prefilter(builtin_names)
+    for path in files:
+        try:
+            source_file = load_source(path, may_hold_calls)
+        except SkippedFile as reason:
+            err.write(f"{path}: {reason}\n")
+            continue
+        if source_file is not None:
+            leftovers = find_leftovers(source_file, builtin_names)
+            if leftovers:
+                yield source_file, leftovers
+
+
+def run_check(
+    paths: Sequence[str],
+    *,
+    output_format: str = "text",
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``chrono check``: print every leftover call; 1 if any, 0 if none, 2 on a usage error."""
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    if output_format not in ("text", "github"):
+        raise ValueError(f"unknown output format {output_format!r}")
+    try:
+        files = collect_python_files(paths)
+    except UsageError as error:
+        err.write(f"chrono check: error: {error}\n")
+        return 2
+    found = 0
+    for source_file, leftovers in _files_with_leftovers(files, err):
+        for leftover in leftovers:
+            out.write(_format_leftover(source_file.path, leftover, output_format))
+            out.write("\n")
+            found += 1
+    return 1 if found else 0
+
+
+def run_strip(
+    paths: Sequence[str],
+    *,
+    diff: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``chrono strip``: remove leftover calls in place, or print the diff; 2 on a usage error."""
+    # Imported here: checking never needs the stripper.
+    from chrono._strip import StripRefused, strip_source, unified_diff
+
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    try:
+        files = collect_python_files(paths)
+    except UsageError as error:
+        err.write(f"chrono strip: error: {error}\n")
+        return 2
+    for source_file, leftovers in _files_with_leftovers(files, err):
+        path = source_file.path
+        try:
+            result = strip_source(source_file, leftovers)
+        except StripRefused as reason:
+            err.write(f"{path}: left unchanged: {reason}\n")
+            continue
+        for leftover, note in result.notes:
+            err.write(f"{path}:{leftover.line}:{leftover.column}: {note}\n")
+        if result.stripped == 0:
+            continue
+        if diff:
+            out.write(unified_diff(source_file.source.text, result.text, path))
+            continue
+        with open(path, "wb") as handle:
+            handle.write(result.text.encode(source_file.encoding))
+        plural = "" if result.stripped == 1 else "s"
+        out.write(f"{path}: stripped {result.stripped} call{plural}\n")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import sys
 import threading
 from collections.abc import Generator
@@ -333,27 +332,12 @@ class ChronoPlugin:
         plain = story.text(width=writer.fullwidth)
         if not writer.hasmarkup:
             return plain, None
-        from rich.console import Console
+        from chrono.render import coloured_story
 
-        from chrono.render import StoryView
-
-        buffer = io.StringIO()
-        console = Console(
-            file=buffer,
-            width=max(writer.fullwidth, 40),
-            color_system="standard",
-            force_terminal=True,
-            highlight=False,
-            emoji=False,
-            legacy_windows=False,
-        )
-        console.print(StoryView(story), end="", soft_wrap=False)
-        return plain, buffer.getvalue().rstrip("\n")
+        return plain, coloured_story(story, max(writer.fullwidth, 40))
 
     def _print_live(self, event: Event) -> None:
-        from rich.color import ColorSystem
-
-        from chrono.render import live_line
+        from chrono.render import live_line, terminal_live_line
 
         plugins = self.config.pluginmanager
         capture: CaptureManager | None = plugins.get_plugin("capturemanager")
@@ -369,7 +353,7 @@ class ChronoPlugin:
         if reporter is None:
             return
         writer = self.config.get_terminal_writer()
-        line = live_line(event, colour=ColorSystem.STANDARD if writer.hasmarkup else None)
+        line = terminal_live_line(event, coloured=writer.hasmarkup)
         # Written while the test runs, so capture must step aside (as pytest's live logging
         # does), or the line would land in "Captured stdout" instead of on the terminal.
         with self._live_lock, _capture_disabled(capture):

@@ -390,6 +390,32 @@ class StoryView:
                     yield newline
 
 
+def coloured_story(story: Story, width: int) -> str:
+    """The story in the eight standard colours, wrapped at ``width`` columns: for a terminal
+    whose writer (pytest's) has already decided that it shows colour."""
+    import io
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard",
+        force_terminal=True,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    console.print(StoryView(story), end="", soft_wrap=False)
+    return buffer.getvalue().rstrip("\n")
+
+
+def terminal_live_line(event: Event, *, coloured: bool) -> str:
+    """``live_line`` in the eight standard colours, or plain: for pytest's terminal writer."""
+    from rich.color import ColorSystem
+
+    return live_line(event, colour=ColorSystem.STANDARD if coloured else None)
+
+
 def _wrap(console: Console, pieces: list[Piece], width: int) -> list[Text]:
     text = Text.assemble(*((piece, _style(style)) for piece, style in pieces))
     return list(text.wrap(console, width, overflow="fold"))
