@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import dis
 import io
 from pathlib import Path
+from types import CodeType
 
 import pytest
 
@@ -229,6 +231,44 @@ class TestInternalErrors:
             recovered = 2
             tp(recovered)
         assert story.values("recovered") == ["2"]
+
+
+def _globals_read_by(code: CodeType) -> set[str]:
+    """The global names that ``code`` (and any code nested in it) reads or binds."""
+    names = {
+        instruction.argval
+        for instruction in dis.get_instructions(code)
+        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL")
+    }
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            names |= _globals_read_by(constant)
+    return names
+
+
+class TestBorrowedNames:
+    def test_borrowed_names_are_what_tps_code_reads(self) -> None:
+        """TP_BORROWS lists exactly the recorder's globals that tp's recording body reads."""
+        read = _globals_read_by(_recorder.recording_tp.__code__)
+        assert set(_recorder.TP_BORROWS) == {name for name in read if not hasattr(builtins, name)}
+
+    def test_tp_namespace_holds_only_borrowed_names(self) -> None:
+        """Enabled, tp's namespace holds the borrowed names and builtins, not the whole recorder."""
+        chrono.enable()
+        assert set(chrono.tp.__globals__) == {"__builtins__", *_recorder.TP_BORROWS}
+
+    def test_borrowed_names_are_still_the_recorders(self) -> None:
+        """Each name tp borrowed is still bound to what the recorder holds: nothing rebound one
+        behind tp's back (a rebound name would leave tp using the old object)."""
+        chrono.enable()
+        for name in _recorder.TP_BORROWS:
+            assert chrono.tp.__globals__[name] is getattr(_recorder, name), name
+
+    def test_run_time_switches_are_not_borrowed(self) -> None:
+        """RAISE_INTERNAL_ERRORS, rebound by tests after enable(), is read through the module."""
+        assert "RAISE_INTERNAL_ERRORS" not in _recorder.TP_BORROWS
+        assert "RAISE_INTERNAL_ERRORS" in _recorder.recording_tp.__code__.co_names
+        assert chrono.tp.__globals__["_this_module"] is _recorder
 
 
 class TestTyping:

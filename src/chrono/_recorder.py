@@ -35,6 +35,7 @@ _threads_by_ident: dict[int, threading.Thread] = getattr(threading, "_active", {
 _modules = sys.modules
 _getframe = sys._getframe
 _context_stories = _collecting.context.get
+#: This module itself: tp reads the switches tests rebind (``RAISE_INTERNAL_ERRORS``) through it.
 _this_module = sys.modules[__name__]
 
 # The threads inside tp's recording body right now. A tp call from inside chrono's own work in
@@ -61,11 +62,41 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_other_threads)
 
 
+#: The names of this module that ``recording_tp`` reads, lent to ``tp`` by
+#: ``chrono._switch.enable``: tp runs in a namespace of its own, which holds these and no more.
+#: Each is bound once, at import: a name rebound later would not reach tp, so a switch that
+#: changes at run time (``RAISE_INTERNAL_ERRORS``) is read through ``_this_module`` instead.
+#: tests/test_switch.py holds this list to what tp's code reads.
+TP_BORROWS = (
+    "_NOTHING",
+    "_busy",
+    "_busy_add",
+    "_busy_discard",
+    "_collecting",
+    "_config",
+    "_context_stories",
+    "_current_thread",
+    "_get_ident",
+    "_getframe",
+    "_items",
+    "_modules",
+    "_monotonic_ns",
+    "_output",
+    "_task_name",
+    "_this_module",
+    "_threads_by_ident",
+    "call_site",
+    "safe_repr",
+    "sequence_numbers",
+    "sites_by_offset",
+)
+
+
 def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
     """The body of ``tp`` while chrono is on: record the call, return the values; never raises.
 
-    It runs as ``tp`` itself (``chrono._switch`` swaps its code into ``tp`` and lends it this
-    module's names), so that recording costs no Python call beyond ``tp``'s own: each call
+    It runs as ``tp`` itself (``chrono._switch`` swaps its code into ``tp`` and lends it the
+    names in ``TP_BORROWS``), so that recording costs no Python call beyond ``tp``'s own: each call
     costs about as much as reading a clock, and this runs on every ``tp``. It builds one small
     tp record, not an ``Event``: stories make the event when they are read (see
     ``chrono._events.event_of``). The signature is the disabled ``tp``'s: a call with one
@@ -136,7 +167,7 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
                     _output.resolve_sink(settings)
                 _output.sink(tp_record)  # type: ignore[misc]
         except Exception:
-            # Read through the module: tests turn this on after tp has borrowed the names.
+            # Read through the module: tests turn this on after tp has borrowed its names.
             if _this_module.RAISE_INTERNAL_ERRORS:
                 raise
         finally:

@@ -77,8 +77,9 @@ def tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
 
 
 # tp runs in a namespace of its own rather than this module's: enable() fills it with the
-# recorder's names, so that the recording body can be tp's own code (no second Python call
-# per tp) while this module, all that CHRONO=off imports, never imports the recorder.
+# names the recorder lends (``_recorder.TP_BORROWS``), so that the recording body can be tp's
+# own code (no second Python call per tp) while this module, all that CHRONO=off imports,
+# never imports the recorder.
 _tp_namespace: dict[str, Any] = {"__builtins__": builtins, "_NOTHING": _NOTHING}
 if not TYPE_CHECKING:
     _documented = tp
@@ -104,10 +105,8 @@ def enable() -> None:
     global _enabled
     from chrono import _recorder
 
-    if "recording_tp" not in _tp_namespace:
-        _tp_namespace.update(
-            (name, value) for name, value in vars(_recorder).items() if not name.startswith("__")
-        )
+    # Lent afresh at each enable(), and only what the recorder lists: see TP_BORROWS.
+    _tp_namespace.update((name, getattr(_recorder, name)) for name in _recorder.TP_BORROWS)
     tp.__code__ = _named_tp(_recorder.recording_tp.__code__)
     tp.__defaults__ = _recorder.recording_tp.__defaults__
     _enabled = True
