@@ -88,7 +88,6 @@ TP_BORROWS = (
     "call_site",
     "safe_repr",
     "sequence_numbers",
-    "sites_by_offset",
 )
 
 
