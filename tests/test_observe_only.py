@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import textwrap
 import threading
 from pathlib import Path
 
@@ -80,6 +81,26 @@ def _run_logging_script(
     return result.stderr, json.loads(result.stdout)
 
 
+#: The end of a script that defines ``work()``: runs it plainly, or inside a story.
+_RUN_WORK = """
+if sys.argv[1] == "plain":
+    observing = contextlib.nullcontext()
+else:
+    import chrono
+
+    observing = chrono.story()
+with observing:
+    work()
+"""
+
+
+def _stderr_plain_and_watched(directory: Path, name: str, source: str) -> tuple[Path, list[str]]:
+    """The script ``source`` (which imports contextlib and sys and defines ``work()``) run
+    without chrono and inside a story: its path, and its stderr in each run."""
+    path = write_module(directory, name, textwrap.dedent(source) + _RUN_WORK)
+    return path, [run_python(str(path), mode, cwd=directory).stderr for mode in ("plain", "chrono")]
+
+
 class TestProgramOutputUnchanged:
     """What the program's logging prints is the same with chrono, on or off, and without it."""
 
@@ -110,18 +131,8 @@ class TestProgramOutputUnchanged:
             def work():
                 log.warning("%d left", "three")
 
-
-            if sys.argv[1] == "plain":
-                observing = contextlib.nullcontext()
-            else:
-                import chrono
-
-                observing = chrono.story()
-            with observing:
-                work()
         """
-        path = write_module(tmp_path, "bad_format", source)
-        outputs = [run_python(str(path), mode, cwd=tmp_path).stderr for mode in ("plain", "chrono")]
+        _, outputs = _stderr_plain_and_watched(tmp_path, "bad_format", source)
         assert "--- Logging error ---" in outputs[0]
         assert "Call stack:" in outputs[0]
         assert outputs[1] == outputs[0]
@@ -154,18 +165,8 @@ class TestProgramOutputUnchanged:
             def work():
                 log.warning("checked out")
 
-
-            if sys.argv[1] == "plain":
-                observing = contextlib.nullcontext()
-            else:
-                import chrono
-
-                observing = chrono.story()
-            with observing:
-                work()
         """
-        path = write_module(tmp_path, "caller_formatter", source)
-        outputs = [run_python(str(path), mode, cwd=tmp_path).stderr for mode in ("plain", "chrono")]
+        path, outputs = _stderr_plain_and_watched(tmp_path, "caller_formatter", source)
         assert outputs[0] == f"__main__ work {path}\n"
         assert outputs[1] == outputs[0]
 
