@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,18 @@ DOCUMENTS = sorted(
 
 def machine_paths() -> list[str]:
     """Beginnings of paths that only the machine a run was captured on has."""
-    return sorted(
-        {
-            f"{REPOSITORY.parent.as_posix()}/",  # this checkout, and its sibling checkouts
-            f"{Path.home().as_posix()}/",
-            "/root/",
-            "/tmp/pytest-of-",
-        }
-    )
+    paths = {
+        f"{REPOSITORY.as_posix()}/",
+        f"{Path.home().as_posix()}/",
+        "/root/",
+        "/tmp/pytest-of-",
+    }
+    # The folder that holds this checkout holds its sibling checkouts too, unless it is a
+    # folder every machine has (a clone made in /tmp, as CI may make it).
+    parent = REPOSITORY.parent
+    if parent not in (Path(tempfile.gettempdir()).resolve(), Path(parent.anchor)):
+        paths.add(f"{parent.as_posix()}/")
+    return sorted(paths)
 
 
 class TestMachinePaths:
