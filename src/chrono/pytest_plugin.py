@@ -285,10 +285,8 @@ class ChronoPlugin:
     ) -> bool:
         """Add a section with the events not told yet, up to ``through`` (the sequence number
         of the last one; None: all); whether there were any. A story of nothing adds nothing."""
-        events = story.events
-        part = [event for event in events if told.up_to < event.seq]
-        if through is not None:
-            part = [event for event in part if event.seq <= through]
+        last = through if through is not None else sys.maxsize
+        part = [event for event in story.events if told.up_to < event.seq <= last]
         if not has_events(part):
             return False
         told.up_to = part[-1].seq
