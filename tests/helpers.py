@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 import chrono
-from chrono import _callsite, _config, _events, _recorder, cli
+from chrono import _callsite, _collecting, _config, _recorder, cli
 
 #: Environment variables that change what chrono or rich print; removed for subprocesses.
 _QUIET_ENVIRONMENT = ("CHRONO", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS")
@@ -30,7 +30,7 @@ def strict_chrono() -> Iterator[None]:
     """
     was_enabled = chrono.is_enabled()
     was_raising = _recorder.RAISE_INTERNAL_ERRORS
-    collecting = _events._collecting
+    collecting = _collecting.collecting
     outer_process = collecting.process
     outer_context = collecting.context.get()
     collecting.process = ()

@@ -16,7 +16,8 @@ import pytest
 
 import chrono
 from chrono import Event, Story, tp
-from chrono._events import DEFAULT_MAX_EVENTS, Scope, marker_event
+from chrono._events import marker_event
+from chrono._story import DEFAULT_MAX_EVENTS, Scope
 from helpers import environment, run_script
 from pytest_plugin_runs import QUIET_PLUGINS
 

@@ -21,7 +21,7 @@ import pytest
 
 import chrono
 from chrono import tp
-from chrono._events import DEFAULT_MAX_EVENTS
+from chrono._story import DEFAULT_MAX_EVENTS
 from helpers import run_python, write_module
 
 LONG = os.environ.get("CHRONO_HYPOTHESIS_PROFILE") == "long"

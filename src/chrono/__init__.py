@@ -21,8 +21,10 @@ from chrono._switch import (
 )
 
 if TYPE_CHECKING:
+    from chrono._collecting import current_story
     from chrono._config import configure
-    from chrono._events import Event, Story, current_story, story
+    from chrono._events import Event
+    from chrono._story import Story, story
 
 __all__ = [
     "Event",
@@ -48,10 +50,18 @@ else:
 def __getattr__(name: str) -> object:
     # The names a disabled chrono never needs load on first use: with CHRONO=off, importing
     # chrono reads one environment variable and defines tp.
-    if name in ("Event", "Story", "current_story", "story"):
-        from chrono import _events
+    if name in ("Story", "story"):
+        from chrono import _story
 
-        return getattr(_events, name)
+        return getattr(_story, name)
+    if name == "Event":
+        from chrono._events import Event
+
+        return Event
+    if name == "current_story":
+        from chrono._collecting import current_story
+
+        return current_story
     if name == "configure":
         from chrono._config import configure
 

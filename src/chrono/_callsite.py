@@ -56,6 +56,7 @@ class CallSite:
     __slots__ = (
         "code",
         "file",
+        "first_text",
         "function",
         "has_label",
         "line",
@@ -109,6 +110,8 @@ class CallSite:
             and not any(secret)
             and not keywords
         )
+        #: The first argument's text, if any: the name of a one-value call's value.
+        self.first_text = texts[0] if texts else None
 
     def __repr__(self) -> str:
         return f"<CallSite {site_text(self.file, self.line, self.function)} texts={self.texts!r}>"

@@ -1,42 +1,32 @@
-"""Events and stories: plain data, and which stories are collecting right now.
+"""Events: what happened, as plain data, and the tp records they are made from.
 
-Nothing here formats anything; `chrono.render` turns this data into text.
+A ``tp`` call leaves a ``TpRecord``, the least it can know cheaply; a story turns it into an
+``Event`` when it is read. Nothing here formats anything: ``chrono.render`` turns events into
+text. Stories, which hold events, are in ``chrono._story``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import importlib
-import inspect
-import os
-import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextvars import ContextVar, Token
+from collections.abc import Mapping
 from itertools import count
 from operator import itemgetter
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Union
 
 from chrono import _config
-from chrono._own_time import Span, spans_between, spans_from_data
-from chrono._switch import is_enabled
 from chrono._values import safe_repr
 
 if TYPE_CHECKING:
-    from rich.console import Console, ConsoleOptions, RenderResult
-
-DEFAULT_MAX_EVENTS = 10_000
-#: The version of the plain-data form of a story (``Story.to_dict``); see docs/exports.md.
-STORY_SCHEMA = "chrono.story/1"
+    from chrono._callsite import CallSite
 
 #: The process-wide sequence counter. ``next()`` on ``itertools.count`` is a single C call, so
 #: under the GIL two threads never receive the same number.
 sequence_numbers = count(1)
 next_sequence_number: Callable[[], int] = sequence_numbers.__next__
+
+#: The kind of the events a test runner adds to mark where a subtest ended.
+SUBTEST_KIND = "subtest"
 
 
 class Event(NamedTuple):
@@ -63,40 +53,62 @@ class Event(NamedTuple):
     thread_id: int = 0
 
 
-# What the recorder hands a story for one ``tp`` call, a "tp record", holds only what the call
-# alone can know, in one small tuple: ``(seq, monotonic_ns, thread, task, site, label,
-# shown)``. ``thread`` is the ``threading.Thread``; ``site`` is the call site's shared
-# ``CallSite``; ``shown`` is, for a one-value call, its repr, or the value itself when it is an
-# int (immutable, so its repr taken later is the one it had); else the tuple of items.
-# A story turns it into an ``Event`` when it is read, so that the hot path builds no event and
-# reads no wall clock. A story holds such records and ready events (log records, restored
-# stories) side by side.
+class TpRecord(NamedTuple):
+    """What the recorder hands a story for one ``tp`` call: only what the call alone can know.
+
+    A story turns it into an ``Event`` when it is read (``event_of``), so that the hot path
+    builds no event and reads no wall clock; a story holds tp records and ready events (log
+    records, restored stories) side by side. The recorder builds it with ``tuple.__new__``,
+    which skips the named tuple's own ``__new__``, a Python call.
+    """
+
+    seq: int
+    monotonic_ns: int
+    #: The thread itself: reading its name costs a Python call, paid when the story is read.
+    thread: threading.Thread
+    task: str | None
+    #: The call site, shared by every call made there.
+    site: CallSite
+    label: str | None
+    #: For a one-value call, its repr, or the value itself when it is an int (immutable, so
+    #: its repr taken later is the one it had); for any other call, the tuple of items.
+    shown: int | str | tuple[tuple[str, str], ...]
 
 
-def event_of(record: Any, wall_at_zero: float) -> Event:
+#: What a story stores: a tp record, or an event that was ready when it came.
+Record = Union[TpRecord, Event]
+
+#: The call site of a tp record (for an event, its task: not a call site, and never counted).
+#: A C-level getter, so that a story counts its dropped records per site without a loop.
+site_of_record = itemgetter(4)
+
+
+def event_of(record: Record, wall_at_zero: float) -> Event:
     """The ``Event`` for a stored record; ``wall_at_zero`` is the wall clock, in seconds, when
     the monotonic clock read zero (the wall time of a tp record is derived from it)."""
-    if type(record) is Event:
+    if isinstance(record, Event):
         return record
-    seq, now_ns, thread, task, site, label, shown = record
-    if type(shown) is tuple:
+    site = record.site
+    shown = record.shown
+    if isinstance(shown, tuple):
         items = shown
     else:
-        if type(shown) is int:
+        if isinstance(shown, int):
             shown = safe_repr(shown, _config.settings.repr_limit, None)
-        items = ((site.texts[0] or shown, shown),)
+        items = ((site.first_text or shown, shown),)
+    thread = record.thread
     return _tuple_new(
         Event,
         (
-            seq,
-            now_ns,
-            wall_at_zero + now_ns / 1e9,
+            record.seq,
+            record.monotonic_ns,
+            wall_at_zero + record.monotonic_ns / 1e9,
             thread.name,
-            task,
+            record.task,
             site.file,
             site.line,
             site.function,
-            label,
+            record.label,
             items,
             "tp",
             thread.ident or 0,
@@ -104,8 +116,11 @@ def event_of(record: Any, wall_at_zero: float) -> Event:
     )
 
 
-#: The kind of the events a test runner adds to mark where a subtest ended.
-SUBTEST_KIND = "subtest"
+def event_from_dict(raw: Mapping[str, Any]) -> Event:
+    """The event of one entry of a story's plain data (``Story.to_dict``)."""
+    fields = {name: raw[name] for name in Event._fields if name in raw}
+    fields["items"] = tuple((str(text), str(value)) for text, value in raw["items"])
+    return Event(**fields)
 
 
 def marker_event(label: str, file: str, line: int, function: str) -> Event:
@@ -116,7 +131,7 @@ def marker_event(label: str, file: str, line: int, function: str) -> Event:
     return Event(
         seq,
         now_ns,
-        _story_wall_at_zero + now_ns / 1e9,
+        wall_anchor + now_ns / 1e9,
         thread.name,
         None,
         file,
@@ -134,581 +149,21 @@ def has_events(events: list[Event]) -> bool:
     return any(event.kind != SUBTEST_KIND for event in events)
 
 
-def story_part(story: Story, events: list[Event]) -> Story:
-    """A closed story of the same name and start that holds ``events``, a part of ``story``
-    (a test's report tells the part that no earlier report told)."""
-    if len(events) == len(story.events):
-        return story
-    part = Story(story.name, max_events=story.max_events, capture_logs=False)
-    part.started_ns = story.started_ns
-    part.preexisting_threads = story.preexisting_threads
-    for event in events:
-        part.add(event)
-    return part
-
-
 def wall_at_zero() -> float:
     """The wall clock, in seconds, at which the monotonic clock read zero (as of now)."""
     return time.time() - time.monotonic_ns() / 1e9
 
 
-# The anchor stories give their tp records' wall times: one for the process, so that an event
-# has the same wall time in every story that holds it, taken again whenever a story starts, so
-# that a long-lived process does not drift from its wall clock.
-_story_wall_at_zero = wall_at_zero()
+#: The anchor stories give their tp records' wall times: one for the process, so that an event
+#: has the same wall time in every story that holds it, taken again whenever a story starts
+#: (``take_wall_anchor``), so that a long-lived process does not drift from its wall clock.
+#: Read it as ``_events.wall_anchor``: it is rebound.
+wall_anchor = wall_at_zero()
 
 
-def _take_wall_anchor() -> None:
-    global _story_wall_at_zero
-    _story_wall_at_zero = wall_at_zero()
+def take_wall_anchor() -> None:
+    global wall_anchor
+    wall_anchor = wall_at_zero()
 
 
 _tuple_new = tuple.__new__
-#: The call site of a tp record (for an event, its task: not a call site, and never counted).
-#: A C-level getter, so that a story counts its dropped records per site without a loop.
-_site_of_record = itemgetter(4)
-
-
-class Scope:
-    """Which events a story collects (a namespace of constants, not an enum, to stay cheap)."""
-
-    #: Every event of the process, from every thread: one test or script at a time.
-    PROCESS = "process"
-    #: Only events from the context that entered the story (and tasks it starts): one request.
-    CONTEXT = "context"
-
-
-EventCallback = Callable[[Event], object]
-_Function = TypeVar("_Function", bound=Callable[..., Any])
-
-
-class Story:
-    """The events collected while the story was active, bounded, in sequence order.
-
-    Use ``chrono.story()`` to make one. A story keeps at most ``max_events`` events: the first
-    fifth of that and the most recent rest; ``dropped`` says exactly how many fell in between.
-    """
-
-    def __init__(
-        self,
-        name: str | None = None,
-        *,
-        max_events: int | None = None,
-        scope: str = Scope.PROCESS,
-        echo: EventCallback | None = None,
-        attach_to_exceptions: bool = True,
-        capture_logs: bool = True,
-    ) -> None:
-        if max_events is None:
-            max_events = DEFAULT_MAX_EVENTS
-        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
-            raise ValueError(f"chrono: max_events must be a whole number >= 1, not {max_events!r}")
-        if scope not in (Scope.PROCESS, Scope.CONTEXT):
-            raise ValueError(f"chrono: scope must be 'process' or 'context', not {scope!r}")
-        self.name = name
-        self.max_events = max_events
-        self.scope = scope
-        self.echo = echo
-        self.attach_to_exceptions = attach_to_exceptions
-        #: Whether log records emitted while the story is active become its events.
-        self.capture_logs = capture_logs
-        self.started_ns = 0
-        self.ended_ns: int | None = None
-        #: Threads that were already running when the story began, other than its own: their
-        #: events are tagged in the rendering, since they may come from an earlier test.
-        self.preexisting_threads: frozenset[int] = frozenset()
-        self._head_capacity = max_events // 5
-        # Every record, in the order it arrived. Once the story holds more than its bound,
-        # the records after the first fifth are cut down to the most recent; they may run past
-        # the bound by a quarter first, so that cutting (and counting what was cut) happens
-        # once per many records, not on each one. The list is never replaced: the recorder
-        # appends to it directly (see _Collecting.sole).
-        self._records: list[Any] = []
-        self._cut_at = max_events + max(max_events // 4, 1)
-        # How many records each cut dropped (appends, so that threads never lose a count).
-        self._cuts: list[int] = []
-        # Dropped records per call site (see _site_of_record).
-        self._dropped_sites: Counter[Any] = Counter()
-        self._context_token: Token[tuple[Story, ...]] | None = None
-        self._active = False
-        #: Started while chrono was off: the story records nothing and tells nothing.
-        self._inert = False
-        # chrono's own work as read back from plain data (from_dict); None: as noted live.
-        self._restored_chrono_spans: list[Span] | None = None
-
-    # -- collecting ---------------------------------------------------------------------------
-
-    def add(self, record: Any) -> None:
-        """Record one event, or one tp record (thread-safe); past the bound, the oldest recent
-        ones are dropped."""
-        # A list append is a single C call: atomic under the GIL, so threads need no lock
-        # and a forked child inherits none held.
-        records = self._records
-        records.append(record)
-        if len(records) >= self._cut_at:
-            self.cut()
-        if self.echo is not None:
-            self.echo(event_of(record, _story_wall_at_zero))
-
-    def cut(self) -> None:
-        """Drop the records between the first fifth and the most recent, down to the bound."""
-        # Count where the dropped records were, so that a loop's hit counter goes on counting
-        # across the gap. One thread cuts at a time; a thread that finds another cutting leaves
-        # it to that one rather than wait (waiting could hang a forked child).
-        if not _cutting.acquire(blocking=False):
-            return
-        try:
-            records = self._records
-            excess = len(records) - self.max_events
-            if excess > 0:
-                start = self._head_capacity
-                dropped = records[start : start + excess]
-                del records[start : start + excess]
-                self._cuts.append(excess)
-                self._count_dropped_sites(dropped)
-        finally:
-            _cutting.release()
-
-    def _count_dropped_sites(self, dropped: list[Any]) -> None:
-        sites = list(map(_site_of_record, dropped))
-        distinct = set(sites)
-        if len(distinct) <= 16:
-            # A loop's few call sites: one C-level count of each beats hashing every record.
-            counts = self._dropped_sites
-            for site in distinct:
-                counts[site] += sites.count(site)
-        else:
-            self._dropped_sites.update(sites)
-
-    @property
-    def dropped_hits(self) -> dict[tuple[str, int], int]:
-        """How many dropped tp events each call site ``(file, line)`` had."""
-        from chrono._callsite import CallSite
-
-        hits: dict[tuple[str, int], int] = {}
-        for site, dropped in self._dropped_sites.copy().items():
-            if isinstance(site, CallSite):
-                key = (site.file, site.line)
-                hits[key] = hits.get(key, 0) + dropped
-        return hits
-
-    @property
-    def events(self) -> list[Event]:
-        """The kept events, in sequence order (a copy)."""
-        head, _, tail = self.parts()
-        return head + tail
-
-    @property
-    def dropped(self) -> int:
-        """How many events the bound discarded."""
-        return self.parts()[1]
-
-    @property
-    def received(self) -> int:
-        """How many events reached the story, kept or dropped."""
-        head, dropped, tail = self.parts()
-        return len(head) + dropped + len(tail)
-
-    def parts(self) -> tuple[list[Event], int, list[Event]]:
-        """``(first events, dropped count, most recent events)``: where the gap falls."""
-        if len(self._records) > self.max_events:
-            self.cut()
-        # The records and the count of those cut must be read together: a cut between the two
-        # would count its records twice, or not at all. (A timeout, not a wait for ever: the
-        # program must go on even if chrono's own bookkeeping were stuck.)
-        locked = _cutting.acquire(timeout=1.0)
-        try:
-            records = self._records.copy()
-            dropped = sum(self._cuts)
-        finally:
-            if locked:
-                _cutting.release()
-        split = self._head_capacity
-        if len(records) > self.max_events:
-            # Records that arrived since the cut above: the bound applies to them too.
-            dropped += len(records) - self.max_events
-            records = records[:split] + records[len(records) - self.max_events + split :]
-        split = min(split, len(records))
-        # Threads take their sequence number before they append, so neighbours can arrive out
-        # of order, even across the head and the tail: sort them together (nearly sorted, so
-        # in linear time), then split.
-        wall = _story_wall_at_zero
-        events = [event_of(record, wall) for record in records]
-        events.sort(key=_sequence_of)
-        return events[:split], dropped, events[split:]
-
-    def _restore(self, head: list[Event], dropped: int, tail: list[Event]) -> None:
-        """Refill a story from plain data (``from_dict``)."""
-        self._records[:] = [*head, *tail]
-        self._cuts[:] = [dropped] if dropped else []
-        if dropped:
-            self._head_capacity = len(head)
-            self.max_events = max(self.max_events, len(head) + len(tail))
-
-    @property
-    def chrono_spans(self) -> list[Span]:
-        """The ``(start, end)`` spans (monotonic ns) of chrono's own work while the story ran:
-        its first look at each call site. The displayed times leave them out."""
-        if self._restored_chrono_spans is not None:
-            return list(self._restored_chrono_spans)
-        if not self.started_ns:
-            return []  # never started
-        # Still collecting, or filled by hand from another story's start (the pytest plugin's
-        # part after a failure): up to now.
-        end = _monotonic_ns() if self.ended_ns is None else self.ended_ns
-        return spans_between(self.started_ns, end)
-
-    def values(self, text: str) -> list[str]:
-        """The reprs recorded for the argument written as ``text``, in order."""
-        return [
-            value for event in self.events for item_text, value in event.items if item_text == text
-        ]
-
-    def clear(self) -> None:
-        """Forget every event collected so far."""
-        self._records.clear()
-        self._cuts.clear()
-        self._dropped_sites.clear()
-
-    def __len__(self) -> int:
-        return min(len(self._records), self.max_events)
-
-    def __iter__(self) -> Iterator[Event]:
-        return iter(self.events)
-
-    def __repr__(self) -> str:
-        state = "active" if self._active else "closed"
-        return f"<chrono.Story {self.name!r} {state}, {len(self)} events, {self.dropped} dropped>"
-
-    # -- plain data (the chrono.story/1 schema, shipped as chrono/schema/story-1.json) -------
-
-    def to_dict(self) -> dict[str, Any]:
-        """The story as JSON-able plain data: every field of every event, and where the gap is."""
-        head, dropped, tail = self.parts()
-        return {
-            "schema": STORY_SCHEMA,
-            "name": self.name,
-            "started_ns": self.started_ns,
-            "ended_ns": self.ended_ns,
-            "max_events": self.max_events,
-            "dropped": dropped,
-            # The index in "events" before which the dropped events fell.
-            "dropped_at": len(head) if dropped else None,
-            "preexisting_thread_ids": sorted(self.preexisting_threads),
-            "chrono_spans": [list(span) for span in self.chrono_spans],
-            "events": [
-                {**event._asdict(), "items": [list(item) for item in event.items]}
-                for event in head + tail
-            ],
-        }
-
-    def to_json(self, *, indent: int | None = None) -> str:
-        """``to_dict()`` as a JSON document."""
-        import json
-
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Story:
-        """A closed story rebuilt from ``to_dict()`` data; keys it does not know are ignored."""
-        if data.get("schema") != STORY_SCHEMA:
-            raise ValueError(
-                f"chrono: expected a story in the {STORY_SCHEMA!r} schema, "
-                f"not {data.get('schema')!r}"
-            )
-        events = [_event_from_dict(raw) for raw in data["events"]]
-        dropped = int(data.get("dropped") or 0)
-        split = data.get("dropped_at")
-        if not dropped or split is None:
-            split = len(events)
-        story = cls(data.get("name"), max_events=max(int(data.get("max_events") or 1), 1))
-        story.started_ns = int(data["started_ns"])
-        story.ended_ns = data.get("ended_ns")
-        story.preexisting_threads = frozenset(data.get("preexisting_thread_ids") or ())
-        story._restored_chrono_spans = spans_from_data(data.get("chrono_spans"))
-        story._restore(events[:split], dropped, events[split:])
-        return story
-
-    # -- display (delegated, so that rich is imported only when a story is shown) -----------
-
-    def text(self, *, width: int | None = None) -> str:
-        """The story as plain text with no colour codes, one line per event; call sites are
-        shortened for a line ``width`` wide (by default the terminal's)."""
-        from chrono.render import story_text
-
-        return story_text(self, width)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from chrono.render import StoryView
-
-        yield StoryView(self)
-
-    # -- activation ---------------------------------------------------------------------------
-
-    def start(self) -> Story:
-        """Begin collecting; prefer ``with story:``, which also stops it."""
-        if self._active:
-            raise RuntimeError(f"chrono: {self!r} is already active")
-        self._active = True
-        # Disabled means inert: a story opened while chrono is off stays empty for its whole
-        # life, even if chrono is turned on inside it, and costs nothing (not even logging).
-        self._inert = not is_enabled()
-        if self._inert:
-            return self
-        # A context story hears only its own context, whichever pooled thread runs it (an ASGI
-        # server's executor, say): none of its events is an earlier story's leftover, and a
-        # request does not pay for listing the process's threads.
-        if self.scope == Scope.PROCESS:
-            current = threading.get_ident()
-            self.preexisting_threads = frozenset(
-                thread.ident
-                for thread in threading.enumerate()
-                if thread.ident is not None and thread.ident != current
-            )
-        if self.capture_logs and "chrono._logs" not in sys.modules:
-            # The first story imports the log bridge: chrono's own time, kept off the story's.
-            importlib.import_module("chrono._logs")
-        self.started_ns = _monotonic_ns()
-        _take_wall_anchor()
-        self.ended_ns = None
-        if self.scope == Scope.PROCESS:
-            _collecting.push_process(self)
-        else:
-            self._context_token = _collecting.push_context(self)
-        if self.capture_logs:
-            from chrono._logs import bridge
-
-            bridge.attach()
-        return self
-
-    def stop(self) -> None:
-        """Stop collecting; the events stay."""
-        if not self._active:
-            return
-        self._active = False
-        if self._inert:
-            return
-        self.ended_ns = _monotonic_ns()
-        if self.capture_logs:
-            from chrono._logs import bridge
-
-            bridge.detach()
-        if self.scope == Scope.PROCESS:
-            _collecting.remove_process(self)
-        else:
-            _collecting.remove_context(self, self._context_token)
-            self._context_token = None
-
-    @property
-    def active(self) -> bool:
-        """Whether the story is collecting events now."""
-        return self._active and not self._inert
-
-    def __enter__(self) -> Story:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-        # Nothing rides on an exception while chrono is off, whenever the story began, nor
-        # when the story holds no event: an empty story adds nothing anywhere.
-        tells = self.attach_to_exceptions and not self._inert and is_enabled() and len(self)
-        if tells and isinstance(exc, Exception):
-            _tell_story_with_exception(self, exc)
-
-    def __call__(self, function: _Function) -> _Function:
-        """Use the story as a decorator: each call of ``function`` collects a fresh story."""
-        name = self.name or getattr(function, "__qualname__", None) or repr(function)
-
-        def fresh() -> Story:
-            return Story(
-                name,
-                max_events=self.max_events,
-                scope=self.scope,
-                echo=self.echo,
-                attach_to_exceptions=self.attach_to_exceptions,
-                capture_logs=self.capture_logs,
-            )
-
-        if inspect.iscoroutinefunction(function):
-
-            @functools.wraps(function)
-            async def run_async(*args: Any, **kwargs: Any) -> Any:
-                __tracebackhide__ = True  # pytest shows the user's frames only
-                with fresh():
-                    try:
-                        return await function(*args, **kwargs)
-                    except BaseException as error:
-                        _drop_own_frame(error)
-                        raise
-
-            return run_async  # type: ignore[return-value]
-
-        @functools.wraps(function)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True  # pytest shows the user's frames only
-            with fresh():
-                try:
-                    return function(*args, **kwargs)
-                except BaseException as error:
-                    _drop_own_frame(error)
-                    raise
-
-        return run  # type: ignore[return-value]
-
-
-def _drop_own_frame(error: BaseException) -> None:
-    """Take the calling wrapper's frame off the traceback of an error passing through it.
-
-    The frame was added when the error reached it; from Python 3.11 a bare ``raise`` goes on
-    with ``error.__traceback__`` as it is and adds no frame, so the traceback reads as if the
-    decorated function had been called directly. Before 3.11 a bare ``raise`` restores the
-    traceback the handler was entered with, so there is nothing to gain.
-    """
-    if sys.version_info < (3, 11):
-        return
-    traceback = error.__traceback__
-    if traceback is not None and traceback.tb_frame is sys._getframe(1):
-        error.__traceback__ = traceback.tb_next
-
-
-def _event_from_dict(raw: Mapping[str, Any]) -> Event:
-    fields = {name: raw[name] for name in Event._fields if name in raw}
-    fields["items"] = tuple((str(text), str(value)) for text, value in raw["items"])
-    return Event(**fields)
-
-
-def _sequence_of(event: Event) -> int:
-    return event.seq
-
-
-_monotonic_ns = time.monotonic_ns
-
-
-class _Collecting:
-    """Which stories collect events right now.
-
-    Process-wide stories live in tuples that are replaced, never mutated, so the hot path reads
-    them without a lock. Context stories live in a ContextVar, so concurrent requests (threads
-    or asyncio tasks) each see only their own.
-    """
-
-    def __init__(self) -> None:
-        self._process: tuple[Story, ...] = ()
-        #: When the only process story echoes nothing (a test's story, the commonest case):
-        #: ``(its record list, its cut length, the story)``. The recorder appends to the list
-        #: itself (one C call, no Python method per event) and asks the story to cut past the
-        #: cut length; every other case goes through ``deliver``.
-        self.sole: tuple[list[Any], int, Story] | None = None
-        self.context: ContextVar[tuple[Story, ...]] = ContextVar("chrono_stories", default=())
-        self._lock = threading.Lock()
-
-    @property
-    def process(self) -> tuple[Story, ...]:
-        """The active process-wide stories, oldest first."""
-        return self._process
-
-    @process.setter
-    def process(self, stories: tuple[Story, ...]) -> None:
-        self._process = stories
-        self.sole = None
-        if len(stories) == 1 and stories[0].echo is None:
-            only = stories[0]
-            self.sole = (only._records, only._cut_at, only)
-
-    def deliver(self, record: Any, in_context: tuple[Story, ...]) -> None:
-        """Hand one tp record to every process story and to the context's stories."""
-        for story in self._process:
-            story.add(record)
-        for story in in_context:
-            story.add(record)
-
-    def push_process(self, story: Story) -> None:
-        with self._lock:
-            self.process = (*self._process, story)
-
-    def remove_process(self, story: Story) -> None:
-        with self._lock:
-            self.process = tuple(other for other in self._process if other is not story)
-
-    def push_context(self, story: Story) -> Token[tuple[Story, ...]]:
-        return self.context.set((*self.context.get(), story))
-
-    def remove_context(self, story: Story, token: Token[tuple[Story, ...]] | None) -> None:
-        if token is not None:
-            try:
-                self.context.reset(token)
-                return
-            except ValueError:
-                # Stopped from another context (a callback, a different task): the token is
-                # not ours to reset, so take the story out by identity instead.
-                pass
-        self.context.set(tuple(other for other in self.context.get() if other is not story))
-
-    def stories(self) -> tuple[Story, ...]:
-        in_context = self.context.get()
-        if in_context:
-            return self.process + in_context
-        return self.process
-
-
-_collecting = _Collecting()
-# Held while a story cuts its records (see Story.cut).
-_cutting = threading.Lock()
-active_stories = _collecting.stories
-
-
-def current_story() -> Story | None:
-    """The innermost active story (a request's story before the test's), or None."""
-    in_context = _collecting.context.get()
-    if in_context:
-        return in_context[-1]
-    process = _collecting.process
-    return process[-1] if process else None
-
-
-def story(name: str | None = None, *, max_events: int | None = None) -> Story:
-    """Collect the events emitted inside a ``with`` block or a decorated function.
-
-    Events from every thread are collected and buffered, not printed. When an exception leaves
-    the story, the story rides on it: an exception note on Python 3.11+, printed to stderr on
-    older Pythons. The exception propagates unchanged. With chrono off, the story records
-    nothing and attaches nothing.
-    """
-    return Story(name, max_events=max_events)
-
-
-def _tell_story_with_exception(story: Story, exc: BaseException) -> None:
-    """Put the story where the traceback will show it, once per exception."""
-    previous_note: str | None = getattr(exc, "__chrono_note__", None)
-    if previous_note is not None and story.scope == Scope.CONTEXT:
-        return
-    text = story.text()
-    if sys.version_info >= (3, 11):
-        # An enclosing process story holds everything an inner one does, and more: keep one
-        # note, the outermost story's, rather than the same events twice.
-        notes: list[str] = getattr(exc, "__notes__", [])
-        if previous_note is not None and previous_note in notes:
-            notes.remove(previous_note)
-        exc.add_note(text)
-    elif not any(other.attach_to_exceptions for other in active_stories()):
-        # No notes on this Python: print now, unless an enclosing story will print a fuller one.
-        sys.stderr.write(text + "\n")
-    with contextlib.suppress(AttributeError, TypeError):
-        exc.__chrono_note__ = text  # type: ignore[attr-defined]
-
-
-def _reset_after_fork() -> None:
-    """Give the child fresh locks: another thread may have held one when the process forked
-    (a story held by a cutting thread would never be cut again in the child)."""
-    global _cutting
-    _collecting._lock = threading.Lock()
-    _cutting = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_after_fork)

@@ -21,7 +21,8 @@ from typing import Callable
 
 from chrono import _config
 from chrono._callsite import logged_function_name
-from chrono._events import Event, active_stories, next_sequence_number
+from chrono._collecting import active_stories
+from chrono._events import Event, next_sequence_number
 from chrono._switch import is_enabled
 from chrono._values import truncated, without_lone_surrogates
 

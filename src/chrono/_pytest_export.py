@@ -22,7 +22,7 @@ from chrono._events import has_events
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
-    from chrono._events import Story
+    from chrono._story import Story
     from chrono.export import StoryFiles
 
 #: The report attribute that carries a failing test's story to the controller.

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from chrono import _config, _output
 from chrono._callsite import UNKNOWN_TEXT, CallSite, call_site
-from chrono._events import _collecting, sequence_numbers
+from chrono._collecting import collecting
+from chrono._events import TpRecord, sequence_numbers
 from chrono._switch import _NOTHING
 from chrono._values import MASK, safe_repr
 
@@ -34,7 +35,9 @@ _get_ident = threading.get_ident
 _threads_by_ident: dict[int, threading.Thread] = getattr(threading, "_active", {})
 _modules = sys.modules
 _getframe = sys._getframe
-_context_stories = _collecting.context.get
+_context_stories = collecting.context.get
+# Builds a TpRecord without its Python-level __new__.
+_tuple_new = tuple.__new__
 #: This module itself: tp reads the switches tests rebind (``RAISE_INTERNAL_ERRORS``) through it.
 _this_module = sys.modules[__name__]
 
@@ -72,7 +75,6 @@ TP_BORROWS = (
     "_busy",
     "_busy_add",
     "_busy_discard",
-    "_collecting",
     "_config",
     "_context_stories",
     "_current_thread",
@@ -85,7 +87,10 @@ TP_BORROWS = (
     "_task_name",
     "_this_module",
     "_threads_by_ident",
+    "_tuple_new",
+    "TpRecord",
     "call_site",
+    "collecting",
     "safe_repr",
     "sequence_numbers",
 )
@@ -98,7 +103,7 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
     names in ``TP_BORROWS``), so that recording costs no Python call beyond ``tp``'s own: each call
     costs about as much as reading a clock, and this runs on every ``tp``. It builds one small
     tp record, not an ``Event``: stories make the event when they are read (see
-    ``chrono._events.event_of``). The signature is the disabled ``tp``'s: a call with one
+    ``chrono._events.TpRecord``). The signature is the disabled ``tp``'s: a call with one
     value packs no tuple. (``**named`` costs a dict on every call, keywords or not: CPython
     accepts keywords of any name no other way.)
     """
@@ -140,18 +145,10 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
                 asyncio = _modules["asyncio"]
                 if asyncio._get_running_loop() is not None:
                     task = _task_name(asyncio)
-            tp_record = (
-                next(sequence_numbers),
-                now_ns,
-                # The thread, not its name: reading the name costs a Python call, paid when
-                # the story is read instead.
-                thread,
-                task,
-                site,
-                label,
-                shown,
+            tp_record = _tuple_new(
+                TpRecord, (next(sequence_numbers), now_ns, thread, task, site, label, shown)
             )
-            sole = _collecting.sole
+            sole = collecting.sole
             in_context = _context_stories()
             if sole is not None and not in_context:
                 # One story (a test's), the commonest case: one append, no loop.
@@ -159,8 +156,8 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
                 records.append(tp_record)
                 if len(records) >= cut_at:
                     story.cut()
-            elif in_context or _collecting.process:
-                _collecting.deliver(tp_record, in_context)
+            elif in_context or collecting.process:
+                collecting.deliver(tp_record, in_context)
             else:
                 if _output.sink_settings is not settings:
                     _output.resolve_sink(settings)

@@ -19,8 +19,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import MiddlewareNotUsed  # type: ignore[import-untyped]
 
 from chrono import _recorder
-from chrono._events import Scope, Story
 from chrono._logs import OWN_LOGGER
+from chrono._story import Scope, Story
 from chrono._switch import is_enabled
 
 if TYPE_CHECKING:

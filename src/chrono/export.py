@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Union
 
-from chrono._events import STORY_SCHEMA, Story
 from chrono._own_time import ProgramClock, spans_from_data
 from chrono._sites import distinct_tails, reader_path, site_text
+from chrono._story import STORY_SCHEMA, Story
 from chrono._text import content_text
 
 __all__ = [

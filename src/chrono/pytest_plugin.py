@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from chrono import _pytest_export
-from chrono._events import Event, Scope, Story, has_events, marker_event, story_part
+from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
+from chrono._story import Scope, Story, story_part
 from chrono._switch import is_enabled
 
 if TYPE_CHECKING:

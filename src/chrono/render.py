@@ -13,7 +13,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import IO, TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import IO, TYPE_CHECKING, NamedTuple, Optional
 
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
@@ -37,7 +37,9 @@ from chrono._values import safe_repr
 if TYPE_CHECKING:
     from rich.color import ColorSystem
 
-    from chrono._events import Event, Story
+    from chrono._callsite import CallSite
+    from chrono._events import Event, TpRecord
+    from chrono._story import Story
 
 __all__ = ["StoryView", "live_line", "plain_live_line", "story_text", "stream_colour_system"]
 
@@ -78,15 +80,15 @@ _MIN_SITE_WIDTH = 40
 # -- one event, live ----------------------------------------------------------------------------
 
 
-def plain_live_line(record: Any, wall: float | None = None) -> str:
-    """``live_line`` without colour for a tp record (see ``chrono._events``), at ``wall``
+def plain_live_line(record: TpRecord, wall: float | None = None) -> str:
+    """``live_line`` without colour for a tp record, at ``wall``
     (by default, the wall time of the record's monotonic time).
 
     Live output to a file or a pipe runs once per tp call, so this writes the line straight
     from the record, with no event and no pieces built; the tests hold it to the text
     ``live_line`` gives the record's event.
     """
-    seq, now_ns, thread, task, site, label, shown = record
+    site = record.site
     try:
         shown_site = _shown_sites[site]
     except KeyError:
@@ -95,18 +97,21 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
     try:
         # Thread.name is a property over _name: reading it directly saves a Python call on
         # every live line (the property stays the fallback).
-        name = thread._name
+        name = record.thread._name  # type: ignore[attr-defined]
     except AttributeError:
-        name = thread.name
+        name = record.thread.name
+    task = record.task
     if task:
         where = f" [{name} / {task}]"
     elif name == "MainThread":
         where = ""
     else:
         where = f" [{name}]"
-    if type(shown) is not tuple:
+    label = record.label
+    shown = record.shown
+    if not isinstance(shown, tuple):
         # One value: its text is None for a literal, whose item is the value alone.
-        if type(shown) is int:
+        if isinstance(shown, int):
             # A small int's repr is short and has no line break; any other goes the long way.
             if -1_000_000_000 < shown < 1_000_000_000:
                 value = repr(shown)
@@ -114,21 +119,22 @@ def plain_live_line(record: Any, wall: float | None = None) -> str:
                 value = safe_repr(shown, _config.settings.repr_limit, None)
         else:
             value = shown
-        body = item_text(site.texts[0], value)
+        body = item_text(site.first_text, value)
         if label is not None or not body:
             body = labelled(label, body)
     else:
         body = content_text(label, shown)
     if wall is None:
+        now_ms = record.monotonic_ns // 1_000_000
         clock = _live_clock
-        if clock[0] != now_ns // 1_000_000:
-            clock = _set_live_clock(now_ns // 1_000_000)
-        return f"#{seq} {clock[1]} {shown_site}{where}  {body}"
-    return f"#{seq} {_clock_time(wall)} {shown_site}{where}  {body}"
+        if clock[0] != now_ms:
+            clock = _set_live_clock(now_ms)
+        return f"#{record.seq} {clock[1]} {shown_site}{where}  {body}"
+    return f"#{record.seq} {_clock_time(wall)} {shown_site}{where}  {body}"
 
 
 # The site text of each call site seen live, by its CallSite (hashed by identity).
-_shown_sites: dict[Any, str] = {}
+_shown_sites: dict[CallSite, str] = {}
 
 
 def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:

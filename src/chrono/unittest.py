@@ -22,7 +22,8 @@ import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from chrono import _recorder
-from chrono._events import Story, has_events, marker_event, story_part
+from chrono._events import has_events, marker_event
+from chrono._story import Story, story_part
 from chrono._switch import is_enabled
 
 if TYPE_CHECKING:

@@ -1,0 +1,103 @@
+"""Which stories collect events right now: the recorder's and the log bridge's one question.
+
+Kept apart from ``Story`` so that what delivers events (the recorder, the log bridge) depends on
+this registry alone, never on the story class and what it imports.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chrono._events import TpRecord
+    from chrono._story import FastLane, Story
+
+
+class Collecting:
+    """Which stories collect events right now.
+
+    Process-wide stories live in tuples that are replaced, never mutated, so the hot path reads
+    them without a lock. Context stories live in a ContextVar, so concurrent requests (threads
+    or asyncio tasks) each see only their own.
+    """
+
+    def __init__(self) -> None:
+        self._process: tuple[Story, ...] = ()
+        #: When the only process story echoes nothing (a test's story, the commonest case):
+        #: its fast lane (``Story.fast_lane``), which the recorder appends to with one C call
+        #: instead of a Python method per event; every other case goes through ``deliver``.
+        self.sole: FastLane | None = None
+        self.context: ContextVar[tuple[Story, ...]] = ContextVar("chrono_stories", default=())
+        self._lock = threading.Lock()
+
+    @property
+    def process(self) -> tuple[Story, ...]:
+        """The active process-wide stories, oldest first."""
+        return self._process
+
+    @process.setter
+    def process(self, stories: tuple[Story, ...]) -> None:
+        self._process = stories
+        self.sole = None
+        if len(stories) == 1 and stories[0].echo is None:
+            self.sole = stories[0].fast_lane()
+
+    def deliver(self, record: TpRecord, in_context: tuple[Story, ...]) -> None:
+        """Hand one tp record to every process story and to the context's stories."""
+        for story in self._process:
+            story.add(record)
+        for story in in_context:
+            story.add(record)
+
+    def push_process(self, story: Story) -> None:
+        with self._lock:
+            self.process = (*self._process, story)
+
+    def remove_process(self, story: Story) -> None:
+        with self._lock:
+            self.process = tuple(other for other in self._process if other is not story)
+
+    def push_context(self, story: Story) -> Token[tuple[Story, ...]]:
+        return self.context.set((*self.context.get(), story))
+
+    def remove_context(self, story: Story, token: Token[tuple[Story, ...]] | None) -> None:
+        if token is not None:
+            try:
+                self.context.reset(token)
+                return
+            except ValueError:
+                # Stopped from another context (a callback, a different task): the token is
+                # not ours to reset, so take the story out by identity instead.
+                pass
+        self.context.set(tuple(other for other in self.context.get() if other is not story))
+
+    def stories(self) -> tuple[Story, ...]:
+        in_context = self.context.get()
+        if in_context:
+            return self.process + in_context
+        return self.process
+
+
+collecting = Collecting()
+active_stories = collecting.stories
+
+
+def current_story() -> Story | None:
+    """The innermost active story (a request's story before the test's), or None."""
+    in_context = collecting.context.get()
+    if in_context:
+        return in_context[-1]
+    process = collecting.process
+    return process[-1] if process else None
+
+
+def _reset_after_fork() -> None:
+    # Another thread may have held the lock when the process forked: the child gets a fresh one.
+    collecting._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
