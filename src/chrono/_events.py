@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 sequence_numbers = count(1)
 next_sequence_number: Callable[[], int] = sequence_numbers.__next__
 
+# Builds a named tuple without its Python-level __new__.
+_tuple_new = tuple.__new__
+
 #: The kind of the events a test runner adds to mark where a subtest ended.
 SUBTEST_KIND = "subtest"
 
@@ -165,5 +168,3 @@ def take_wall_anchor() -> None:
     global wall_anchor
     wall_anchor = wall_at_zero()
 
-
-_tuple_new = tuple.__new__
