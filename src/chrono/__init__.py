@@ -21,12 +21,15 @@ from chrono._switch import (
 )
 
 if TYPE_CHECKING:
+    from chrono._compare import Divergence, compare
     from chrono._config import configure
     from chrono._events import Event, Story, current_story, story
 
 __all__ = [
+    "Divergence",
     "Event",
     "Story",
+    "compare",
     "configure",
     "current_story",
     "disable",
@@ -52,6 +55,10 @@ def __getattr__(name: str) -> object:
         from chrono import _events
 
         return getattr(_events, name)
+    if name in ("Divergence", "compare"):
+        from chrono import _compare
+
+        return getattr(_compare, name)
     if name == "configure":
         from chrono._config import configure
 
