@@ -237,8 +237,9 @@ class TestAlignment:
 
     def test_memory_addresses_are_masked(self, checkout: ModuleType) -> None:
         """Two runs' default reprs differ only by address: the same value."""
-        a = record(checkout.make, "tea")
-        b = record(checkout.make, "tea")
+        kept: list[object] = []  # both items alive at once, so their addresses differ
+        a = record(lambda: kept.append(checkout.make("tea")))
+        b = record(lambda: kept.append(checkout.make("tea")))
         (event_a,), (event_b,) = a.events, b.events
         assert " at 0x" in event_a.items[0][1]
         assert event_a.items[0][1] != event_b.items[0][1]
