@@ -55,17 +55,9 @@ def one_site(count):
         tp(1)
 
 
-def alternating(count):
+def pattern(count, alternating):
     for number in range(count):
-        if number % 2:
-            tp(1)
-        else:
-            tp(2)
-
-
-def in_blocks(count):
-    for number in range(count):
-        if number >= count // 2:
+        if (number % 2 if alternating else number >= count // 2):
             tp(1)
         else:
             tp(2)
@@ -291,8 +283,8 @@ class TestPerformance:
         divergence = compare(a, b)
         assert time.perf_counter() - started < 2.0
         assert divergence.shared == 3000
-        one = record(checkout.alternating, 10_000, max_events=20_000)
-        other = record(checkout.in_blocks, 10_000, max_events=20_000)
+        one = record(checkout.pattern, 10_000, True, max_events=20_000)
+        other = record(checkout.pattern, 10_000, False, max_events=20_000)
         assert len(one.events) == len(other.events) == 10_000
         started = time.perf_counter()
         compare(one, other)
