@@ -37,13 +37,15 @@ __all__ = [
     "Side",
     "closest",
     "compact",
+    "compact_size",
     "comparable_value",
     "compare",
 ]
 
 #: The version of ``compact()``'s form of a story.
 COMPACT_SCHEMA = "chrono.compact/1"
-#: ``compact()``'s bound on one story, serialized as JSON (UTF-8 bytes).
+#: ``compact()``'s bound on one story, in UTF-8 bytes of JSON as pytest's cache writes it
+#: (``json.dumps(value, ensure_ascii=False, indent=2)``): the file in the cache is no bigger.
 COMPACT_LIMIT_BYTES = 64 * 1024
 #: Reprs, labels and argument texts are kept and compared up to this many characters.
 COMPACT_REPR_LIMIT = 200
@@ -179,9 +181,13 @@ def comparable_value(value: str) -> str:
 
 
 def _bounded(text: str) -> str:
-    if len(text) <= COMPACT_REPR_LIMIT:
-        return text
-    return text[:COMPACT_REPR_LIMIT] + _CUT_MARK
+    if len(text) > COMPACT_REPR_LIMIT:
+        text = text[:COMPACT_REPR_LIMIT] + _CUT_MARK
+    if not text.isascii():
+        # A lone surrogate (in a label; reprs never hold one) cannot be written as UTF-8, so
+        # the compact form could not be written to a file. Escaped, it still compares.
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _token(event: Event) -> tuple[Any, ...]:
@@ -372,29 +378,44 @@ def compact(story: object) -> dict[str, Any]:
         "files": list(files),
         "events": rows,
     }
-    if _size(data) > COMPACT_LIMIT_BYTES:
+    if compact_size(data) > COMPACT_LIMIT_BYTES:
         _cut_middle(data)
     return data
 
 
-def _size(data: object) -> int:
-    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+def compact_size(data: object) -> int:
+    """The size in bytes of ``data`` as pytest's cache writes it (see COMPACT_LIMIT_BYTES)."""
+    return len(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def _row_size(row: list[Any]) -> int:
+    """A row's bytes in the cache's JSON: two levels deeper than the top, so each of its lines
+    is indented four more spaces, and a comma and a line break follow it."""
+    text = json.dumps(row, ensure_ascii=False, indent=2)
+    return len(text.encode("utf-8")) + 4 * (text.count("\n") + 1) + 2
 
 
 def _cut_middle(data: dict[str, Any]) -> None:
     """Keep the first and the last events that fit in the bound, half of the room each."""
     rows: list[list[Any]] = data.pop("events")
-    data["cut"], data["cut_at"] = len(rows), 0
+    data["cut"], data["cut_at"] = len(rows), len(rows)
     data["events"] = []
     # Generous room for the numbers the cut fills in below.
-    room = COMPACT_LIMIT_BYTES - _size(data) - 64
-    sizes = [_size(row) + 1 for row in rows]  # each row and its comma
+    room = COMPACT_LIMIT_BYTES - compact_size(data) - 64
+    sizes = [_row_size(row) for row in rows]
     head = _fitting(sizes, room // 2)
     tail = _fitting(sizes[head:][::-1], room - sum(sizes[:head]))
-    kept = rows[:head] + rows[len(rows) - tail :]
-    data["events"] = kept
-    data["cut"] = len(rows) - len(kept)
-    data["cut_at"] = head
+    while True:
+        data["events"] = rows[:head] + rows[len(rows) - tail :]
+        data["cut"] = len(rows) - head - tail
+        data["cut_at"] = head
+        if compact_size(data) <= COMPACT_LIMIT_BYTES or not head + tail:
+            return
+        # The estimate fell short (it never has yet): one event fewer, from the longer end.
+        if head > tail:
+            head -= 1
+        else:
+            tail -= 1
 
 
 def _fitting(sizes: Sequence[int], room: int) -> int:
