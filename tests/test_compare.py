@@ -197,6 +197,24 @@ class TestAlignment:
         assert (divergence.a.dropped, divergence.a.events) == (a.dropped, 20)
         assert "counts kept events only" in divergence.text(width=80)
 
+    def test_events_after_a_gap_are_not_taken_for_their_namesakes(
+        self, checkout: ModuleType
+    ) -> None:
+        """Where one story dropped its middle, its first event after the gap is not paired with
+        the other story's event that happens to have run as often: the control flow diverged
+        there, and the text says that events were dropped just before it."""
+        prices = list(range(40))
+        bounded = record(checkout.total, prices, max_events=20)
+        whole = record(checkout.total, prices)
+        divergence = compare(bounded, whole, names=("bounded", "whole"))
+        assert divergence.a.gaps == (4,)
+        assert divergence.shared == 4
+        first = divergence.first
+        assert first is not None
+        assert first.kind == "control"
+        assert "Just before it, bounded dropped events." in " ".join(divergence.text().split())
+        assert divergence.only_in_a == ()
+
     def test_log_records_are_compared_by_logger_level_and_message(
         self, checkout: ModuleType
     ) -> None:
@@ -370,6 +388,9 @@ class TestCompact:
         assert data["events"][head][6] == events[head + data["cut"]].seq
         divergence = compare(data, story)
         assert divergence.a.dropped == data["cut"]
+        assert divergence.a.gaps == (head,)
+        assert divergence.shared == head
+        assert divergence.kind == "control"
 
 
 class TestText:

@@ -86,6 +86,8 @@ class Side:
     dropped: int = 0
     #: When it ran: the wall-clock time (epoch seconds) of its start, where known.
     wall: float | None = None
+    #: Where events were not kept: the indexes of the compared events before which they fell.
+    gaps: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -211,13 +213,22 @@ def _differing(a: Event, b: Event) -> tuple[int, ...]:
     )
 
 
-def _tokens(events: Sequence[Event]) -> list[tuple[Any, ...]]:
-    """Each event's token with its occurrence number: how many times it had come before."""
+def _tokens(events: Sequence[Event], gaps: Sequence[int] = ()) -> list[tuple[Any, ...]]:
+    """Each event's token with its occurrence number: how many times it had come before.
+
+    Past a gap (events not kept) the count starts again, and the token carries how many gaps
+    came before it: a count after a gap says nothing of how often the site really ran, so an
+    event after one side's gap is never taken for its counterpart on the other side.
+    """
     seen: Counter[tuple[Any, ...]] = Counter()
     tokens = []
-    for event in events:
+    segment = 0
+    for index, event in enumerate(events):
+        if index in gaps:
+            segment += 1
+            seen.clear()
         token = _token(event)
-        tokens.append((*token, seen[token]))
+        tokens.append((*token, segment, seen[token]))
         seen[token] += 1
     return tokens
 
@@ -234,6 +245,8 @@ class Loaded:
     events: list[Event]
     dropped: int
     wall: float | None
+    #: The indexes in ``events`` before which events were not kept.
+    gaps: tuple[int, ...] = ()
 
 
 def load(story: object, which: str, caller: str = "chrono.compare") -> Loaded:
@@ -274,21 +287,27 @@ def _load_story(story: Any) -> Loaded | None:
     if callable(parts):
         head, dropped, tail = parts()
         events = list(head) + list(tail)
+        gap = len(head) if dropped else None
     else:
         try:
             events, dropped = list(story.events), int(story.dropped)
         except AttributeError:
             return None
+        gap = None
     started_ns = getattr(story, "started_ns", 0)
     wall = _start_wall(events[0].wall, events[0].monotonic_ns, started_ns) if events else None
-    return Loaded(getattr(story, "name", None), _compared(events), int(dropped), wall)
+    compared, gaps = _compared(events, () if gap is None else (gap,))
+    return Loaded(getattr(story, "name", None), compared, int(dropped), wall, gaps)
 
 
 def _load_story_data(data: Mapping[str, Any]) -> Loaded:
     events = [_event_of_plain_data(raw) for raw in data["events"]]
     started_ns = int(data.get("started_ns") or 0)
     wall = _start_wall(events[0].wall, events[0].monotonic_ns, started_ns) if events else None
-    return Loaded(data.get("name"), _compared(events), int(data.get("dropped") or 0), wall)
+    dropped = int(data.get("dropped") or 0)
+    gap = data.get("dropped_at")
+    compared, gaps = _compared(events, (int(gap),) if dropped and gap is not None else ())
+    return Loaded(data.get("name"), compared, dropped, wall, gaps)
 
 
 def _event_of_plain_data(raw: Mapping[str, Any]) -> Event:
@@ -329,7 +348,8 @@ def _load_compact(data: Mapping[str, Any]) -> Loaded:
         )
     dropped = int(data.get("dropped") or 0) + int(data.get("cut") or 0)
     wall = data.get("wall")
-    return Loaded(data.get("name"), events, dropped, None if wall is None else float(wall))
+    gaps = tuple(sorted(int(gap) for gap in data.get("gaps") or ()))
+    return Loaded(data.get("name"), events, dropped, None if wall is None else float(wall), gaps)
 
 
 def _start_wall(event_wall: float, event_ns: int, started_ns: int) -> float | None:
@@ -340,9 +360,18 @@ def _start_wall(event_wall: float, event_ns: int, started_ns: int) -> float | No
     return event_wall
 
 
-def _compared(events: list[Event]) -> list[Event]:
-    # A subtest's mark is the runner's, not something the program did.
-    return [event for event in events if event.kind != SUBTEST_KIND]
+def _compared(events: list[Event], gaps: Sequence[int]) -> tuple[list[Event], tuple[int, ...]]:
+    """The events less subtest markers (the runner's, not the program's), and the ``gaps``
+    as indexes among those left."""
+    compared: list[Event] = []
+    moved = []
+    for index, event in enumerate(events):
+        if index in gaps:
+            moved.append(len(compared))
+        if event.kind != SUBTEST_KIND:
+            compared.append(event)
+    moved += [len(compared) for gap in gaps if gap >= len(events)]
+    return compared, tuple(moved)
 
 
 # -- the compact form ---------------------------------------------------------------------------
@@ -375,6 +404,7 @@ def compact(story: object) -> dict[str, Any]:
         "dropped": loaded.dropped,
         "cut": 0,
         "cut_at": None,
+        "gaps": list(loaded.gaps),
         "files": list(files),
         "events": rows,
     }
@@ -405,10 +435,16 @@ def _cut_middle(data: dict[str, Any]) -> None:
     sizes = [_row_size(row) for row in rows]
     head = _fitting(sizes, room // 2)
     tail = _fitting(sizes[head:][::-1], room - sum(sizes[:head]))
+    gaps: list[int] = data["gaps"]
     while True:
         data["events"] = rows[:head] + rows[len(rows) - tail :]
-        data["cut"] = len(rows) - head - tail
+        cut = data["cut"] = len(rows) - head - tail
         data["cut_at"] = head
+        # A gap the cut swallowed is the cut's; one after it moves back by what was cut.
+        kept_gaps = {
+            gap if gap <= head else gap - cut for gap in gaps if not head < gap < head + cut
+        }
+        data["gaps"] = sorted({*kept_gaps, head})
         if compact_size(data) <= COMPACT_LIMIT_BYTES or not head + tail:
             return
         # The estimate fell short (it never has yet): one event fewer, from the longer end.
@@ -447,10 +483,10 @@ def compare(
     """
     loaded_a, loaded_b = load(a, "the first story"), load(b, "the second story")
     name_a, name_b = names if names is not None else _default_names(loaded_a, loaded_b)
-    side_a = Side(name_a, len(loaded_a.events), loaded_a.dropped, loaded_a.wall)
-    side_b = Side(name_b, len(loaded_b.events), loaded_b.dropped, loaded_b.wall)
+    side_a = Side(name_a, len(loaded_a.events), loaded_a.dropped, loaded_a.wall, loaded_a.gaps)
+    side_b = Side(name_b, len(loaded_b.events), loaded_b.dropped, loaded_b.wall, loaded_b.gaps)
     events_a, events_b = loaded_a.events, loaded_b.events
-    tokens_a, tokens_b = _tokens(events_a), _tokens(events_b)
+    tokens_a, tokens_b = _tokens(events_a, loaded_a.gaps), _tokens(events_b, loaded_b.gaps)
     values_a = [_values(event) for event in events_a]
     values_b = [_values(event) for event in events_b]
 
@@ -542,8 +578,9 @@ def _only_in(
 ) -> tuple[tuple[OnlyIn, ...], tuple[OnlyIn, ...]]:
     """The call sites that ran more times on one side, and how many more, in order of first
     appearance. Counted over the whole stories, so no alignment window limits them."""
-    counts_a = Counter(token[:-1] for token in tokens_a)
-    counts_b = Counter(token[:-1] for token in tokens_b)
+    # What ran, without the gap count and the occurrence number.
+    counts_a = Counter(token[:-2] for token in tokens_a)
+    counts_b = Counter(token[:-2] for token in tokens_b)
     return (
         _sites_beyond(tokens_a, events_a, counts_b),
         _sites_beyond(tokens_b, events_b, counts_a),
@@ -555,10 +592,13 @@ def _sites_beyond(
     events: list[Event],
     other_counts: Counter[tuple[Any, ...]],
 ) -> tuple[OnlyIn, ...]:
-    # The n-th run of a token is beyond the other side when the other ran it n times or fewer.
+    # The n-th run of a call is beyond the other side when the other ran it fewer than n times.
+    runs: Counter[tuple[Any, ...]] = Counter()
     beyond: Counter[tuple[str, int, str]] = Counter()
     for token, event in zip(tokens, events):
-        if token[-1] >= other_counts[token[:-1]]:
+        call = token[:-2]
+        runs[call] += 1
+        if runs[call] > other_counts[call]:
             beyond[event.file, event.line, event.function] += 1
     return tuple(OnlyIn(*site, count) for site, count in beyond.items())
 

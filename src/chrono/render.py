@@ -516,6 +516,17 @@ class _DivergenceLayout:
         return f"Not kept, so not compared: {dropped}; what they share counts kept events only."
 
     def _kind_text(self, first: AlignedPair) -> str:
+        text = self._kind_words(first)
+        at_gap = [
+            side.name
+            for side in (self.divergence.a, self.divergence.b)
+            if self.divergence.shared in side.gaps
+        ]
+        if at_gap:
+            text += f" Just before it, {' and '.join(at_gap)} dropped events."
+        return text
+
+    def _kind_words(self, first: AlignedPair) -> str:
         divergence = self.divergence
         if first.kind == "data":
             names = ", ".join(
