@@ -174,7 +174,8 @@ class TestCompare:
         demo = run_chrono("demo", "--", "-q", f"--chrono-json={tmp_path / 'stories'}", cwd=tmp_path)
         assert demo.returncode == 0, demo.stdout + demo.stderr
         (written,) = (tmp_path / "stories").glob("*.json")
-        result = run_chrono("compare", str(written), str(written), cwd=tmp_path)
+        relative = str(written.relative_to(tmp_path))
+        result = run_chrono("compare", relative, relative, "--width", "200", cwd=tmp_path)
         assert (result.returncode, result.stderr) == (0, "")
         assert "ran alike: 11 events" in result.stdout
 
