@@ -12,6 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 import chrono
@@ -337,6 +339,15 @@ class TestClosest:
         nothing = compare(base, record(checkout.one_site, 3)).closeness
         assert same == 1.0 > other_values > other_branch > nothing == 0.0
 
+    def test_order_counts(self) -> None:
+        """The same calls with the same values in another order are not as close as the
+        same order."""
+        forward = hand_built([(0, 0, "1"), (1, 0, "1")])
+        backward = hand_built([(1, 0, "1"), (0, 0, "1")])
+        divergence = compare(forward, backward)
+        assert not divergence.same
+        assert divergence.closeness < 1.0
+
 
 class TestCompact:
     def test_round_trip_through_json(self, checkout: ModuleType) -> None:
@@ -481,3 +492,62 @@ class TestPublicName:
             cwd=tmp_path,
         )
         assert result.stdout.split() == ["False", "True"]
+
+
+SITES = [("shop.py", 10, "total"), ("shop.py", 12, "total"), ("cart.py", 3, "Cart.add")]
+
+
+def hand_built(steps: list[tuple[int, int, str]]) -> dict[str, Any]:
+    """A story's plain data from ``(site, kind, value)`` steps: kind 0 a tp call, 1 a log
+    record, 2 a subtest marker."""
+    kinds = ["tp", "log", "subtest"]
+    events = []
+    for seq, (site, kind, value) in enumerate(steps, 1):
+        file, line, function = SITES[site]
+        items = [["shop", value]] if kind == 1 else [["x", value]] if kind == 0 else []
+        events.append(
+            {
+                "seq": seq,
+                "file": file,
+                "line": line,
+                "function": function,
+                "label": "WARNING" if kind == 1 else None,
+                "items": items,
+                "kind": kinds[kind],
+            }
+        )
+    return {"schema": "chrono.story/1", "name": None, "dropped": 0, "events": events}
+
+
+STEPS = st.lists(
+    st.tuples(
+        st.integers(0, len(SITES) - 1),
+        st.integers(0, 2),
+        st.sampled_from(["1", "2", "<A object at 0x7f00aa00bb00>", "é\u2028", "x" * 300]),
+    ),
+    max_size=30,
+)
+
+
+class TestProperties:
+    @settings(max_examples=150, deadline=None)
+    @given(STEPS, STEPS, st.integers(0, 200))
+    def test_never_raises_and_agrees_with_itself(
+        self, steps_a: list[tuple[int, int, str]], steps_b: list[tuple[int, int, str]], width: int
+    ) -> None:
+        """Any two valid stories compare without raising and render at any width; a story is
+        the same as itself; what they share never exceeds either; the compact form compares
+        as the story does."""
+        a, b = hand_built(steps_a), hand_built(steps_b)
+        divergence = compare(a, b)
+        assert divergence.shared <= min(divergence.a.events, divergence.b.events)
+        assert 0.0 <= divergence.closeness <= 1.0
+        assert divergence.same == (divergence.closeness == 1.0)
+        divergence.text(width=width)
+        assert compare(a, a).same
+        again = compare(compact(a), compact(b))
+        assert (again.same, again.shared, again.kind) == (
+            divergence.same,
+            divergence.shared,
+            divergence.kind,
+        )
