@@ -458,6 +458,16 @@ class TestText:
         assert "  passing  #104 checkout.py:14 in total\n             price=21\n" in text
         assert max(len(line) for line in text.splitlines()) <= 60
 
+    def test_long_names_keep_their_end_in_the_column_heads(self, checkout: ModuleType) -> None:
+        """A test id too long for its column keeps its end, where its parameters are."""
+        a = record(checkout.total, [10], name="tests/test_checkout.py::test_total[ten pounds]")
+        b = record(checkout.total, [11], name="tests/test_checkout.py::test_total[eleven pounds]")
+        heads = next(line for line in compare(a, b).text(width=80).splitlines() if "│" in line)
+        assert (
+            heads
+            == "  …est_checkout.py::test_total[ten pounds] │ …kout.py::test_total[eleven pounds]"
+        )
+
     def test_same_stories_say_so_in_one_line(self, checkout: ModuleType) -> None:
         """Stories that ran alike are told in one line."""
         a = record(checkout.total, [10])

@@ -480,8 +480,8 @@ class _DivergenceLayout:
         yield from self._prose(self._kind_text(first), None)
         if self.side_by_side:
             yield self._side_by_side(
-                [[(divergence.a.name, "title")]],
-                [[(divergence.b.name, "title")]],
+                [[(_shortened(divergence.a.name, self.cell_width), "title")]],
+                [[(_shortened(divergence.b.name, self.cell_width), "title")]],
             )[0]
         yield from self._pair_lines(first)
         if divergence.context:
@@ -605,8 +605,10 @@ def _events_text(count: int) -> str:
     return f"{count:,} event{'s' if count != 1 else ''}"
 
 
-def _shortened(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+def _shortened(name: str, width: int) -> str:
+    """A side's name in ``width`` characters: its end kept, where a test id's parameters are
+    (what tells two cases of one test apart)."""
+    return name if len(name) <= width else "…" + name[len(name) - max(width - 1, 0) :]
 
 
 def _fold(pieces: list[Piece], width: int) -> list[list[Piece]]:
