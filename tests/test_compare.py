@@ -465,7 +465,7 @@ class TestText:
         heads = next(line for line in compare(a, b).text(width=80).splitlines() if "│" in line)
         assert (
             heads
-            == "  …est_checkout.py::test_total[ten pounds] │ …kout.py::test_total[eleven pounds]"
+            == "  …_checkout.py::test_total[ten pounds] │ …eckout.py::test_total[eleven pounds]"
         )
 
     def test_same_stories_say_so_in_one_line(self, checkout: ModuleType) -> None:
