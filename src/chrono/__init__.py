@@ -55,14 +55,14 @@ def __getattr__(name: str) -> object:
         from chrono import _events
 
         return getattr(_events, name)
-    if name in ("Divergence", "compare"):
-        from chrono import _compare
-
-        return getattr(_compare, name)
     if name == "configure":
         from chrono._config import configure
 
         return configure
+    if name in ("Divergence", "compare"):
+        from chrono import _compare
+
+        return getattr(_compare, name)
     raise AttributeError(f"module 'chrono' has no attribute {name!r}")
 
 
