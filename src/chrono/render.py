@@ -13,7 +13,7 @@ import shutil
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Optional
 
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
@@ -585,7 +585,7 @@ class _DivergenceLayout:
             lines.append([(indent, None), *line])
         return lines
 
-    def _only_in_lines(self, name: str, only_in: Sequence[OnlyIn]) -> Iterator[list[Piece]]:
+    def _only_in_lines(self, name: str, only_in: tuple[OnlyIn, ...]) -> Iterator[list[Piece]]:
         if not only_in:
             return
         head = f"ran only in {name}: "
@@ -652,7 +652,7 @@ class DivergenceView:
 # -- shared pieces --------------------------------------------------------------------------------
 
 
-def _content(event: Event, changed: Collection[int] = ()) -> list[Piece]:
+def _content(event: Event, changed: tuple[int, ...] = ()) -> list[Piece]:
     """What an event says, in pieces; the values of the items at ``changed`` stand out (a
     comparison's differing values)."""
     if event.kind == "log":
