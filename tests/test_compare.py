@@ -356,6 +356,9 @@ class TestCompact:
         data = compact(story)
         assert json.loads(json.dumps(data)) == data
         assert data["schema"] == "chrono.compact/1"
+        first = dict(zip(_compare.COMPACT_EVENT_FIELDS, data["events"][0]))
+        assert first["items"] == [["price", "10"]]
+        assert data["files"][first["file"]] == story.events[0].file
         assert (data["name"], data["dropped"], data["cut"]) == ("test_total", 0, 0)
         assert abs(data["wall"] - story.events[0].wall) < 1.0
         assert compare(data, story).same

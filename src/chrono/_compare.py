@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
 __all__ = [
+    "COMPACT_EVENT_FIELDS",
     "COMPACT_LIMIT_BYTES",
     "COMPACT_REPR_LIMIT",
     "COMPACT_SCHEMA",
@@ -62,8 +63,8 @@ _CUT_MARK = "…"
 # A default repr's address (``at 0x7f3a5c2b1d90``), or any long hex number alike.
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 _MASKED_ADDRESS = "0x…"
-# The fields of one event in the compact form, in order (the file as an index into "files").
-_COMPACT_FIELDS = ("kind", "file", "line", "function", "label", "items", "seq", "thread")
+#: The fields of one event in the compact form, in order (the file as an index into "files").
+COMPACT_EVENT_FIELDS = ("kind", "file", "line", "function", "label", "items", "seq", "thread")
 
 _EXPECTED_INPUT = (
     "a chrono Story, its to_dict() data (schema 'chrono.story/1') "
