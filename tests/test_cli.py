@@ -12,6 +12,7 @@ import pytest
 
 import chrono
 from chrono.cli import main
+from helpers import run_command
 
 
 def story_section(output: str) -> str:
@@ -122,3 +123,98 @@ class TestParsing:
             f"chrono {chrono.__version__}\n",
             "",
         )
+
+
+def exported_story(directory: Path, name: str, prices: list[int], *, story_name: str) -> Path:
+    """A story of real tp calls, written as ``Story.to_json()`` writes it (what
+    ``--chrono-json`` writes, less the ``test`` object)."""
+    with chrono.story(story_name) as story:
+        for price in prices:
+            chrono.tp(price)
+    path = directory / f"{name}.json"
+    path.write_text(story.to_json(), encoding="utf-8")
+    return path
+
+
+class TestCompare:
+    def test_stories_that_diverge_exit_1_and_show_where(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Two stories that differ in a value: exit 1, named by their stories' names, with the
+        differing pair."""
+        failing = exported_story(tmp_path, "a", [10, 20, 30], story_name="test_total[a]")
+        passing = exported_story(tmp_path, "b", [10, 21, 30], story_name="test_total[b]")
+        code, out, err = run_command(capsys, "compare", str(failing), str(passing), "--width", "80")
+        assert (code, err) == (1, "")
+        lines = out.splitlines()
+        assert lines[:2] == [
+            "test_total[a] and test_total[b] share their first event (of 3 and 3).",
+            "The data diverged: same call site, other values (price).",
+        ]
+        assert "price=20" in lines[4]
+        assert lines[4].endswith("price=21")
+
+    def test_stories_that_ran_alike_exit_0(
+        self, workdir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Two runs of one test (one name: the files, as given, name the sides) that ran alike
+        exit 0."""
+        exported_story(workdir, "monday", [10, 20], story_name="test_total")
+        exported_story(workdir, "tuesday", [10, 20], story_name="test_total")
+        code, out, _ = run_command(
+            capsys, "compare", "monday.json", "tuesday.json", "--width", "120"
+        )
+        assert code == 0
+        assert out == (
+            "monday.json and tuesday.json ran alike: 2 events, the same call sites and values.\n"
+        )
+
+    def test_a_file_written_by_the_plugin(self, tmp_path: Path) -> None:
+        """The demo's --chrono-json file compares with itself through ``python -m chrono``."""
+        demo = run_chrono("demo", "--", "-q", f"--chrono-json={tmp_path / 'stories'}", cwd=tmp_path)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        (written,) = (tmp_path / "stories").glob("*.json")
+        relative = str(written.relative_to(tmp_path))
+        result = run_chrono("compare", relative, relative, "--width", "200", cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (0, "")
+        assert "ran alike: 11 events" in result.stdout
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            (None, "cannot read {path}: No such file or directory"),
+            ("{not json", "{path} is not JSON: "),
+            ('{"traceEvents": []}', "{path} is a Chrome trace (--chrono-trace), not a story"),
+            ("[]", "{path} holds 0 stories in a list; compare takes one story per file"),
+            ('{"schema": "other/1"}', "{path} must be a chrono Story, its to_dict() data"),
+            ('{"schema": "chrono.story/1"}', "{path} is not a valid story (KeyError: 'events')"),
+        ],
+    )
+    def test_a_file_that_holds_no_story_exits_2_naming_it(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        content: str | None,
+        message: str,
+    ) -> None:
+        """A missing file, bad JSON, a trace, an empty list or another schema: exit 2 and one
+        line naming the file and what is wrong."""
+        good = exported_story(tmp_path, "good", [1], story_name="test_one")
+        bad = tmp_path / "bad.json"
+        if content is not None:
+            bad.write_text(content, encoding="utf-8")
+        code, out, err = run_command(capsys, "compare", str(good), str(bad))
+        assert (code, out) == (2, "")
+        assert err.startswith("chrono compare: error: " + message.format(path=bad))
+        assert err.count("\n") == 1
+
+    def test_a_list_of_one_story_is_that_story(
+        self, workdir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A JSON list holding one story is read as that story."""
+        single = exported_story(workdir, "single", [1, 2], story_name="test_one")
+        listed = workdir / "listed.json"
+        listed.write_text(f"[{single.read_text(encoding='utf-8')}]", encoding="utf-8")
+        code, out, _ = run_command(capsys, "compare", "single.json", "listed.json")
+        assert code == 0
+        assert "ran alike: 2 events" in out

@@ -22,13 +22,16 @@ from chrono._switch import (
 
 if TYPE_CHECKING:
     from chrono._collecting import current_story
+    from chrono._compare import Divergence, compare
     from chrono._config import configure
     from chrono._events import Event
     from chrono._story import Story, story
 
 __all__ = [
+    "Divergence",
     "Event",
     "Story",
+    "compare",
     "configure",
     "current_story",
     "disable",
@@ -66,6 +69,10 @@ def __getattr__(name: str) -> object:
         from chrono._config import configure
 
         return configure
+    if name in ("Divergence", "compare"):
+        from chrono import _compare
+
+        return getattr(_compare, name)
     raise AttributeError(f"module 'chrono' has no attribute {name!r}")
 
 

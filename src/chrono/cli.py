@@ -1,15 +1,17 @@
-"""The ``chrono`` command: ``demo``, ``check`` and ``strip``.
+"""The ``chrono`` command: ``demo``, ``check``, ``strip`` and ``compare``.
 
 The commands' own work (reading files, printing, writing files back) is here; finding
-leftover calls is ``chrono._leftovers``'s, removing them ``chrono._strip``'s.
+leftover calls is ``chrono._leftovers``'s, removing them ``chrono._strip``'s, comparing two
+stories ``chrono._compare``'s.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from chrono import __version__
 from chrono._leftovers import (
@@ -69,6 +71,22 @@ def _build_parser() -> argparse.ArgumentParser:
     strip.add_argument(
         "--diff", action="store_true", help="print a unified diff and change nothing"
     )
+
+    compare = commands.add_parser(
+        "compare",
+        help="show where two exported stories diverged (exit 1 if they do)",
+        description=(
+            "Show where two stories diverged: what they share from the start, the first pair "
+            "of events that differs, and the call sites that ran on one side only. Each file "
+            "is a story's JSON (--chrono-json, Story.to_json()). Exit 0 when they ran alike, "
+            "1 when they diverged, 2 for a file that holds no story."
+        ),
+    )
+    compare.add_argument("first", metavar="A.json")
+    compare.add_argument("second", metavar="B.json")
+    compare.add_argument(
+        "--width", type=int, default=None, help="lay out for this many columns (default: terminal)"
+    )
     return parser
 
 
@@ -86,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if arguments.command == "check":
         return run_check(arguments.paths, output_format=arguments.output_format, out=sys.stdout)
+    if arguments.command == "compare":
+        return run_compare(arguments.first, arguments.second, width=arguments.width)
     return run_strip(arguments.paths, diff=arguments.diff, out=sys.stdout)
 
 
@@ -191,6 +211,70 @@ def run_strip(
         plural = "" if result.stripped == 1 else "s"
         out.write(f"{path}: stripped {result.stripped} call{plural}\n")
     return 0
+
+
+class _NoStory(Exception):
+    """A file given to ``chrono compare`` that holds no story it can compare."""
+
+
+def _read_story(path: str) -> Any:
+    """The one story a JSON file holds (``--chrono-json``, ``Story.to_json()``)."""
+    from chrono._compare import load
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as error:
+        raise _NoStory(f"cannot read {path}: {error.strerror or error}") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _NoStory(f"{path} is not JSON: {error}") from None
+    if isinstance(data, list):
+        # A list of stories: one is a story; of several, which to compare is not ours to guess.
+        if len(data) != 1:
+            raise _NoStory(
+                f"{path} holds {len(data)} stories in a list; compare takes one story per file"
+            )
+        data = data[0]
+    if isinstance(data, dict) and "traceEvents" in data:
+        raise _NoStory(
+            f"{path} is a Chrome trace (--chrono-trace), not a story: "
+            "compare the JSON files of --chrono-json"
+        )
+    try:
+        load(data, path, caller="")
+    except ValueError as error:
+        raise _NoStory(str(error)) from None
+    return data
+
+
+def run_compare(
+    first: str,
+    second: str,
+    *,
+    width: int | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``chrono compare``: print where two stories diverged; 0 if they ran alike, 1 if they
+    diverged, 2 when a file holds no story."""
+    from chrono._compare import compare
+
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    try:
+        stories = [_read_story(first), _read_story(second)]
+    except _NoStory as error:
+        err.write(f"chrono compare: error: {error}\n")
+        return 2
+    story_names = [story.get("name") if isinstance(story, dict) else None for story in stories]
+    # Two runs of the same test share a name: then the files tell them apart.
+    if all(story_names) and story_names[0] != story_names[1]:
+        names = (str(story_names[0]), str(story_names[1]))
+    else:
+        names = (first, second)
+    divergence = compare(stories[0], stories[1], names=names)
+    out.write(divergence.text(width=width) + "\n")
+    return 0 if divergence.same else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ tests hold it to the pieces' text.
 from __future__ import annotations
 
 import shutil
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -38,10 +39,19 @@ if TYPE_CHECKING:
     from rich.color import ColorSystem
 
     from chrono._callsite import CallSite
+    from chrono._compare import AlignedPair, Divergence, OnlyIn
     from chrono._events import Event, TpRecord
     from chrono._story import Story
 
-__all__ = ["StoryView", "live_line", "plain_live_line", "story_text", "stream_colour_system"]
+__all__ = [
+    "DivergenceView",
+    "StoryView",
+    "divergence_text",
+    "live_line",
+    "plain_live_line",
+    "story_text",
+    "stream_colour_system",
+]
 
 #: A piece of a line: its text and the name of its style (None: unstyled).
 Piece = tuple[str, Optional[str]]
@@ -66,6 +76,8 @@ _STYLES = {
     "log.ERROR": "bold red",
     "log.CRITICAL": "bold white on red",
     "logger": "dim",
+    "changed": "bold red",
+    "rule": "dim",
 }
 #: chrono's own time left out of a story's rows is told in a footnote from this much: less
 #: could not have shown as a gap of its own (see ``_StoryLayout.rows``).
@@ -427,19 +439,237 @@ def _wrap(console: Console, pieces: list[Piece], width: int) -> list[Text]:
     return list(text.wrap(console, width, overflow="fold"))
 
 
+# -- where two stories diverged -------------------------------------------------------------------
+
+#: Two columns side by side need this much each; narrower, one side goes above the other.
+_MIN_SIDE_WIDTH = 36
+#: How many "ran only in" call sites are listed per side before the rest are counted.
+_MAX_ONLY_IN = 8
+_COLUMN_RULE = " │ "
+
+
+class _DivergenceLayout:
+    """The lines of a divergence, as pieces: a summary, the first differing pair side by side
+    (or one above the other when the line is narrow), its context, and the call sites that ran
+    on one side only."""
+
+    def __init__(self, divergence: Divergence, width: int) -> None:
+        self.divergence = divergence
+        self.width = width
+        self.side_by_side = (width - 2 - len(_COLUMN_RULE)) // 2 >= _MIN_SIDE_WIDTH
+        if self.side_by_side:
+            self.cell_width = (width - 2 - len(_COLUMN_RULE)) // 2
+        else:
+            self.name_width = min(
+                max(len(divergence.a.name), len(divergence.b.name)), max(width // 4, 8)
+            )
+            self.cell_width = max(width - 2 - self.name_width - 2, _MIN_CONTENT_WIDTH)
+        pairs = self._pairs()
+        events = [event for pair in pairs for event in (pair.a, pair.b) if event is not None]
+        seq_width = max((len(f"#{event.seq} ") for event in events), default=0)
+        sites = [(event.file, event.line, event.function) for event in events]
+        shown = site_column(sites, self.cell_width - seq_width)
+        self.sites = dict(zip(sites, shown))
+
+    def _pairs(self) -> list[AlignedPair]:
+        first = self.divergence.first
+        return [] if first is None else [first, *self.divergence.context]
+
+    def lines(self) -> Iterator[list[Piece]]:
+        divergence = self.divergence
+        yield from self._prose(self._summary(), "title")
+        if divergence.dropped:
+            yield from self._prose(self._dropped_note(), "footnote")
+        first = divergence.first
+        if first is None:
+            return
+        yield from self._prose(self._kind_text(first), None)
+        if self.side_by_side:
+            yield self._side_by_side(
+                [[(_shortened(divergence.a.name, self.cell_width), "title")]],
+                [[(_shortened(divergence.b.name, self.cell_width), "title")]],
+            )[0]
+        yield from self._pair_lines(first)
+        if divergence.context:
+            yield [("then:", "rule")]
+            for pair in divergence.context:
+                yield from self._pair_lines(pair)
+        for side, only_in in (
+            (divergence.a, divergence.only_in_a),
+            (divergence.b, divergence.only_in_b),
+        ):
+            yield from self._only_in_lines(side.name, only_in)
+
+    def _prose(self, text: str, style: str | None) -> Iterator[list[Piece]]:
+        for line in textwrap.wrap(text, max(self.width, _MIN_CONTENT_WIDTH)):
+            yield [(line, style)]
+
+    def _summary(self) -> str:
+        divergence = self.divergence
+        a, b = divergence.a, divergence.b
+        both = f"{a.name} and {b.name}"
+        if divergence.same:
+            return f"{both} ran alike: {_events_text(a.events)}, the same call sites and values."
+        totals = f"(of {a.events:,} and {b.events:,})"
+        if not divergence.shared:
+            return f"{both} differ from their first event {totals}."
+        shared = "event" if divergence.shared == 1 else f"{divergence.shared:,} events"
+        return f"{both} share their first {shared} {totals}."
+
+    def _dropped_note(self) -> str:
+        sides = [side for side in (self.divergence.a, self.divergence.b) if side.dropped]
+        dropped = " and ".join(f"{side.name} {_events_text(side.dropped)}" for side in sides)
+        return f"Not kept, so not compared: {dropped}; what they share counts kept events only."
+
+    def _kind_text(self, first: AlignedPair) -> str:
+        text = self._kind_words(first)
+        at_gap = [
+            side.name
+            for side in (self.divergence.a, self.divergence.b)
+            if self.divergence.shared in side.gaps
+        ]
+        if at_gap:
+            text += f" Just before it, {' and '.join(at_gap)} dropped events."
+        return text
+
+    def _kind_words(self, first: AlignedPair) -> str:
+        divergence = self.divergence
+        if first.kind == "data":
+            names = ", ".join(
+                "message" if first.a is not None and first.a.kind == "log" else name
+                for name in first.differing_names
+            )
+            return f"The data diverged: same call site, other values ({names})."
+        if first.a is not None and first.b is not None:
+            return "The control flow diverged: another call site."
+        ran_on = divergence.b.name if first.a is None else divergence.a.name
+        if divergence.ended is not None:
+            return f"The control flow diverged: {divergence.ended} ended here, {ran_on} ran on."
+        return f"The control flow diverged: {ran_on} ran more here."
+
+    def _pair_lines(self, pair: AlignedPair) -> list[list[Piece]]:
+        ended = self.divergence.ended
+        left = self._cell(pair.a, pair, ended=ended == self.divergence.a.name)
+        right = self._cell(pair.b, pair, ended=ended == self.divergence.b.name)
+        if self.side_by_side:
+            return self._side_by_side(left, right)
+        lines = []
+        for name, cell in ((self.divergence.a.name, left), (self.divergence.b.name, right)):
+            for number, line in enumerate(cell):
+                label = _shortened(name, self.name_width) if not number else ""
+                lines.append(
+                    [("  ", None), (label.ljust(self.name_width), "thread"), ("  ", None), *line]
+                )
+        return lines
+
+    def _side_by_side(self, left: list[list[Piece]], right: list[list[Piece]]) -> list[list[Piece]]:
+        lines = []
+        for number in range(max(len(left), len(right))):
+            left_line = left[number] if number < len(left) else []
+            right_line = right[number] if number < len(right) else []
+            padding = self.cell_width - sum(len(text) for text, _ in left_line)
+            lines.append(
+                [
+                    ("  ", None),
+                    *left_line,
+                    (" " * padding, None),
+                    (_COLUMN_RULE, "rule"),
+                    *right_line,
+                ]
+            )
+        return lines
+
+    def _cell(self, event: Event | None, pair: AlignedPair, *, ended: bool) -> list[list[Piece]]:
+        """One side of a pair: ``#seq call site``, then what the event says, folded to the
+        cell's width; or a note where that side has nothing."""
+        if event is None:
+            return [[("(ended)" if ended else "(nothing here)", "marker")]]
+        site = self.sites[event.file, event.line, event.function]
+        lines = [[(f"#{event.seq}", "seq"), (" ", None), (site, "site")]]
+        indent = "  "
+        for line in _fold(_content(event, pair.differing), self.cell_width - len(indent)):
+            lines.append([(indent, None), *line])
+        return lines
+
+    def _only_in_lines(self, name: str, only_in: tuple[OnlyIn, ...]) -> Iterator[list[Piece]]:
+        if not only_in:
+            return
+        head = f"ran only in {name}: "
+        sites = [(site.file, site.line, site.function) for site in only_in[:_MAX_ONLY_IN]]
+        shown = site_column(sites, self.width - len(head) - len(" ×0000"))
+        for site, text in zip(only_in, shown):
+            yield [(head, None), (text, "site"), (f" ×{site.count:,}", "hits")]
+        if len(only_in) > _MAX_ONLY_IN:
+            more = len(only_in) - _MAX_ONLY_IN
+            yield [
+                (head, None),
+                (f"and {more:,} more call site{'s' if more != 1 else ''}", "footnote"),
+            ]
+
+
+def _events_text(count: int) -> str:
+    return f"{count:,} event{'s' if count != 1 else ''}"
+
+
+def _shortened(name: str, width: int) -> str:
+    """A side's name in ``width`` characters: its end kept, where a test id's parameters are
+    (what tells two cases of one test apart)."""
+    return name if len(name) <= width else "…" + name[len(name) - max(width - 1, 0) :]
+
+
+def _fold(pieces: list[Piece], width: int) -> list[list[Piece]]:
+    """Pieces cut into lines of at most ``width`` characters, each piece keeping its style."""
+    width = max(width, 1)
+    lines: list[list[Piece]] = [[]]
+    room = width
+    for text, style in pieces:
+        while text:
+            if not room:
+                lines.append([])
+                room = width
+            part, text = text[:room], text[room:]
+            lines[-1].append((part, style))
+            room -= len(part)
+    return lines
+
+
+def divergence_text(divergence: Divergence, width: int | None = None) -> str:
+    """Where two stories diverged, as plain text with no colour codes, laid out for a line
+    ``width`` wide (by default the terminal's)."""
+    if width is None:
+        width = shutil.get_terminal_size().columns
+    layout = _DivergenceLayout(divergence, width)
+    return "\n".join("".join(text for text, _ in line).rstrip() for line in layout.lines())
+
+
+class DivergenceView:
+    """A rich renderable for a divergence: the plain text's lines, coloured."""
+
+    def __init__(self, divergence: Divergence) -> None:
+        self.divergence = divergence
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        newline = Segment.line()
+        for line in _DivergenceLayout(self.divergence, options.max_width).lines():
+            yield from _segments(line)
+            yield newline
+
+
 # -- shared pieces --------------------------------------------------------------------------------
 
 
-def _content(event: Event) -> list[Piece]:
+def _content(event: Event, changed: tuple[int, ...] = ()) -> list[Piece]:
+    """What an event says, in pieces; the values of the items at ``changed`` stand out (a
+    comparison's differing values)."""
     if event.kind == "log":
         level = event.label or "LOG"
         pieces: list[Piece] = [(level, f"log.{level}")]
-        for logger, message in event.items:
+        for index, (logger, message) in enumerate(event.items):
             pieces += [
                 (" ", None),
                 (logger, "logger"),
                 (": ", "logger"),
-                (line_breaks_marked(message), None),
+                (line_breaks_marked(message), "changed" if index in changed else None),
             ]
         return pieces
     pieces = []
@@ -451,7 +681,7 @@ def _content(event: Event) -> list[Piece]:
         name = item_name(text, value)
         if name is not None:
             pieces += [(name, "name"), ("=", "equals")]
-        pieces.append((line_breaks_marked(value), None))
+        pieces.append((line_breaks_marked(value), "changed" if index in changed else None))
     if not pieces:
         pieces.append((NOTHING_RECORDED, "marker"))
     return pieces
