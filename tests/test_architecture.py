@@ -58,8 +58,6 @@ def test_data_side_covers_every_data_module() -> None:
     """Every module in the data-side layers is held to importing no display or test framework."""
     layers = _contract("layers")["layers"]
     data_layers = layers[layers.index("render : export") + 1 :]
-    data_modules = {
-        f"chrono.{name.strip()}" for layer in data_layers for name in layer.split(":")
-    }
+    data_modules = {f"chrono.{name.strip()}" for layer in data_layers for name in layer.split(":")}
     listed = set(_contract("data-side")["source_modules"])
     assert data_modules - listed == set()

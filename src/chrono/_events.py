@@ -167,4 +167,3 @@ wall_anchor = wall_at_zero()
 def take_wall_anchor() -> None:
     global wall_anchor
     wall_anchor = wall_at_zero()
-

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chrono import _pytest_export
+from chrono import _pytest_compare, _pytest_export
 from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
 from chrono._story import Scope, Story, story_part
@@ -90,6 +90,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "chrono_logs", "put log records into the story in their place", type="bool", default=True
     )
+    _pytest_compare.add_options(parser, group)
     _pytest_export.add_options(parser, group)
 
 
@@ -136,6 +137,10 @@ class ChronoOptions:
         self.logs: bool = _ini_bool(config, "chrono_logs") if logs is None else logs
         #: --chrono-json/--chrono-trace/--chrono-html: failing tests' stories as files.
         self.exports = _pytest_export.ExportOptions(config)
+        #: --chrono-compare: where a failing story diverged from a passing one.
+        self.compare = _pytest_compare.CompareOptions.from_config(config)
+        if show == "never":
+            self.compare = _pytest_compare.CompareOptions(False, False, False)
 
 
 def _ini_bool(config: pytest.Config, name: str) -> bool:
@@ -149,7 +154,14 @@ def _ini_bool(config: pytest.Config, name: str) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     options = ChronoOptions(config)
-    config.pluginmanager.register(ChronoPlugin(config, options), "chrono-plugin")
+    comparison = None
+    if options.compare.enabled and is_enabled():
+        comparison = _pytest_compare.Recorder(config, options.compare)
+        config.pluginmanager.register(comparison, "chrono-compare")
+        if not hasattr(config, "workerinput"):
+            gatherer = _pytest_compare.Gatherer(config, options.compare)
+            config.pluginmanager.register(gatherer, "chrono-compare-gatherer")
+    config.pluginmanager.register(ChronoPlugin(config, options, comparison), "chrono-plugin")
     _pytest_export.register(config, options.exports)
     config.addinivalue_line(
         "markers", "chrono_max_events(n): keep at most n events in this test's story"
@@ -159,9 +171,15 @@ def pytest_configure(config: pytest.Config) -> None:
 class ChronoPlugin:
     """Per-test stories: started before setup, stopped after teardown, shown on failure."""
 
-    def __init__(self, config: pytest.Config, options: ChronoOptions) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        options: ChronoOptions,
+        comparison: _pytest_compare.Recorder | None = None,
+    ) -> None:
         self.config = config
         self.options = options
+        self.comparison = comparison
         self._live_lock = threading.Lock()
         self._logs_attached = False
         #: A pytest-xdist worker: its terminal is the controller's, reached through stderr.
@@ -250,6 +268,13 @@ class ChronoPlugin:
             # subtest's own report from this one and logs it, with the subtest's description,
             # which pytest_runtest_logreport needs.
             return report
+        if self.comparison is not None:
+            try:
+                self.comparison.on_report(item, report, story)
+            except Exception as error:  # a broken comparison must not hide the outcome
+                report.sections.append(
+                    (f"{SECTION_TITLE} (not compared)", f"chrono failed: {error!r}")
+                )
         if self.options.show == "never" or (
             # The common case, a passing setup or call, shows nothing: leave at once.
             report.outcome == "passed" and report.when != "teardown" and self.options.show != "all"
@@ -312,6 +337,8 @@ class ChronoPlugin:
         file, line, function = _test_site(item)
         marker = marker_event(f"subtest {description} {report.outcome}", file, line, function)
         story.add(marker)
+        if self.comparison is not None:
+            self.comparison.on_subtest(item, report, story, marker)
         told = item.stash[_told_key]
         if (
             report.failed

@@ -1,0 +1,132 @@
+"""What comparison costs the tests that pass: ``--chrono-compare=auto`` against ``off``.
+
+    python benchmarks/bench_compare_plugin.py [--runs 7] [--tests 2000]
+
+A passing test pays for comparison: its story is made compact when it ends, carried to where
+reports are gathered, kept in memory for failing siblings, and written to pytest's cache as
+its last pass when the run ends (only when it changed). Measured on a generated suite of
+``--tests`` parametrized cases that make 10 ``tp`` calls each and all pass (goal: at most 3 %
+more wall time), and on the same number of tests that call no ``tp`` (goal: nothing to pay).
+The cache is warm (a run each way first), as on a developer's second run; the cold first run,
+which writes every test's entry, is shown beside it.
+
+Runs alternate between the two sides and each figure is the median of ``--runs``; ratios are
+taken pair by pair. CPU seconds (user + system of the child) are shown beside wall times, as
+bench_plugin.py does, because a busy machine inflates wall time far more than CPU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Target, environment_lines, format_table, targets_table
+from bench_plugin import QUIET_PLUGINS, Timing, run_child
+
+MAX_OVERHEAD = 1.03
+
+_WITH_EVENTS = """
+import pytest
+from chrono import tp
+
+
+@pytest.mark.parametrize("n", range({tests}))
+def test_case(n):
+    total = 0
+    for step in range(10):
+        total += step * n
+        tp(total)
+    assert total >= 0
+"""
+
+_WITHOUT_EVENTS = """
+import pytest
+
+
+@pytest.mark.parametrize("n", range({tests}))
+def test_case(n):
+    assert n >= 0
+"""
+
+
+def suite(root: Path, name: str, source: str, tests: int) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "test_cases.py").write_text(textwrap.dedent(source.format(tests=tests)))
+    return folder
+
+
+def command(mode: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-q", *QUIET_PLUGINS, f"--chrono-compare={mode}"]
+
+
+def measure(folder: Path, runs: int) -> tuple[list[Timing], list[Timing], Timing]:
+    """Interleaved warm runs with ``auto`` and ``off``; and one cold ``auto`` run."""
+    cache = folder / ".pytest_cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    cold = run_child(command("auto"), folder)
+    run_child(command("off"), folder)
+    auto: list[Timing] = []
+    off: list[Timing] = []
+    for index in range(runs):
+        for mode in ("auto", "off") if index % 2 == 0 else ("off", "auto"):
+            timing = run_child(command(mode), folder)
+            (auto if mode == "auto" else off).append(timing)
+        print(f"  {folder.name} run {index + 1}/{runs}: "
+              f"{auto[-1].wall:.2f} s auto, {off[-1].wall:.2f} s off", flush=True)  # fmt: skip
+    return auto, off, cold
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--tests", type=int, default=2_000)
+    arguments = parser.parse_args()
+    print("\n".join(environment_lines()))
+    rows = []
+    targets = []
+    with tempfile.TemporaryDirectory(prefix="chrono-bench-compare-") as folder:
+        root = Path(folder)
+        for name, source in (("ten-tp-calls", _WITH_EVENTS), ("no-tp-calls", _WITHOUT_EVENTS)):
+            tests = suite(root, name, source, arguments.tests)
+            auto, off, cold = measure(tests, arguments.runs)
+            for what in ("wall", "cpu"):
+                ratio = statistics.median(
+                    getattr(on, what) / getattr(base, what) for on, base in zip(auto, off)
+                )
+                rows.append([
+                    name, what,
+                    f"{statistics.median(getattr(t, what) for t in auto):.2f} s",
+                    f"{statistics.median(getattr(t, what) for t in off):.2f} s",
+                    f"{ratio:.3f}",
+                    f"{getattr(cold, what):.2f} s",
+                ])  # fmt: skip
+                if what == "wall":
+                    targets.append(
+                        Target(
+                            f"{name}: auto / off, wall, warm cache",
+                            f"<= {MAX_OVERHEAD}",
+                            f"{ratio:.3f}",
+                            ratio <= MAX_OVERHEAD,
+                        )
+                    )
+            entries = list((tests / ".pytest_cache").rglob("last-pass/*"))
+            size = sum(path.stat().st_size for path in entries)
+            rows.append([name, "cache", f"{len(entries)} entries", f"{size / 1024:.0f} KiB",
+                         "", ""])  # fmt: skip
+    print()
+    print(f"{arguments.tests:,} passing tests, median of {arguments.runs} runs each way\n")
+    print(format_table(["suite", "measure", "auto", "off", "ratio", "cold auto"], rows))
+    print()
+    print(targets_table(targets))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,415 @@
+"""The pytest side of comparison: where a failing test's story diverged from a passing one.
+
+Three passing stories can explain a failure: a sibling that passed in this run (another case
+of the same parametrized test, another method of the class, a passing subtest: any passing
+story that went through the same call sites; the closest wins), the test's own last passing
+run (kept in pytest's cache), and, for a flaky test, the rerun that passed
+(pytest-rerunfailures).
+
+Stories are recorded where tests run and compared where reports are gathered (the controller
+under pytest-xdist): a report carries the compact form of its story (``_compare.compact``) as
+plain data. A passing test's compact story is made once, when its last phase passed, and the
+controller takes it off the report at once, so that pytest's list of reports does not keep it.
+Siblings are compared when the run ends, so that a sibling that passed after the failure
+counts too; the last pass and a passing rerun are compared as soon as they are known, so that
+JUnit XML has them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from chrono._events import has_events
+from chrono._story import Story, story_part
+
+if TYPE_CHECKING:
+    from _pytest.terminal import TerminalReporter
+
+    from chrono._compare import Divergence
+    from chrono._events import Event
+
+COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
+#: Where a test's last passing story is kept in pytest's cache, one entry per test.
+CACHE_PREFIX = "chrono/last-pass/"
+#: The cache's list of what it keeps: test, when, size; the oldest go first past the bound.
+CACHE_INDEX = "chrono/last-pass-index"
+#: How much the cache may keep in all.
+CACHE_BOUND_BYTES = 20 * 1024 * 1024
+#: How much of this run's passing stories the controller keeps to compare with failures.
+SIBLINGS_BOUND_BYTES = 64 * 1024 * 1024
+#: How many of the most alike passing stories (by the call sites they share) are compared in
+#: full; the closest of them is shown.
+FULL_COMPARISONS = 5
+#: The report attributes that carry compact stories to where reports are gathered.
+PASSING_ATTRIBUTE = "chrono_passing"
+FAILING_ATTRIBUTE = "chrono_failing"
+FLAKY_ATTRIBUTE = "chrono_flaky"
+#: The JUnit XML property of a flaky test's passing report.
+FLAKY_PROPERTY = "chrono_flaky_divergence"
+
+
+def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
+    """Register ``--chrono-compare`` and its ini twin."""
+    group.addoption(
+        "--chrono-compare",
+        choices=COMPARE_CHOICES,
+        default=None,
+        help="show where a failing test's story diverged from a passing one: auto (all that "
+        "apply, the default), siblings (a passing test of this run), last-pass (the test's "
+        "last passing run), off",
+    )
+    parser.addini(
+        "chrono_compare",
+        "compare a failing test's story with a passing one: auto, siblings, last-pass or off",
+        default="auto",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class CompareOptions:
+    """Which comparisons a run makes, resolved once."""
+
+    siblings: bool
+    last_pass: bool
+    reruns: bool
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> CompareOptions:
+        mode = config.getoption("chrono_compare") or str(config.getini("chrono_compare")).strip()
+        if mode not in COMPARE_CHOICES:
+            raise pytest.UsageError(
+                f"chrono_compare = {mode!r} is not understood; "
+                f"use one of {', '.join(COMPARE_CHOICES)}"
+            )
+        # -p no:cacheprovider: there is no cache to keep a last pass in.
+        has_cache = getattr(config, "cache", None) is not None
+        return cls(
+            siblings=mode in ("auto", "siblings"),
+            last_pass=mode in ("auto", "last-pass") and has_cache,
+            reruns=mode == "auto",
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.siblings or self.last_pass or self.reruns
+
+
+@dataclasses.dataclass
+class _Attempt:
+    """One attempt at a test (pytest-rerunfailures makes several), as comparison needs it."""
+
+    #: The monotonic clock when the attempt's setup began: its events come after.
+    started_ns: int
+    #: When its call phase ended (None: not yet): a passing story is compared up to there.
+    call_ended_ns: int | None = None
+    failed: bool = False
+    #: Whether a subtest failed: its own report was compared, the test's is not.
+    subtest_failed: bool = False
+    #: The sequence number of the last subtest mark: a subtest's part comes after it.
+    last_mark_seq: int = 0
+
+
+_attempt_key = pytest.StashKey[_Attempt]()
+#: The compact story of an earlier attempt that failed, kept across reruns.
+_failed_attempt_key = pytest.StashKey[dict[str, Any]]()
+
+
+class Recorder:
+    """Where tests run: the compact stories that reports carry, and what is known at once."""
+
+    def __init__(self, config: pytest.Config, options: CompareOptions) -> None:
+        self.config = config
+        self.options = options
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # Each attempt's setup (pytest-rerunfailures runs the phases again in one protocol).
+        item.stash[_attempt_key] = _Attempt(started_ns=time.monotonic_ns())
+
+    def on_report(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
+        """Note the phase; a failing one carries its story, a passing test's last one too."""
+        attempt = item.stash.get(_attempt_key, None)
+        if attempt is None:
+            return
+        if report.when == "call" and report.passed:
+            attempt.call_ended_ns = time.monotonic_ns()
+            return
+        if report.failed:
+            attempt.failed = True
+            if not attempt.subtest_failed:
+                self._failed(item, report, story, attempt)
+        elif report.when == "teardown" and not attempt.failed:
+            self._passed(item, report, story, attempt)
+
+    def on_subtest(
+        self, item: pytest.Item, report: pytest.TestReport, story: Story, mark: Event
+    ) -> None:
+        """A subtest ended (its mark is in the story): a passing one is a sibling to others."""
+        attempt = item.stash.get(_attempt_key, None)
+        if attempt is None:
+            return
+        since = attempt.last_mark_seq
+        attempt.last_mark_seq = mark.seq
+        attempt.subtest_failed = attempt.subtest_failed or report.failed
+        if not self.options.siblings or not (report.passed or report.failed):
+            return
+        events = [e for e in story.events if since < e.seq < mark.seq]
+        if has_events(events):
+            name = f"{item.nodeid} {_subtest_label(mark)}"
+            attribute = PASSING_ATTRIBUTE if report.passed else FAILING_ATTRIBUTE
+            setattr(report, attribute, self._compact(story, events, name))
+
+    def _failed(
+        self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
+    ) -> None:
+        events = [e for e in story.events if e.monotonic_ns >= attempt.started_ns]
+        if not has_events(events):
+            return
+        failing = self._compact(story, events, item.nodeid)
+        item.stash[_failed_attempt_key] = failing
+        if self.options.siblings:
+            setattr(report, FAILING_ATTRIBUTE, failing)
+        if self.options.last_pass:
+            last = read_last_pass(self.config, item.nodeid)
+            if last is not None:
+                divergence = _compare_safely(failing, last["story"], ("this run", "last pass"))
+                if divergence is not None:
+                    title = f"chrono: where it diverged from its last pass ({_when(last)})"
+                    add_section(self.config, report, title, divergence)
+
+    def _passed(
+        self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
+    ) -> None:
+        end = attempt.call_ended_ns
+        events = [
+            e
+            for e in story.events
+            if e.monotonic_ns >= attempt.started_ns and (end is None or e.monotonic_ns <= end)
+        ]
+        if not has_events(events):
+            return
+        passing = self._compact(story, events, item.nodeid)
+        setattr(report, PASSING_ATTRIBUTE, passing)
+        failed_attempt = item.stash.get(_failed_attempt_key, None)
+        if failed_attempt is not None and self.options.reruns:
+            # pytest-rerunfailures: an earlier attempt failed and this one passed.
+            divergence = _compare_safely(
+                failed_attempt, passing, ("failing attempt", "passing rerun")
+            )
+            if divergence is not None:
+                text = divergence.text()
+                setattr(report, FLAKY_ATTRIBUTE, text)
+                report.user_properties.append((FLAKY_PROPERTY, text))
+
+    def _compact(self, story: Story, events: list[Event], name: str) -> dict[str, Any]:
+        from chrono._compare import compact
+
+        part = story_part(story, events)
+        part.name = name
+        return compact(part)
+
+
+def _subtest_label(mark: Event) -> str:
+    # The mark's label is "subtest <description> <outcome>": the description names it.
+    label = mark.label or ""
+    return label.removeprefix("subtest ").rsplit(" ", 1)[0]
+
+
+class Gatherer:
+    """Where reports are gathered: passing stories of this run, failures to compare at the
+    end, the last passes to keep, and the flaky tests to tell in the summary."""
+
+    def __init__(self, config: pytest.Config, options: CompareOptions) -> None:
+        self.config = config
+        self.options = options
+        #: This run's passing stories, oldest first, and their total size, bounded.
+        self._passing: list[dict[str, Any]] = []
+        self._passing_bytes = 0
+        #: Each test's passing story, to keep as its last pass when the run ends.
+        self._last_passes: dict[str, dict[str, Any]] = {}
+        self._failures: list[tuple[pytest.TestReport, dict[str, Any]]] = []
+        self._flaky: list[tuple[str, str]] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        passing: dict[str, Any] | None = getattr(report, PASSING_ATTRIBUTE, None)
+        if passing is not None:
+            # Off the report: pytest keeps every report until the run ends.
+            delattr(report, PASSING_ATTRIBUTE)
+            if self.options.siblings:
+                self._keep_passing(passing)
+            if self.options.last_pass and report.when == "teardown":
+                self._last_passes[report.nodeid] = passing
+        failing: dict[str, Any] | None = getattr(report, FAILING_ATTRIBUTE, None)
+        if failing is not None:
+            delattr(report, FAILING_ATTRIBUTE)
+            if report.outcome == "failed":  # not pytest-rerunfailures' "rerun"
+                self._failures.append((report, failing))
+        flaky: str | None = getattr(report, FLAKY_ATTRIBUTE, None)
+        if flaky is not None:
+            self._flaky.append((report.nodeid, flaky))
+
+    def _keep_passing(self, passing: dict[str, Any]) -> None:
+        from chrono._compare import compact_size
+
+        passing["size"] = compact_size(passing)
+        self._passing.append(passing)
+        self._passing_bytes += passing["size"]
+        while self._passing_bytes > SIBLINGS_BOUND_BYTES and len(self._passing) > 1:
+            self._passing_bytes -= _size(self._passing.pop(0))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        # Before the terminal summary prints the failures, and before the exports are written.
+        for report, failing in self._failures:
+            found = closest_sibling(failing, self._passing)
+            if found is not None:
+                sibling, divergence = found
+                title = f"chrono: where it diverged from {sibling['name']} (passed in this run)"
+                add_section(self.config, report, title, divergence)
+        if self.options.last_pass and self._last_passes:
+            keep_last_passes(self.config, self._last_passes)
+
+    def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
+        if not self._flaky:
+            return
+        terminalreporter.write_sep("=", "chrono: where flaky tests' failing attempts diverged")
+        for nodeid, text in self._flaky:
+            terminalreporter.write_sep("_", nodeid, yellow=True)
+            terminalreporter.write_line(text)
+
+
+def closest_sibling(
+    failing: dict[str, Any], passing: list[dict[str, Any]]
+) -> tuple[dict[str, Any], Divergence] | None:
+    """The passing story closest to ``failing`` among those that went through a call site of
+    its own, and the divergence; None when no passing story shares a call site."""
+    from chrono._compare import closest
+
+    sites = _sites(failing)
+    ranked = []
+    for index, candidate in enumerate(passing):
+        if candidate["name"] == failing["name"]:
+            continue
+        other = _sites(candidate)
+        shared = len(sites & other)
+        if shared:
+            # Call sites shared over call sites seen (Jaccard): cheap, and enough to choose
+            # which few to compare in full.
+            ranked.append((shared / len(sites | other), -index, candidate))
+    ranked.sort(key=lambda entry: entry[:2], reverse=True)
+    finalists = [candidate for _, _, candidate in ranked[:FULL_COMPARISONS]]
+    found = closest(failing, finalists)
+    if found is None:
+        return None
+    index, divergence = found
+    return finalists[index], divergence
+
+
+def _sites(compact: dict[str, Any]) -> set[tuple[str, int]]:
+    files = compact["files"]
+    return {(files[row[1]], row[2]) for row in compact["events"]}
+
+
+def _size(compact: dict[str, Any]) -> int:
+    return int(compact.get("size") or 0)
+
+
+def _compare_safely(
+    failing: dict[str, Any], passing: dict[str, Any], names: tuple[str, str]
+) -> Divergence | None:
+    # A comparison that fails (a cache entry from another version of chrono) must not hide
+    # the test's own outcome.
+    from chrono._compare import compare
+
+    try:
+        return compare(failing, passing, names=names)
+    except Exception:
+        return None
+
+
+def _digest(compact: dict[str, Any]) -> str:
+    """What a story ran, leaving out what changes on every run (sequence numbers, times)."""
+    ran = [compact["files"], [row[:6] + row[7:] for row in compact["events"]]]
+    return hashlib.sha1(json.dumps(ran, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def add_section(
+    config: pytest.Config, report: pytest.TestReport, title: str, divergence: Divergence
+) -> None:
+    """Put the divergence on the failing report, where its story is."""
+    writer = config.get_terminal_writer()
+    plain = divergence.text(width=writer.fullwidth)
+    longrepr: Any = report.longrepr
+    if hasattr(longrepr, "addsection"):
+        longrepr.addsection(title, plain)
+    else:
+        report.sections.append((title, plain))
+
+
+# -- the cache of last passes -----------------------------------------------------------------
+
+
+def _cache_key(nodeid: str) -> str:
+    return CACHE_PREFIX + hashlib.sha1(nodeid.encode("utf-8")).hexdigest()[:20]
+
+
+def read_last_pass(config: pytest.Config, nodeid: str) -> dict[str, Any] | None:
+    """The test's last passing story kept in the cache, or None."""
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return None
+    key = _cache_key(nodeid)
+    story = cache.get(key, None)
+    if not isinstance(story, dict) or story.get("name") != nodeid:
+        return None
+    # The index knows when it last passed (an unchanged story is not written again); the
+    # story itself, when it was first kept.
+    entry = (cache.get(CACHE_INDEX, None) or {}).get(key)
+    when = entry[0] if isinstance(entry, list) and entry else story.get("wall")
+    return {"story": story, "when": when}
+
+
+def keep_last_passes(config: pytest.Config, passes: dict[str, dict[str, Any]]) -> None:
+    """Keep each test's passing story as its last pass; past the bound, the oldest go."""
+    from chrono._compare import compact_size
+
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return
+    index: dict[str, list[Any]] = cache.get(CACHE_INDEX, None) or {}
+    if not isinstance(index, dict):
+        index = {}
+    now = time.time()
+    for nodeid, story in passes.items():
+        key = _cache_key(nodeid)
+        story.pop("size", None)
+        digest = _digest(story)
+        known = index.get(key)
+        if isinstance(known, list) and len(known) == 3 and known[2] == digest:
+            known[0] = now  # the same story again: only its time is news
+            continue
+        # The compact story itself, named after the test: its bound is the file's.
+        cache.set(key, story)
+        index[key] = [now, compact_size(story), digest]
+    total = sum(entry[1] for entry in index.values())
+    for key, entry in sorted(index.items(), key=lambda pair: pair[1][0]):
+        if total <= CACHE_BOUND_BYTES:
+            break
+        total -= entry[1]
+        del index[key]
+        cache.set(key, None)
+    cache.set(CACHE_INDEX, index)
+
+
+def _when(kept: dict[str, Any]) -> str:
+    when = kept["when"]
+    if not isinstance(when, (int, float)):
+        return "time unknown"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))

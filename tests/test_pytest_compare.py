@@ -1,0 +1,342 @@
+"""The plugin compares a failing test's story with a passing one: sibling, last pass, rerun.
+
+Real inner pytest runs: in-process, in a subprocess and under pytest-xdist, pytest's real
+cache directory, and real pytest-rerunfailures.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from pytest_plugin_runs import ALL, BOTH, SUBPROCESS, XDIST, Runner, make_runner, sections
+
+PARAMETRIZED = """
+import pytest
+from chrono import tp
+
+
+def price(quantity):
+    tp(quantity)
+    total = 0
+    for unit in range(quantity):
+        total += 10
+        tp(total)
+    if quantity > 2:
+        total -= 5  # the bulk discount, the bug: it should be 10
+        tp("discount", total)
+    return total
+
+
+@pytest.mark.parametrize("quantity", [1, 2, 3])
+def test_price(quantity):
+    assert price(quantity) == quantity * 10 - (10 if quantity > 2 else 0)
+"""
+
+CLASS_METHODS = """
+from chrono import tp
+
+
+def normalise(name):
+    cleaned = name.strip().lower()
+    tp(cleaned)
+    if "," in cleaned:
+        last, first = cleaned.split(",")
+        cleaned = f"{first} {last}"
+        tp("swapped", cleaned)
+    return cleaned
+
+
+class TestNames:
+    def test_plain(self):
+        assert normalise(" Ada ") == "ada"
+
+    def test_spaced(self):
+        assert normalise("Grace  Hopper") == "grace  hopper"
+
+    def test_comma(self):
+        assert normalise("Lovelace, Ada") == "ada lovelace"
+"""
+
+UNRELATED = """
+from chrono import tp
+
+
+def test_other_code():
+    tp("elsewhere", 1)
+
+
+def test_fails_alone():
+    tp("lonely", 2)
+    assert False
+"""
+
+FLAKY = """
+import pytest
+from chrono import tp
+
+ATTEMPTS = []
+
+
+@pytest.mark.flaky(reruns=1)
+def test_flaky():
+    ATTEMPTS.append(1)
+    first = len(ATTEMPTS) == 1
+    tp("attempt", len(ATTEMPTS))
+    if first:
+        tp("took the slow path")
+    tp("done")
+    assert not first
+"""
+
+LAST_PASS = """
+import os
+from chrono import tp
+
+
+def test_total():
+    items = [int(x) for x in os.environ.get("ITEMS", "1,2").split(",")]
+    for item in items:
+        tp(item)
+    total = sum(items)
+    tp(total)
+    assert total == 3
+"""
+
+SIBLINGS_TITLE = "chrono: where it diverged from"
+
+
+@pytest.fixture
+def runner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str) -> Runner:
+    return make_runner(pytester, monkeypatch, mode)
+
+
+def divergence_sections(result: pytest.RunResult) -> list[tuple[str, str]]:
+    """(title, text) of each comparison section in the printed report."""
+    found = []
+    lines = result.stdout.lines
+    for index, line in enumerate(lines):
+        stripped = line.strip("-= ")
+        if stripped.startswith(SIBLINGS_TITLE) and line.startswith("-"):
+            body = []
+            for following in lines[index + 1 :]:
+                if following.startswith(("---", "===", "___")):
+                    break
+                body.append(following)
+            found.append((stripped, "\n".join(body)))
+    return found
+
+
+def only_divergence(result: pytest.RunResult) -> tuple[str, str]:
+    """(title, text) of the one comparison section; fails if there are none or several."""
+    found = divergence_sections(result)
+    assert len(found) == 1, result.stdout.str()
+    return found[0]
+
+
+@pytest.mark.parametrize("mode", ALL)
+class TestSiblingInTheRun:
+    """A failing case is compared with the closest passing case of the same test."""
+
+    def test_failing_case_names_its_closest_passing_sibling(self, runner: Runner) -> None:
+        """quantity=3 fails; quantity=2 passed, ran the loop once less: it is the sibling."""
+        runner.pytester.makepyfile(test_price=PARAMETRIZED)
+        result = runner("--color=no")
+        result.assert_outcomes(passed=2, failed=1)
+        title, text = only_divergence(result)
+        assert title == (
+            "chrono: where it diverged from test_price.py::test_price[2] (passed in this run)"
+        )
+        # Same call site tp(quantity), other values: the data diverged at once.
+        assert "The data diverged" in text
+        assert "quantity=3" in text
+        assert "quantity=2" in text
+
+    def test_passing_tests_show_no_comparison(self, runner: Runner) -> None:
+        """A run where everything passes prints no comparison at all."""
+        runner.pytester.makepyfile(
+            test_ok="from chrono import tp\n\ndef test_ok():\n    tp(1)\n",
+        )
+        result = runner("--color=no")
+        result.assert_outcomes(passed=1)
+        assert divergence_sections(result) == []
+
+
+@pytest.mark.parametrize("mode", BOTH)
+class TestSiblingsReadWidely:
+    """Any passing story through the same call sites is a sibling, not only parametrized cases."""
+
+    def test_other_methods_of_the_class(self, runner: Runner) -> None:
+        """test_comma fails; of the two passing methods, both went through normalise."""
+        runner.pytester.makepyfile(test_names=CLASS_METHODS)
+        result = runner("--color=no")
+        result.assert_outcomes(passed=2, failed=1)
+        title, text = only_divergence(result)
+        assert "test_names.py::TestNames::test_" in title
+        assert "(passed in this run)" in title
+        assert "test_names.py" in text
+
+    def test_no_shared_call_site_no_comparison(self, runner: Runner) -> None:
+        """A passing test that ran none of the failing test's call sites is no sibling."""
+        runner.pytester.makepyfile(test_unrelated=UNRELATED)
+        result = runner("--color=no")
+        result.assert_outcomes(passed=1, failed=1)
+        assert divergence_sections(result) == []
+        assert sections(result, "chrono story")  # the story itself is still told
+
+
+@pytest.mark.parametrize("mode", BOTH)
+class TestOptions:
+    """--chrono-compare and chrono_compare choose which comparisons are made."""
+
+    def test_off_compares_nothing(self, runner: Runner) -> None:
+        """--chrono-compare=off: the failing case has its story and no comparison."""
+        runner.pytester.makepyfile(test_price=PARAMETRIZED)
+        result = runner("--color=no", "--chrono-compare=off")
+        result.assert_outcomes(passed=2, failed=1)
+        assert divergence_sections(result) == []
+
+    def test_ini_twin(self, runner: Runner) -> None:
+        """chrono_compare = off in the ini file does what the option does."""
+        runner.pytester.makeini("[pytest]\nchrono_compare = off\n")
+        runner.pytester.makepyfile(test_price=PARAMETRIZED)
+        result = runner("--color=no")
+        assert divergence_sections(result) == []
+
+    def test_bad_ini_value_is_a_usage_error(self, runner: Runner) -> None:
+        """An unknown chrono_compare value stops the run with one message naming it."""
+        runner.pytester.makeini("[pytest]\nchrono_compare = sometimes\n")
+        runner.pytester.makepyfile(test_price=PARAMETRIZED)
+        result = runner("--color=no")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(
+            [
+                "ERROR: chrono_compare = 'sometimes' is not understood; "
+                "use one of auto, siblings, last-pass, off"
+            ]
+        )
+
+
+def _cached_run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """A subprocess run with pytest's cache on (the shared runners turn it off)."""
+    return pytester.runpytest_subprocess(
+        "-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:django", "--color=no",
+        *args, timeout=120,
+    )  # fmt: skip
+
+
+class TestLastPass:
+    """A test that passed before and fails now is compared with its last pass."""
+
+    @pytest.fixture
+    def project(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+        make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(test_total=LAST_PASS)
+        return pytester.path
+
+    def test_failure_compared_with_yesterdays_pass(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, project: Path
+    ) -> None:
+        """Passing first with 1,2 then failing with 1,3: the report shows where 3 replaced 2."""
+        _cached_run(pytester).assert_outcomes(passed=1)
+        kept = list((project / ".pytest_cache" / "v" / "chrono" / "last-pass").iterdir())
+        assert len(kept) == 1
+        monkeypatch.setenv("ITEMS", "1,3")
+        result = _cached_run(pytester)
+        result.assert_outcomes(failed=1)
+        title, text = only_divergence(result)
+        assert title.startswith("chrono: where it diverged from its last pass (")
+        assert "The data diverged" in text
+        assert "item=3" in text
+        assert "item=2" in text
+
+    def test_cache_clear_forgets_the_last_pass(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, project: Path
+    ) -> None:
+        """--cache-clear: the pass kept before is gone, so there is nothing to compare with."""
+        _cached_run(pytester).assert_outcomes(passed=1)
+        monkeypatch.setenv("ITEMS", "1,3")
+        result = _cached_run(pytester, "--cache-clear")
+        result.assert_outcomes(failed=1)
+        assert divergence_sections(result) == []
+
+    def test_without_the_cache_plugin(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, project: Path
+    ) -> None:
+        """-p no:cacheprovider: nothing is kept, nothing compared, no error."""
+        result = _cached_run(pytester, "-p", "no:cacheprovider")
+        result.assert_outcomes(passed=1)
+        assert not (project / ".pytest_cache").exists()
+        monkeypatch.setenv("ITEMS", "1,3")
+        result = _cached_run(pytester, "-p", "no:cacheprovider")
+        result.assert_outcomes(failed=1)
+        assert divergence_sections(result) == []
+
+    def test_unchanged_story_is_not_written_again(
+        self, pytester: pytest.Pytester, project: Path
+    ) -> None:
+        """A second pass that ran alike leaves the entry's file as it was."""
+        _cached_run(pytester).assert_outcomes(passed=1)
+        (entry,) = (project / ".pytest_cache" / "v" / "chrono" / "last-pass").iterdir()
+        before = entry.stat().st_mtime_ns, entry.read_bytes()
+        _cached_run(pytester).assert_outcomes(passed=1)
+        assert (entry.stat().st_mtime_ns, entry.read_bytes()) == before
+
+    def test_junit_xml_carries_the_last_pass_comparison(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, project: Path
+    ) -> None:
+        """The comparison with the last pass is known at once: it is in the JUnit failure."""
+        _cached_run(pytester).assert_outcomes(passed=1)
+        monkeypatch.setenv("ITEMS", "1,3")
+        _cached_run(pytester, "--junitxml=report.xml")
+        failure = ElementTree.parse(project / "report.xml").find(".//failure")
+        assert failure is not None
+        assert failure.text is not None
+        assert "chrono: where it diverged from its last pass" in failure.text
+
+
+@pytest.mark.parametrize("mode", [SUBPROCESS, XDIST])
+class TestFlaky:
+    """pytest-rerunfailures: a test that failed, then passed on a rerun."""
+
+    def test_summary_says_where_the_failing_attempt_diverged(self, runner: Runner) -> None:
+        """The terminal summary tells the flaky test's divergence: the slow path ran once."""
+        runner.pytester.makepyfile(test_flaky=FLAKY)
+        result = runner("--color=no", "-p", "rerunfailures")
+        assert result.parseoutcomes() == {"passed": 1, "rerun": 1}
+        text = result.stdout.str()
+        assert "chrono: where flaky tests' failing attempts diverged" in text
+        assert "failing attempt" in text
+        assert "passing rerun" in text
+        assert "took the slow path" in text
+
+    def test_junit_xml_property(self, runner: Runner) -> None:
+        """The flaky test's testcase in JUnit XML has the divergence as a property."""
+        runner.pytester.makepyfile(test_flaky=FLAKY)
+        runner("--color=no", "-p", "rerunfailures", "--junitxml=report.xml")
+        tree = ElementTree.parse(runner.pytester.path / "report.xml")
+        values = [
+            prop.get("value", "")
+            for prop in tree.iter("property")
+            if prop.get("name") == "chrono_flaky_divergence"
+        ]
+        assert len(values) == 1
+        assert "took the slow path" in values[0]
+
+
+def test_cache_entry_is_bounded(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test with 50,000 big events keeps a last pass of at most 64 KB."""
+    make_runner(pytester, monkeypatch, SUBPROCESS)
+    pytester.makepyfile(
+        test_big="from chrono import tp\n\ndef test_big():\n"
+        "    for i in range(50_000):\n        tp('x' * 300 + str(i))\n"
+    )
+    _cached_run(pytester).assert_outcomes(passed=1)
+    (entry,) = (pytester.path / ".pytest_cache" / "v" / "chrono" / "last-pass").iterdir()
+    assert entry.stat().st_size <= 64 * 1024
+    kept = json.loads(entry.read_text(encoding="utf-8"))
+    assert kept["name"] == "test_big.py::test_big"
+    assert kept["cut"] > 0
