@@ -59,17 +59,27 @@ class TestDemo:
         assert str(package / "_demo" / "shop.py") in result.stdout  # the copy ran
         output = result.stdout + result.stderr
         assert "Warning" not in output
-        assert "1 failed, 1 passed in" in result.stdout
+        assert "1 failed, 2 passed in" in result.stdout
 
     def test_demo_fails_its_test_and_tells_the_story(self, tmp_path: Path) -> None:
         """The demo exits 0 and its failure report carries the story that explains the bug."""
         result = run_chrono("demo", cwd=tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
-        story = story_section(result.stdout)
+        story = story_section(result.stdout).split("chrono: where it diverged")[0]
         assert "chrono story" in story
         assert story.count("line >= code.minimum=False") == 3
         assert "total=Decimal('120.00')" in story
-        assert "1 failed, 1 passed" in result.stdout
+        assert "1 failed, 2 passed" in result.stdout
+
+    def test_demo_compares_the_failing_case_with_the_passing_one(self, tmp_path: Path) -> None:
+        """The SAVE10 case's report says where it left the passing WELCOME10 case: the check."""
+        result = run_chrono("demo", cwd=tmp_path, COLUMNS="100")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "chrono: where it diverged from [WELCOME10], which passed" in result.stdout
+        assert "[SAVE10] and [WELCOME10] share their first 3 events" in result.stdout
+        assert "The data diverged: same call site, other values (line >= code.minimum)." in (
+            result.stdout
+        )
 
     def test_demo_passes_pytest_options_on(self, tmp_path: Path) -> None:
         """Options the demo does not know, before or after ``--``, reach pytest and the plugin."""
@@ -84,7 +94,7 @@ class TestDemo:
     def test_demo_with_chrono_off_tells_no_story(self, tmp_path: Path) -> None:
         """With CHRONO=off the demo's test still fails, and no story is recorded or shown."""
         result = run_chrono("demo", cwd=tmp_path, CHRONO="off")
-        assert "1 failed, 1 passed" in result.stdout
+        assert "1 failed, 2 passed" in result.stdout
         story = story_section(result.stdout)
         assert "AssertionError" in story
         assert "chrono story" not in story
@@ -177,7 +187,7 @@ class TestCompare:
         relative = str(written.relative_to(tmp_path))
         result = run_chrono("compare", relative, relative, "--width", "200", cwd=tmp_path)
         assert (result.returncode, result.stderr) == (0, "")
-        assert "ran alike: 11 events" in result.stdout
+        assert "ran alike: 11 events" in " ".join(result.stdout.split())
 
     @pytest.mark.parametrize(
         ("content", "message"),

@@ -43,12 +43,15 @@ def pictures(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 class TestMakePictures:
     def test_demo_story(self, pictures: Path) -> None:
-        """demo-story.svg shows the demo's failure and its story, with the telling values."""
+        """demo-story.svg shows the demo's failure, its story with the telling values, and where
+        it diverged from the passing case."""
         text = svg_text(pictures / "demo-story.svg")
-        assert "test_code_applies_to_a_cart_over_the_minimum" in text
-        assert "chrono story 'test_shop.py::test_code_applies_to_a_cart_over_the_minimum'" in text
+        story = "chrono story 'test_shop.py::test_code_applies_to_a_cart_over_the_minimum[SAVE10]'"
+        assert story in text
         assert "line >= code.minimum=False" in text
         assert "chrono/_demo/shop.py" in text
+        assert "chrono: where it diverged from [WELCOME10], which passed" in text
+        assert "line >= code.minimum=True" in text
 
     def test_live_output(self, pictures: Path) -> None:
         """live-output.svg shows one line per event, with values and the other thread's name."""

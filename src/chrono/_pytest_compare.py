@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from chrono import _pytest_sections
 from chrono._events import has_events
 from chrono._story import Story, story_part
 
@@ -268,11 +269,12 @@ class Gatherer:
     def pytest_sessionfinish(self) -> None:
         # Before the terminal summary prints the failures, and before the exports are written.
         for report, failing in self._failures:
-            found = closest_sibling(failing, self._passing)
-            if found is not None:
-                sibling, divergence = found
-                title = f"chrono: where it diverged from {sibling['name']} (passed in this run)"
+            divergence = closest_sibling(failing, self._passing)
+            if divergence is not None:
+                title = f"chrono: where it diverged from {divergence.b.name}, which passed"
                 add_section(self.config, report, title, divergence)
+                if self.config.get_terminal_writer().hasmarkup:
+                    _pytest_sections.use_coloured(report)
         if self.options.last_pass and self._last_passes:
             keep_last_passes(self.config, self._last_passes)
 
@@ -285,19 +287,18 @@ class Gatherer:
             terminalreporter.write_line(text)
 
 
-def closest_sibling(
-    failing: dict[str, Any], passing: list[dict[str, Any]]
-) -> tuple[dict[str, Any], Divergence] | None:
-    """The passing story closest to ``failing`` among those that went through a call site of
-    its own, and the divergence; None when no passing story shares a call site."""
+def closest_sibling(failing: dict[str, Any], passing: list[dict[str, Any]]) -> Divergence | None:
+    """Where ``failing`` diverged from the closest passing story among those that went through
+    a call site of its own, the sides named as short as tells them apart; None when no passing
+    story shares a call site."""
     from chrono._compare import closest
 
-    sites = _sites(failing)
+    sites = _call_sites_of(failing)
     ranked = []
     for index, candidate in enumerate(passing):
         if candidate["name"] == failing["name"]:
             continue
-        other = _sites(candidate)
+        other = _call_sites_of(candidate)
         shared = len(sites & other)
         if shared:
             # Call sites shared over call sites seen (Jaccard): cheap, and enough to choose
@@ -309,10 +310,43 @@ def closest_sibling(
     if found is None:
         return None
     index, divergence = found
-    return finalists[index], divergence
+    return _renamed(divergence, *short_names(failing["name"], finalists[index]["name"]))
 
 
-def _sites(compact: dict[str, Any]) -> set[tuple[str, int]]:
+def short_names(failing: str, passing: str) -> tuple[str, str]:
+    """What to call two tests beside each other: only as much of their ids as tells them apart
+    (``[SAVE10]`` beside ``[WELCOME10]``, ``TestNames::test_comma`` beside ``::test_plain``)."""
+    failing_base, failing_rest = _split_parameters(failing)
+    passing_base, passing_rest = _split_parameters(passing)
+    if failing_base == passing_base and failing_rest and passing_rest:
+        return failing_rest, passing_rest
+    failing_file, _, failing_test = failing.partition("::")
+    passing_file, _, passing_test = passing.partition("::")
+    if failing_file == passing_file and failing_test and passing_test:
+        return failing_test, passing_test
+    return failing, passing
+
+
+def _split_parameters(nodeid: str) -> tuple[str, str]:
+    # "file.py::test[case]" and a subtest's "file.py::test [message] (i=1)": the test, then
+    # what names the case.
+    cut = min((at for at in (nodeid.find("["), nodeid.find(" ")) if at > 0), default=-1)
+    if cut < 0:
+        return nodeid, ""
+    return nodeid[:cut], nodeid[cut:].strip()
+
+
+def _renamed(divergence: Divergence, a: str, b: str) -> Divergence:
+    ended = {divergence.a.name: a, divergence.b.name: b}.get(divergence.ended or "")
+    return dataclasses.replace(
+        divergence,
+        a=dataclasses.replace(divergence.a, name=a),
+        b=dataclasses.replace(divergence.b, name=b),
+        ended=ended,
+    )
+
+
+def _call_sites_of(compact: dict[str, Any]) -> set[tuple[str, int]]:
     files = compact["files"]
     return {(files[row[1]], row[2]) for row in compact["events"]}
 
@@ -343,14 +377,17 @@ def _digest(compact: dict[str, Any]) -> str:
 def add_section(
     config: pytest.Config, report: pytest.TestReport, title: str, divergence: Divergence
 ) -> None:
-    """Put the divergence on the failing report, where its story is."""
+    """Put the divergence on the failing report, where its story is: in colour too when the
+    terminal shows colour (the last pass's, known at once, is swapped in by the plugin after
+    JUnit XML; a sibling's, known when the run ends, directly)."""
     writer = config.get_terminal_writer()
     plain = divergence.text(width=writer.fullwidth)
-    longrepr: Any = report.longrepr
-    if hasattr(longrepr, "addsection"):
-        longrepr.addsection(title, plain)
-    else:
-        report.sections.append((title, plain))
+    coloured = None
+    if writer.hasmarkup:
+        from chrono.render import coloured_divergence
+
+        coloured = coloured_divergence(divergence, max(writer.fullwidth, 40))
+    _pytest_sections.add_section(report, title, plain, coloured)
 
 
 # -- the cache of last passes -----------------------------------------------------------------

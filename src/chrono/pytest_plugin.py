@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chrono import _pytest_compare, _pytest_export
+from chrono import _pytest_compare, _pytest_export, _pytest_sections
 from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
 from chrono._story import Scope, Story, story_part
@@ -321,14 +321,7 @@ class ChronoPlugin:
 
     def _add_section(self, report: pytest.TestReport, title: str, story: Story) -> None:
         plain, coloured = self._render(story)
-        longrepr: Any = report.longrepr
-        if hasattr(longrepr, "addsection"):
-            # On the failure itself: shown whatever --show-capture says, and in JUnit XML.
-            longrepr.addsection(title, plain)
-        else:
-            report.sections.append((title, plain))
-        if coloured is not None:
-            report.chrono_coloured = (title, coloured)  # type: ignore[attr-defined]
+        _pytest_sections.add_section(report, title, plain, coloured)
 
     def _tell_subtest(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
         """Mark where a subtest ended in the story; a failing one's report gets the events
@@ -411,13 +404,12 @@ class ChronoPlugin:
         terminalreporter.write_sep("=", "chrono stories of passing tests")
         for report in self._passing_with_stories:
             terminalreporter.write_sep("_", report.head_line or report.nodeid, green=True)
-            coloured = getattr(report, "chrono_coloured", None)
             for title, content in report.sections:
                 if title.startswith(SECTION_TITLE):
-                    if coloured is not None and coloured[0] == title:
-                        content = coloured[1]
                     terminalreporter.write_sep("-", title)
-                    terminalreporter.write_line(content)
+                    terminalreporter.write_line(
+                        _pytest_sections.coloured_text(report, title, content)
+                    )
 
     def _keep_passing_story(self, report: pytest.TestReport) -> None:
         if (
@@ -441,17 +433,8 @@ class ChronoPlugin:
         self._keep_passing_story(report)
         # By now JUnit XML has taken the plain text; the terminal prints failures at the end,
         # so it gets the coloured version.
-        coloured = getattr(report, "chrono_coloured", None)
-        if coloured is None or not self.config.get_terminal_writer().hasmarkup:
-            return
-        title, text = coloured
-        longrepr: Any = report.longrepr
-        sections = getattr(longrepr, "sections", None)
-        if sections is None:
-            return
-        for index, (name, _content, separator) in enumerate(sections):
-            if name == title:
-                sections[index] = (name, text, separator)
+        if self.config.get_terminal_writer().hasmarkup:
+            _pytest_sections.use_coloured(report)
 
 
 def _capture_disabled(capture: CaptureManager | None) -> contextlib.AbstractContextManager[None]:

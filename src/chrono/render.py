@@ -411,6 +411,15 @@ class StoryView:
 def coloured_story(story: Story, width: int) -> str:
     """The story in the eight standard colours, wrapped at ``width`` columns: for a terminal
     whose writer (pytest's) has already decided that it shows colour."""
+    return _coloured(StoryView(story), width)
+
+
+def coloured_divergence(divergence: Divergence, width: int) -> str:
+    """The divergence as ``coloured_story`` draws a story."""
+    return _coloured(DivergenceView(divergence), width)
+
+
+def _coloured(view: StoryView | DivergenceView, width: int) -> str:
     import io
 
     buffer = io.StringIO()
@@ -423,7 +432,7 @@ def coloured_story(story: Story, width: int) -> str:
         emoji=False,
         legacy_windows=False,
     )
-    console.print(StoryView(story), end="", soft_wrap=False)
+    console.print(view, end="", soft_wrap=False)
     return buffer.getvalue().rstrip("\n")
 
 

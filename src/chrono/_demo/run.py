@@ -18,7 +18,9 @@ _AFTERWORD = """
 Read the story under the failure: each line is one tp() call, in order, with its
 sequence number, the time since the test began, the call site and the values.
 'line >= code.minimum=False' three times says the minimum is checked per item, not
-per cart. The passing test printed nothing: stories are told only when tests fail.
+per cart. Below it, chrono compared the story with the passing case beside it: the two
+ran alike until that check, True there and False here. The passing tests printed
+nothing: stories are told only when tests fail.
 
 The code is in {shop}.
 Try: CHRONO=off python -m chrono demo   (tp() does nothing; no story)

@@ -1,0 +1,48 @@
+"""chrono's sections on pytest's reports: plain text for every reader, colour for the terminal.
+
+A section goes on the failure itself (``longrepr.addsection``) where it can: shown whatever
+``--show-capture`` says, and carried into JUnit XML. Its plain text is what JUnit XML, pipes and
+pytest-xdist's reports carry; a terminal with colour gets the coloured text instead, swapped in
+once JUnit XML has taken the plain one (``use_coloured``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+#: The report attribute holding the coloured text of each of its chrono sections, by title.
+COLOURED_ATTRIBUTE = "chrono_coloured"
+
+
+def add_section(
+    report: pytest.TestReport, title: str, plain: str, coloured: str | None = None
+) -> None:
+    """Put a section on the report: on the failure where there is one, else with the others."""
+    longrepr: Any = report.longrepr
+    if hasattr(longrepr, "addsection"):
+        longrepr.addsection(title, plain)
+    else:
+        report.sections.append((title, plain))
+    if coloured is not None:
+        # A dict of plain strings: it crosses pytest-xdist's process boundary as it is.
+        colours: dict[str, str] = getattr(report, COLOURED_ATTRIBUTE, None) or {}
+        colours[title] = coloured
+        setattr(report, COLOURED_ATTRIBUTE, colours)
+
+
+def coloured_text(report: pytest.TestReport, title: str, plain: str) -> str:
+    """The coloured text of the report's section ``title``, or ``plain`` when it has none."""
+    colours: dict[str, str] = getattr(report, COLOURED_ATTRIBUTE, None) or {}
+    return colours.get(title, plain)
+
+
+def use_coloured(report: pytest.TestReport) -> None:
+    """Show the report's sections on the failure in colour from now on."""
+    colours: dict[str, str] | None = getattr(report, COLOURED_ATTRIBUTE, None)
+    sections = getattr(report.longrepr, "sections", None)
+    if not colours or sections is None:
+        return
+    for index, (name, content, separator) in enumerate(sections):
+        sections[index] = (name, colours.get(name, content), separator)
