@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from pytest_plugin_runs import ALL, BOTH, SUBPROCESS, XDIST, Runner, make_runner, sections
+from pytest_plugin_runs import (
+    ALL,
+    BOTH,
+    PYTEST_9,
+    SUBPROCESS,
+    XDIST,
+    Runner,
+    make_runner,
+    sections,
+)
 
 PARAMETRIZED = """
 import pytest
@@ -106,6 +115,33 @@ def test_total():
     assert total == 3
 """
 
+SUBTESTS = """
+import unittest
+from chrono import tp
+
+
+def parse(text):
+    tp(text)
+    parts = text.split("=")
+    tp(len(parts))
+    return parts[0], parts[-1]
+
+
+def test_pairs(subtests):
+    for text in ["a=1", "b=2", "c=3=4"]:
+        with subtests.test(text=text):
+            key, value = parse(text)
+            assert value.isdigit() and len(value) == 1 and key + "=" + value == text
+
+
+class TestParse(unittest.TestCase):
+    def test_pairs(self):
+        for text in ["a=1", "c=3=4"]:
+            with self.subTest(text=text):
+                key, value = parse(text)
+                self.assertEqual(key + "=" + value, text)
+"""
+
 SIBLINGS_TITLE = "chrono: where it diverged from"
 
 
@@ -185,6 +221,25 @@ class TestSiblingsReadWidely:
         result.assert_outcomes(passed=1, failed=1)
         assert divergence_sections(result) == []
         assert sections(result, "chrono story")  # the story itself is still told
+
+
+@pytest.mark.skipif(not PYTEST_9, reason="pytest reports each subtest from version 9")
+@pytest.mark.parametrize("mode", BOTH)
+class TestPassingSubtests:
+    """A failing subtest is compared with a passing subtest of the same test."""
+
+    def test_failing_subtests_compared_with_passing_ones(self, runner: Runner) -> None:
+        """pytest's subtests and unittest's subTest: c=3=4 fails beside a=1 or b=2, which passed."""
+        runner.pytester.makepyfile(test_subtests=SUBTESTS)
+        result = runner("--color=no")
+        found = divergence_sections(result)
+        assert len(found) == 2, result.stdout.str()
+        titles = [title for title, _ in found]
+        assert titles.count("chrono: where it diverged from (text='a=1'), which passed") == 2
+        for _, text in found:
+            assert "text='c=3=4'" in text
+            assert "len(parts)=3" in text
+            assert "len(parts)=2" in text
 
 
 @pytest.mark.parametrize("mode", BOTH)

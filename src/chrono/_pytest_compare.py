@@ -302,10 +302,13 @@ def closest_sibling(failing: dict[str, Any], passing: list[dict[str, Any]]) -> D
         shared = len(sites & other)
         if shared:
             # Call sites shared over call sites seen (Jaccard): cheap, and enough to choose
-            # which few to compare in full.
-            ranked.append((shared / len(sites | other), -index, candidate))
-    ranked.sort(key=lambda entry: entry[:2], reverse=True)
-    finalists = [candidate for _, _, candidate in ranked[:FULL_COMPARISONS]]
+            # which few to compare in full. Between stories alike, the nearest kin comes
+            # first (closest() keeps the first of equals): a case of the same test, then a
+            # test of the same file.
+            kinship = _kinship(failing["name"], candidate["name"])
+            ranked.append((shared / len(sites | other), kinship, -index, candidate))
+    ranked.sort(key=lambda entry: entry[:3], reverse=True)
+    finalists = [entry[3] for entry in ranked[:FULL_COMPARISONS]]
     found = closest(failing, finalists)
     if found is None:
         return None
@@ -325,6 +328,13 @@ def short_names(failing: str, passing: str) -> tuple[str, str]:
     if failing_file == passing_file and failing_test and passing_test:
         return failing_test, passing_test
     return failing, passing
+
+
+def _kinship(failing: str, passing: str) -> int:
+    """2 for cases of the same test, 1 for tests of the same file, else 0."""
+    if _split_parameters(failing)[0] == _split_parameters(passing)[0]:
+        return 2
+    return int(failing.partition("::")[0] == passing.partition("::")[0])
 
 
 def _split_parameters(nodeid: str) -> tuple[str, str]:
