@@ -21,19 +21,19 @@ import dataclasses
 import hashlib
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
 from chrono import _pytest_sections
 from chrono._events import has_events
-from chrono._story import Story, story_part
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
     from chrono._compare import Divergence
     from chrono._events import Event
+    from chrono._story import Story
 
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
 #: Where a test's last passing story is kept in pytest's cache, one entry per test.
@@ -116,6 +116,30 @@ class _Attempt:
     last_mark_seq: int = 0
 
 
+class _PassingStory(NamedTuple):
+    """A passing story on its way to where reports are gathered: its compact form as JSON
+    text, one string rather than thousands of small objects for the garbage collector to walk
+    while the run goes on, and the digest of what it ran."""
+
+    digest: str
+    text: str
+
+    # A report carries it as a plain list: pytest-xdist sends only plain data.
+
+    @classmethod
+    def of(cls, compact: dict[str, Any]) -> _PassingStory:
+        return cls(_digest(compact), json.dumps(compact, ensure_ascii=False))
+
+
+class _Part(NamedTuple):
+    """A part of a test's story, as ``_compare.compact`` reads a story."""
+
+    name: str
+    events: list[Event]
+    dropped: int
+    started_ns: int
+
+
 _attempt_key = pytest.StashKey[_Attempt]()
 #: The compact story of an earlier attempt that failed, kept across reruns.
 _failed_attempt_key = pytest.StashKey[dict[str, Any]]()
@@ -162,9 +186,11 @@ class Recorder:
             return
         events = [e for e in story.events if since < e.seq < mark.seq]
         if has_events(events):
-            name = f"{item.nodeid} {_subtest_label(mark)}"
-            attribute = PASSING_ATTRIBUTE if report.passed else FAILING_ATTRIBUTE
-            setattr(report, attribute, self._compact(story, events, name))
+            compact = self._compact(story, events, f"{item.nodeid} {_subtest_label(mark)}")
+            if report.passed:
+                setattr(report, PASSING_ATTRIBUTE, list(_PassingStory.of(compact)))
+            else:
+                setattr(report, FAILING_ATTRIBUTE, compact)
 
     def _failed(
         self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
@@ -196,7 +222,7 @@ class Recorder:
         if not has_events(events):
             return
         passing = self._compact(story, events, item.nodeid)
-        setattr(report, PASSING_ATTRIBUTE, passing)
+        setattr(report, PASSING_ATTRIBUTE, list(_PassingStory.of(passing)))
         failed_attempt = item.stash.get(_failed_attempt_key, None)
         if failed_attempt is not None and self.options.reruns:
             # pytest-rerunfailures: an earlier attempt failed and this one passed.
@@ -211,9 +237,8 @@ class Recorder:
     def _compact(self, story: Story, events: list[Event], name: str) -> dict[str, Any]:
         from chrono._compare import compact
 
-        part = story_part(story, events)
-        part.name = name
-        return compact(part)
+        # What compact() reads of a story, without building one for the part.
+        return compact(_Part(name, events, 0, story.started_ns))
 
 
 def _subtest_label(mark: Event) -> str:
@@ -230,19 +255,20 @@ class Gatherer:
         self.config = config
         self.options = options
         #: This run's passing stories, oldest first, and their total size, bounded.
-        self._passing: list[dict[str, Any]] = []
+        self._passing: list[_PassingStory] = []
         self._passing_bytes = 0
         #: Each test's passing story, to keep as its last pass when the run ends.
-        self._last_passes: dict[str, dict[str, Any]] = {}
+        self._last_passes: dict[str, _PassingStory] = {}
         self._failures: list[tuple[pytest.TestReport, dict[str, Any]]] = []
         self._flaky: list[tuple[str, str]] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        passing: dict[str, Any] | None = getattr(report, PASSING_ATTRIBUTE, None)
-        if passing is not None:
+        sent: list[str] | None = getattr(report, PASSING_ATTRIBUTE, None)
+        if sent is not None:
             # Off the report: pytest keeps every report until the run ends.
             delattr(report, PASSING_ATTRIBUTE)
+            passing = _PassingStory(*sent)
             if self.options.siblings:
                 self._keep_passing(passing)
             if self.options.last_pass and report.when == "teardown":
@@ -256,20 +282,18 @@ class Gatherer:
         if flaky is not None:
             self._flaky.append((report.nodeid, flaky))
 
-    def _keep_passing(self, passing: dict[str, Any]) -> None:
-        from chrono._compare import compact_size
-
-        passing["size"] = compact_size(passing)
+    def _keep_passing(self, passing: _PassingStory) -> None:
         self._passing.append(passing)
-        self._passing_bytes += passing["size"]
+        self._passing_bytes += len(passing.text)
         while self._passing_bytes > SIBLINGS_BOUND_BYTES and len(self._passing) > 1:
-            self._passing_bytes -= _size(self._passing.pop(0))
+            self._passing_bytes -= len(self._passing.pop(0).text)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
         # Before the terminal summary prints the failures, and before the exports are written.
+        passing = [json.loads(story.text) for story in self._passing] if self._failures else []
         for report, failing in self._failures:
-            divergence = closest_sibling(failing, self._passing)
+            divergence = closest_sibling(failing, passing)
             if divergence is not None:
                 title = f"chrono: where it diverged from {divergence.b.name}, which passed"
                 add_section(self.config, report, title, divergence)
@@ -361,10 +385,6 @@ def _call_sites_of(compact: dict[str, Any]) -> set[tuple[str, int]]:
     return {(files[row[1]], row[2]) for row in compact["events"]}
 
 
-def _size(compact: dict[str, Any]) -> int:
-    return int(compact.get("size") or 0)
-
-
 def _compare_safely(
     failing: dict[str, Any], passing: dict[str, Any], names: tuple[str, str]
 ) -> Divergence | None:
@@ -423,7 +443,7 @@ def read_last_pass(config: pytest.Config, nodeid: str) -> dict[str, Any] | None:
     return {"story": story, "when": when}
 
 
-def keep_last_passes(config: pytest.Config, passes: dict[str, dict[str, Any]]) -> None:
+def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) -> None:
     """Keep each test's passing story as its last pass; past the bound, the oldest go."""
     from chrono._compare import compact_size
 
@@ -434,17 +454,16 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, dict[str, Any]]) -
     if not isinstance(index, dict):
         index = {}
     now = time.time()
-    for nodeid, story in passes.items():
+    for nodeid, passing in passes.items():
         key = _cache_key(nodeid)
-        story.pop("size", None)
-        digest = _digest(story)
         known = index.get(key)
-        if isinstance(known, list) and len(known) == 3 and known[2] == digest:
+        if isinstance(known, list) and len(known) == 3 and known[2] == passing.digest:
             known[0] = now  # the same story again: only its time is news
             continue
         # The compact story itself, named after the test: its bound is the file's.
+        story = json.loads(passing.text)
         cache.set(key, story)
-        index[key] = [now, compact_size(story), digest]
+        index[key] = [now, compact_size(story), passing.digest]
     total = sum(entry[1] for entry in index.values())
     for key, entry in sorted(index.items(), key=lambda pair: pair[1][0]):
         if total <= CACHE_BOUND_BYTES:
