@@ -15,6 +15,7 @@ from pytest_plugin_runs import (
     ALL,
     BOTH,
     PYTEST_9,
+    SUBPROCESS,
     Runner,
     make_runner,
     run_once,
@@ -341,3 +342,30 @@ class TestSourceUnreadable:
         unmarked = story_of(result, "test_nothing_local_recorded")
         assert _rows(unmarked) == [(False, "LIMIT=10")]
         assert _footnotes(unmarked) == []
+
+
+PASSING = """
+import sys
+
+from chrono import tp
+
+
+def test_passes():
+    total = 1
+    tp(total)
+    assert total == 1
+
+
+def test_runs_after_a_passing_test():
+    assert "chrono._failure" not in sys.modules
+"""
+
+
+class TestCost:
+    """Only a failure pays for reading what it is about."""
+
+    @pytest.mark.parametrize("mode", [SUBPROCESS])
+    def test_passing_tests_read_nothing(self, runner: Runner) -> None:
+        """A run of passing tests with events never loads the module that reads failures."""
+        runner.pytester.makepyfile(test_pm_passing=PASSING)
+        runner().assert_outcomes(passed=2)
