@@ -6,6 +6,7 @@ AST differs between Python versions; run this file on each of 3.9 to 3.13.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import ModuleType
 from typing import Callable
@@ -237,6 +238,14 @@ class TestOtherFailures:
         assert focus.names == {"total"}
         assert "other" not in focus.expressions
         assert focus.about.startswith("the failure: names of the local variables where ")
+
+    def test_library_frames_alone_tell_nothing(self, failing: ModuleType) -> None:
+        """A traceback with no frame of the program's own (only json's here) marks nothing."""
+        with pytest.raises(json.JSONDecodeError) as caught:
+            failing.raised_in_the_standard_library()
+        own_frame = caught.tb.tb_next  # after this test's own frame
+        assert own_frame is not None
+        assert failure_focus(caught.value, own_frame.tb_next) is None
 
     def test_no_traceback_tells_nothing(self) -> None:
         """An exception that was never raised has no frame to read: no focus."""

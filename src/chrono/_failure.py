@@ -104,19 +104,18 @@ def event_marks(events: Iterable[Event], focus: FailureFocus) -> EventMarks | No
 
 
 def _failing_frame(traceback: TracebackType | None) -> tuple[FrameType, int] | None:
-    """The frame the failure is read in, and its line: the innermost of the program's own,
-    else the innermost of all."""
-    innermost: tuple[FrameType, int] | None = None
+    """The frame the failure is read in, and its line: the innermost of the program's own.
+    None if the program has none there (a doctest's failure is raised by doctest): a
+    library's local names say nothing about the program's events."""
     own: tuple[FrameType, int] | None = None
     while traceback is not None:
         frame = traceback.tb_frame
-        # 3.11+ may not know the line of an instruction.
-        innermost = (frame, traceback.tb_lineno or frame.f_code.co_firstlineno)
         # The library check first: it reads no frame's locals.
         if not _is_library(frame.f_code.co_filename) and not _is_hidden(frame):
-            own = innermost
+            # 3.11+ may not know the line of an instruction.
+            own = (frame, traceback.tb_lineno or frame.f_code.co_firstlineno)
         traceback = traceback.tb_next
-    return own or innermost
+    return own
 
 
 def _is_hidden(frame: FrameType) -> bool:
