@@ -84,6 +84,11 @@ def two_on_one_line():
     assert first == 1; assert second == 1
 
 
+def nested_on_one_line():
+    total = 7
+    if total: assert total == 8
+
+
 def not_an_assertion():
     prices = {"apple": 3}
     wanted = "pear"
@@ -189,6 +194,11 @@ class TestAssertExpression:
         focus = focus_of(failing.two_on_one_line)
         assert focus.names == {"first", "second"}
         assert focus.about.startswith("the failure: names of the local variables where ")
+
+    def test_statement_nested_on_the_line_is_the_one_read(self, failing: ModuleType) -> None:
+        """``if total: assert total == 8`` on one line: the assert, inside the if, is read."""
+        focus = focus_of(failing.nested_on_one_line)
+        assert focus.about.startswith("the failing assertion: assert total == 8 (")
 
     def test_assertion_method_reads_its_arguments(self, failing: ModuleType) -> None:
         """unittest's ``assertEqual(total, 8)`` raises in unittest: the caller's call is read."""

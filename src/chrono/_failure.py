@@ -158,7 +158,7 @@ def _focus_in(frame: FrameType, line: int, error: BaseException) -> FailureFocus
     source = statement_source(code.co_filename, line, frame.f_globals)
     statement = _statement_at(source.tree, line) if source is not None else None
     expressions: list[ast.expr] = []
-    #: What the footnote quotes, and the node whose loads must be in the code.
+    # What the footnote quotes, and the node whose loads must be in the code.
     quoted: ast.expr | None = None
     checked: ast.stmt | ast.expr | None = None
     if isinstance(statement, ast.Assert):
@@ -190,7 +190,8 @@ def _focus_in(frame: FrameType, line: int, error: BaseException) -> FailureFocus
 
 
 def _statement_at(tree: ast.AST | None, line: int) -> ast.stmt | None:
-    """The innermost statement that spans ``line``; None if none, or if two do (``a; b``)."""
+    """The innermost statement that spans ``line`` (in ``if ok: assert x``, the assert); None
+    if there is none, or two (``assert a; assert b``: which one failed is not told)."""
     if tree is None:
         return None
     spanning = [
@@ -198,16 +199,13 @@ def _statement_at(tree: ast.AST | None, line: int) -> ast.stmt | None:
         for node in ast.walk(tree)
         if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno)
     ]
-    if not spanning:
-        return None
-
-    def extent(node: ast.stmt) -> tuple[int, int]:
-        return (node.end_lineno or node.lineno) - node.lineno, -node.lineno
-
-    spanning.sort(key=extent)
-    if len(spanning) > 1 and extent(spanning[0]) == extent(spanning[1]):
-        return None
-    return spanning[0]
+    spanning_ids = {id(node) for node in spanning}
+    innermost = [
+        node
+        for node in spanning
+        if not any(id(inner) in spanning_ids for inner in ast.walk(node) if inner is not node)
+    ]
+    return innermost[0] if len(innermost) == 1 else None
 
 
 def _read_by(expressions: list[ast.expr]) -> tuple[set[str], set[str]]:
