@@ -211,6 +211,23 @@ class TestChronoDiscoverRunner:
             "subtest (size=3) failed",
         ]
 
+    @pytest.mark.parametrize("parallel", [[], ["--parallel", "2"]])
+    def test_failing_assertion_marks_its_events(
+        self, runner_project: Path, parallel: list[str]
+    ) -> None:
+        """``self.assertLess(size, 3)`` marks the events recorded as ``size``, in a worker too."""
+        result = manage_test(runner_project, *parallel, "app.tests.Subtests")
+
+        story = story_of(result.stderr, "app.tests.Subtests.test_sizes")
+        marked = re.findall(r"^> +#\d+ .*  (\S+)$", story, re.MULTILINE)
+        assert marked == ["size=1", "size=2", "size=3"]
+        assert re.search(
+            r"^ +> marks the events about the failing assertion: self\.assertLess\(size, 3\) "
+            r"\(\S*tests\.py:\d+ in Subtests\.test_sizes\)$",
+            story,
+            re.MULTILINE,
+        )
+
     def test_request_made_in_a_test_feeds_its_story(self, runner_project: Path) -> None:
         """A request through the test client puts the view's events in the test's story."""
         result = manage_test(runner_project, "app.tests.ThroughTheClient")

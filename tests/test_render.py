@@ -15,7 +15,8 @@ from rich.console import Console
 
 import chrono
 from chrono import tp
-from chrono.render import live_line, stream_colour_system
+from chrono._failure import EventMarks
+from chrono.render import StoryView, coloured_story, live_line, story_text, stream_colour_system
 from helpers import environment, import_source, large_module_source, run_script
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -323,6 +324,44 @@ class TestRichRendering:
         output = self.record(story, width=100, force_terminal=True, color_system="standard")
         assert ANSI.search(output)
         assert "value=1" in ANSI.sub("", output)
+
+
+class TestFailureMarks:
+    """The events a failure is about start with a marker, and a footnote says what they are."""
+
+    ABOUT = "the failing assertion: assert x == 2 (a.py:9 in f)"
+
+    def test_marked_rows_and_footnote(self) -> None:
+        """The marked row starts with ``>``, the footnote follows the rows; plain text and rich
+        say the same."""
+        story = story_at(("a.py", 1, "f"), ("a.py", 2, "f"))
+        marks = EventMarks(frozenset({2}), self.ABOUT)
+        expected = [
+            "chrono story 'sites' — 2 events over 0.200ms",
+            "  #1  0.100ms  a.py:1 in f  x=1",
+            "> #2  0.200ms  a.py:2 in f  x=1",
+            f"    > marks the events about {self.ABOUT}",
+        ]
+        assert story_text(story, 100, marks).splitlines() == expected
+        console = Console(file=io.StringIO(), width=100, color_system=None, record=True)
+        console.print(StoryView(story, marks))
+        assert [line.rstrip() for line in console.export_text().splitlines()] == expected
+
+    def test_coloured_marker(self) -> None:
+        """In colour, the marker is bold red at the start of the row and of the footnote."""
+        story = story_at(("a.py", 1, "f"))
+        coloured = coloured_story(story, 100, EventMarks(frozenset({1}), self.ABOUT))
+        row, footnote = coloured.splitlines()[1:]
+        assert row.startswith("\x1b[1;31m> \x1b[0m\x1b[1;34m#1")
+        assert footnote.startswith("    \x1b[1;31m> \x1b[0m\x1b[2;3mmarks the events about ")
+
+    def test_no_marked_event_shown_changes_nothing(self) -> None:
+        """Marks for events not in the story (another part's) leave it as it is: no footnote."""
+        story = story_at(("a.py", 1, "f"))
+        unmarked = story_text(story, 100)
+        assert story_text(story, 100, EventMarks(frozenset({7}), self.ABOUT)) == unmarked
+        assert unmarked == story.text(width=100)
+        assert ">" not in unmarked
 
 
 class TestLiveColour:

@@ -151,7 +151,9 @@ class TestChronoUnittestCommand:
             [
                 re.split(r"\s{2,}", line.strip())[-1]
                 for line in report.split(title, 1)[1].split("\n\n")[0].splitlines()[1:]
-                if not line.strip().startswith(("⋮", "chrono's own source lookups"))
+                if not line.strip().startswith(
+                    ("⋮", "chrono's own source lookups", "> marks the events")
+                )
             ]
             for report in reports
             if title in report
@@ -262,6 +264,67 @@ class TestChronoUnittestCommand:
 
         assert result.returncode == 1
         assert "chrono story" not in result.stderr
+
+
+def _story_rows(report: str) -> list[tuple[bool, str]]:
+    """The event rows of the story in a report: whether each is marked, and what it says."""
+    story = report.split("chrono story ", 1)[1]
+    rows = []
+    for line in story.splitlines()[1:]:
+        match = re.match(r"^(>| ) +#\d+ ", line)
+        if match:
+            rows.append((match.group(1) == ">", re.split(r"\s{2,}", line.strip())[-1]))
+    return rows
+
+
+def _sample_line(needle: str) -> int:
+    lines = SAMPLE_TESTS.splitlines()
+    (number,) = [index for index, line in enumerate(lines, 1) if line.strip() == needle]
+    return number
+
+
+class TestFailureMarks:
+    """``python -m chrono.unittest`` marks the events a failure is about, as pytest does."""
+
+    def test_assertion_method_marks_what_it_compares(self, sample_dir: Path) -> None:
+        """``self.assertEqual(total, 7)`` marks ``total``, not the basket set up before it."""
+        result = run_module("chrono.unittest", sample_dir, "-k", "test_total_is_wrong")
+
+        report = report_of(result.stderr, "test_total_is_wrong")
+        rows = _story_rows(report)
+        assert [content for marked, content in rows if marked] == ["total=6"]
+        assert len(rows) == 4
+        line = _sample_line("self.assertEqual(total, 7)")
+        assert (
+            "    > marks the events about the failing assertion: self.assertEqual(total, 7) "
+            f"(test_sample.py:{line} in Checkout.test_total_is_wrong)\n"
+        ) in report
+
+    def test_an_error_marks_the_frames_locals(self, tmp_path: Path) -> None:
+        """A KeyError marks the events named after the local variables where it was raised."""
+        (tmp_path / "test_prices.py").write_text(
+            "import unittest\n"
+            "from chrono import tp\n\n\n"
+            "class Prices(unittest.TestCase):\n"
+            "    def test_lookup(self):\n"
+            "        prices, wanted = {'tea': 3}, 'mug'\n"
+            "        tp(prices)\n"
+            "        tp(wanted)\n"
+            "        tp(len(prices))\n"
+            "        prices[wanted]\n",
+            encoding="utf-8",
+        )
+        result = run_module("chrono.unittest", tmp_path)
+
+        assert _story_rows(report_of(result.stderr, "test_lookup")) == [
+            (True, "prices={'tea': 3}"),
+            (True, "wanted='mug'"),
+            (False, "len(prices)=1"),
+        ]
+        assert (
+            "> marks the events about the failure: names of the local variables where KeyError "
+            "was raised (test_prices.py:11 in Prices.test_lookup)"
+        ) in result.stderr
 
 
 def _sample_case() -> type[unittest.TestCase]:

@@ -208,7 +208,7 @@ def _source_texts(
 ) -> tuple[tuple[str | None, ...], bool, tuple[bool, ...], frozenset[str]] | None:
     """The texts, label, and secret arguments and keywords of a call read from its source."""
     arguments = call.node.args
-    source_texts = [_argument_text(call.source, argument) for argument in arguments]
+    source_texts = [node_text(call.source, argument) for argument in arguments]
     if not all(text is not None for text in source_texts):
         return None
     has_label = _is_string_literal(arguments[0]) if arguments else False
@@ -259,14 +259,9 @@ def function_name(frame: FrameType) -> str:
 def _qualified_name_from_source(code: CodeType, module_globals: dict[str, object]) -> str:
     if code.co_name == "<module>":
         return code.co_name
-    lines = linecache.getlines(code.co_filename, module_globals)
-    if not lines:
-        return code.co_name
-    import executing
-
-    source = _statement_source(code.co_filename, lines, code.co_firstlineno)
+    source = statement_source(code.co_filename, code.co_firstlineno, module_globals)
     if source is None:
-        source = executing.Source.for_filename(code.co_filename, module_globals)
+        return code.co_name
     name = source.code_qualname(code)
     if name == code.co_name and source.tree is not None and name in _COMPREHENSION_NAMES.values():
         return _comprehension_qualified_name(source.tree, code) or name
@@ -280,6 +275,22 @@ _COMPREHENSION_NAMES: dict[type[ast.AST], str] = {
     ast.DictComp: "<dictcomp>",
     ast.GeneratorExp: "<genexpr>",
 }
+
+
+def statement_source(
+    filename: str, line_number: int, module_globals: dict[str, object]
+) -> executing.Source | None:
+    """An executing ``Source`` that holds the statement at ``line_number`` of ``filename``:
+    its top-level statement where that parses, else the whole file; None without source."""
+    lines = linecache.getlines(filename, module_globals)
+    if not lines:
+        return None
+    import executing
+
+    source = _statement_source(filename, lines, line_number)
+    if source is None:
+        source = executing.Source.for_filename(filename, module_globals)
+    return source
 
 
 def _statement_source(filename: str, lines: list[str], line_number: int) -> executing.Source | None:
@@ -411,10 +422,22 @@ def _matches(
     if any(isinstance(argument, ast.Starred) for argument in node.args):
         return False
     # A file edited after import can put another call at the same place, even one that reads
-    # names the code knows. Every name and attribute the call reads must be loaded there by
-    # the running code, or the source is not the code's.
+    # names the code knows.
+    return code_reads(code, node)
+
+
+def code_reads(code: CodeType, node: ast.expr | ast.stmt, *, at_its_positions: bool = True) -> bool:
+    """Whether ``code`` loads every name and attribute that ``node`` reads, on the node's
+    lines: if not, the source is not the code's (the file was edited after import).
+
+    ``at_its_positions`` also holds each load to the node's own place in the line where the
+    Python tells it (3.11+); code that pytest's assertion rewriting made reads the same names
+    from other places.
+    """
     first_line, last_line = node.lineno, node.end_lineno or node.lineno
     loads = _name_loads(code, first_line, last_line)
+    if not at_its_positions:
+        loads = [load._replace(end=None) for load in loads]
     return all(_is_loaded(reference, name, loads) for reference, name in _references(node))
 
 
@@ -688,9 +711,10 @@ def _is_written_name(name: str) -> bool:
 _OWN_SCOPE_NODES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-def _argument_text(source: executing.Source, argument: ast.expr) -> str | None:
+def node_text(source: executing.Source, node: ast.AST) -> str | None:
+    """The source text of ``node`` on one line (None where asttokens cannot tell it)."""
     try:
-        text = source.asttext().get_text(argument)
+        text = source.asttext().get_text(node)
     except Exception:
         return None
     if not text:

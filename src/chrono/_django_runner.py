@@ -34,9 +34,10 @@ class ChronoRemoteTestResult(ChronoResultMixin, RemoteTestResult):  # type: igno
         if not self._chrono_in_test:
             return
         reached = self._chrono_reached()
+        failure = self._chrono_failure(err)
         for index in range(marker, len(self.events)):
             if self.events[index][0] in _REPORT_EVENTS:
-                self._chrono_slots.append((index, None, reached))
+                self._chrono_slots.append((index, None, reached, failure))
 
     def _attach_story_text(self, slot: Any, text: str) -> None:
         # The exception triple is the last field of each report event; the events are pickled

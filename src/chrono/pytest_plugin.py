@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from _pytest.capture import CaptureManager
     from _pytest.terminal import TerminalReporter
 
+    from chrono._failure import EventMarks, FailureFocus
+
 SHOW_CHOICES = ("failed", "all", "never")
 SECTION_TITLE = "chrono story"
 
@@ -48,6 +50,8 @@ class _Told:
     ended_with: str | None = None
     #: Whether the test function runs now: a call report made meanwhile is a subtest's.
     in_call: bool = False
+    #: What the failing subtest whose report is being made is about (None: it passed).
+    subtest_failure: FailureFocus | None = None
 
 
 _story_key = pytest.StashKey[Story]()
@@ -263,10 +267,13 @@ class ChronoPlugin:
         if self.options.exports.enabled:
             _pytest_export.keep_story_data(item, report, story)
         told = item.stash[_told_key]
+        # Only a failure pays for reading what it is about.
+        failure = _failure_focus(call) if report.failed and self.options.show != "never" else None
         if told.in_call:
             # A subtest's report (pytest's subtests, unittest's subTest): pytest builds the
             # subtest's own report from this one and logs it, with the subtest's description,
             # which pytest_runtest_logreport needs.
+            told.subtest_failure = failure
             return report
         if self.comparison is not None:
             try:
@@ -281,12 +288,18 @@ class ChronoPlugin:
         ):
             return report
         try:
-            self._add_story(report, story, told)
+            self._add_story(report, story, told, failure)
         except Exception as error:  # a broken story must not hide the test's own failure
             report.sections.append((f"{SECTION_TITLE} (not shown)", f"chrono failed: {error!r}"))
         return report
 
-    def _add_story(self, report: pytest.TestReport, story: Story, told: _Told) -> None:
+    def _add_story(
+        self,
+        report: pytest.TestReport,
+        story: Story,
+        told: _Told,
+        failure: FailureFocus | None = None,
+    ) -> None:
         if report.when == "teardown" and told.ended_with is not None:
             # A failure (of the call, or of a subtest) already told the story: teardown adds
             # what came after it. pytest prints it under each failure of the test, so the
@@ -295,7 +308,8 @@ class ChronoPlugin:
             self._add_part(report, title, story, told)
         elif report.failed:
             title = f"{SECTION_TITLE} ({report.when})" if report.when != "call" else SECTION_TITLE
-            if self._add_part(report, title, story, told) or told.ended_with is None:
+            added = self._add_part(report, title, story, told, failure=failure)
+            if added or told.ended_with is None:
                 told.ended_with = "the failure"
         elif report.when == "call" and report.passed and self.options.show == "all":
             # After failing subtests, the events they showed are not told again.
@@ -308,19 +322,28 @@ class ChronoPlugin:
         story: Story,
         told: _Told,
         through: int | None = None,
+        failure: FailureFocus | None = None,
     ) -> bool:
         """Add a section with the events not told yet, up to ``through`` (the sequence number
-        of the last one; None: all); whether there were any. A story of nothing adds nothing."""
+        of the last one; None: all), those the ``failure`` is about marked; whether there were
+        any. A story of nothing adds nothing."""
         last = through if through is not None else sys.maxsize
         part = [event for event in story.events if told.up_to < event.seq <= last]
         if not has_events(part):
             return False
         told.up_to = part[-1].seq
-        self._add_section(report, title, story_part(story, part))
+        marks = None
+        if failure is not None:
+            from chrono._failure import event_marks
+
+            marks = event_marks(part, failure)
+        self._add_section(report, title, story_part(story, part), marks)
         return True
 
-    def _add_section(self, report: pytest.TestReport, title: str, story: Story) -> None:
-        plain, coloured = self._render(story)
+    def _add_section(
+        self, report: pytest.TestReport, title: str, story: Story, marks: EventMarks | None = None
+    ) -> None:
+        plain, coloured = self._render(story, marks)
         _pytest_sections.add_section(report, title, plain, coloured)
 
     def _tell_subtest(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
@@ -333,27 +356,31 @@ class ChronoPlugin:
         if self.comparison is not None:
             self.comparison.on_subtest(item, report, story, marker)
         told = item.stash[_told_key]
+        failure, told.subtest_failure = told.subtest_failure, None
         if (
             report.failed
             and self.options.show != "never"
-            and self._add_part(report, SECTION_TITLE, story, told, through=marker.seq)
+            and self._add_part(
+                report, SECTION_TITLE, story, told, through=marker.seq, failure=failure
+            )
         ):
             told.ended_with = f"the failing subtest {description}"
 
-    def _render(self, story: Story) -> tuple[str, str | None]:
-        """The story as plain text, and coloured at the terminal's width when it has colour.
+    def _render(self, story: Story, marks: EventMarks | None = None) -> tuple[str, str | None]:
+        """The story as plain text, and coloured at the terminal's width when it has colour;
+        the events in ``marks`` marked.
 
         The plain text (JUnit XML, pipes, terminals without colour) keeps each event on one
         line, unwrapped, as ``Story.text()`` does: a CI log or an XML viewer wraps lines
         itself, and wrapping here costs ten times as much for a long story.
         """
+        from chrono.render import coloured_story, story_text
+
         writer = self.config.get_terminal_writer()
-        plain = story.text(width=writer.fullwidth)
+        plain = story_text(story, writer.fullwidth, marks)
         if not writer.hasmarkup:
             return plain, None
-        from chrono.render import coloured_story
-
-        return plain, coloured_story(story, max(writer.fullwidth, 40))
+        return plain, coloured_story(story, max(writer.fullwidth, 40), marks)
 
     def _print_live(self, event: Event) -> None:
         from chrono.render import live_line, terminal_live_line
@@ -435,6 +462,16 @@ class ChronoPlugin:
         # so it gets the coloured version.
         if self.config.get_terminal_writer().hasmarkup:
             _pytest_sections.use_coloured(report)
+
+
+def _failure_focus(call: pytest.CallInfo[None]) -> FailureFocus | None:
+    """What the failure of ``call`` is about, read from where it was raised."""
+    excinfo = call.excinfo
+    if excinfo is None:
+        return None
+    from chrono._failure import failure_focus
+
+    return failure_focus(excinfo.value, excinfo.tb)
 
 
 def _capture_disabled(capture: CaptureManager | None) -> contextlib.AbstractContextManager[None]:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from chrono._callsite import CallSite
     from chrono._compare import AlignedPair, Divergence, OnlyIn
     from chrono._events import Event, TpRecord
+    from chrono._failure import EventMarks
     from chrono._story import Story
 
 __all__ = [
@@ -62,6 +63,7 @@ _STYLES = {
     "time": "dim",
     "gap": "dim italic",
     "footnote": "dim italic",
+    "failure mark": "bold red",
     "site": "cyan",
     "hits": "magenta",
     "thread": "yellow",
@@ -87,6 +89,9 @@ _MIN_CONTENT_WIDTH = 30
 #: The call site column may always take this much, however narrow the terminal: its file name
 #: and line are whole anyway, and content that finds no room beside it goes below.
 _MIN_SITE_WIDTH = 40
+#: What starts the row of an event that a failure is about: plain ASCII, so that it reads the
+#: same in a CI log, and where pytest's tracebacks mark the failing line too.
+FAILURE_MARK = ">"
 
 
 # -- one event, live ----------------------------------------------------------------------------
@@ -221,8 +226,10 @@ class _StoryLayout:
     """The columns of a story: widths and what to show are decided from all its events, and
     the call sites from the width of the line (a terminal's)."""
 
-    def __init__(self, story: Story, width: int) -> None:
+    def __init__(self, story: Story, width: int, marks: EventMarks | None = None) -> None:
         self.story = story
+        #: The events a failure is about, marked at the start of their rows.
+        self.marks = marks
         self.head, self.dropped, self.tail = story.parts()
         events = self.head + self.tail
         self.events = events
@@ -306,13 +313,21 @@ class _StoryLayout:
         if self.dropped and not self.tail:
             # Every kept event came before the gap (a story rebuilt from such JSON).
             yield self._dropped_marker(len(self.events))
+        marks = self.marks
+        if marks is not None and any(event.seq in marks.seqs for event in self.events):
+            yield [
+                (self._indent(), None),
+                (f"{FAILURE_MARK} ", "failure mark"),
+                (f"marks the events about {marks.about}", "footnote"),
+            ]
         if self.left_out_ns >= _FOOTNOTE_FROM_NS:
             note = f"chrono's own source lookups, {_duration(self.left_out_ns)}, are not counted"
             yield [(self._indent(), None), (f"{note} in these times", "footnote")]
 
     def _row(self, index: int, event: Event, hits: Counter[tuple[str, int]]) -> _Row:
+        marked = self.marks is not None and event.seq in self.marks.seqs
         columns: list[Piece] = [
-            ("  ", None),
+            (f"{FAILURE_MARK} ", "failure mark") if marked else ("  ", None),
             (f"#{event.seq}".rjust(self.seq_width), "seq"),
             ("  ", None),
             (self.times[index].rjust(self.time_width), "time"),
@@ -352,13 +367,14 @@ class _StoryLayout:
         return " " * min(self.seq_width + 4, max(width // 4, 0))
 
 
-def story_text(story: Story, width: int | None = None) -> str:
+def story_text(story: Story, width: int | None = None, marks: EventMarks | None = None) -> str:
     """The story as plain text: no colour codes, one line per event, never wrapped, so that it
     can be searched with grep. Its call sites are shortened as far as a line ``width`` wide
-    needs (by default the terminal's, which ``COLUMNS`` sets)."""
+    needs (by default the terminal's, which ``COLUMNS`` sets). The events in ``marks`` are
+    marked, and a footnote says what they are about."""
     if width is None:
         width = shutil.get_terminal_size().columns
-    layout = _StoryLayout(story, width)
+    layout = _StoryLayout(story, width, marks)
     lines = ["".join(text for text, _ in layout.title())]
     for row in layout.rows():
         pieces = row.columns + row.content if isinstance(row, _Row) else row
@@ -367,14 +383,16 @@ def story_text(story: Story, width: int | None = None) -> str:
 
 
 class StoryView:
-    """A rich renderable for a story: coloured, and wrapped under its content column."""
+    """A rich renderable for a story: coloured, and wrapped under its content column; the
+    events in ``marks`` marked."""
 
-    def __init__(self, story: Story) -> None:
+    def __init__(self, story: Story, marks: EventMarks | None = None) -> None:
         self.story = story
+        self.marks = marks
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        layout = _StoryLayout(self.story, width)
+        layout = _StoryLayout(self.story, width, self.marks)
         newline = Segment.line()
         for line in _wrap(console, layout.title(), width):
             yield from line.render(console)
@@ -408,10 +426,11 @@ class StoryView:
                     yield newline
 
 
-def coloured_story(story: Story, width: int) -> str:
+def coloured_story(story: Story, width: int, marks: EventMarks | None = None) -> str:
     """The story in the eight standard colours, wrapped at ``width`` columns: for a terminal
-    whose writer (pytest's) has already decided that it shows colour."""
-    return _coloured(StoryView(story), width)
+    whose writer (pytest's) has already decided that it shows colour. The events in ``marks``
+    are marked."""
+    return _coloured(StoryView(story, marks), width)
 
 
 def coloured_divergence(divergence: Divergence, width: int) -> str:

@@ -29,6 +29,8 @@ from chrono._switch import is_enabled
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
 
+    from chrono._failure import FailureFocus
+
 __all__ = [
     "ChronoResultMixin",
     "ChronoTextTestResult",
@@ -73,9 +75,10 @@ class ChronoResultMixin(unittest.TestResult):
         super().__init__(*args, **kwargs)
         self._chrono_story: Story | None = None
         self._chrono_in_test = False
-        #: Where this test's reports are, the story text each carried in (or None), and the
-        #: sequence number the story had reached when it was reported.
-        self._chrono_slots: list[tuple[Any, str | None, int]] = []
+        #: Where this test's reports are, the story text each carried in (or None), the
+        #: sequence number the story had reached when it was reported, and what its failure
+        #: is about (its events are marked).
+        self._chrono_slots: list[tuple[Any, str | None, int, FailureFocus | None]] = []
 
     def startTest(self, test: unittest.TestCase) -> None:
         self._chrono_slots = []
@@ -94,11 +97,13 @@ class ChronoResultMixin(unittest.TestResult):
         if self._chrono_slots:
             # A failure from a worker process carries its story; this one is then empty.
             own_texts: list[str | None] = [None] * len(self._chrono_slots)
-            if story is not None and any(text is None for _, text, _ in self._chrono_slots):
+            if story is not None and any(text is None for _, text, _, _ in self._chrono_slots):
                 own_texts = _texts_of_parts(
-                    story, [reached for _, _, reached in self._chrono_slots]
+                    story,
+                    [reached for _, _, reached, _ in self._chrono_slots],
+                    [failure for _, _, _, failure in self._chrono_slots],
                 )
-            for (slot, carried_text, _), own_text in zip(self._chrono_slots, own_texts):
+            for (slot, carried_text, _, _), own_text in zip(self._chrono_slots, own_texts):
                 text = carried_text if carried_text is not None else own_text
                 if text is not None:
                     self._attach_story_text(slot, text)
@@ -155,6 +160,14 @@ class ChronoResultMixin(unittest.TestResult):
             if _recorder.RAISE_INTERNAL_ERRORS:
                 raise
 
+    def _chrono_failure(self, err: OptExcInfo | None) -> FailureFocus | None:
+        """What a reported failure is about, read while its traceback's frames are there."""
+        if err is None or isinstance(err, ExcInfoWithStory) or err[1] is None:
+            return None  # a story carried in from a worker was marked there
+        from chrono._failure import failure_focus
+
+        return failure_focus(err[1], err[2])
+
     def _chrono_reached(self) -> int:
         """The sequence number of the story's last event so far (0 with no story)."""
         story = self._chrono_story
@@ -173,9 +186,10 @@ class ChronoResultMixin(unittest.TestResult):
         carried = err.story_text if isinstance(err, ExcInfoWithStory) else None
         errors_before, failures_before = marker
         reached = self._chrono_reached()
+        failure = self._chrono_failure(err)
         for reports, before in ((self.errors, errors_before), (self.failures, failures_before)):
             for index in range(before, len(reports)):
-                self._chrono_slots.append(((reports, index), carried, reached))
+                self._chrono_slots.append(((reports, index), carried, reached, failure))
 
     def _attach_story_text(self, slot: Any, text: str) -> None:
         reports, index = slot
@@ -184,20 +198,26 @@ class ChronoResultMixin(unittest.TestResult):
         reports[index] = (entry[0], f"{entry[1]}\n{text}\n", *entry[2:])
 
 
-def _texts_of_parts(story: Story, reached: list[int]) -> list[str | None]:
+def _texts_of_parts(
+    story: Story, reached: list[int], failures: list[FailureFocus | None]
+) -> list[str | None]:
     """Each report's part of the story: the events after the previous report's part, up to
     where the story had reached when it was reported; the last part runs to the end. None for
-    a part with no event."""
+    a part with no event. The events each report's failure is about are marked."""
     try:
+        from chrono._failure import event_marks
+        from chrono.render import story_text
+
         events = story.events
         texts: list[str | None] = []
         told_up_to = 0
-        for index, up_to in enumerate(reached):
+        for index, (up_to, failure) in enumerate(zip(reached, failures)):
             last = index == len(reached) - 1
             part = [e for e in events if told_up_to < e.seq and (last or e.seq <= up_to)]
             if has_events(part):
                 told_up_to = part[-1].seq
-                texts.append(story_part(story, part).text())
+                marks = event_marks(part, failure) if failure is not None else None
+                texts.append(story_text(story_part(story, part), None, marks))
             else:
                 texts.append(None)
         return texts
