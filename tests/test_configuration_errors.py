@@ -116,6 +116,10 @@ class TestConfigure:
 BAD_OPTIONS = {
     "--chrono-show": ("--chrono-show=sometimes", r"choose from '?failed'?, '?all'?, '?never'?"),
     "--chrono-max-events": ("--chrono-max-events=0", "expected a whole number >= 1"),
+    "--chrono-compare": (
+        "--chrono-compare=always",
+        r"choose from '?auto'?, '?siblings'?, '?last-pass'?, '?off'?",
+    ),
     "--chrono-live": ("--chrono-live=yes", "ignored explicit argument 'yes'"),
     "--chrono-no-logs": ("--chrono-no-logs=yes", "ignored explicit argument 'yes'"),
     "--chrono-json": ("--chrono-json=a_file", "is a file; expected a directory"),
@@ -126,6 +130,7 @@ BAD_OPTIONS = {
 BAD_INI_VALUES = {
     "chrono_show": ("sometimes", "use one of failed, all, never"),
     "chrono_max_events": ("many", "use a whole number >= 1"),
+    "chrono_compare": ("always", "use one of auto, siblings, last-pass, off"),
     "chrono_live": ("maybe", "use true or false"),
     "chrono_logs": ("maybe", "use true or false"),
     "chrono_json": ("a_file", "is a file; expected a directory"),

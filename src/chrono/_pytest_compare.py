@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 from chrono import _pytest_sections
-from chrono._events import has_events
+from chrono._events import has_events, wall_at_zero
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -453,7 +453,7 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
     index: dict[str, list[Any]] = cache.get(CACHE_INDEX, None) or {}
     if not isinstance(index, dict):
         index = {}
-    now = time.time()
+    now = wall_at_zero() + time.monotonic_ns() / 1e9
     for nodeid, passing in passes.items():
         key = _cache_key(nodeid)
         known = index.get(key)
