@@ -160,8 +160,8 @@ class Recorder:
     def on_report(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
         """Note the phase; a failing one carries its story, a passing test's last one too."""
         attempt = item.stash.get(_attempt_key, None)
-        if attempt is None:
-            return
+        if attempt is None or not len(story):
+            return  # a test without events pays nothing more
         if report.when == "call" and report.passed:
             attempt.call_ended_ns = time.monotonic_ns()
             return
