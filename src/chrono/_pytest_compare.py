@@ -52,6 +52,9 @@ FAILING_ATTRIBUTE = "chrono_failing"
 FLAKY_ATTRIBUTE = "chrono_flaky"
 #: The JUnit XML property of a flaky test's passing report.
 FLAKY_PROPERTY = "chrono_flaky_divergence"
+#: The report attribute that carries each divergence found for it as data (a list of
+#: ``{"compared_with": …, "divergence": Divergence.to_dict()}``), for the exports.
+DIVERGENCES_ATTRIBUTE = "chrono_divergences"
 
 
 def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
@@ -78,9 +81,11 @@ class CompareOptions:
     siblings: bool
     last_pass: bool
     reruns: bool
+    #: Whether reports also carry each divergence as data (the exports want it).
+    as_data: bool = False
 
     @classmethod
-    def from_config(cls, config: pytest.Config) -> CompareOptions:
+    def from_config(cls, config: pytest.Config, *, as_data: bool = False) -> CompareOptions:
         mode = config.getoption("chrono_compare") or str(config.getini("chrono_compare")).strip()
         if mode not in COMPARE_CHOICES:
             raise pytest.UsageError(
@@ -93,6 +98,7 @@ class CompareOptions:
             siblings=mode in ("auto", "siblings"),
             last_pass=mode in ("auto", "last-pass") and has_cache,
             reruns=mode == "auto",
+            as_data=as_data,
         )
 
     @property
@@ -182,6 +188,9 @@ class Recorder:
                 if divergence is not None:
                     title = f"chrono: where it diverged from its last pass ({_when(last)})"
                     add_section(self.config, report, title, divergence)
+                    if self.options.as_data:
+                        when = last["when"] if isinstance(last["when"], (int, float)) else None
+                        note_divergence(report, divergence, "last-pass", when=when)
 
     def _passed(
         self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
@@ -206,6 +215,8 @@ class Recorder:
                 text = divergence.text()
                 setattr(report, FLAKY_ATTRIBUTE, text)
                 report.user_properties.append((FLAKY_PROPERTY, text))
+                if self.options.as_data:
+                    note_divergence(report, divergence, "passing-rerun")
 
     def _compact(self, story: Story, events: list[Event], name: str) -> dict[str, Any]:
         from chrono._compare import compact
@@ -273,6 +284,8 @@ class Gatherer:
                 sibling, divergence = found
                 title = f"chrono: where it diverged from {sibling['name']} (passed in this run)"
                 add_section(self.config, report, title, divergence)
+                if self.options.as_data:
+                    note_divergence(report, divergence, "sibling", test=sibling["name"])
         if self.options.last_pass and self._last_passes:
             keep_last_passes(self.config, self._last_passes)
 
@@ -351,6 +364,15 @@ def add_section(
         longrepr.addsection(title, plain)
     else:
         report.sections.append((title, plain))
+
+
+def note_divergence(
+    report: pytest.TestReport, divergence: Divergence, compared_with: str, **about: object
+) -> None:
+    """Put the divergence on the report as data, saying what it was compared with (and
+    ``about`` it: the sibling's ``test``, the last pass's ``when``), for the exports."""
+    noted: list[dict[str, Any]] = report.__dict__.setdefault(DIVERGENCES_ATTRIBUTE, [])
+    noted.append({"compared_with": compared_with, **about, "divergence": divergence.to_dict()})
 
 
 # -- the cache of last passes -----------------------------------------------------------------
