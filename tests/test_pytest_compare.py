@@ -428,6 +428,19 @@ class TestJsonExport:
         assert compared_events(divergence)[1] == ([], None)  # the slow path ran on one side
         assert divergence["only_in_a"][0]["line"] == 13
 
+    def test_failing_every_attempt_writes_one_file(self, runner: Runner) -> None:
+        """A test that failed on its rerun too gets one file, outcome failed, not one per
+        attempt."""
+        runner.pytester.makepyfile(
+            test_broken="import pytest\nfrom chrono import tp\n\n"
+            "@pytest.mark.flaky(reruns=1)\ndef test_broken():\n    tp('trying')\n    assert False\n"
+        )
+        result = runner("--color=no", "-p", "rerunfailures", "--chrono-json=stories")
+        assert result.parseoutcomes() == {"failed": 1, "rerun": 1}
+        result.stdout.fnmatch_lines(["*chrono: 1 story as JSON in *stories*"])
+        (story,) = exported(runner.pytester.path / "stories").values()
+        assert story["test"]["outcome"] == "failed"
+
     def test_nothing_to_compare_no_divergences(self, runner: Runner) -> None:
         """--chrono-compare=off: the file is the story alone, as before."""
         runner.pytester.makepyfile(test_price=PARAMETRIZED)
