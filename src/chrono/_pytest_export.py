@@ -230,30 +230,35 @@ class ExportPlugin:
         self.title = f"chrono: stories of failing tests in {config.rootpath.name}"
         self.errors: list[str] = []
         self.siblings_compared = siblings_compared
-        #: The reports of each running test's attempt whose divergences its file may carry.
-        self._reports: dict[str, list[pytest.TestReport]] = {}
-        #: The tests whose attempt that runs now will run again (pytest-rerunfailures).
-        self._rerun: set[str] = set()
+        #: The reports of each running attempt (test id, attempt number) whose divergences
+        #: its file may carry.
+        self._reports: dict[tuple[str, int], list[pytest.TestReport]] = {}
+        #: The attempts that run again (pytest-rerunfailures).
+        self._rerun: set[tuple[str, int]] = set()
         #: Failing tests' stories and reports, written when the siblings are compared.
         self._waiting: list[tuple[dict[str, Any], list[pytest.TestReport]]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        nodeid = report.nodeid
-        # pytest-rerunfailures' outcome for a failing attempt that runs again, which pytest's
-        # own types do not list.
+        # pytest-rerunfailures numbers each attempt's reports (``rerun``), and gives a failing
+        # attempt that runs again the outcome "rerun", which pytest's own types do not list.
+        attempt = (report.nodeid, int(getattr(report, "rerun", 0) or 0))
         outcome: str = report.outcome
         if outcome == "rerun":
-            self._rerun.add(nodeid)
+            # The file tells how the last attempt ended. Older versions (16.0.1) log none of the
+            # attempt's later reports; newer ones (16.7) log its teardown too, passed over below.
+            self._rerun.add(attempt)
+            self._reports.pop(attempt, None)
+            return
+        if attempt in self._rerun:
+            if report.when == "teardown":
+                self._rerun.discard(attempt)
+            return
         if report.failed or hasattr(report, DIVERGENCES_ATTRIBUTE):
             # A failing report gets a sibling's divergence when the run ends.
-            self._reports.setdefault(nodeid, []).append(report)
+            self._reports.setdefault(attempt, []).append(report)
         if report.when != "teardown":
             return
-        reports = self._reports.pop(nodeid, [])
-        if nodeid in self._rerun:
-            # An attempt that runs again: the file tells how the last attempt ended.
-            self._rerun.discard(nodeid)
-            return
+        reports = self._reports.pop(attempt, [])
         data: Any = getattr(report, REPORT_ATTRIBUTE, None)
         if data is None:
             return
