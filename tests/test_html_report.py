@@ -515,6 +515,25 @@ class TestDivergenceInBrowser:
             ("flaky", "flaky")
         ]
 
+    def test_hostile_values_in_a_divergence_show_as_text(
+        self, browser: Browser, tmp_path: Path
+    ) -> None:
+        """A compared value and a side's name holding markup show as text; nothing runs."""
+        story = diverging_stories()[0]
+        divergence = story["divergences"][0]["divergence"]
+        divergence["first"]["a"]["items"] = [["price", INJECTION]]
+        divergence["a"]["name"] = "<b>failing</b>"
+        path = tmp_path / "report.html"
+        path.write_text(html_report([story]), encoding="utf-8")
+        dom = browser.dom(path.as_uri())
+        (table,) = divergence_tables(dom)
+        assert table["marked"][0] == (
+            "&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img src=x id=injected&gt;"
+        )
+        assert table["heads"][0] == "failing &lt;b&gt;failing&lt;/b&gt;"
+        assert 'id="injected"' not in dom
+        assert "<b>" not in dom
+
     def test_files_of_the_other_side_are_shortened_too(self) -> None:
         """A call site that only the passing side ran is shown by its short path as well."""
         (story, _flaky) = diverging_stories()
