@@ -293,6 +293,106 @@ class TestAlignment:
             compare(story, {"schema": "chrono.story/1"})
 
 
+def validate_divergence(data: dict[str, Any]) -> None:
+    """Hold ``data`` to the divergence's definition in the shipped story schema."""
+    import jsonschema
+
+    from chrono.export import story_schema
+
+    schema = story_schema()
+    definition = {"$ref": "#/$defs/divergence", "$defs": schema["$defs"]}
+    jsonschema.Draft202012Validator(definition).validate(data)
+
+
+class TestToDict:
+    def test_control_divergence_as_plain_data(self, checkout: ModuleType) -> None:
+        """to_dict() survives JSON and holds both sides, the first pair's events (seq, call
+        site, label, items), the context, what ran on one side only and the closeness."""
+        failing = record(checkout.total, [10, 50], 40, name="failing")
+        passing = record(checkout.total, [10, 50], 100, name="passing")
+        divergence = compare(failing, passing)
+        data = json.loads(json.dumps(divergence.to_dict()))
+        validate_divergence(data)
+        assert data["schema"] == "chrono.divergence/1"
+        assert data["a"] == {
+            "name": "failing",
+            "events": divergence.a.events,
+            "dropped": 0,
+            "wall": divergence.a.wall,
+            "gaps": [],
+        }
+        assert data["b"]["name"] == "passing"
+        assert (data["same"], data["shared"], data["kind"], data["ended"]) == (
+            False,
+            4,
+            "control",
+            None,
+        )
+        first = data["first"]
+        assert first is not None
+        assert divergence.first is not None
+        assert divergence.first.a is not None
+        assert (first["kind"], first["differing"]) == ("control", [])
+        assert first["a"] == {
+            "seq": divergence.first.a.seq,
+            "kind": "tp",
+            "file": divergence.first.a.file,
+            "line": 16,
+            "function": "total",
+            "label": "discount",
+            "items": [["price", "50"]],
+            "thread": "MainThread",
+        }
+        assert first["b"]["label"] == "full price"
+        assert [pair["kind"] for pair in data["context"]] == [
+            pair.kind for pair in divergence.context
+        ]
+        assert data["only_in_a"] == [
+            {"file": divergence.first.a.file, "line": 16, "function": "total", "count": 1}
+        ]
+        assert [site["line"] for site in data["only_in_b"]] == [19]
+        assert data["closeness"] == divergence.closeness
+
+    def test_data_divergence_names_the_differing_items(self, checkout: ModuleType) -> None:
+        """A data divergence's pairs carry the indexes of the items whose values differ."""
+        divergence = compare(
+            record(checkout.total, [10, 20, 30]), record(checkout.total, [10, 21, 30])
+        )
+        data = divergence.to_dict()
+        validate_divergence(data)
+        assert data["first"]["differing"] == [0]
+        assert (data["first"]["a"]["items"], data["first"]["b"]["items"]) == (
+            [["price", "20"]],
+            [["price", "21"]],
+        )
+        assert [(pair["kind"], pair["differing"]) for pair in data["context"]] == [
+            ("same", []),
+            ("data", [0]),
+            ("same", []),
+        ]
+
+    def test_a_side_with_nothing_here_is_null(self, checkout: ModuleType) -> None:
+        """Where one side's story ended, its event is null and ended names that side."""
+        divergence = compare(
+            record(lambda: None), record(checkout.total, [10]), names=("failing", "passing")
+        )
+        data = divergence.to_dict()
+        validate_divergence(data)
+        assert (data["first"]["a"], data["ended"], data["a"]["events"]) == (None, "failing", 0)
+
+    def test_stories_that_ran_alike(self, checkout: ModuleType) -> None:
+        """Two stories that ran alike: same, no first pair, no context."""
+        data = compare(record(checkout.total, [1]), record(checkout.total, [1])).to_dict()
+        validate_divergence(data)
+        assert (data["same"], data["first"], data["context"], data["kind"]) == (
+            True,
+            None,
+            [],
+            None,
+        )
+        assert data["closeness"] == 1.0
+
+
 class TestPerformance:
     def test_ten_thousand_events_compare_quickly(self, checkout: ModuleType) -> None:
         """Two 10,000-event stories, a loop's and a pathological pair that makes difflib

@@ -307,6 +307,44 @@ class TestHtmlOption:
         assert data["root"] == str(pytester.path)
         result.stdout.fnmatch_lines(["*chrono: 2 stories in the HTML page *report.html*"])
 
+    def test_page_shows_the_divergences_of_a_real_run(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, browser: Browser
+    ) -> None:
+        """-n 2 with pytest-rerunfailures: the failing case shows where it diverged from its
+        passing sibling, and the flaky test where its failing attempt diverged from the rerun."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(
+            test_diverging="""
+            import pytest
+            from chrono import tp
+
+            ATTEMPTS = []
+
+            @pytest.mark.parametrize("n", [1, 2])
+            def test_case(n):
+                tp(n)
+                assert n == 1
+
+            @pytest.mark.flaky(reruns=1)
+            def test_flaky():
+                ATTEMPTS.append(1)
+                tp(attempt=len(ATTEMPTS))
+                assert len(ATTEMPTS) > 1
+            """
+        )
+        result = pytester.runpytest_subprocess(
+            "-n", "2", "-p", "rerunfailures", "--chrono-html=report.html"
+        )
+        assert result.parseoutcomes() == {"passed": 2, "failed": 1, "rerun": 1}
+        dom = browser.dom((pytester.path / "report.html").as_uri())
+        titles = sorted(table["title"] for table in divergence_tables(dom))
+        assert titles == [
+            "Where it diverged from test_diverging.py::test_case[1] (passed in this run)",
+            "Where the failing attempt diverged from the passing rerun",
+        ]
+        marked = sorted(value for table in divergence_tables(dom) for value in table["marked"])
+        assert marked == ["1", "1", "2", "2"]
+
     def test_page_is_written_without_failures(
         self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -318,3 +356,191 @@ class TestHtmlOption:
         pytester.runpytest().assert_outcomes(passed=1)
         page = (pytester.path / "report.html").read_text(encoding="utf-8")
         assert '"stories":[]' in page
+
+
+# -- where a failing story diverged from a passing one ------------------------------------------
+
+
+def checkout(prices: list[int], discount_from: int = 100) -> int:
+    running = 0
+    for price in prices:
+        tp(price)
+        discounted = price >= discount_from and tp("discount", price)
+        running += price * 9 // 10 if discounted else price
+        tp(running)
+    return running
+
+
+#: The lines of checkout's tp calls: each price, the discount, the running total.
+PRICE_LINE, DISCOUNT_LINE, RUNNING_LINE = (checkout.__code__.co_firstlineno + n for n in (3, 4, 6))
+
+
+def diverging_stories() -> list[dict[str, Any]]:
+    """A failing case compared with its passing sibling, and a flaky test's failing attempt
+    compared with its passing rerun."""
+    with strict_chrono():
+        with chrono.story("test_shop.py::test_total[120]") as failing:
+            checkout([10, 120, 30])
+        with chrono.story("test_shop.py::test_total[20]") as passing:
+            checkout([10, 20, 30])
+        with chrono.story("test_shop.py::test_flaky") as attempt:
+            checkout([10, 200])
+        with chrono.story("test_shop.py::test_flaky") as rerun:
+            checkout([10])
+    sibling = chrono.compare(failing, passing)
+    flaky = chrono.compare(attempt, rerun, names=("failing attempt", "passing rerun"))
+    phases = [{"when": "call", "outcome": "failed"}]
+    return [
+        {
+            **failing.to_dict(),
+            "test": {"id": failing.name, "outcome": "failed", "phases": phases, "message": None},
+            "divergences": [
+                {
+                    "compared_with": "sibling",
+                    "test": passing.name,
+                    "divergence": sibling.to_dict(),
+                }
+            ],
+        },
+        {
+            **attempt.to_dict(),
+            "test": {"id": attempt.name, "outcome": "flaky", "phases": phases, "message": None},
+            "divergences": [{"compared_with": "passing-rerun", "divergence": flaky.to_dict()}],
+        },
+    ]
+
+
+def text_of(markup: str) -> str:
+    """The text a reader sees: tags gone, a block's end a space."""
+    text = re.sub(r"<[^>]+>", "", markup.replace("</div>", " </div>"))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def divergence_tables(dom: str) -> list[dict[str, Any]]:
+    """Each divergence section's title, sentences, column heads, rows (class and the text of
+    each cell), marked values and ran-only-in lines, as the browser left them."""
+    found = []
+    for section in re.findall(r'<section class="divergence [^"]*".*?</section>', dom, re.S):
+        table = re.search(r'<table class="divergence-pairs" aria-describedby="([^"]+)">', section)
+        found.append(
+            {
+                "title": text_of(re.search(r"<h3>(.*?)</h3>", section, re.S).group(1)),
+                "sentences": [
+                    text_of(text)
+                    for text in re.findall(r'<p class="divergence-[^>]*>(.*?)</p>', section)
+                ],
+                "described_by": table.group(1) if table else None,
+                "heads": [
+                    text_of(head) for head in re.findall(r'<th scope="col">(.*?)</th>', section)
+                ],
+                "rows": [
+                    (kind, [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)])
+                    for kind, row in re.findall(r'<tr class="pair ([^"]*)">(.*?)</tr>', section)
+                ],
+                "marked": re.findall(r'<mark class="value differs"[^>]*>([^<]*)</mark>', section),
+                "only_in": [text_of(line) for line in re.findall(r"<li>(.*?)</li>", section)],
+            }
+        )
+    return found
+
+
+@pytest.fixture(scope="module")
+def tables(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The divergences of diverging_stories(), as the browser drew them."""
+    path = tmp_path_factory.mktemp("divergence") / "report.html"
+    page = html_report(diverging_stories(), root=str(Path(__file__).parent))
+    path.write_text(page, encoding="utf-8")
+    return divergence_tables(browser.dom(path.as_uri()))
+
+
+class TestDivergenceInBrowser:
+    def test_sibling_side_by_side(self, tables: list[dict[str, Any]]) -> None:
+        """The failing case's divergence is a two-column table, failing left and passing
+        right: the first pair (price 120 against 20, both marked), then the context."""
+        sibling = tables[0]
+        assert sibling["title"] == (
+            "Where it diverged from test_shop.py::test_total[20] (passed in this run)"
+        )
+        assert sibling["heads"] == [
+            "failing test_shop.py::test_total[120]",
+            "passed test_shop.py::test_total[20]",
+        ]
+        site = "test_html_report.py:{} in checkout"
+        price, discount, running = (
+            site.format(line) for line in (PRICE_LINE, DISCOUNT_LINE, RUNNING_LINE)
+        )
+        (kind, first), *context = sibling["rows"]
+        assert kind == "pair-data first"
+        assert re.fullmatch(rf"#\d+ {price} price=120", first[0])
+        assert re.fullmatch(rf"#\d+ {price} price=20", first[1])
+        assert sibling["marked"][:2] == ["120", "20"]
+        assert [
+            (kind, [re.sub(r"#\d+ ", "", cell) for cell in cells]) for kind, cells in context
+        ] == [
+            ("pair-control", [f"{discount} discount price=120", "(nothing here)"]),
+            ("pair-data", [f"{running} running=118", f"{running} running=30"]),
+            ("pair-same", [f"{price} price=30", f"{price} price=30"]),
+        ]
+        assert sibling["marked"][2:] == ["118", "30"]
+        assert sibling["only_in"] == [f"ran only in test_shop.py::test_total[120]: {discount} ×1"]
+
+    def test_says_where_and_how_it_diverged(self, tables: list[dict[str, Any]]) -> None:
+        """Above the table, the terminal's sentences; the table is described by the kind."""
+        sentences = tables[0]["sentences"]
+        assert sentences == [
+            "test_shop.py::test_total[120] and test_shop.py::test_total[20] share their first "
+            "2 events (of 7 and 6).",
+            "The data diverged: same call site, other values (price).",
+        ]
+        assert tables[0]["described_by"] == "divergence-kind-1"
+
+    def test_flaky_attempt_against_its_rerun(self, tables: list[dict[str, Any]]) -> None:
+        """A flaky test's failing attempt is shown against the passing rerun: the rerun's
+        story ended where the attempt ran on."""
+        flaky = tables[1]
+        assert flaky["title"] == "Where the failing attempt diverged from the passing rerun"
+        assert flaky["heads"] == ["failing failing attempt", "passed passing rerun"]
+        assert (
+            "The control flow diverged: passing rerun ended here, failing attempt ran on."
+            in (flaky["sentences"])
+        )
+        assert flaky["rows"][0][1][1] == "(ended)"
+
+    def test_flaky_badge(self, browser: Browser, tmp_path: Path) -> None:
+        """A flaky test's story is headed by a flaky badge, not a failed one."""
+        path = tmp_path / "report.html"
+        path.write_text(html_report(diverging_stories()[1:]), encoding="utf-8")
+        dom = browser.dom(path.as_uri())
+        assert re.findall(r'<h2><span class="badge badge-(\w+)">(\w+)</span>', dom) == [
+            ("flaky", "flaky")
+        ]
+
+    def test_hostile_values_in_a_divergence_show_as_text(
+        self, browser: Browser, tmp_path: Path
+    ) -> None:
+        """A compared value and a side's name holding markup show as text; nothing runs."""
+        story = diverging_stories()[0]
+        divergence = story["divergences"][0]["divergence"]
+        divergence["first"]["a"]["items"] = [["price", INJECTION]]
+        divergence["a"]["name"] = "<b>failing</b>"
+        path = tmp_path / "report.html"
+        path.write_text(html_report([story]), encoding="utf-8")
+        dom = browser.dom(path.as_uri())
+        (table,) = divergence_tables(dom)
+        assert table["marked"][0] == (
+            "&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img src=x id=injected&gt;"
+        )
+        assert table["heads"][0] == "failing &lt;b&gt;failing&lt;/b&gt;"
+        assert 'id="injected"' not in dom
+        assert "<b>" not in dom
+
+    def test_files_of_the_other_side_are_shortened_too(self) -> None:
+        """A call site that only the passing side ran is shown by its short path as well."""
+        (story, _flaky) = diverging_stories()
+        divergence = story["divergences"][0]["divergence"]
+        divergence["only_in_b"] = [
+            {"file": "/elsewhere/src/shop/other.py", "line": 3, "function": "f", "count": 1}
+        ]
+        page = html_report([story], root="/elsewhere")
+        block = page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0]
+        assert json.loads(block)["paths"]["/elsewhere/src/shop/other.py"] == "other.py"

@@ -7,11 +7,15 @@ cache directory, and real pytest-rerunfailures.
 from __future__ import annotations
 
 import json
+import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
+from chrono.export import story_schema
 from pytest_plugin_runs import (
     ALL,
     BOTH,
@@ -394,3 +398,136 @@ def test_cache_entry_is_bounded(pytester: pytest.Pytester, monkeypatch: pytest.M
     kept = json.loads(entry.read_text(encoding="utf-8"))
     assert kept["name"] == "test_big.py::test_big"
     assert kept["cut"] > 0
+
+
+# -- the divergences in the JSON export -----------------------------------------------------------
+
+
+def exported(directory: Path) -> dict[str, dict[str, Any]]:
+    """The JSON stories in ``directory`` by test id, each held to the shipped schema."""
+    validator = jsonschema.Draft202012Validator(story_schema())
+    stories = {}
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        validator.validate(data)
+        stories[data["test"]["id"]] = data
+    return stories
+
+
+def compared_events(divergence: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """(a side's items, b side's items) of the first pair and the context, None where a side
+    has nothing."""
+    pairs = [divergence["first"], *divergence["context"]]
+    return [
+        tuple(None if pair[side] is None else pair[side]["items"] for side in "ab")
+        for pair in pairs
+    ]
+
+
+@pytest.mark.parametrize("mode", [SUBPROCESS, XDIST])
+class TestJsonExport:
+    """--chrono-json: a failing test's file carries where it diverged, as data."""
+
+    def test_failing_case_carries_its_sibling(self, runner: Runner) -> None:
+        """test_price[3]'s file names test_price[2] and holds the divergence: quantity 3
+        where the sibling had 2, a data divergence; it is written once."""
+        runner.pytester.makepyfile(test_price=PARAMETRIZED)
+        result = runner("--color=no", "--chrono-json=stories")
+        result.assert_outcomes(passed=2, failed=1)
+        result.stdout.fnmatch_lines(["*chrono: 1 story as JSON in *stories*"])
+        stories = exported(runner.pytester.path / "stories")
+        assert list(stories) == ["test_price.py::test_price[3]"]
+        (comparison,) = stories["test_price.py::test_price[3]"]["divergences"]
+        assert comparison["compared_with"] == "sibling"
+        assert comparison["test"] == "test_price.py::test_price[2]"
+        divergence = comparison["divergence"]
+        assert (divergence["a"]["name"], divergence["b"]["name"]) == (
+            "test_price.py::test_price[3]",
+            "test_price.py::test_price[2]",
+        )
+        assert (divergence["kind"], divergence["shared"]) == ("data", 0)
+        assert divergence["first"]["differing"] == [0]
+        assert compared_events(divergence)[0] == ([["quantity", "3"]], [["quantity", "2"]])
+
+    def test_flaky_test_gets_one_file_of_its_failing_attempt(self, runner: Runner) -> None:
+        """A test that failed, then passed on a rerun: one file, outcome flaky, with the
+        failing attempt's events and where it diverged from the passing rerun."""
+        runner.pytester.makepyfile(test_flaky=FLAKY)
+        result = runner("--color=no", "-p", "rerunfailures", "--chrono-json=stories")
+        assert result.parseoutcomes() == {"passed": 1, "rerun": 1}
+        result.stdout.fnmatch_lines(["*chrono: 1 story as JSON in *stories*"])
+        story = exported(runner.pytester.path / "stories")["test_flaky.py::test_flaky"]
+        assert story["test"]["outcome"] == "flaky"
+        assert story["test"]["message"] == "assert not True"
+        assert [phase["outcome"] for phase in story["test"]["phases"]] == [
+            "passed", "failed", "passed", "passed", "passed", "passed",
+        ]  # fmt: skip
+        assert [event["label"] for event in story["events"]] == [
+            "attempt",
+            "took the slow path",
+            "done",
+        ]
+        (comparison,) = story["divergences"]
+        assert comparison == {"compared_with": "passing-rerun", "divergence": ANY_DICT}
+        divergence = comparison["divergence"]
+        assert (divergence["a"]["name"], divergence["b"]["name"]) == (
+            "failing attempt",
+            "passing rerun",
+        )
+        assert divergence["first"]["differing"] == [0]
+        assert compared_events(divergence)[0] == (
+            [["len(ATTEMPTS)", "1"]],
+            [["len(ATTEMPTS)", "2"]],
+        )
+        assert compared_events(divergence)[1] == ([], None)  # the slow path ran on one side
+        assert divergence["only_in_a"][0]["line"] == 13
+
+    def test_failing_every_attempt_writes_one_file(self, runner: Runner) -> None:
+        """A test that failed on its rerun too gets one file, outcome failed, not one per
+        attempt."""
+        runner.pytester.makepyfile(
+            test_broken="import pytest\nfrom chrono import tp\n\n"
+            "@pytest.mark.flaky(reruns=1)\ndef test_broken():\n    tp('trying')\n    assert False\n"
+        )
+        result = runner("--color=no", "-p", "rerunfailures", "--chrono-json=stories")
+        assert result.parseoutcomes() == {"failed": 1, "rerun": 1}
+        result.stdout.fnmatch_lines(["*chrono: 1 story as JSON in *stories*"])
+        (story,) = exported(runner.pytester.path / "stories").values()
+        assert story["test"]["outcome"] == "failed"
+
+    def test_nothing_to_compare_no_divergences(self, runner: Runner) -> None:
+        """--chrono-compare=off: the file is the story alone, as before."""
+        runner.pytester.makepyfile(test_price=PARAMETRIZED)
+        runner("--color=no", "--chrono-compare=off", "--chrono-json=stories")
+        (story,) = exported(runner.pytester.path / "stories").values()
+        assert "divergences" not in story
+
+
+class _AnyDict:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict)
+
+
+ANY_DICT: Any = _AnyDict()
+
+
+class TestJsonExportOfTheLastPass:
+    def test_file_carries_the_last_pass_and_when(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Passing with 1,2 then failing with 1,3: the file's divergence is with the last pass,
+        says when that was, and holds item 3 where the pass had 2."""
+        make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(test_total=LAST_PASS)
+        before = time.time()
+        _cached_run(pytester).assert_outcomes(passed=1)
+        after = time.time()
+        monkeypatch.setenv("ITEMS", "1,3")
+        _cached_run(pytester, "--chrono-json=stories").assert_outcomes(failed=1)
+        story = exported(pytester.path / "stories")["test_total.py::test_total"]
+        (comparison,) = story["divergences"]
+        assert comparison["compared_with"] == "last-pass"
+        assert before <= comparison["when"] <= after
+        divergence = comparison["divergence"]
+        assert (divergence["a"]["name"], divergence["b"]["name"]) == ("this run", "last pass")
+        assert compared_events(divergence)[0] == ([["item", "3"]], [["item", "2"]])

@@ -18,7 +18,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "COMPACT_LIMIT_BYTES",
     "COMPACT_REPR_LIMIT",
     "COMPACT_SCHEMA",
+    "DIVERGENCE_SCHEMA",
     "AlignedPair",
     "Divergence",
     "OnlyIn",
@@ -45,6 +46,8 @@ __all__ = [
 
 #: The version of ``compact()``'s form of a story.
 COMPACT_SCHEMA = "chrono.compact/1"
+#: The version of ``Divergence.to_dict()``'s form.
+DIVERGENCE_SCHEMA = "chrono.divergence/1"
 #: ``compact()``'s bound on one story, in UTF-8 bytes of JSON as pytest's cache writes it
 #: (``json.dumps(value, ensure_ascii=False, indent=2)``): the file in the cache is no bigger.
 COMPACT_LIMIT_BYTES = 64 * 1024
@@ -90,6 +93,16 @@ class Side:
     #: Where events were not kept: the indexes of the compared events before which they fell.
     gaps: tuple[int, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The side as JSON-able data."""
+        return {
+            "name": self.name,
+            "events": self.events,
+            "dropped": self.dropped,
+            "wall": self.wall,
+            "gaps": list(self.gaps),
+        }
+
 
 @dataclass(frozen=True)
 class AlignedPair:
@@ -112,6 +125,33 @@ class AlignedPair:
         if event is None:
             return ()
         return tuple(event.items[index][0] for index in self.differing)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The pair as JSON-able data: each side's event (what comparison reads of it), or
+        None."""
+        return {
+            "kind": self.kind,
+            "a": _event_data(self.a),
+            "b": _event_data(self.b),
+            "differing": list(self.differing),
+        }
+
+
+def _event_data(event: Event | None) -> dict[str, Any] | None:
+    """What comparison read of an event. Not its times: an event read from the compact form
+    has none."""
+    if event is None:
+        return None
+    return {
+        "seq": event.seq,
+        "kind": event.kind,
+        "file": event.file,
+        "line": event.line,
+        "function": event.function,
+        "label": event.label,
+        "items": [list(item) for item in event.items],
+        "thread": event.thread,
+    }
 
 
 @dataclass(frozen=True)
@@ -160,6 +200,25 @@ class Divergence:
     def dropped(self) -> bool:
         """Whether either story had events that were not kept (and so not compared)."""
         return bool(self.a.dropped or self.b.dropped)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The divergence as JSON-able data (schema ``chrono.divergence/1``): what the
+        ``--chrono-json`` files and the HTML report carry."""
+        return {
+            "schema": DIVERGENCE_SCHEMA,
+            "a": self.a.to_dict(),
+            "b": self.b.to_dict(),
+            "same": self.same,
+            "shared": self.shared,
+            "kind": self.kind,
+            "first": None if self.first is None else self.first.to_dict(),
+            "context": [pair.to_dict() for pair in self.context],
+            "only_in_a": [asdict(site) for site in self.only_in_a],
+            "only_in_b": [asdict(site) for site in self.only_in_b],
+            "ended": self.ended,
+            "dropped": self.dropped,
+            "closeness": self.closeness,
+        }
 
     def text(self, *, width: int | None = None) -> str:
         """The divergence as plain text, no colour codes, laid out for a line ``width`` wide

@@ -53,6 +53,9 @@ FAILING_ATTRIBUTE = "chrono_failing"
 FLAKY_ATTRIBUTE = "chrono_flaky"
 #: The JUnit XML property of a flaky test's passing report.
 FLAKY_PROPERTY = "chrono_flaky_divergence"
+#: The report attribute that carries each divergence found for it as data (a list of
+#: ``{"compared_with": …, "divergence": Divergence.to_dict()}``), for the exports.
+DIVERGENCES_ATTRIBUTE = "chrono_divergences"
 
 
 def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
@@ -79,9 +82,11 @@ class CompareOptions:
     siblings: bool
     last_pass: bool
     reruns: bool
+    #: Whether reports also carry each divergence as data (the exports want it).
+    as_data: bool = False
 
     @classmethod
-    def from_config(cls, config: pytest.Config) -> CompareOptions:
+    def from_config(cls, config: pytest.Config, *, as_data: bool = False) -> CompareOptions:
         mode = config.getoption("chrono_compare") or str(config.getini("chrono_compare")).strip()
         if mode not in COMPARE_CHOICES:
             raise pytest.UsageError(
@@ -94,6 +99,7 @@ class CompareOptions:
             siblings=mode in ("auto", "siblings"),
             last_pass=mode in ("auto", "last-pass") and has_cache,
             reruns=mode == "auto",
+            as_data=as_data,
         )
 
     @property
@@ -209,6 +215,9 @@ class Recorder:
                 if divergence is not None:
                     title = f"chrono: where it diverged from its last pass ({_when(last)})"
                     add_section(self.config, report, title, divergence)
+                    if self.options.as_data:
+                        when = last["when"] if isinstance(last["when"], (int, float)) else None
+                        note_divergence(report, divergence, "last-pass", when=when)
 
     def _passed(
         self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
@@ -233,6 +242,8 @@ class Recorder:
                 text = divergence.text()
                 setattr(report, FLAKY_ATTRIBUTE, text)
                 report.user_properties.append((FLAKY_PROPERTY, text))
+                if self.options.as_data:
+                    note_divergence(report, divergence, "passing-rerun")
 
     def _compact(self, story: Story, events: list[Event], name: str) -> dict[str, Any]:
         from chrono._compare import compact
@@ -293,12 +304,15 @@ class Gatherer:
         # Before the terminal summary prints the failures, and before the exports are written.
         passing = [json.loads(story.text) for story in self._passing] if self._failures else []
         for report, failing in self._failures:
-            divergence = closest_sibling(failing, passing)
-            if divergence is not None:
+            found = closest_sibling(failing, passing)
+            if found is not None:
+                sibling, divergence = found
                 title = f"chrono: where it diverged from {divergence.b.name}, which passed"
                 add_section(self.config, report, title, divergence)
                 if self.config.get_terminal_writer().hasmarkup:
                     _pytest_sections.use_coloured(report)
+                if self.options.as_data:
+                    note_divergence(report, divergence, "sibling", test=sibling)
         if self.options.last_pass and self._last_passes:
             keep_last_passes(self.config, self._last_passes)
 
@@ -311,10 +325,12 @@ class Gatherer:
             terminalreporter.write_line(text)
 
 
-def closest_sibling(failing: dict[str, Any], passing: list[dict[str, Any]]) -> Divergence | None:
-    """Where ``failing`` diverged from the closest passing story among those that went through
-    a call site of its own, the sides named as short as tells them apart; None when no passing
-    story shares a call site."""
+def closest_sibling(
+    failing: dict[str, Any], passing: list[dict[str, Any]]
+) -> tuple[str, Divergence] | None:
+    """The closest passing story among those that went through a call site of ``failing``:
+    its name, and where ``failing`` diverged from it, the sides named as short as tells them
+    apart; None when no passing story shares a call site."""
     from chrono._compare import closest
 
     sites = _call_sites_of(failing)
@@ -337,7 +353,8 @@ def closest_sibling(failing: dict[str, Any], passing: list[dict[str, Any]]) -> D
     if found is None:
         return None
     index, divergence = found
-    return _renamed(divergence, *short_names(failing["name"], finalists[index]["name"]))
+    sibling = finalists[index]["name"]
+    return sibling, _renamed(divergence, *short_names(failing["name"], sibling))
 
 
 def short_names(failing: str, passing: str) -> tuple[str, str]:
@@ -418,6 +435,15 @@ def add_section(
 
         coloured = coloured_divergence(divergence, max(writer.fullwidth, 40))
     _pytest_sections.add_section(report, title, plain, coloured)
+
+
+def note_divergence(
+    report: pytest.TestReport, divergence: Divergence, compared_with: str, **about: object
+) -> None:
+    """Put the divergence on the report as data, saying what it was compared with (and
+    ``about`` it: the sibling's ``test``, the last pass's ``when``), for the exports."""
+    noted: list[dict[str, Any]] = report.__dict__.setdefault(DIVERGENCES_ATTRIBUTE, [])
+    noted.append({"compared_with": compared_with, **about, "divergence": divergence.to_dict()})
 
 
 # -- the cache of last passes -----------------------------------------------------------------

@@ -3,12 +3,16 @@
 Stories are recorded where tests run (a pytest-xdist worker, or the one process), and files
 are written where reports are gathered (the controller): the last report of a failing test
 carries its story as plain data (``Story.to_dict()`` plus a ``test`` object), which crosses
-xdist's process boundary like any other report attribute. Nothing here runs unless an
-export option is given.
+xdist's process boundary like any other report attribute; so does, for a test that failed and
+then passed on a rerun (pytest-rerunfailures), the failing attempt's story. Where comparing
+found the story diverged from a passing one, the reports carry that too
+(``_pytest_compare.DIVERGENCES_ATTRIBUTE``), and the file holds it. Nothing here runs unless
+an export option is given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -18,6 +22,8 @@ import pytest
 
 from chrono import _config
 from chrono._events import has_events
+from chrono._pytest_compare import DIVERGENCES_ATTRIBUTE
+from chrono._story import story_part
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -29,8 +35,8 @@ if TYPE_CHECKING:
 REPORT_ATTRIBUTE = "chrono_story"
 
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_phases_key = pytest.StashKey[list[dict[str, str]]]()
-_message_key = pytest.StashKey[str]()
+#: The outcome of a test that failed, then passed on a rerun (pytest-rerunfailures).
+FLAKY_OUTCOME = "flaky"
 
 #: (option, ini key, what it names, help): each option has its ini twin.
 _OPTIONS = (
@@ -100,25 +106,91 @@ def _path(config: pytest.Config, ini_key: str, *, directory: bool) -> Path | Non
     return path
 
 
+@dataclasses.dataclass
+class _TestPhases:
+    """What the exports note of a test as its phases end, over all its attempts
+    (pytest-rerunfailures runs the phases again, in the same protocol)."""
+
+    #: Each report's ``when`` and ``outcome``, in order, every attempt's.
+    phases: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    #: The first failure's message.
+    message: str | None = None
+    #: Where the attempt that runs now begins in ``phases``, and its first failure's message.
+    attempt_start: int = 0
+    attempt_message: str | None = None
+    #: The sequence number after which the attempt that runs now recorded its events.
+    attempt_after: int = 0
+    #: The last failing attempt: its events' sequence numbers (after, through) and message.
+    failed_attempt: tuple[int, int, str | None] | None = None
+
+
+_phases_key = pytest.StashKey[_TestPhases]()
+
+
 def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
-    """Note the phase's outcome; on the last report of a failing test, attach its story."""
-    phases = item.stash.setdefault(_phases_key, [])
-    phases.append({"when": report.when, "outcome": report.outcome})
-    if report.failed and _message_key not in item.stash:
-        item.stash[_message_key] = _failure_message(report)
-    if report.when != "teardown" or all(phase["outcome"] != "failed" for phase in phases):
+    """Note the phase's outcome; on the last report of an attempt that failed, attach the
+    test's story; on the last report of a rerun that passed after one that failed, attach the
+    failing attempt's story, as a flaky test's."""
+    test = item.stash.setdefault(_phases_key, _TestPhases())
+    test.phases.append({"when": report.when, "outcome": report.outcome})
+    if report.failed and test.attempt_message is None:
+        test.attempt_message = _failure_message(report)
+        if test.message is None:
+            test.message = test.attempt_message
+    if report.when != "teardown":
         return
+    attempt = test.phases[test.attempt_start :]
+    test.attempt_start = len(test.phases)
+    message, test.attempt_message = test.attempt_message, None
+    if any(phase["outcome"] == "failed" for phase in attempt):
+        data = _failing_story_data(item, test, story)
+        if data is not None:
+            through = data["events"][-1]["seq"]
+            test.failed_attempt = (test.attempt_after, through, message)
+            test.attempt_after = through
+            setattr(report, REPORT_ATTRIBUTE, data)
+    elif test.failed_attempt is not None:
+        data = _flaky_story_data(item, test, story, test.failed_attempt)
+        if data is not None:
+            setattr(report, REPORT_ATTRIBUTE, data)
+
+
+def _failing_story_data(
+    item: pytest.Item, test: _TestPhases, story: Story
+) -> dict[str, Any] | None:
     if not has_events(story.events):
-        return  # a story of nothing gets no file, as it gets no section
+        return None  # a story of nothing gets no file, as it gets no section
     data = story.to_dict()  # still collecting: ended_ns is None, as in the terminal's story
-    call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in phases)
+    call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in test.phases)
     data["test"] = {
         "id": item.nodeid,
         "outcome": "failed" if call_failed else "error",
-        "phases": phases,
-        "message": item.stash.get(_message_key, None),
+        "phases": test.phases,
+        "message": test.message,
     }
-    setattr(report, REPORT_ATTRIBUTE, data)
+    return data
+
+
+def _flaky_story_data(
+    item: pytest.Item,
+    test: _TestPhases,
+    story: Story,
+    failed_attempt: tuple[int, int, str | None],
+) -> dict[str, Any] | None:
+    """The failing attempt's part of the story: what the comparison with the passing rerun
+    read, and where the failure is."""
+    after, through, message = failed_attempt
+    events = [event for event in story.events if after < event.seq <= through]
+    if not has_events(events):
+        return None
+    data = story_part(story, events).to_dict()
+    data["test"] = {
+        "id": item.nodeid,
+        "outcome": FLAKY_OUTCOME,
+        "phases": test.phases,
+        "message": message,
+    }
+    return data
 
 
 def _failure_message(report: pytest.TestReport) -> str:
@@ -136,9 +208,17 @@ def _failure_message(report: pytest.TestReport) -> str:
 
 
 class ExportPlugin:
-    """Where reports are gathered: writes each story as its report arrives, the page at the end."""
+    """Where reports are gathered: writes each test's story when its divergences are known,
+    the page at the end.
 
-    def __init__(self, config: pytest.Config, options: ExportOptions) -> None:
+    A failing test's file also carries where its story diverged from a passing one, as data.
+    The comparison with a passing sibling is made when the run ends; so while siblings are
+    compared, failing tests' files are written then, once; otherwise each as its test ends.
+    """
+
+    def __init__(
+        self, config: pytest.Config, options: ExportOptions, *, siblings_compared: bool
+    ) -> None:
         from chrono.export import StoryFiles
 
         self.files: StoryFiles = StoryFiles(
@@ -149,17 +229,60 @@ class ExportPlugin:
         )
         self.title = f"chrono: stories of failing tests in {config.rootpath.name}"
         self.errors: list[str] = []
+        self.siblings_compared = siblings_compared
+        #: The reports of each running attempt (test id, attempt number) whose divergences
+        #: its file may carry.
+        self._reports: dict[tuple[str, int], list[pytest.TestReport]] = {}
+        #: The attempts that run again (pytest-rerunfailures).
+        self._rerun: set[tuple[str, int]] = set()
+        #: Failing tests' stories and reports, written when the siblings are compared.
+        self._waiting: list[tuple[dict[str, Any], list[pytest.TestReport]]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # pytest-rerunfailures numbers each attempt's reports (``rerun``), and gives a failing
+        # attempt that runs again the outcome "rerun", which pytest's own types do not list.
+        attempt = (report.nodeid, int(getattr(report, "rerun", 0) or 0))
+        outcome: str = report.outcome
+        if outcome == "rerun":
+            # The file tells how the last attempt ended. Older versions (16.0.1) log none of the
+            # attempt's later reports; newer ones (16.7) log its teardown too, passed over below.
+            self._rerun.add(attempt)
+            self._reports.pop(attempt, None)
+            return
+        if attempt in self._rerun:
+            if report.when == "teardown":
+                self._rerun.discard(attempt)
+            return
+        if report.failed or hasattr(report, DIVERGENCES_ATTRIBUTE):
+            # A failing report gets a sibling's divergence when the run ends.
+            self._reports.setdefault(attempt, []).append(report)
+        if report.when != "teardown":
+            return
+        reports = self._reports.pop(attempt, [])
         data: Any = getattr(report, REPORT_ATTRIBUTE, None)
         if data is None:
             return
+        if self.siblings_compared and data["test"]["outcome"] != FLAKY_OUTCOME:
+            self._waiting.append((data, reports))
+        else:
+            self._write(data, reports)
+
+    def _write(self, data: dict[str, Any], reports: list[pytest.TestReport]) -> None:
+        divergences = [
+            noted for report in reports for noted in getattr(report, DIVERGENCES_ATTRIBUTE, ())
+        ]
+        if divergences:
+            data["divergences"] = divergences
         try:
             self.files.add(data)
         except OSError as error:
-            self.errors.append(f"chrono: could not write {report.nodeid}'s story: {error}")
+            self.errors.append(f"chrono: could not write {data['test']['id']}'s story: {error}")
 
     def pytest_sessionfinish(self) -> None:
+        # After the comparisons with siblings (tryfirst, in _pytest_compare's Gatherer).
+        for data, reports in self._waiting:
+            self._write(data, reports)
+        self._waiting.clear()
         try:
             self.files.finish(title=self.title)
         except OSError as error:
@@ -172,7 +295,8 @@ class ExportPlugin:
             terminalreporter.write_sep("!", line, red=True)
 
 
-def register(config: pytest.Config, options: ExportOptions) -> None:
+def register(config: pytest.Config, options: ExportOptions, *, siblings_compared: bool) -> None:
     """Register the writer where reports are gathered: not on an xdist worker."""
     if options.enabled and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(ExportPlugin(config, options), "chrono-export")
+        plugin = ExportPlugin(config, options, siblings_compared=siblings_compared)
+        config.pluginmanager.register(plugin, "chrono-export")

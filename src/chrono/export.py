@@ -219,9 +219,22 @@ def _display_paths(stories: list[Mapping[str, Any]], root: str) -> dict[str, str
     path, then cut to the directories that tell the page's files apart (the cell's tooltip
     holds the whole path)."""
     files = {event["file"] for story in stories for event in story["events"]}
+    files.update(_divergence_files(stories))
     shown = {file: reader_path(file, root) for file in files}
     tails = distinct_tails(shown.values())
     return {file: tails[path] for file, path in shown.items()}
+
+
+def _divergence_files(stories: list[Mapping[str, Any]]) -> Iterable[str]:
+    """The files of the events and call sites that the stories' divergences show (a sibling's
+    or a last pass's may be files the story itself never ran)."""
+    for story in stories:
+        for comparison in story.get("divergences") or ():
+            divergence = comparison["divergence"]
+            for pair in [divergence["first"] or {}, *divergence["context"]]:
+                yield from (pair[side]["file"] for side in "ab" if pair.get(side))
+            for site in [*divergence["only_in_a"], *divergence["only_in_b"]]:
+                yield site["file"]
 
 
 def _script_safe_json(data: object) -> str:

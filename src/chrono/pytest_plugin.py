@@ -142,7 +142,9 @@ class ChronoOptions:
         #: --chrono-json/--chrono-trace/--chrono-html: failing tests' stories as files.
         self.exports = _pytest_export.ExportOptions(config)
         #: --chrono-compare: where a failing story diverged from a passing one.
-        self.compare = _pytest_compare.CompareOptions.from_config(config)
+        self.compare = _pytest_compare.CompareOptions.from_config(
+            config, as_data=self.exports.enabled
+        )
         if show == "never":
             self.compare = _pytest_compare.CompareOptions(False, False, False)
 
@@ -166,7 +168,8 @@ def pytest_configure(config: pytest.Config) -> None:
             gatherer = _pytest_compare.Gatherer(config, options.compare)
             config.pluginmanager.register(gatherer, "chrono-compare-gatherer")
     config.pluginmanager.register(ChronoPlugin(config, options, comparison), "chrono-plugin")
-    _pytest_export.register(config, options.exports)
+    siblings_compared = comparison is not None and options.compare.siblings
+    _pytest_export.register(config, options.exports, siblings_compared=siblings_compared)
     config.addinivalue_line(
         "markers", "chrono_max_events(n): keep at most n events in this test's story"
     )

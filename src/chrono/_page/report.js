@@ -9,6 +9,7 @@
   var paths = page.paths || {}; // file -> as its reader knows it (relative)
   var allRows = []; // {event row, dot, story index, test, lane, site, haystack}
   var storyViews = []; // {section, count element, rows, total}
+  var divergenceCount = 0; // ids for the divergence tables' descriptions
   var controls = {};
 
   function element(tag, className, text) {
@@ -74,13 +75,27 @@
   }
 
   function contentCell(event) {
-    var cell = element("td", "what");
+    return fillContent(element("td", "what"), event, []);
+  }
+
+  // What an event says, into ``cell``; the values of the items at ``differing`` are marked
+  // (where a comparison found them to differ from the other side's).
+  function fillContent(cell, event, differing) {
+    function value(text, index) {
+      if (differing.indexOf(index) < 0) return element("span", "value", text);
+      var mark = element("mark", "value differs", text);
+      mark.title = "differs from the other side";
+      return mark;
+    }
     if (event.kind === "log") {
       cell.appendChild(element("span", "level level-" + event.label, event.label || "LOG"));
-      event.items.forEach(function (item) {
+      event.items.forEach(function (item, index) {
         cell.appendChild(document.createTextNode(" "));
         cell.appendChild(element("span", "logger", item[0] + ":"));
-        cell.appendChild(element("span", "log-message", " " + item[1]));
+        cell.appendChild(document.createTextNode(" "));
+        var message = value(item[1], index);
+        message.classList.add("log-message");
+        cell.appendChild(message);
       });
       return cell;
     }
@@ -89,16 +104,166 @@
     }
     event.items.forEach(function (item, index) {
       if (index || cell.childNodes.length) cell.appendChild(element("span", "comma", index ? ", " : " "));
-      if (item[0] === item[1]) {
-        cell.appendChild(element("span", "value", item[1]));
-      } else {
+      if (item[0] !== item[1]) {
         cell.appendChild(element("span", "name", item[0]));
         cell.appendChild(element("span", "equals", "="));
-        cell.appendChild(element("span", "value", item[1]));
       }
+      cell.appendChild(value(item[1], index));
     });
     if (!cell.childNodes.length) cell.appendChild(element("span", "marker", "reached"));
     return cell;
+  }
+
+  // -- where a story diverged from a passing one (story.divergences) -----------------------
+
+  function count(number, noun) {
+    return number.toLocaleString("en") + " " + noun + (number === 1 ? "" : "s");
+  }
+
+  function divergenceTitle(comparison) {
+    if (comparison.compared_with === "sibling") {
+      return ["Where it diverged from ", comparison.test, " (passed in this run)"];
+    }
+    if (comparison.compared_with === "last-pass") {
+      var when = comparison.when ? new Date(comparison.when * 1000).toLocaleString() : "time unknown";
+      return ["Where it diverged from its last pass (" + when + ")"];
+    }
+    return ["Where the failing attempt diverged from the passing rerun"];
+  }
+
+  // The same sentences as the terminal's (chrono.render's divergence layout).
+  function divergenceSummary(divergence) {
+    var a = divergence.a;
+    var b = divergence.b;
+    var both = a.name + " and " + b.name;
+    if (divergence.same) return both + " ran alike: " + count(a.events, "event") + ", the same call sites and values.";
+    var totals = "(of " + a.events.toLocaleString("en") + " and " + b.events.toLocaleString("en") + ")";
+    if (!divergence.shared) return both + " differ from their first event " + totals + ".";
+    var shared = divergence.shared === 1 ? "event" : count(divergence.shared, "event");
+    return both + " share their first " + shared + " " + totals + ".";
+  }
+
+  function divergenceKind(divergence) {
+    var first = divergence.first;
+    var text;
+    if (first.kind === "data") {
+      var event = first.a || first.b;
+      var names = first.differing.map(function (index) {
+        return event.kind === "log" ? "message" : event.items[index][0];
+      });
+      text = "The data diverged: same call site, other values (" + names.join(", ") + ").";
+    } else if (first.a && first.b) {
+      text = "The control flow diverged: another call site.";
+    } else {
+      var ranOn = first.a ? divergence.a.name : divergence.b.name;
+      text = divergence.ended
+        ? "The control flow diverged: " + divergence.ended + " ended here, " + ranOn + " ran on."
+        : "The control flow diverged: " + ranOn + " ran more here.";
+    }
+    var atGap = [divergence.a, divergence.b].filter(function (side) {
+      return side.gaps.indexOf(divergence.shared) >= 0;
+    });
+    if (atGap.length) {
+      text += " Just before it, " + atGap.map(function (side) { return side.name; }).join(" and ") + " dropped events.";
+    }
+    return text;
+  }
+
+  function pairCell(event, pair, ended) {
+    var cell = element("td", "side");
+    if (!event) {
+      cell.appendChild(element("span", "marker", ended ? "(ended)" : "(nothing here)"));
+      return cell;
+    }
+    var head = element("div", "side-head");
+    head.appendChild(element("span", "seq", "#" + event.seq));
+    head.appendChild(document.createTextNode(" "));
+    var site = element("span", "site", siteOf(event));
+    site.title = event.file + ":" + event.line;
+    head.appendChild(site);
+    cell.appendChild(head);
+    cell.appendChild(fillContent(element("div", "what"), event, pair.differing));
+    return cell;
+  }
+
+  function pairRow(pair, divergence, first) {
+    var row = element("tr", "pair pair-" + pair.kind + (first ? " first" : ""));
+    row.appendChild(pairCell(pair.a, pair, divergence.ended === divergence.a.name));
+    row.appendChild(pairCell(pair.b, pair, divergence.ended === divergence.b.name));
+    return row;
+  }
+
+  function sideHeading(side, role, badge) {
+    var heading = element("th");
+    heading.scope = "col";
+    heading.appendChild(element("span", "badge badge-" + badge, role));
+    heading.appendChild(document.createTextNode(" "));
+    heading.appendChild(element("span", "test-id", side.name));
+    return heading;
+  }
+
+  function buildDivergence(comparison) {
+    var divergence = comparison.divergence;
+    var section = element("section", "divergence divergence-" + comparison.compared_with);
+    var title = element("h3");
+    divergenceTitle(comparison).forEach(function (part, index) {
+      title.appendChild(index === 1 ? element("span", "test-id", part) : document.createTextNode(part));
+    });
+    section.setAttribute("aria-label", title.textContent);
+    section.appendChild(title);
+    var summary = element("p", "divergence-summary", divergenceSummary(divergence));
+    section.appendChild(summary);
+    var dropped = [divergence.a, divergence.b].filter(function (side) {
+      return side.dropped;
+    });
+    if (dropped.length) {
+      var note = dropped.map(function (side) { return side.name + " " + count(side.dropped, "event"); }).join(" and ");
+      section.appendChild(element("p", "divergence-note", "Not kept, so not compared: " + note + "; what they share counts kept events only."));
+    }
+    if (!divergence.first) return section;
+    var kind = element("p", "divergence-kind kind-" + divergence.first.kind, divergenceKind(divergence));
+    kind.id = "divergence-kind-" + ++divergenceCount;
+    section.appendChild(kind);
+
+    var table = element("table", "divergence-pairs");
+    table.setAttribute("aria-describedby", kind.id);
+    var head = element("thead");
+    var headRow = element("tr");
+    headRow.appendChild(sideHeading(divergence.a, "failing", "failed"));
+    headRow.appendChild(sideHeading(divergence.b, "passed", "passed"));
+    head.appendChild(headRow);
+    table.appendChild(head);
+    var body = element("tbody", "first-pair");
+    body.appendChild(pairRow(divergence.first, divergence, true));
+    table.appendChild(body);
+    if (divergence.context.length) {
+      var context = element("tbody", "context");
+      var then = element("tr", "then");
+      var thenCell = element("th", null, "then:");
+      thenCell.colSpan = 2;
+      thenCell.scope = "colgroup";
+      then.appendChild(thenCell);
+      context.appendChild(then);
+      divergence.context.forEach(function (pair) {
+        context.appendChild(pairRow(pair, divergence, false));
+      });
+      table.appendChild(context);
+    }
+    section.appendChild(table);
+
+    var onlyIn = element("ul", "only-in");
+    [[divergence.a, divergence.only_in_a], [divergence.b, divergence.only_in_b]].forEach(function (entry) {
+      entry[1].forEach(function (site) {
+        var line = element("li", null, "ran only in " + entry[0].name + ": ");
+        var where = element("span", "site", siteOf(site));
+        where.title = site.file + ":" + site.line;
+        line.appendChild(where);
+        line.appendChild(element("span", "hits", " ×" + site.count.toLocaleString("en")));
+        onlyIn.appendChild(line);
+      });
+    });
+    if (onlyIn.childNodes.length) section.appendChild(onlyIn);
+    return section;
   }
 
   function kindClass(event) {
@@ -312,6 +477,9 @@
       allRows.push(entry);
     });
     if (!events.length) section.appendChild(element("p", "empty", "No events were recorded."));
+    (story.divergences || []).forEach(function (comparison) {
+      section.appendChild(buildDivergence(comparison));
+    });
     storyViews.push(view);
     return section;
 
