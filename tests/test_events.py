@@ -16,9 +16,10 @@ import pytest
 
 import chrono
 from chrono import Event, Story, tp
-from chrono._events import marker_event
+from chrono._callsite import CallSite
+from chrono._events import TpRecord, marker_event, read_tp_record
 from chrono._story import DEFAULT_MAX_EVENTS, Scope
-from helpers import environment, run_script
+from helpers import environment, run_script, strict_chrono
 from pytest_plugin_runs import QUIET_PLUGINS
 
 
@@ -90,6 +91,27 @@ class TestEvent:
             event.seq = 0  # type: ignore[misc]
         assert pickle.loads(pickle.dumps(event)) == event
         assert isinstance(event, Event)
+
+
+class TestTpRecord:
+    """The recorder's plain tuple holds TpRecord's fields, in TpRecord's order."""
+
+    def test_recorded_tuple_reads_by_field_name(self) -> None:
+        """Each field of a recorded tp(x) and tp("label", x, n=1) is what its name says."""
+        x = 42
+        with strict_chrono(), chrono.story() as story:
+            tp(x)
+            tp("label", "text", n=1)
+        plain, labelled = (read_tp_record(raw) for raw in story.fast_lane().records)
+        assert len(TpRecord._fields) == len(story.fast_lane().records[0]) == 7
+        assert plain.seq + 1 == labelled.seq
+        assert 0 < plain.monotonic_ns <= labelled.monotonic_ns
+        assert plain.thread is threading.current_thread()
+        assert plain.task is None
+        assert isinstance(plain.site, CallSite)
+        assert (plain.site.first_text, plain.label, plain.shown) == ("x", None, 42)
+        assert labelled.label == "label"
+        assert labelled.shown == (("'text'", "'text'"), ("n", "1"))
 
 
 class TestBoundedStory:

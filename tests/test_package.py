@@ -14,7 +14,6 @@ SOURCE = Path(chrono.__file__).parent
 SAME_MEANING_EVERYWHERE = {
     "_monotonic_ns": "time.monotonic_ns, bound once so that a call skips the attribute lookup",
     "_reset_after_fork": "the module's own os.register_at_fork hook",
-    "_tuple_new": "tuple.__new__, which builds a named tuple without its Python-level __new__",
 }
 
 

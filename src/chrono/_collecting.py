@@ -12,7 +12,7 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chrono._events import TpRecord
+    from chrono._events import RawTpRecord
     from chrono._story import FastLane, Story
 
 
@@ -45,7 +45,7 @@ class Collecting:
         if len(stories) == 1 and stories[0].echo is None:
             self.sole = stories[0].fast_lane()
 
-    def deliver(self, record: TpRecord, in_context: tuple[Story, ...]) -> None:
+    def deliver(self, record: RawTpRecord, in_context: tuple[Story, ...]) -> None:
         """Hand one tp record to every process story and to the context's stories."""
         for story in self._process:
             story.add(record)

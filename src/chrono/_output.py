@@ -10,7 +10,7 @@ import threading
 from typing import IO, TYPE_CHECKING, Callable
 
 from chrono import _config
-from chrono._events import Event, TpRecord, event_of, wall_at_zero
+from chrono._events import Event, RawTpRecord, event_of, wall_at_zero
 
 if TYPE_CHECKING:
     from rich.color import ColorSystem
@@ -22,7 +22,7 @@ _write_lock = threading.Lock()
 #: ``resolve_sink`` when ``sink_settings`` are not the current settings (the first live event,
 #: and the first after ``configure()``), then ``sink``. Two module names, not a tuple or an
 #: object: each is one cheap module attribute read on the live path.
-sink: Callable[[TpRecord], object] | None = None
+sink: Callable[[RawTpRecord], object] | None = None
 sink_settings: _config.Settings | None = None
 
 
@@ -41,7 +41,7 @@ def resolve_sink(settings: _config.Settings) -> None:
     """Set ``sink`` to write to ``settings``' output, until the settings change."""
     global sink, sink_settings
     target = settings.output
-    resolved: Callable[[TpRecord], object]
+    resolved: Callable[[RawTpRecord], object]
     if target == "stderr":
         # Looked up at each write: test runners and tools swap sys.stderr after import.
         resolved = _StreamOutput(current=lambda: sys.stderr).write
@@ -80,7 +80,7 @@ class _StreamOutput:
         # whether one write call puts a whole line out without chrono's lock).
         self._known: tuple[IO[str], ColorSystem | None, bool, bool] | None = None
 
-    def write(self, record: TpRecord) -> None:
+    def write(self, record: RawTpRecord) -> None:
         stream = self._fixed
         if stream is None:
             stream = self._current()  # type: ignore[misc]
@@ -142,7 +142,7 @@ class _LoggerOutput:
     def __init__(self, logger: logging.Logger) -> None:
         self._logger = logger
 
-    def __call__(self, record: TpRecord) -> None:
+    def __call__(self, record: RawTpRecord) -> None:
         if self._logger.isEnabledFor(logging.INFO):
             from chrono.render import live_line
 
@@ -156,5 +156,5 @@ class _CallableOutput:
     def __init__(self, target: Callable[[Event], object]) -> None:
         self._target = target
 
-    def __call__(self, record: TpRecord) -> None:
+    def __call__(self, record: RawTpRecord) -> None:
         self._target(event_of(record, wall_at_zero()))

@@ -22,7 +22,7 @@ from rich.style import Style
 from rich.text import Text
 
 from chrono import _config
-from chrono._events import SUBTEST_KIND, wall_at_zero
+from chrono._events import SUBTEST_KIND, read_tp_record, wall_at_zero
 from chrono._own_time import ProgramClock
 from chrono._sites import reader_path, site_column, site_text
 from chrono._text import (
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from chrono._callsite import CallSite
     from chrono._compare import AlignedPair, Divergence, OnlyIn
-    from chrono._events import Event, TpRecord
+    from chrono._events import Event, RawTpRecord
     from chrono._failure import EventMarks
     from chrono._story import Story
 
@@ -97,7 +97,7 @@ FAILURE_MARK = ">"
 # -- one event, live ----------------------------------------------------------------------------
 
 
-def plain_live_line(record: TpRecord, wall: float | None = None) -> str:
+def plain_live_line(raw: RawTpRecord, wall: float | None = None) -> str:
     """``live_line`` without colour for a tp record, at ``wall``
     (by default, the wall time of the record's monotonic time).
 
@@ -105,6 +105,7 @@ def plain_live_line(record: TpRecord, wall: float | None = None) -> str:
     from the record, with no event and no pieces built; the tests hold it to the text
     ``live_line`` gives the record's event.
     """
+    record = read_tp_record(raw)
     site = record.site
     try:
         shown_site = _shown_sites[site]
