@@ -307,6 +307,9 @@ class TestLastPass:
         result.assert_outcomes(failed=1)
         title, text = only_divergence(result)
         assert title.startswith("chrono: where it diverged from its last pass (")
+        # Told under the story, as a sibling's is.
+        printed = result.stdout.str()
+        assert printed.index("chrono story 'test_total.py::test_total'") < printed.index(title)
         assert "The data diverged" in text
         assert "item=3" in text
         assert "item=2" in text

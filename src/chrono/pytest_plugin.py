@@ -278,22 +278,22 @@ class ChronoPlugin:
             # which pytest_runtest_logreport needs.
             told.subtest_failure = failure
             return report
+        if self.options.show != "never" and (
+            # The common case, a passing setup or call, shows nothing.
+            report.outcome != "passed" or report.when == "teardown" or self.options.show == "all"
+        ):
+            try:
+                self._add_story(report, story, told, failure)
+            except Exception as error:  # a broken story must not hide the test's own failure
+                title = f"{SECTION_TITLE} (not shown)"
+                report.sections.append((title, f"chrono failed: {error!r}"))
         if self.comparison is not None:
+            # After the story: a divergence found now (from the last pass) is told under it.
             try:
                 self.comparison.on_report(item, report, story)
             except Exception as error:  # a broken comparison must not hide the outcome
-                report.sections.append(
-                    (f"{SECTION_TITLE} (not compared)", f"chrono failed: {error!r}")
-                )
-        if self.options.show == "never" or (
-            # The common case, a passing setup or call, shows nothing: leave at once.
-            report.outcome == "passed" and report.when != "teardown" and self.options.show != "all"
-        ):
-            return report
-        try:
-            self._add_story(report, story, told, failure)
-        except Exception as error:  # a broken story must not hide the test's own failure
-            report.sections.append((f"{SECTION_TITLE} (not shown)", f"chrono failed: {error!r}"))
+                title = f"{SECTION_TITLE} (not compared)"
+                report.sections.append((title, f"chrono failed: {error!r}"))
         return report
 
     def _add_story(
