@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
-from chrono._events import SUBTEST_KIND, Event
+from chrono._events import SUBTEST_KIND, Event, WhatRan
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -447,6 +447,14 @@ def compact(story: object) -> dict[str, Any]:
     is at most ``COMPACT_LIMIT_BYTES``: past that, the middle events are cut (the first and
     the last are kept), and ``cut`` says how many, ``cut_at`` where.
     """
+    data = _compact_without_bound(story)
+    if not _surely_within_bound(_json(data)) and compact_size(data) > COMPACT_LIMIT_BYTES:
+        _cut_middle(data)
+    return data
+
+
+def _compact_without_bound(story: object) -> dict[str, Any]:
+    """``compact()``'s data before the bound is applied."""
     loaded = load(story, "the story", "chrono.compact")
     files: dict[str, int] = {}
     rows = []
@@ -468,11 +476,57 @@ def compact(story: object) -> dict[str, Any]:
         "files": list(files),
         "events": rows,
     }
-    # Most stories are far below the bound: the C encoder's size (no indent) shows it, at a
-    # fraction of what the indenting encoder, pure Python, costs a passing test.
-    if not _surely_within_bound(data) and compact_size(data) > COMPACT_LIMIT_BYTES:
+    return data
+
+
+#: The compact form's files and rows as tuples (``compact_rows``): what the pytest plugin keeps
+#: of a passing story, made cheaply, and left alone by the garbage collector once seen.
+Rows = tuple[tuple[str, ...], tuple[tuple[Any, ...], ...]]
+
+
+def compact_rows(ran: Iterable[WhatRan]) -> Rows:
+    """The files and rows of the compact form of what ran (``_events.what_ran`` of each
+    record), as tuples; subtest marks are left out, as ``compact()`` leaves them."""
+    files: dict[str, int] = {}
+    rows = []
+    limit = COMPACT_REPR_LIMIT
+    for kind, file, line, function, label, items, seq, thread in ran:
+        if kind == SUBTEST_KIND:
+            continue
+        index = files.setdefault(file, len(files))
+        if label is not None:
+            label = _bounded(label)
+        # Every passing test pays for this loop: texts are bounded only where they must be.
+        for text, value in items:
+            if len(text) > limit or len(value) > limit or not (text + value).isascii():
+                items = tuple((_bounded(text), _bounded(value)) for text, value in items)
+                break
+        rows.append((kind, index, line, function, label, items, seq, thread))
+    return tuple(files), tuple(rows)
+
+
+def compact_of_rows(name: str | None, rows: Rows) -> dict[str, Any]:
+    """The compact form, bounded, of ``compact_rows``' output for a story called ``name``."""
+    files, events = rows
+    data: dict[str, Any] = {
+        "schema": COMPACT_SCHEMA,
+        "name": name,
+        "wall": None,
+        "dropped": 0,
+        "cut": 0,
+        "cut_at": None,
+        "gaps": [],
+        "files": list(files),
+        "events": [[*row[:5], [list(item) for item in row[5]], *row[6:]] for row in events],
+    }
+    if not _surely_within_bound(_json(data)) and compact_size(data) > COMPACT_LIMIT_BYTES:
         _cut_middle(data)
     return data
+
+
+def _json(data: object) -> str:
+    # No indent: the C encoder, a fraction of what the indenting one, pure Python, costs.
+    return json.dumps(data, ensure_ascii=False)
 
 
 #: How much longer indent=2 makes the JSON of a compact form, at most: each value gains a line
@@ -481,8 +535,9 @@ def compact(story: object) -> dict[str, Any]:
 _INDENT_GROWTH = 5
 
 
-def _surely_within_bound(data: object) -> bool:
-    unindented = json.dumps(data, ensure_ascii=False)
+def _surely_within_bound(unindented: str) -> bool:
+    """Whether JSON text without indent is small enough that, indented, it is surely within
+    the bound: most stories are far below it, and need no exact (pure Python) measure."""
     # A character is at most 4 bytes in UTF-8; the common ASCII case needs no encoding.
     size = len(unindented) if unindented.isascii() else len(unindented.encode("utf-8"))
     return size * _INDENT_GROWTH <= COMPACT_LIMIT_BYTES

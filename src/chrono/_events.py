@@ -112,13 +112,7 @@ def event_of(record: Record | TpRecord, wall_at_zero: float) -> Event:
         return record
     record = read_tp_record(record)
     site = record.site
-    shown = record.shown
-    if isinstance(shown, tuple):
-        items = shown
-    else:
-        if isinstance(shown, int):
-            shown = safe_repr(shown, _config.settings.repr_limit, None)
-        items = ((site.first_text or shown, shown),)
+    items = _items_of(record)
     thread = record.thread
     return _tuple_new(
         Event,
@@ -137,6 +131,36 @@ def event_of(record: Record | TpRecord, wall_at_zero: float) -> Event:
             thread.ident or 0,
         ),
     )
+
+
+def _items_of(record: TpRecord) -> tuple[tuple[str, str], ...]:
+    shown = record.shown
+    if isinstance(shown, tuple):
+        return shown
+    if isinstance(shown, int):
+        # A small int's repr is short and safe; any other goes the long way.
+        if -1_000_000_000 < shown < 1_000_000_000:
+            shown = repr(shown)
+        else:
+            shown = safe_repr(shown, _config.settings.repr_limit, None)
+    return ((record.site.first_text or shown, shown),)
+
+
+#: What ran, as a comparison reads it: ``(kind, file, line, function, label, items, seq,
+#: thread name)``.
+WhatRan = tuple[str, str, int, str, Optional[str], tuple[tuple[str, str], ...], int, str]
+
+
+def what_ran(record: Record) -> WhatRan:
+    """A record's ``WhatRan``, without building its ``Event``: a passing test's story is
+    compared, and kept, by this alone."""
+    if isinstance(record, Event):
+        return (record.kind, record.file, record.line, record.function, record.label,
+                record.items, record.seq, record.thread)  # fmt: skip
+    tp_record = read_tp_record(record)
+    site = tp_record.site
+    return ("tp", site.file, site.line, site.function, tp_record.label, _items_of(tp_record),
+            tp_record.seq, tp_record.thread.name)  # fmt: skip
 
 
 def event_from_dict(raw: Mapping[str, Any]) -> Event:

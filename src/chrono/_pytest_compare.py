@@ -19,19 +19,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
+import marshal
+import sys
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
 from chrono import _pytest_sections
-from chrono._events import has_events, wall_at_zero
+from chrono._events import Record, has_events, wall_at_zero, what_ran
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
-    from chrono._compare import Divergence
+    from chrono._compare import Divergence, Rows
     from chrono._events import Event
     from chrono._story import Story
 
@@ -123,22 +125,47 @@ class _Attempt:
 
 
 class _PassingStory(NamedTuple):
-    """A passing story on its way to where reports are gathered: its compact form as JSON
-    text, one string rather than thousands of small objects for the garbage collector to walk
-    while the run goes on, and the digest of what it ran."""
+    """A passing story on its way to where reports are gathered: the files and rows of its
+    compact form as tuples (made from its records, with no event built; once seen, the garbage
+    collector stops walking them), and a digest of what it ran."""
 
     digest: str
-    text: str
-
-    # A report carries it as a plain list: pytest-xdist sends only plain data.
+    name: str
+    rows: Rows
+    #: Near enough, what it holds in memory: the size of its rows, marshalled.
+    size: int
 
     @classmethod
-    def of(cls, compact: dict[str, Any]) -> _PassingStory:
-        return cls(_digest(compact), json.dumps(compact, ensure_ascii=False))
+    def of(cls, name: str, records: Iterable[Record]) -> _PassingStory:
+        from chrono._compare import compact_rows
+
+        rows = compact_rows(map(what_ran, records))
+        # marshal's version 2 writes no back-references, so the same rows always give the same
+        # bytes: a test that ran alike (the same events, in the same place of the run) has the
+        # same digest, and its kept last pass is not written again.
+        marshalled = marshal.dumps(rows, 2)
+        return cls(hashlib.sha1(marshalled).hexdigest(), name, rows, len(marshalled))
+
+    def compact(self) -> dict[str, Any]:
+        from chrono._compare import compact_of_rows
+
+        return compact_of_rows(self.name, self.rows)
+
+    # pytest-xdist sends only plain data: a worker's reports carry it as lists.
+
+    def to_plain(self) -> list[Any]:
+        files, rows = self.rows
+        return [self.digest, self.name, list(files), [list(row) for row in rows], self.size]
+
+    @classmethod
+    def from_plain(cls, plain: list[Any]) -> _PassingStory:
+        digest, name, files, rows, size = plain
+        kept = tuple((*row[:5], tuple(tuple(item) for item in row[5]), *row[6:]) for row in rows)
+        return cls(digest, name, (tuple(files), kept), size)
 
 
 class _Part(NamedTuple):
-    """A part of a test's story, as ``_compare.compact`` reads a story."""
+    """A part of a test's story, as ``_compare.compact`` reads a story (it builds no Story)."""
 
     name: str
     events: list[Event]
@@ -157,6 +184,7 @@ class Recorder:
     def __init__(self, config: pytest.Config, options: CompareOptions) -> None:
         self.config = config
         self.options = options
+        self._on_worker = hasattr(config, "workerinput")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -190,13 +218,16 @@ class Recorder:
         attempt.subtest_failed = attempt.subtest_failed or report.failed
         if not self.options.siblings or not (report.passed or report.failed):
             return
+        name = f"{item.nodeid} {_subtest_label(mark)}"
+        if report.passed:
+            head, _, tail = story.record_parts()
+            records = [r for r in head + tail if since < r[0] < mark.seq]
+            if records:
+                self._send_passing(report, _PassingStory.of(name, records))
+            return
         events = [e for e in story.events if since < e.seq < mark.seq]
         if has_events(events):
-            compact = self._compact(story, events, f"{item.nodeid} {_subtest_label(mark)}")
-            if report.passed:
-                setattr(report, PASSING_ATTRIBUTE, list(_PassingStory.of(compact)))
-            else:
-                setattr(report, FAILING_ATTRIBUTE, compact)
+            setattr(report, FAILING_ATTRIBUTE, _compact(_Part(name, events, 0, story.started_ns)))
 
     def _failed(
         self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
@@ -204,7 +235,7 @@ class Recorder:
         events = [e for e in story.events if e.monotonic_ns >= attempt.started_ns]
         if not has_events(events):
             return
-        failing = self._compact(story, events, item.nodeid)
+        failing = _compact(_Part(item.nodeid, events, 0, story.started_ns))
         item.stash[_failed_attempt_key] = failing
         if self.options.siblings:
             setattr(report, FAILING_ATTRIBUTE, failing)
@@ -222,21 +253,22 @@ class Recorder:
     def _passed(
         self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
     ) -> None:
-        end = attempt.call_ended_ns
-        events = [
-            e
-            for e in story.events
-            if e.monotonic_ns >= attempt.started_ns and (end is None or e.monotonic_ns <= end)
-        ]
-        if not has_events(events):
+        # What every passing test pays: its records, read by what_ran (no event is built),
+        # made into tuples and a digest.
+        start = attempt.started_ns
+        end = attempt.call_ended_ns if attempt.call_ended_ns is not None else sys.maxsize
+        head, _, tail = story.record_parts()
+        # A record's second field is its monotonic clock, as an event's is.
+        records = [r for r in head + tail if start <= r[1] <= end]
+        passing = _PassingStory.of(item.nodeid, records)
+        if not passing.rows[1]:
             return
-        passing = self._compact(story, events, item.nodeid)
-        setattr(report, PASSING_ATTRIBUTE, list(_PassingStory.of(passing)))
+        self._send_passing(report, passing)
         failed_attempt = item.stash.get(_failed_attempt_key, None)
         if failed_attempt is not None and self.options.reruns:
             # pytest-rerunfailures: an earlier attempt failed and this one passed.
             divergence = _compare_safely(
-                failed_attempt, passing, ("failing attempt", "passing rerun")
+                failed_attempt, passing.compact(), ("failing attempt", "passing rerun")
             )
             if divergence is not None:
                 text = divergence.text()
@@ -245,11 +277,16 @@ class Recorder:
                 if self.options.as_data:
                     note_divergence(report, divergence, "passing-rerun")
 
-    def _compact(self, story: Story, events: list[Event], name: str) -> dict[str, Any]:
-        from chrono._compare import compact
+    def _send_passing(self, report: pytest.TestReport, passing: _PassingStory) -> None:
+        # In one process the report carries the tuples themselves; a worker's, plain lists.
+        sent = passing.to_plain() if self._on_worker else passing
+        setattr(report, PASSING_ATTRIBUTE, sent)
 
-        # What compact() reads of a story, without building one for the part.
-        return compact(_Part(name, events, 0, story.started_ns))
+
+def _compact(part: _Part) -> dict[str, Any]:
+    from chrono._compare import compact
+
+    return compact(part)
 
 
 def _subtest_label(mark: Event) -> str:
@@ -275,11 +312,11 @@ class Gatherer:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        sent: list[str] | None = getattr(report, PASSING_ATTRIBUTE, None)
+        sent: _PassingStory | list[Any] | None = getattr(report, PASSING_ATTRIBUTE, None)
         if sent is not None:
             # Off the report: pytest keeps every report until the run ends.
             delattr(report, PASSING_ATTRIBUTE)
-            passing = _PassingStory(*sent)
+            passing = sent if isinstance(sent, _PassingStory) else _PassingStory.from_plain(sent)
             if self.options.siblings:
                 self._keep_passing(passing)
             if self.options.last_pass and report.when == "teardown":
@@ -295,14 +332,14 @@ class Gatherer:
 
     def _keep_passing(self, passing: _PassingStory) -> None:
         self._passing.append(passing)
-        self._passing_bytes += len(passing.text)
+        self._passing_bytes += passing.size
         while self._passing_bytes > SIBLINGS_BOUND_BYTES and len(self._passing) > 1:
-            self._passing_bytes -= len(self._passing.pop(0).text)
+            self._passing_bytes -= self._passing.pop(0).size
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
         # Before the terminal summary prints the failures, and before the exports are written.
-        passing = [json.loads(story.text) for story in self._passing] if self._failures else []
+        passing = [story.compact() for story in self._passing] if self._failures else []
         for report, failing in self._failures:
             found = closest_sibling(failing, passing)
             if found is not None:
@@ -415,12 +452,6 @@ def _compare_safely(
         return None
 
 
-def _digest(compact: dict[str, Any]) -> str:
-    """What a story ran, leaving out what changes on every run (sequence numbers, times)."""
-    ran = [compact["files"], [row[:6] + row[7:] for row in compact["events"]]]
-    return hashlib.sha1(json.dumps(ran, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
 def add_section(
     config: pytest.Config, report: pytest.TestReport, title: str, divergence: Divergence
 ) -> None:
@@ -487,7 +518,7 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
             known[0] = now  # the same story again: only its time is news
             continue
         # The compact story itself, named after the test: its bound is the file's.
-        story = json.loads(passing.text)
+        story = passing.compact()
         cache.set(key, story)
         index[key] = [now, compact_size(story), passing.digest]
     total = sum(entry[1] for entry in index.values())

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextvars import Token
+from operator import itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
@@ -198,6 +199,13 @@ class Story:
 
     def parts(self) -> tuple[list[Event], int, list[Event]]:
         """``(first events, dropped count, most recent events)``: where the gap falls."""
+        head, dropped, tail = self.record_parts()
+        wall = _events.wall_anchor
+        return [event_of(r, wall) for r in head], dropped, [event_of(r, wall) for r in tail]
+
+    def record_parts(self) -> tuple[list[Record], int, list[Record]]:
+        """``parts()`` as stored records, made into no event: for readers that need little of
+        each (``_events.what_ran``)."""
         if len(self._records) > self.max_events:
             self.cut()
         # The records and the count of those cut must be read together: a cut between the two
@@ -218,11 +226,10 @@ class Story:
         split = min(split, len(records))
         # Threads take their sequence number before they append, so neighbours can arrive out
         # of order, even across the head and the tail: sort them together (nearly sorted, so
-        # in linear time), then split.
-        wall = _events.wall_anchor
-        events = [event_of(record, wall) for record in records]
-        events.sort(key=_sequence_of)
-        return events[:split], dropped, events[split:]
+        # in linear time), then split. A record's first field is its sequence number, as an
+        # event's is.
+        records.sort(key=_sequence_of)
+        return records[:split], dropped, records[split:]
 
     def _restore(self, head: list[Event], dropped: int, tail: list[Event]) -> None:
         """Refill a story from plain data (``from_dict``)."""
@@ -507,8 +514,8 @@ def _tell_story_with_exception(story: Story, exc: BaseException) -> None:
         exc.__chrono_note__ = text  # type: ignore[attr-defined]
 
 
-def _sequence_of(event: Event) -> int:
-    return event.seq
+#: The sequence number of a record or an event: the first field of both.
+_sequence_of = itemgetter(0)
 
 
 # Held while a story cuts its records (see Story.cut).
