@@ -28,13 +28,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 from chrono import _pytest_sections
-from chrono._events import Record, has_events, wall_at_zero, what_ran
+from chrono._events import SUBTEST_KIND, Event, Record, has_events, wall_at_zero, what_ran
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
     from chrono._compare import Divergence, Rows
-    from chrono._events import Event
     from chrono._story import Story
 
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
@@ -125,43 +124,47 @@ class _Attempt:
 
 
 class _PassingStory(NamedTuple):
-    """A passing story on its way to where reports are gathered: the files and rows of its
-    compact form as tuples (made from its records, with no event built; once seen, the garbage
-    collector stops walking them), and a digest of what it ran."""
+    """A passing story on its way to where reports are gathered, and kept there: the files and
+    rows of its compact form, made from its records (no event is built), marshalled into one
+    bytes object, which the garbage collector never walks; and a digest of what it ran."""
 
     digest: str
     name: str
-    rows: Rows
-    #: Near enough, what it holds in memory: the size of its rows, marshalled.
-    size: int
+    marshalled: bytes
 
     @classmethod
     def of(cls, name: str, records: Iterable[Record]) -> _PassingStory:
         from chrono._compare import compact_rows
 
-        rows = compact_rows(map(what_ran, records))
         # marshal's version 2 writes no back-references, so the same rows always give the same
         # bytes: a test that ran alike (the same events, in the same place of the run) has the
         # same digest, and its kept last pass is not written again.
-        marshalled = marshal.dumps(rows, 2)
-        return cls(hashlib.sha1(marshalled).hexdigest(), name, rows, len(marshalled))
+        marshalled = marshal.dumps(compact_rows(map(what_ran, records)), 2)
+        return cls(hashlib.sha1(marshalled).hexdigest(), name, marshalled)
+
+    @property
+    def rows(self) -> Rows:
+        rows: Rows = marshal.loads(self.marshalled)
+        return rows
+
+    @property
+    def size(self) -> int:
+        return len(self.marshalled)
 
     def compact(self) -> dict[str, Any]:
         from chrono._compare import compact_of_rows
 
         return compact_of_rows(self.name, self.rows)
 
-    # pytest-xdist sends only plain data: a worker's reports carry it as lists.
+    # pytest-xdist sends only plain data: a worker's reports carry it as a list of strings.
 
-    def to_plain(self) -> list[Any]:
-        files, rows = self.rows
-        return [self.digest, self.name, list(files), [list(row) for row in rows], self.size]
+    def to_plain(self) -> list[str]:
+        return [self.digest, self.name, self.marshalled.hex()]
 
     @classmethod
-    def from_plain(cls, plain: list[Any]) -> _PassingStory:
-        digest, name, files, rows, size = plain
-        kept = tuple((*row[:5], tuple(tuple(item) for item in row[5]), *row[6:]) for row in rows)
-        return cls(digest, name, (tuple(files), kept), size)
+    def from_plain(cls, plain: list[str]) -> _PassingStory:
+        digest, name, marshalled = plain
+        return cls(digest, name, bytes.fromhex(marshalled))
 
 
 class _Part(NamedTuple):
@@ -221,7 +224,7 @@ class Recorder:
         name = f"{item.nodeid} {_subtest_label(mark)}"
         if report.passed:
             head, _, tail = story.record_parts()
-            records = [r for r in head + tail if since < r[0] < mark.seq]
+            records = [r for r in head + tail if since < r[0] < mark.seq and not _is_mark(r)]
             if records:
                 self._send_passing(report, _PassingStory.of(name, records))
             return
@@ -259,10 +262,10 @@ class Recorder:
         end = attempt.call_ended_ns if attempt.call_ended_ns is not None else sys.maxsize
         head, _, tail = story.record_parts()
         # A record's second field is its monotonic clock, as an event's is.
-        records = [r for r in head + tail if start <= r[1] <= end]
-        passing = _PassingStory.of(item.nodeid, records)
-        if not passing.rows[1]:
+        records = [r for r in head + tail if start <= r[1] <= end and not _is_mark(r)]
+        if not records:
             return
+        passing = _PassingStory.of(item.nodeid, records)
         self._send_passing(report, passing)
         failed_attempt = item.stash.get(_failed_attempt_key, None)
         if failed_attempt is not None and self.options.reruns:
@@ -281,6 +284,11 @@ class Recorder:
         # In one process the report carries the tuples themselves; a worker's, plain lists.
         sent = passing.to_plain() if self._on_worker else passing
         setattr(report, PASSING_ATTRIBUTE, sent)
+
+
+def _is_mark(record: Record) -> bool:
+    """Whether the record is a test runner's subtest mark: not the program's doing."""
+    return isinstance(record, Event) and record.kind == SUBTEST_KIND
 
 
 def _compact(part: _Part) -> dict[str, Any]:
