@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
-from chrono._events import SUBTEST_KIND, Event, WhatRan
+from chrono._events import SUBTEST_KIND, Event, WhatRan, items_of_shown
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -490,9 +490,10 @@ def compact_rows(ran: Iterable[WhatRan]) -> Rows:
     files: dict[str, int] = {}
     rows = []
     limit = COMPACT_REPR_LIMIT
-    for kind, file, line, function, label, items, seq, thread in ran:
+    for kind, file, line, function, label, shown, first_text, seq, thread in ran:
         if kind == SUBTEST_KIND:
             continue
+        items = items_of_shown(shown, first_text)
         index = files.setdefault(file, len(files))
         if label is not None:
             label = _bounded(label)

@@ -112,7 +112,7 @@ def event_of(record: Record | TpRecord, wall_at_zero: float) -> Event:
         return record
     record = read_tp_record(record)
     site = record.site
-    items = _items_of(record)
+    items = items_of_shown(record.shown, site.first_text)
     thread = record.thread
     return _tuple_new(
         Event,
@@ -133,8 +133,33 @@ def event_of(record: Record | TpRecord, wall_at_zero: float) -> Event:
     )
 
 
-def _items_of(record: TpRecord) -> tuple[tuple[str, str], ...]:
-    shown = record.shown
+#: What ran, as a comparison reads it, taken from a record at little cost: ``(kind, file, line,
+#: function, label, shown, first text, seq, thread name)``. ``shown`` is a tp record's (an int,
+#: a repr, or the items) or an event's items; ``items_of_shown`` makes it items.
+WhatRan = tuple[
+    str, str, int, str, Optional[str], Union[int, str, tuple[tuple[str, str], ...]],
+    Optional[str], int, str,
+]  # fmt: skip
+
+
+def what_ran(record: Record) -> WhatRan:
+    """A record's ``WhatRan``, without building its ``Event`` or taking any repr: a passing
+    test's story is kept, and compared, by this alone."""
+    if isinstance(record, Event):
+        return (record.kind, record.file, record.line, record.function, record.label,
+                record.items, None, record.seq, record.thread)  # fmt: skip
+    # Every passing test reads each of its records here: unpacked in TpRecord's field order
+    # (tests/test_events.py holds the recorder to it), which halves what a passing test pays
+    # here against reading it by name.
+    seq, _monotonic_ns, thread, _task, site, label, shown = record
+    return ("tp", site.file, site.line, site.function, label, shown, site.first_text, seq,
+            thread.name)  # fmt: skip
+
+
+def items_of_shown(
+    shown: int | str | tuple[tuple[str, str], ...], first_text: str | None
+) -> tuple[tuple[str, str], ...]:
+    """The ``(text, repr)`` items of what a record shows (see ``TpRecord.shown``)."""
     if isinstance(shown, tuple):
         return shown
     if isinstance(shown, int):
@@ -143,24 +168,7 @@ def _items_of(record: TpRecord) -> tuple[tuple[str, str], ...]:
             shown = repr(shown)
         else:
             shown = safe_repr(shown, _config.settings.repr_limit, None)
-    return ((record.site.first_text or shown, shown),)
-
-
-#: What ran, as a comparison reads it: ``(kind, file, line, function, label, items, seq,
-#: thread name)``.
-WhatRan = tuple[str, str, int, str, Optional[str], tuple[tuple[str, str], ...], int, str]
-
-
-def what_ran(record: Record) -> WhatRan:
-    """A record's ``WhatRan``, without building its ``Event``: a passing test's story is
-    compared, and kept, by this alone."""
-    if isinstance(record, Event):
-        return (record.kind, record.file, record.line, record.function, record.label,
-                record.items, record.seq, record.thread)  # fmt: skip
-    tp_record = read_tp_record(record)
-    site = tp_record.site
-    return ("tp", site.file, site.line, site.function, tp_record.label, _items_of(tp_record),
-            tp_record.seq, tp_record.thread.name)  # fmt: skip
+    return ((first_text or shown, shown),)
 
 
 def event_from_dict(raw: Mapping[str, Any]) -> Event:

@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 from chrono import _pytest_sections
-from chrono._events import SUBTEST_KIND, Event, Record, has_events, wall_at_zero, what_ran
+from chrono._events import (
+    SUBTEST_KIND,
+    Event,
+    Record,
+    WhatRan,
+    has_events,
+    wall_at_zero,
+    what_ran,
+)
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -134,18 +142,20 @@ class _PassingStory(NamedTuple):
 
     @classmethod
     def of(cls, name: str, records: Iterable[Record]) -> _PassingStory:
-        from chrono._compare import compact_rows
-
-        # marshal's version 2 writes no back-references, so the same rows always give the same
-        # bytes: a test that ran alike (the same events, in the same place of the run) has the
-        # same digest, and its kept last pass is not written again.
-        marshalled = marshal.dumps(compact_rows(map(what_ran, records)), 2)
+        # What ran, with no repr taken (reprs of ints, bounds and the compact form wait until a
+        # failure or the cache needs them). marshal's version 2 writes no back-references, so
+        # the same story always gives the same bytes: a test that ran alike (the same events,
+        # in the same place of the run) has the same digest, and its last pass is not written
+        # again.
+        marshalled = marshal.dumps(list(map(what_ran, records)), 2)
         return cls(hashlib.sha1(marshalled).hexdigest(), name, marshalled)
 
     @property
     def rows(self) -> Rows:
-        rows: Rows = marshal.loads(self.marshalled)
-        return rows
+        from chrono._compare import compact_rows
+
+        ran: list[WhatRan] = marshal.loads(self.marshalled)
+        return compact_rows(ran)
 
     @property
     def size(self) -> int:
