@@ -102,8 +102,9 @@ class TestTpRecord:
         with strict_chrono(), chrono.story() as story:
             tp(x)
             tp("label", "text", n=1)
-        plain, labelled = (read_tp_record(raw) for raw in story.fast_lane().records)
-        assert len(TpRecord._fields) == len(story.fast_lane().records[0]) == 7
+        records, _, _ = story.fast_lane()
+        plain, labelled = (read_tp_record(raw) for raw in records)
+        assert len(TpRecord._fields) == len(records[0]) == 7
         assert plain.seq + 1 == labelled.seq
         assert 0 < plain.monotonic_ns <= labelled.monotonic_ns
         assert plain.thread is threading.current_thread()

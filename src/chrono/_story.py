@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextvars import Token
 from operator import itemgetter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from chrono import _events
 from chrono._collecting import active_stories, collecting
@@ -52,13 +52,11 @@ class Scope:
     CONTEXT = "context"
 
 
-class FastLane(NamedTuple):
-    """How to add to a story without calling it: append to ``records``; then, once
-    ``len(records) >= cut_at``, call ``story.cut()``. Handed out by ``Story.fast_lane``."""
-
-    records: list[Record]
-    cut_at: int
-    story: Story
+#: How to add to a story without calling it: ``(records, cut_at, story)``: append to
+#: ``records``; then, once ``len(records) >= cut_at``, call ``story.cut()``. Handed out by
+#: ``Story.fast_lane``. A plain tuple: the recorder unpacks it on every call, and CPython
+#: unpacks an exact tuple faster than a named one.
+FastLane = tuple[list[Record], int, "Story"]
 
 
 EventCallback = Callable[[Event], object]
@@ -136,7 +134,7 @@ class Story:
     def fast_lane(self) -> FastLane:
         """What ``add`` does, as data, for a caller that cannot afford a method call per
         record (the recorder, when this is the only story and echoes nothing)."""
-        return FastLane(self._records, self._cut_at, self)
+        return (self._records, self._cut_at, self)
 
     def cut(self) -> None:
         """Drop the records between the first fifth and the most recent, down to the bound."""
