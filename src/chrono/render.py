@@ -106,7 +106,7 @@ def plain_live_line(raw: RawTpRecord, wall: float | None = None) -> str:
     ``live_line`` gives the record's event.
     """
     # Once per tp call: unpacked in TpRecord's field order (tests/test_events.py holds the
-    # recorder to it), which costs a sixth of the line less than reading it by name.
+    # recorder to it): reading it by name cost a live line an eighth more (callgrind, 3.11).
     seq, now_ns, thread, task, site, label, shown = raw
     try:
         shown_site = _shown_sites[site]
