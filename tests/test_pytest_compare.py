@@ -7,6 +7,7 @@ cache directory, and real pytest-rerunfailures.
 from __future__ import annotations
 
 import json
+import sys
 import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -237,9 +238,13 @@ class TestPassingSubtests:
         runner.pytester.makepyfile(test_subtests=SUBTESTS)
         result = runner("--color=no")
         found = divergence_sections(result)
-        assert len(found) == 2, result.stdout.str()
+        # Before 3.11, unittest reports a test method's subtests only when the method ends, so
+        # its marks come after all their events and no part is a subtest's own: only pytest's
+        # subtests are compared there.
+        compared = 2 if sys.version_info >= (3, 11) else 1
+        assert len(found) == compared, result.stdout.str()
         titles = [title for title, _ in found]
-        assert titles.count("chrono: where it diverged from (text='a=1'), which passed") == 2
+        assert titles.count("chrono: where it diverged from (text='a=1'), which passed") == compared
         for _, text in found:
             assert "text='c=3=4'" in text
             assert "len(parts)=3" in text
