@@ -22,6 +22,7 @@ import hashlib
 import marshal
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -220,9 +221,15 @@ class Recorder:
             self._passed(item, report, story, attempt)
 
     def on_subtest(
-        self, item: pytest.Item, report: pytest.TestReport, story: Story, mark: Event
+        self,
+        item: pytest.Item,
+        report: pytest.TestReport,
+        story: Story,
+        mark: Event,
+        description: str,
     ) -> None:
-        """A subtest ended (its mark is in the story): a passing one is a sibling to others."""
+        """A subtest (``description`` as pytest names it) ended, its mark in the story: a
+        passing one is a sibling to others."""
         attempt = item.stash.get(_attempt_key, None)
         if attempt is None:
             return
@@ -231,7 +238,7 @@ class Recorder:
         attempt.subtest_failed = attempt.subtest_failed or report.failed
         if not self.options.siblings or not (report.passed or report.failed):
             return
-        name = f"{item.nodeid} {_subtest_label(mark)}"
+        name = f"{item.nodeid} {description}"
         if report.passed:
             head, _, tail = story.record_parts()
             records = [r for r in head + tail if since < r[0] < mark.seq and not _is_mark(r)]
@@ -266,8 +273,8 @@ class Recorder:
     def _passed(
         self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
     ) -> None:
-        # What every passing test pays: its records, read by what_ran (no event is built),
-        # made into tuples and a digest.
+        # What every passing test pays: its records, read by what_ran (no event is built, no
+        # repr taken), marshalled, and a digest.
         start = attempt.started_ns
         end = attempt.call_ended_ns if attempt.call_ended_ns is not None else sys.maxsize
         head, _, tail = story.record_parts()
@@ -291,7 +298,7 @@ class Recorder:
                     note_divergence(report, divergence, "passing-rerun")
 
     def _send_passing(self, report: pytest.TestReport, passing: _PassingStory) -> None:
-        # In one process the report carries the tuples themselves; a worker's, plain lists.
+        # In one process the report carries the story itself; a worker's, plain strings.
         sent = passing.to_plain() if self._on_worker else passing
         setattr(report, PASSING_ATTRIBUTE, sent)
 
@@ -307,12 +314,6 @@ def _compact(part: _Part) -> dict[str, Any]:
     return compact(part)
 
 
-def _subtest_label(mark: Event) -> str:
-    # The mark's label is "subtest <description> <outcome>": the description names it.
-    label = mark.label or ""
-    return label.removeprefix("subtest ").rsplit(" ", 1)[0]
-
-
 class Gatherer:
     """Where reports are gathered: passing stories of this run, failures to compare at the
     end, the last passes to keep, and the flaky tests to tell in the summary."""
@@ -321,7 +322,7 @@ class Gatherer:
         self.config = config
         self.options = options
         #: This run's passing stories, oldest first, and their total size, bounded.
-        self._passing: list[_PassingStory] = []
+        self._passing: deque[_PassingStory] = deque()
         self._passing_bytes = 0
         #: Each test's passing story, to keep as its last pass when the run ends.
         self._last_passes: dict[str, _PassingStory] = {}
@@ -352,7 +353,7 @@ class Gatherer:
         self._passing.append(passing)
         self._passing_bytes += passing.size
         while self._passing_bytes > SIBLINGS_BOUND_BYTES and len(self._passing) > 1:
-            self._passing_bytes -= self._passing.pop(0).size
+            self._passing_bytes -= self._passing.popleft().size
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:

@@ -357,7 +357,7 @@ class ChronoPlugin:
         marker = marker_event(f"subtest {description} {report.outcome}", file, line, function)
         story.add(marker)
         if self.comparison is not None:
-            self.comparison.on_subtest(item, report, story, marker)
+            self.comparison.on_subtest(item, report, story, marker, description)
         told = item.stash[_told_key]
         failure, told.subtest_failure = told.subtest_failure, None
         if (
