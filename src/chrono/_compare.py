@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
-from chrono._events import SUBTEST_KIND, Event, WhatRan, items_of_shown
+from chrono._events import SUBTEST_KIND, Event, WhatRan, items_of_shown, what_ran
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -447,36 +447,9 @@ def compact(story: object) -> dict[str, Any]:
     is at most ``COMPACT_LIMIT_BYTES``: past that, the middle events are cut (the first and
     the last are kept), and ``cut`` says how many, ``cut_at`` where.
     """
-    data = _compact_without_bound(story)
-    if not _surely_within_bound(_json(data)) and compact_size(data) > COMPACT_LIMIT_BYTES:
-        _cut_middle(data)
-    return data
-
-
-def _compact_without_bound(story: object) -> dict[str, Any]:
-    """``compact()``'s data before the bound is applied."""
     loaded = load(story, "the story", "chrono.compact")
-    files: dict[str, int] = {}
-    rows = []
-    for event in loaded.events:
-        index = files.setdefault(event.file, len(files))
-        label = None if event.label is None else _bounded(event.label)
-        items = [[_bounded(text), _bounded(value)] for text, value in event.items]
-        rows.append(
-            [event.kind, index, event.line, event.function, label, items, event.seq, event.thread]
-        )
-    data: dict[str, Any] = {
-        "schema": COMPACT_SCHEMA,
-        "name": loaded.name,
-        "wall": loaded.wall,
-        "dropped": loaded.dropped,
-        "cut": 0,
-        "cut_at": None,
-        "gaps": list(loaded.gaps),
-        "files": list(files),
-        "events": rows,
-    }
-    return data
+    rows = compact_rows(map(what_ran, loaded.events))
+    return _compact_data(loaded.name, rows, loaded.wall, loaded.dropped, loaded.gaps)
 
 
 #: The compact form's files and rows as tuples (``compact_rows``): what the pytest plugin keeps
@@ -508,15 +481,25 @@ def compact_rows(ran: Iterable[WhatRan]) -> Rows:
 
 def compact_of_rows(name: str | None, rows: Rows) -> dict[str, Any]:
     """The compact form, bounded, of ``compact_rows``' output for a story called ``name``."""
+    return _compact_data(name, rows)
+
+
+def _compact_data(
+    name: str | None,
+    rows: Rows,
+    wall: float | None = None,
+    dropped: int = 0,
+    gaps: Sequence[int] = (),
+) -> dict[str, Any]:
     files, events = rows
     data: dict[str, Any] = {
         "schema": COMPACT_SCHEMA,
         "name": name,
-        "wall": None,
-        "dropped": 0,
+        "wall": wall,
+        "dropped": dropped,
         "cut": 0,
         "cut_at": None,
-        "gaps": [],
+        "gaps": list(gaps),
         "files": list(files),
         "events": [[*row[:5], [list(item) for item in row[5]], *row[6:]] for row in events],
     }
