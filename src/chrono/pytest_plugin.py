@@ -490,12 +490,19 @@ def _is_subtest(report: pytest.TestReport) -> bool:
 
 def _subtest_description(report: pytest.TestReport) -> str:
     """The subtest as pytest names it in its report: ``[message] (name=value, ...)``."""
+    # pytest's head line is the test's domain, then the description. Read from there, not
+    # rebuilt: how it writes the values changed between releases (9.0 reprs them when it
+    # names them, 9.2 keeps them as reprs from the start).
+    domain = report.location[2]
+    head_line = report.head_line or ""
+    if head_line.startswith(f"{domain} "):
+        return head_line[len(domain) + 1 :]
     context: Any = getattr(report, "context", None)
     parts = []
     if context.msg is not None:
         parts.append(f"[{context.msg}]")
     if context.kwargs:
-        values = ", ".join(f"{name}={value}" for name, value in context.kwargs.items())
+        values = ", ".join(f"{name}={value!r}" for name, value in context.kwargs.items())
         parts.append(f"({values})")
     return " ".join(parts) or "(<subtest>)"
 
