@@ -71,6 +71,7 @@ def measure(folder: Path, runs: int) -> tuple[list[Timing], list[Timing], Timing
     """Interleaved warm runs with ``auto`` and ``off``; and one cold ``auto`` run."""
     cache = folder / ".pytest_cache"
     shutil.rmtree(cache, ignore_errors=True)
+    run_child([*command("auto"), "-p", "no:cacheprovider"], folder)  # the bytecode, warm
     cold = run_child(command("auto"), folder)
     run_child(command("off"), folder)
     auto: list[Timing] = []
