@@ -351,6 +351,25 @@ class TestLastPass:
         _cached_run(pytester).assert_outcomes(passed=1)
         assert (entry.stat().st_mtime_ns, entry.read_bytes()) == before
 
+    def test_unchanged_run_never_loads_the_comparison(
+        self, pytester: pytest.Pytester, project: Path
+    ) -> None:
+        """A second run whose stories are as they were keeps them without loading _compare."""
+        pytester.makeconftest(
+            """
+            import sys
+            from pathlib import Path
+
+            def pytest_unconfigure(config):
+                loaded = "chrono._compare" in sys.modules
+                Path("loaded.txt").write_text(str(loaded))
+            """
+        )
+        _cached_run(pytester).assert_outcomes(passed=1)
+        assert (project / "loaded.txt").read_text() == "True"  # the first run wrote the pass
+        _cached_run(pytester).assert_outcomes(passed=1)
+        assert (project / "loaded.txt").read_text() == "False"
+
     def test_junit_xml_carries_the_last_pass_comparison(
         self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, project: Path
     ) -> None:

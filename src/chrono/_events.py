@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import count
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
@@ -155,6 +155,34 @@ def what_ran(record: Record) -> WhatRan:
     seq, _monotonic_ns, thread, _task, site, label, shown = record
     return ("tp", site.file, site.line, site.function, label, shown, site.first_text, seq,
             thread.name)  # fmt: skip
+
+
+def what_ran_within(
+    records: Iterable[Record], first: int, last: int, *, by_sequence: bool = False
+) -> list[WhatRan]:
+    """The ``WhatRan`` of each record made from ``first`` to ``last`` on the monotonic clock (or
+    by sequence number); a test runner's subtest marks are left out, being no part of what
+    the program did."""
+    # Every passing test pays this once for all its records, so a tp record is read here
+    # without a call per record, and each thread's name (a property) once per thread.
+    ran: list[WhatRan] = []
+    append = ran.append
+    names: dict[threading.Thread, str] = {}
+    for record in records:
+        if isinstance(record, Event):
+            at = record.seq if by_sequence else record.monotonic_ns
+            if first <= at <= last and record.kind != SUBTEST_KIND:
+                append(what_ran(record))
+            continue
+        seq, monotonic_ns, thread, _task, site, label, shown = record
+        if not first <= (seq if by_sequence else monotonic_ns) <= last:
+            continue
+        name = names.get(thread)
+        if name is None:
+            name = names[thread] = thread.name
+        append(("tp", site.file, site.line, site.function, label, shown, site.first_text, seq,
+                name))  # fmt: skip
+    return ran
 
 
 def items_of_shown(

@@ -19,27 +19,27 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import marshal
 import sys
 import time
+import zlib
 from collections import deque
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
 from chrono import _pytest_sections
 from chrono._events import (
-    SUBTEST_KIND,
     Event,
-    Record,
     WhatRan,
     has_events,
     wall_at_zero,
-    what_ran,
+    what_ran_within,
 )
 
 if TYPE_CHECKING:
+    from _pytest.cacheprovider import Cache
     from _pytest.terminal import TerminalReporter
 
     from chrono._compare import Divergence, Rows
@@ -48,8 +48,9 @@ if TYPE_CHECKING:
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
 #: Where a test's last passing story is kept in pytest's cache, one entry per test.
 CACHE_PREFIX = "chrono/last-pass/"
-#: The cache's list of what it keeps: test, when, size; the oldest go first past the bound.
-CACHE_INDEX = "chrono/last-pass-index"
+#: The cache's list of what it keeps, by test id: when it last passed, the size of what is
+#: kept, and the digest of what ran; the oldest go first past the bound.
+CACHE_INDEX = "chrono/last-passes"
 #: How much the cache may keep in all.
 CACHE_BOUND_BYTES = 20 * 1024 * 1024
 #: How much of this run's passing stories the controller keeps to compare with failures.
@@ -66,6 +67,7 @@ FLAKY_PROPERTY = "chrono_flaky_divergence"
 #: The report attribute that carries each divergence found for it as data (a list of
 #: ``{"compared_with": …, "divergence": Divergence.to_dict()}``), for the exports.
 DIVERGENCES_ATTRIBUTE = "chrono_divergences"
+_CARRIED = (PASSING_ATTRIBUTE, FAILING_ATTRIBUTE, FLAKY_ATTRIBUTE)
 
 
 def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
@@ -121,8 +123,10 @@ class CompareOptions:
 class _Attempt:
     """One attempt at a test (pytest-rerunfailures makes several), as comparison needs it."""
 
-    #: The monotonic clock when the attempt's setup began: its events come after.
-    started_ns: int
+    #: The monotonic clock when the attempt began: its events come after. The first attempt
+    #: begins with the test's story (0: all its events); a rerun, when the failing attempt
+    #: before it ended.
+    started_ns: int = 0
     #: When its call phase ended (None: not yet): a passing story is compared up to there.
     call_ended_ns: int | None = None
     failed: bool = False
@@ -142,14 +146,17 @@ class _PassingStory(NamedTuple):
     marshalled: bytes
 
     @classmethod
-    def of(cls, name: str, records: Iterable[Record]) -> _PassingStory:
+    def of(cls, name: str, ran: list[WhatRan]) -> _PassingStory:
         # What ran, with no repr taken (reprs of ints, bounds and the compact form wait until a
-        # failure or the cache needs them). marshal's version 2 writes no back-references, so
-        # the same story always gives the same bytes: a test that ran alike (the same events,
-        # in the same place of the run) has the same digest, and its last pass is not written
-        # again.
-        marshalled = marshal.dumps(list(map(what_ran, records)), 2)
-        return cls(hashlib.sha1(marshalled).hexdigest(), name, marshalled)
+        # failure or the cache needs them). A test that ran alike (the same events, in the same
+        # place of the run) gives the same bytes, and so the same digest, and its last pass is
+        # not written again. The digest only spares a write: CRC-32 and the length, a third of
+        # the instructions of SHA-1 on a story of ten events, and a false "alike" (one chance
+        # in four billion for a changed story) would only keep an older pass. marshal's
+        # current version writes a string once and refers back to it; its back-references
+        # follow which values are one object, and a program that ran alike makes the same ones.
+        marshalled = marshal.dumps(ran)
+        return cls(f"{zlib.crc32(marshalled):08x}{len(marshalled):x}", name, marshalled)
 
     @property
     def rows(self) -> Rows:
@@ -195,21 +202,19 @@ _failed_attempt_key = pytest.StashKey[dict[str, Any]]()
 class Recorder:
     """Where tests run: the compact stories that reports carry, and what is known at once."""
 
-    def __init__(self, config: pytest.Config, options: CompareOptions) -> None:
+    def __init__(
+        self, config: pytest.Config, options: CompareOptions, gatherer: Gatherer | None
+    ) -> None:
         self.config = config
         self.options = options
-        self._on_worker = hasattr(config, "workerinput")
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        # Each attempt's setup (pytest-rerunfailures runs the phases again in one protocol).
-        item.stash[_attempt_key] = _Attempt(started_ns=time.monotonic_ns())
+        #: Where reports are gathered, when it is this process (not a pytest-xdist worker).
+        self.gatherer = gatherer
 
     def on_report(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
         """Note the phase; a failing one carries its story, a passing test's last one too."""
-        attempt = item.stash.get(_attempt_key, None)
-        if attempt is None or not len(story):
+        if not len(story):
             return  # a test without events pays nothing more
+        attempt = _attempt_of(item)
         if report.when == "call" and report.passed:
             attempt.call_ended_ns = time.monotonic_ns()
             return
@@ -219,6 +224,9 @@ class Recorder:
                 self._failed(item, report, story, attempt)
         elif report.when == "teardown" and not attempt.failed:
             self._passed(item, report, story, attempt)
+        if report.when == "teardown" and attempt.failed:
+            # pytest-rerunfailures may run the test again: a new attempt begins now.
+            item.stash[_attempt_key] = _Attempt(started_ns=time.monotonic_ns())
 
     def on_subtest(
         self,
@@ -230,9 +238,7 @@ class Recorder:
     ) -> None:
         """A subtest (``description`` as pytest names it) ended, its mark in the story: a
         passing one is a sibling to others."""
-        attempt = item.stash.get(_attempt_key, None)
-        if attempt is None:
-            return
+        attempt = _attempt_of(item)
         since = attempt.last_mark_seq
         attempt.last_mark_seq = mark.seq
         attempt.subtest_failed = attempt.subtest_failed or report.failed
@@ -241,9 +247,9 @@ class Recorder:
         name = f"{item.nodeid} {description}"
         if report.passed:
             head, _, tail = story.record_parts()
-            records = [r for r in head + tail if since < r[0] < mark.seq and not _is_mark(r)]
-            if records:
-                self._send_passing(report, _PassingStory.of(name, records))
+            ran = what_ran_within(head + tail, since + 1, mark.seq - 1, by_sequence=True)
+            if ran:
+                self._send_passing(report, _PassingStory.of(name, ran))
             return
         events = [e for e in story.events if since < e.seq < mark.seq]
         if has_events(events):
@@ -273,16 +279,15 @@ class Recorder:
     def _passed(
         self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
     ) -> None:
-        # What every passing test pays: its records, read by what_ran (no event is built, no
-        # repr taken), marshalled, and a digest.
+        # What every passing test pays: its records, read by what_ran_within (no event is
+        # built, no repr taken), marshalled, and a digest.
         start = attempt.started_ns
         end = attempt.call_ended_ns if attempt.call_ended_ns is not None else sys.maxsize
         head, _, tail = story.record_parts()
-        # A record's second field is its monotonic clock, as an event's is.
-        records = [r for r in head + tail if start <= r[1] <= end and not _is_mark(r)]
-        if not records:
+        ran = what_ran_within(head + tail, start, end)
+        if not ran:
             return
-        passing = _PassingStory.of(item.nodeid, records)
+        passing = _PassingStory.of(item.nodeid, ran)
         self._send_passing(report, passing)
         failed_attempt = item.stash.get(_failed_attempt_key, None)
         if failed_attempt is not None and self.options.reruns:
@@ -298,14 +303,21 @@ class Recorder:
                     note_divergence(report, divergence, "passing-rerun")
 
     def _send_passing(self, report: pytest.TestReport, passing: _PassingStory) -> None:
-        # In one process the report carries the story itself; a worker's, plain strings.
-        sent = passing.to_plain() if self._on_worker else passing
-        setattr(report, PASSING_ATTRIBUTE, sent)
+        if self.gatherer is not None:
+            # In one process, straight to where reports are gathered: every passing test
+            # takes this way, and the report need not carry it.
+            self.gatherer.take_passing(passing, last_pass=report.when == "teardown")
+        else:
+            # A pytest-xdist worker's report carries plain strings.
+            setattr(report, PASSING_ATTRIBUTE, passing.to_plain())
 
 
-def _is_mark(record: Record) -> bool:
-    """Whether the record is a test runner's subtest mark: not the program's doing."""
-    return isinstance(record, Event) and record.kind == SUBTEST_KIND
+def _attempt_of(item: pytest.Item) -> _Attempt:
+    """The test's attempt now; the first begins with its story."""
+    attempt = item.stash.get(_attempt_key, None)
+    if attempt is None:
+        attempt = item.stash[_attempt_key] = _Attempt()
+    return attempt
 
 
 def _compact(part: _Part) -> dict[str, Any]:
@@ -331,29 +343,33 @@ class Gatherer:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        sent: _PassingStory | list[Any] | None = getattr(report, PASSING_ATTRIBUTE, None)
+        carried = report.__dict__
+        # Most reports carry nothing of chrono's: the report's own dict tells so at once
+        # (getattr with a default pays for an AttributeError on each miss).
+        if carried.keys().isdisjoint(_CARRIED):
+            return
+        # Off the report: pytest keeps every report until the run ends.
+        sent: list[str] | None = carried.pop(PASSING_ATTRIBUTE, None)
         if sent is not None:
-            # Off the report: pytest keeps every report until the run ends.
-            delattr(report, PASSING_ATTRIBUTE)
-            passing = sent if isinstance(sent, _PassingStory) else _PassingStory.from_plain(sent)
-            if self.options.siblings:
-                self._keep_passing(passing)
-            if self.options.last_pass and report.when == "teardown":
-                self._last_passes[report.nodeid] = passing
-        failing: dict[str, Any] | None = getattr(report, FAILING_ATTRIBUTE, None)
-        if failing is not None:
-            delattr(report, FAILING_ATTRIBUTE)
-            if report.outcome == "failed":  # not pytest-rerunfailures' "rerun"
-                self._failures.append((report, failing))
-        flaky: str | None = getattr(report, FLAKY_ATTRIBUTE, None)
+            passing = _PassingStory.from_plain(sent)
+            self.take_passing(passing, last_pass=report.when == "teardown")
+        failing: dict[str, Any] | None = carried.pop(FAILING_ATTRIBUTE, None)
+        if failing is not None and report.outcome == "failed":  # not rerunfailures' "rerun"
+            self._failures.append((report, failing))
+        flaky: str | None = carried.get(FLAKY_ATTRIBUTE)
         if flaky is not None:
             self._flaky.append((report.nodeid, flaky))
 
-    def _keep_passing(self, passing: _PassingStory) -> None:
-        self._passing.append(passing)
-        self._passing_bytes += passing.size
-        while self._passing_bytes > SIBLINGS_BOUND_BYTES and len(self._passing) > 1:
-            self._passing_bytes -= self._passing.popleft().size
+    def take_passing(self, passing: _PassingStory, *, last_pass: bool) -> None:
+        """A passing story of this run (``last_pass``: a whole test's, to keep as its last
+        pass; a subtest's is a sibling only)."""
+        if self.options.siblings:
+            self._passing.append(passing)
+            self._passing_bytes += passing.size
+            while self._passing_bytes > SIBLINGS_BOUND_BYTES and len(self._passing) > 1:
+                self._passing_bytes -= self._passing.popleft().size
+        if last_pass and self.options.last_pass:
+            self._last_passes[passing.name] = passing
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
@@ -514,40 +530,55 @@ def read_last_pass(config: pytest.Config, nodeid: str) -> dict[str, Any] | None:
         return None
     # The index knows when it last passed (an unchanged story is not written again); the
     # story itself, when it was first kept.
-    entry = (cache.get(CACHE_INDEX, None) or {}).get(key)
+    entry = _read_index(cache).get(nodeid)
     when = entry[0] if isinstance(entry, list) and entry else story.get("wall")
     return {"story": story, "when": when}
 
 
 def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) -> None:
     """Keep each test's passing story as its last pass; past the bound, the oldest go."""
-    from chrono._compare import compact_size
-
     cache = getattr(config, "cache", None)
     if cache is None:
         return
-    index: dict[str, list[Any]] = cache.get(CACHE_INDEX, None) or {}
-    if not isinstance(index, dict):
-        index = {}
-    now = wall_at_zero() + time.monotonic_ns() / 1e9
+    index = _read_index(cache)
+    # To the second, as it is shown: an int is written faster than a float, once per test.
+    now = round(wall_at_zero() + time.monotonic_ns() / 1e9)
     for nodeid, passing in passes.items():
-        key = _cache_key(nodeid)
-        known = index.get(key)
+        known = index.get(nodeid)
         if isinstance(known, list) and len(known) == 3 and known[2] == passing.digest:
             known[0] = now  # the same story again: only its time is news
             continue
-        # The compact story itself, named after the test: its bound is the file's.
+        # The compact story itself, named after the test: its bound is the file's. (A run in
+        # which every story is as it was never loads the comparison's module.)
+        from chrono._compare import compact_size
+
         story = passing.compact()
-        cache.set(key, story)
-        index[key] = [now, compact_size(story), passing.digest]
+        cache.set(_cache_key(nodeid), story)
+        index[nodeid] = [now, compact_size(story), passing.digest]
     total = sum(entry[1] for entry in index.values())
-    for key, entry in sorted(index.items(), key=lambda pair: pair[1][0]):
-        if total <= CACHE_BOUND_BYTES:
-            break
-        total -= entry[1]
-        del index[key]
-        cache.set(key, None)
-    cache.set(CACHE_INDEX, index)
+    if total > CACHE_BOUND_BYTES:
+        for nodeid, entry in sorted(index.items(), key=lambda pair: pair[1][0]):
+            if total <= CACHE_BOUND_BYTES:
+                break
+            total -= entry[1]
+            del index[nodeid]
+            cache.set(_cache_key(nodeid), None)
+    # Written as one JSON string: the index is rewritten on every run (each entry's time), and
+    # pytest writes a cache value indented, through json's pure-Python encoder, which cost a
+    # run of 2,000 passing tests more than all else comparison does; a string is one call to
+    # json's C encoder and one to its C escaper.
+    cache.set(CACHE_INDEX, json.dumps(index, separators=(",", ":")))
+
+
+def _read_index(cache: Cache) -> dict[str, list[Any]]:
+    """The cache's index of last passes (``{test id: [when, size, digest]}``); empty when it
+    is missing or unreadable."""
+    kept = cache.get(CACHE_INDEX, None)
+    try:
+        index = json.loads(kept) if isinstance(kept, str) else kept
+    except ValueError:
+        return {}
+    return index if isinstance(index, dict) else {}
 
 
 def _when(kept: dict[str, Any]) -> str:

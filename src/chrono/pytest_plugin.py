@@ -162,11 +162,11 @@ def pytest_configure(config: pytest.Config) -> None:
     options = ChronoOptions(config)
     comparison = None
     if options.compare.enabled and is_enabled():
-        comparison = _pytest_compare.Recorder(config, options.compare)
-        config.pluginmanager.register(comparison, "chrono-compare")
+        gatherer = None
         if not hasattr(config, "workerinput"):
             gatherer = _pytest_compare.Gatherer(config, options.compare)
             config.pluginmanager.register(gatherer, "chrono-compare-gatherer")
+        comparison = _pytest_compare.Recorder(config, options.compare, gatherer)
     config.pluginmanager.register(ChronoPlugin(config, options, comparison), "chrono-plugin")
     siblings_compared = comparison is not None and options.compare.siblings
     _pytest_export.register(config, options.exports, siblings_compared=siblings_compared)
