@@ -79,6 +79,11 @@ class TestSpans:
         with tracer.start_as_current_span("request") as request, chrono.story("checkout"):
             chrono.tp(1)
         (span,) = exported.story_spans()
+        (record,) = exported.records()
+        (request_span,) = [s for s in exported.spans.get_finished_spans() if s.name == "request"]
+        # Times on one wall clock: the story inside the request, its event inside the story.
+        assert request_span.start_time <= span.start_time <= record.timestamp
+        assert record.timestamp <= span.end_time <= request_span.end_time
         assert span.parent.span_id == request.get_span_context().span_id
         assert span.context.trace_id == request.get_span_context().trace_id
         assert span.attributes["chrono.story"] == "checkout"

@@ -393,15 +393,16 @@ class Story:
                 for thread in threading.enumerate()
                 if thread.ident is not None and thread.ident != current
             )
-        self.listener = self.echo
-        if collecting.observers:
-            self._tell_observers_started()
         if self.capture_logs and "chrono._logs" not in sys.modules:
             # The first story imports the log bridge: chrono's own time, kept off the story's.
             importlib.import_module("chrono._logs")
         self.started_ns = _monotonic_ns()
         take_wall_anchor()
         self.ended_ns = None
+        # Observers hear of the story once its start is known, before its first event.
+        self.listener = self.echo
+        if collecting.observers:
+            self._tell_observers_started()
         if self.scope == Scope.PROCESS:
             collecting.push_process(self)
         else:

@@ -141,8 +141,12 @@ class Instrumentation:
             # in the story but is not sent: sending it could fail, and log, again.
             if event.thread_id == self._worker_ident:
                 return
-            if is_enabled() and collecting.innermost(open_stories) is story:
-                self._put(("event", story, event))
+            if not is_enabled():
+                return
+            # Alone, the story is the innermost that holds the event (it was handed it).
+            if len(open_stories) > 1 and collecting.innermost(open_stories) is not story:
+                return
+            self._put(("event", story, event))
 
         return send
 

@@ -140,11 +140,15 @@ class _BreadcrumbObserver:
             return None
         # The scope where the story began: events from the threads it collects land there too.
         scope = sentry_sdk.get_isolation_scope()
-        self.open.add(story)
+        open_stories = self.open
+        open_stories.add(story)
         logged_by_sentry = _level_sentry_logs_at()
 
         def add_breadcrumb(event: Event) -> None:
-            if not is_enabled() or collecting.innermost(self.open) is not story:
+            if not is_enabled():
+                return
+            # Alone, the story is the innermost that holds the event (it was handed it).
+            if len(open_stories) > 1 and collecting.innermost(open_stories) is not story:
                 return
             if event.kind == "log" and _logged_level(event) >= logged_by_sentry:
                 return  # Sentry's logging integration made this breadcrumb already
