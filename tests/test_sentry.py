@@ -300,7 +300,10 @@ def test_without_sentry_sdk_one_message_and_no_exception(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "3\n"
-    assert result.stderr.count("chrono: warning: chrono.sentry needs sentry-sdk") == 1
+    assert (
+        result.stderr.count("chrono: warning: chrono.sentry needs sentry-sdk (the sentry extra)")
+        == 1
+    )
     assert result.stderr.count("\n") == 1
 
 

@@ -119,8 +119,8 @@ class Instrumentation:
             self.sending = True
         except Exception as error:
             sys.stderr.write(
-                "chrono: warning: chrono.otel needs opentelemetry-api"
-                f" (pip install 'chrono[otel]'): {type(error).__name__}: {error};"
+                "chrono: warning: chrono.otel needs opentelemetry-api (the otel extra):"
+                f" {type(error).__name__}: {error};"
                 " stories are not sent.\n"
             )
 

@@ -64,7 +64,9 @@ try:
             f"{getattr(sentry_sdk, 'VERSION', 'an older one')}"
         )
 except ImportError as error:
-    _missing = f"chrono.sentry needs sentry-sdk, which cannot be imported ({error})"
+    _missing = (
+        f"chrono.sentry needs sentry-sdk (the sentry extra), which cannot be imported ({error})"
+    )
     Integration = object  # type: ignore[assignment,misc]
 
 
