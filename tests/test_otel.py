@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - older SDKs
 
 import chrono
 import chrono.otel
+from chrono._events import marker_event
 from chrono._values import MASK
 from helpers import run_script
 
@@ -143,6 +144,13 @@ class TestLogRecords:
         assert (record.severity_text, record.severity_number.value) == ("ERROR", 17)
         assert record.body == "card visa declined"
         assert record.attributes["log.logger"] == "shop"
+
+    def test_subtest_marks_are_not_sent(self, exported: Exported) -> None:
+        """A test runner's mark where a subtest ended is no log record."""
+        with chrono.story() as story:
+            story.add(marker_event("subtest (x=1) passed", __file__, 1, "test"))
+            chrono.tp("after")
+        assert [record.body for record in exported.records()] == ["after"]
 
     def test_secrets_are_masked(self, exported: Exported) -> None:
         """A secret-looking value leaves the process masked."""

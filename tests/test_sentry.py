@@ -22,6 +22,7 @@ from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
 import chrono
+from chrono._events import marker_event
 from chrono._values import MASK
 from chrono.sentry import ATTACHMENT_NAME, ATTACHMENT_WIDTH, ChronoIntegration
 from helpers import run_script
@@ -106,6 +107,14 @@ class TestBreadcrumbs:
             sentry_sdk.capture_message("done")
         (crumb,) = chrono_crumbs(sent.events()[0])
         assert (crumb["level"], crumb["message"]) == ("warning", "shop.cart: no discount on 120")
+
+    def test_subtest_marks_are_not_sent(self, sent: KeepEnvelopes) -> None:
+        """A test runner's mark where a subtest ended is no breadcrumb."""
+        with chrono.story() as story:
+            story.add(marker_event("subtest (x=1) passed", __file__, 1, "test"))
+            chrono.tp("after")
+            sentry_sdk.capture_message("subtests")
+        assert [c["message"] for c in chrono_crumbs(sent.events()[0])] == ["after"]
 
     def test_events_outside_stories_are_not_sent(
         self, sent: KeepEnvelopes, capsys: pytest.CaptureFixture[str]

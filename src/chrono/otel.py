@@ -31,6 +31,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from chrono._collecting import collecting
+from chrono._events import SUBTEST_KIND
 from chrono._switch import is_enabled
 from chrono._text import content_text, line_breaks_marked
 
@@ -141,8 +142,8 @@ class Instrumentation:
             # in the story but is not sent: sending it could fail, and log, again.
             if event.thread_id == self._worker_ident:
                 return
-            if not is_enabled():
-                return
+            if not is_enabled() or event.kind == SUBTEST_KIND:
+                return  # a test runner's mark where a subtest ended is no event of the program
             # Alone, the story is the innermost that holds the event (it was handed it).
             if len(open_stories) > 1 and collecting.innermost(open_stories) is not story:
                 return

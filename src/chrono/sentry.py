@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from chrono._collecting import collecting, current_story
+from chrono._events import SUBTEST_KIND
 from chrono._logs import OWN_LOGGER
 from chrono._switch import is_enabled
 from chrono._text import content_text, line_breaks_marked
@@ -147,8 +148,8 @@ class _BreadcrumbObserver:
         logged_by_sentry = _level_sentry_logs_at()
 
         def add_breadcrumb(event: Event) -> None:
-            if not is_enabled():
-                return
+            if not is_enabled() or event.kind == SUBTEST_KIND:
+                return  # a test runner's mark where a subtest ended is no event of the program
             # Alone, the story is the innermost that holds the event (it was handed it).
             if len(open_stories) > 1 and collecting.innermost(open_stories) is not story:
                 return
