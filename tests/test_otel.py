@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("opentelemetry.sdk")
 
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import LogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -26,8 +26,10 @@ from opentelemetry.trace import StatusCode
 
 try:  # renamed in opentelemetry-sdk 1.39
     from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter as InMemoryLogs
-except ImportError:  # pragma: no cover - older SDKs
+    from opentelemetry.sdk._logs.export import LogRecordExporter
+except ImportError:  # older SDKs
     from opentelemetry.sdk._logs.export import InMemoryLogExporter as InMemoryLogs
+    from opentelemetry.sdk._logs.export import LogExporter as LogRecordExporter
 
 import chrono
 import chrono.otel
