@@ -162,7 +162,9 @@ def main() -> None:
     assert sentry_integration is not None
 
     logger_provider = LoggerProvider()
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(DropLogs()))
+    logger_provider.add_log_record_processor(
+        BatchLogRecordProcessor(DropLogs(), max_queue_size=4 * CALLS)
+    )
     tracer_provider = TracerProvider()
     sdk_logger = logger_provider.get_logger("bench")
     instrumentation: list[chrono.otel.Instrumentation] = []
