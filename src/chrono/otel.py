@@ -157,7 +157,9 @@ class Instrumentation:
         self._open.discard(story)
         ended = _wall_ns(story.ended_ns or time.monotonic_ns())
         failure = None if error is None else (type(error).__qualname__, str(error))
-        self._put(("stop", story, ended, failure, story.received, story.dropped))
+        # The counts from the stored records: no event is built for them.
+        head, dropped, tail = story.record_parts()
+        self._put(("stop", story, ended, failure, len(head) + dropped + len(tail), dropped))
 
     def _put(self, job: tuple[Any, ...]) -> None:
         # A story's start and end always go in (one each per story, or a span would never
