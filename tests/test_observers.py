@@ -113,7 +113,8 @@ def test_a_failing_observer_reaches_neither_program_nor_others(
     other = Observer()
     observe(other)
     with chrono.story("s") as story:
-        assert chrono.tp(3) == 3
+        returned = chrono.tp(3)
+    assert returned == 3
     assert [event.items for event in story.events] == [(("3", "3"),)]
     assert other.heard == [("s", (("3", "3"),))]
     assert other.stopped == [("s", None)]
