@@ -35,7 +35,7 @@ import chrono
 import chrono.otel
 from chrono._events import marker_event
 from chrono._values import MASK
-from helpers import run_script
+from helpers import environment, run_script
 
 
 class Exported:
@@ -434,3 +434,25 @@ def test_a_django_request_is_one_trace_with_its_story(tmp_path: Path) -> None:
         ["item='tea'", request_trace, story_span],
         ["quantity=2", request_trace, story_span],
     ]
+
+
+def test_with_chrono_off_nothing_is_sent_and_nothing_heavy_imported(tmp_path: Path) -> None:
+    """Under CHRONO=off, an instrumented story makes no span and no log record, starts no
+    thread, and imports neither rich, executing nor asttokens."""
+    result = run_script(
+        tmp_path,
+        """
+        import sys, threading
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk._logs import LoggerProvider
+        import chrono, chrono.otel
+
+        instrumentation = chrono.otel.instrument(TracerProvider(), LoggerProvider())
+        with chrono.story():
+            chrono.tp(1)
+        print(instrumentation.flush(5), [t.name for t in threading.enumerate()],
+              sorted(m for m in ("rich", "executing", "asttokens") if m in sys.modules))
+        """,
+        env=environment(CHRONO="off"),
+    )
+    assert result.stdout == "True ['MainThread'] []\n", result.stderr

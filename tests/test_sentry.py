@@ -25,7 +25,7 @@ import chrono
 from chrono._events import marker_event
 from chrono._values import MASK
 from chrono.sentry import ATTACHMENT_NAME, ATTACHMENT_WIDTH, ChronoIntegration
-from helpers import run_script
+from helpers import environment, run_script
 
 
 class KeepEnvelopes(Transport):
@@ -350,3 +350,37 @@ def test_the_attachment_is_plain_text(sent: KeepEnvelopes) -> None:
     ((_, text),) = sent.attachments()
     assert "\x1b[" not in text
     assert text.startswith("chrono story 'plain'")
+
+
+def test_with_chrono_off_nothing_is_sent_and_nothing_heavy_imported(tmp_path: Path) -> None:
+    """Under CHRONO=off, a story under the integration sends no breadcrumb and attaches nothing,
+    and neither rich, executing nor asttokens is imported."""
+    result = run_script(
+        tmp_path,
+        """
+        import sys
+        import sentry_sdk
+        from sentry_sdk.transport import Transport
+        import chrono
+        from chrono.sentry import ChronoIntegration
+
+        kept = []
+
+        class Keep(Transport):
+            def capture_envelope(self, envelope):
+                kept.append(envelope)
+
+        sentry_sdk.init(dsn="https://public@sentry.invalid/1", transport=Keep,
+                        default_integrations=False, integrations=[ChronoIntegration()])
+        with chrono.story():
+            chrono.tp(1)
+            sentry_sdk.capture_message("off")
+        items = [item for envelope in kept for item in envelope.items]
+        event = [item.payload.json for item in items if item.type == "event"][0]
+        print(len(event.get("breadcrumbs", {}).get("values", [])),
+              [item.type for item in items],
+              sorted(m for m in ("rich", "executing", "asttokens") if m in sys.modules))
+        """,
+        env=environment(CHRONO="off"),
+    )
+    assert result.stdout == "0 ['event'] []\n", result.stderr
