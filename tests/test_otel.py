@@ -187,6 +187,21 @@ class TestLogRecords:
         assert exported.story_spans() == []
         capsys.readouterr()
 
+    def test_events_outside_stories_are_sent_when_asked(
+        self, exported: Exported, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With emit as chrono's output, an event outside stories is a log record in the
+        program's current span (and is not printed)."""
+        chrono.configure(output=chrono.otel.emit)
+        tracer = exported.tracer_provider.get_tracer("app")
+        with tracer.start_as_current_span("job") as job:
+            attempts = 3
+            chrono.tp(attempts)
+        (record,) = exported.records()
+        assert record.body == "attempts=3"
+        assert record.span_id == job.get_span_context().span_id
+        assert capsys.readouterr().err == ""
+
     def test_after_uninstrument_nothing_is_sent(self, exported: Exported) -> None:
         """Stories that start after uninstrument() send nothing."""
         instrumentation = exported.instrumentation

@@ -125,6 +125,18 @@ class TestBreadcrumbs:
         assert chrono_crumbs(sent.events()[0]) == []
         assert "7" in capsys.readouterr().err
 
+    def test_events_outside_stories_are_sent_when_asked(
+        self, sent: KeepEnvelopes, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With add_breadcrumb as chrono's output, an event outside stories is a breadcrumb
+        (and is not printed)."""
+        chrono.configure(output=chrono.sentry.add_breadcrumb)
+        attempts = 3
+        chrono.tp(attempts)
+        sentry_sdk.capture_message("asked")
+        assert [c["message"] for c in chrono_crumbs(sent.events()[0])] == ["attempts=3"]
+        assert capsys.readouterr().err == ""
+
     def test_nested_stories_send_each_event_once(self, sent: KeepEnvelopes) -> None:
         """An event held by two nested stories is one breadcrumb."""
         with chrono.story("outer"):

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from chrono._events import Event
     from chrono._story import Story
 
-__all__ = ["Instrumentation", "instrument", "uninstrument"]
+__all__ = ["Instrumentation", "emit", "instrument", "uninstrument"]
 
 SPAN_NAME = "chrono.story"
 #: How many events may wait for the exporting thread before new ones are dropped.
@@ -92,6 +92,24 @@ def uninstrument() -> None:
         if _current is not None:
             _current.uninstrument()
         _current = None
+
+
+def emit(event: Event) -> None:
+    """Send one event outside any story, as a log record in the program's current trace
+    context. Events outside stories are not sent unless asked; this asks, as chrono's output:
+    ``chrono.configure(output=chrono.otel.emit)`` (they are then not printed). Never raises."""
+    instrumentation = _current
+    if instrumentation is None or not instrumentation.sending or event.kind == SUBTEST_KIND:
+        return
+    try:
+        from opentelemetry import context
+
+        instrumentation.send_outside_story(event, context.get_current())
+    except Exception:
+        from chrono import _recorder
+
+        if _recorder.RAISE_INTERNAL_ERRORS:
+            raise
 
 
 class Instrumentation:
@@ -161,10 +179,16 @@ class Instrumentation:
         head, dropped, tail = story.record_parts()
         self._put(("stop", story, ended, failure, len(head) + dropped + len(tail), dropped))
 
+    def send_outside_story(self, event: Event, context: Any) -> None:
+        """Queue ``event`` for a log record in ``context`` (see ``emit``)."""
+        if event.thread_id != self._worker_ident:
+            self._ensure_worker()
+            self._put(("loose", context, event))
+
     def _put(self, job: tuple[Any, ...]) -> None:
         # A story's start and end always go in (one each per story, or a span would never
         # end); events only while fewer than the bound wait.
-        if job[0] == "event":
+        if job[0] in ("event", "loose"):
             if self._waiting >= self._queue_size:
                 self.dropped += 1
                 return
@@ -213,6 +237,9 @@ class Instrumentation:
                 if kind == "event":
                     self._waiting -= 1
                     self._emit(job[1], job[2])
+                elif kind == "loose":
+                    self._waiting -= 1
+                    self._emit_in(job[1], job[2])
                 elif kind == "start":
                     self._start_span(*job[1:])
                 elif kind == "stop":
@@ -240,9 +267,11 @@ class Instrumentation:
 
     def _emit(self, story: Story, event: Event) -> None:
         held = self._spans.get(story)
-        if held is None:
-            return
-        span, span_context = held
+        if held is not None:
+            self._emit_in(held[1], event)
+
+    def _emit_in(self, context: Any, event: Event) -> None:
+        """Emit the log record of ``event`` in ``context`` (a story span's, or the program's)."""
         attributes = {
             "code.filepath": event.file,
             "code.lineno": event.line,
@@ -271,9 +300,11 @@ class Instrumentation:
             "attributes": attributes,
         }
         if self._with_context:
-            fields["context"] = span_context
+            fields["context"] = context
         else:
-            ids = span.get_span_context()
+            from opentelemetry import trace
+
+            ids = trace.get_current_span(context).get_span_context()
             fields.update(trace_id=ids.trace_id, span_id=ids.span_id, trace_flags=ids.trace_flags)
         self._logger.emit(LogRecord(**fields))
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from chrono._events import Event
     from chrono._story import Story
 
-__all__ = ["ChronoIntegration"]
+__all__ = ["ChronoIntegration", "add_breadcrumb", "breadcrumb"]
 
 #: What the attachment is called on a Sentry event.
 ATTACHMENT_NAME = "chrono-story.txt"
@@ -164,6 +164,25 @@ class _BreadcrumbObserver:
 
 
 _observer = _BreadcrumbObserver()
+
+
+def add_breadcrumb(event: Event) -> None:
+    """Add one event outside any story as a breadcrumb of the current Sentry scope. Events
+    outside stories are not sent unless asked; this asks, as chrono's output:
+    ``chrono.configure(output=chrono.sentry.add_breadcrumb)`` (they are then not printed).
+    Never raises."""
+    try:
+        if _missing is not None or event.kind == SUBTEST_KIND:
+            return
+        integration = _integration()
+        if integration is None or not integration.breadcrumbs:
+            return
+        sentry_sdk.add_breadcrumb(breadcrumb(event), {"chrono_event": event})
+    except Exception:
+        from chrono import _recorder
+
+        if _recorder.RAISE_INTERNAL_ERRORS:
+            raise
 
 
 def breadcrumb(event: Event) -> dict[str, Any]:
