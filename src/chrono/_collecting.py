@@ -41,7 +41,7 @@ class Collecting:
 
     def __init__(self) -> None:
         self._process: tuple[Story, ...] = ()
-        #: When the only process story echoes nothing (a test's story, the commonest case):
+        #: When nothing listens to the only process story (a test's, the commonest case):
         #: its fast lane (``Story.fast_lane``), which the recorder appends to with one C call
         #: instead of a Python method per event; every other case goes through ``deliver``.
         self.sole: FastLane | None = None

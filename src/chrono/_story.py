@@ -141,7 +141,7 @@ class Story:
 
     def fast_lane(self) -> FastLane:
         """What ``add`` does, as data, for a caller that cannot afford a method call per
-        record (the recorder, when this is the only story and echoes nothing)."""
+        record (the recorder, when this is the only story and nothing listens to it)."""
         return (self._records, self._cut_at, self)
 
     def _tell_observers_started(self) -> None:
