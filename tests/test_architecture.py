@@ -45,7 +45,16 @@ def _contract(contract_id: str) -> dict[str, Any]:
     ("contract_id", "exempt"),
     [
         ("rich-in-render", {"chrono.render"}),
-        ("integrations", {"chrono.django", "chrono._django_runner", "chrono.__main__"}),
+        (
+            "integrations",
+            {
+                "chrono.django",
+                "chrono._django_runner",
+                "chrono.sentry",
+                "chrono.otel",
+                "chrono.__main__",
+            },
+        ),
     ],
 )
 def test_contract_covers_every_module(contract_id: str, exempt: set[str]) -> None:

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Container
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
-    from chrono._events import RawTpRecord
+    from chrono._events import Event, RawTpRecord
     from chrono._story import FastLane, Story
+
+
+class StoryObserver(Protocol):
+    """Something that watches stories start and stop (an integration: Sentry, OpenTelemetry).
+
+    ``story_started`` is told before the story collects its first event, and may return a
+    listener that the story then hands each of its events to, as it arrives, in the thread that
+    made it; ``story_stopped`` is told after the last. Neither is called while no observer is
+    registered, so a process that instruments nothing pays nothing.
+    """
+
+    def story_started(self, story: Story) -> Callable[[Event], object] | None: ...
+
+    def story_stopped(self, story: Story, error: BaseException | None) -> None: ...
 
 
 class Collecting:
@@ -26,11 +41,14 @@ class Collecting:
 
     def __init__(self) -> None:
         self._process: tuple[Story, ...] = ()
-        #: When the only process story echoes nothing (a test's story, the commonest case):
+        #: When nothing listens to the only process story (a test's, the commonest case):
         #: its fast lane (``Story.fast_lane``), which the recorder appends to with one C call
         #: instead of a Python method per event; every other case goes through ``deliver``.
         self.sole: FastLane | None = None
         self.context: ContextVar[tuple[Story, ...]] = ContextVar("chrono_stories", default=())
+        #: Who is told when a story starts and stops (see ``StoryObserver``); replaced, never
+        #: mutated, as ``process`` is.
+        self.observers: tuple[StoryObserver, ...] = ()
         self._lock = threading.Lock()
 
     @property
@@ -42,7 +60,7 @@ class Collecting:
     def process(self, stories: tuple[Story, ...]) -> None:
         self._process = stories
         self.sole = None
-        if len(stories) == 1 and stories[0].echo is None:
+        if len(stories) == 1 and stories[0].listener is None:
             self.sole = stories[0].fast_lane()
 
     def deliver(self, record: RawTpRecord, in_context: tuple[Story, ...]) -> None:
@@ -73,6 +91,25 @@ class Collecting:
                 # not ours to reset, so take the story out by identity instead.
                 pass
         self.context.set(tuple(other for other in self.context.get() if other is not story))
+
+    def observe(self, observer: StoryObserver) -> None:
+        """Tell ``observer`` of every story that starts from now on (once, however often)."""
+        with self._lock:
+            if observer not in self.observers:
+                self.observers = (*self.observers, observer)
+
+    def unobserve(self, observer: StoryObserver) -> None:
+        """Tell ``observer`` of no more stories that start (those open still tell it)."""
+        with self._lock:
+            self.observers = tuple(other for other in self.observers if other is not observer)
+
+    def innermost(self, among: Container[Story]) -> Story | None:
+        """The innermost story collecting in this context that is one of ``among``: where an
+        observer sends an event that several of its stories hold, so that it goes once."""
+        for story in reversed(self.stories()):
+            if story in among:
+                return story
+        return None
 
     def stories(self) -> tuple[Story, ...]:
         in_context = self.context.get()

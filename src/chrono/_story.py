@@ -36,6 +36,8 @@ from chrono._switch import is_enabled
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
+    from chrono._collecting import StoryObserver
+
 DEFAULT_MAX_EVENTS = 10_000
 #: The version of the plain-data form of a story (``Story.to_dict``); see docs/exports.md.
 STORY_SCHEMA = "chrono.story/1"
@@ -90,6 +92,12 @@ class Story:
         self.max_events = max_events
         self.scope = scope
         self.echo = echo
+        #: What ``add`` hands each event to: ``echo``, and the listeners of observers
+        #: (``_collecting.StoryObserver``) while the story is open; None when nothing listens.
+        self.listener: EventCallback | None = echo
+        #: The id of the test the story belongs to, where it is a test's (set by the runner).
+        self.test_id: str | None = None
+        self._observers: tuple[StoryObserver, ...] = ()
         self.attach_to_exceptions = attach_to_exceptions
         #: Whether log records emitted while the story is active become its events.
         self.capture_logs = capture_logs
@@ -128,13 +136,41 @@ class Story:
         records.append(record)
         if len(records) >= self._cut_at:
             self.cut()
-        if self.echo is not None:
-            self.echo(event_of(record, _events.wall_anchor))
+        if self.listener is not None:
+            self.listener(event_of(record, _events.wall_anchor))
 
     def fast_lane(self) -> FastLane:
         """What ``add`` does, as data, for a caller that cannot afford a method call per
-        record (the recorder, when this is the only story and echoes nothing)."""
+        record (the recorder, when this is the only story and nothing listens to it)."""
         return (self._records, self._cut_at, self)
+
+    def _tell_observers_started(self) -> None:
+        """Tell the registered observers that the story starts, and listen as they ask."""
+        listeners: list[EventCallback] = []
+        told: list[StoryObserver] = []
+        for observer in collecting.observers:
+            try:
+                listener = observer.story_started(self)
+            except Exception:
+                _internal_error()
+                continue
+            told.append(observer)
+            if listener is not None:
+                listeners.append(listener)
+        self._observers = tuple(told)
+        if listeners:
+            if self.echo is not None:
+                listeners.insert(0, self.echo)
+            self.listener = _each_of(tuple(listeners))
+
+    def _tell_observers_stopped(self, error: BaseException | None) -> None:
+        observers, self._observers = self._observers, ()
+        self.listener = self.echo
+        for observer in observers:
+            try:
+                observer.story_stopped(self, error)
+            except Exception:
+                _internal_error()
 
     def cut(self) -> None:
         """Drop the records between the first fifth and the most recent, down to the bound."""
@@ -363,6 +399,10 @@ class Story:
         self.started_ns = _monotonic_ns()
         take_wall_anchor()
         self.ended_ns = None
+        # Observers hear of the story once its start is known, before its first event.
+        self.listener = self.echo
+        if collecting.observers:
+            self._tell_observers_started()
         if self.scope == Scope.PROCESS:
             collecting.push_process(self)
         else:
@@ -373,8 +413,9 @@ class Story:
             bridge.attach()
         return self
 
-    def stop(self) -> None:
-        """Stop collecting; the events stay."""
+    def stop(self, error: BaseException | None = None) -> None:
+        """Stop collecting; the events stay. ``error``: the exception that ended it, if one
+        did (observers are told)."""
         if not self._active:
             return
         self._active = False
@@ -390,6 +431,8 @@ class Story:
         else:
             collecting.remove_context(self, self._context_token)
             self._context_token = None
+        if self._observers:
+            self._tell_observers_stopped(error)
 
     @property
     def active(self) -> bool:
@@ -405,7 +448,7 @@ class Story:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.stop()
+        self.stop(exc)
         # Nothing rides on an exception while chrono is off, whenever the story began, nor
         # when the story holds no event: an empty story adds nothing anywhere.
         tells = self.attach_to_exceptions and not self._inert and is_enabled() and len(self)
@@ -451,6 +494,28 @@ class Story:
                     raise
 
         return run  # type: ignore[return-value]
+
+
+def _each_of(listeners: tuple[EventCallback, ...]) -> EventCallback:
+    """One listener that hands each event to every one of ``listeners``; one that raises does
+    not keep the event from the others, nor reach the program."""
+
+    def tell_each(event: Event) -> None:
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:
+                _internal_error()
+
+    return tell_each
+
+
+def _internal_error() -> None:
+    """An observer failed: swallowed, unless the tests asked to see chrono's own errors."""
+    from chrono import _recorder
+
+    if _recorder.RAISE_INTERNAL_ERRORS:
+        raise  # the exception being handled by the caller
 
 
 def _drop_own_frame(error: BaseException) -> None:

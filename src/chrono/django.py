@@ -67,26 +67,30 @@ class ChronoMiddleware:
         if self._async_mode:
             return self._call_async(request)
         story = self._start_story(request)
+        error: BaseException | None = None
         try:
             response = self.get_response(request)
-        except Exception as error:
-            self._finish(request, story, error)
+            error = self._server_error(request, response)
+        except BaseException as raised:
+            error = raised
             raise
         finally:
-            story.stop()  # also on KeyboardInterrupt, or a cancelled task's CancelledError
-        self._finish(request, story, self._server_error(request, response))
+            # Also on KeyboardInterrupt, or a cancelled task's CancelledError.
+            self._finish(request, story, error)
         return response
 
     async def _call_async(self, request: Any) -> Any:
         story = self._start_story(request)
+        error: BaseException | None = None
         try:
             response = await self.get_response(request)
-        except Exception as error:
-            self._finish(request, story, error)
+            error = self._server_error(request, response)
+        except BaseException as raised:
+            error = raised
             raise
         finally:
-            story.stop()  # also on KeyboardInterrupt, or a cancelled task's CancelledError
-        self._finish(request, story, self._server_error(request, response))
+            # Also on KeyboardInterrupt, or a cancelled task's CancelledError.
+            self._finish(request, story, error)
         return response
 
     def process_exception(self, request: Any, exception: Exception) -> None:
@@ -112,9 +116,9 @@ class ChronoMiddleware:
             return raised
         return None
 
-    def _finish(self, request: Any, story: Story, error: Exception | None) -> None:
-        story.stop()
-        if error is not None:
+    def _finish(self, request: Any, story: Story, error: BaseException | None) -> None:
+        story.stop(error)
+        if isinstance(error, Exception):
             self._tell(request, story, error)
 
     def _tell(self, request: Any, story: Story, error: Exception) -> None:

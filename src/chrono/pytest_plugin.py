@@ -211,6 +211,7 @@ class ChronoPlugin:
             attach_to_exceptions=False,
             capture_logs=self.options.logs,
         )
+        story.test_id = item.nodeid
         item.stash[_story_key] = story
         item.stash[_told_key] = _Told()
         self._running = item

@@ -85,9 +85,9 @@ class ChronoResultMixin(unittest.TestResult):
         self._chrono_in_test = True
         self._chrono_story = None
         if is_enabled():
-            self._chrono_story = Story(
-                test.id(), max_events=self.chrono_max_events, attach_to_exceptions=False
-            ).start()
+            story = Story(test.id(), max_events=self.chrono_max_events, attach_to_exceptions=False)
+            story.test_id = test.id()
+            self._chrono_story = story.start()
         super().startTest(test)
 
     def stopTest(self, test: unittest.TestCase) -> None:
