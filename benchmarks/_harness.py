@@ -19,6 +19,7 @@ import atexit
 import importlib.util
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -311,3 +312,24 @@ def chosen_interpreters(arguments: argparse.Namespace) -> list[str]:
     if arguments.venvs is not None:
         pythons += pyenv_venvs(arguments.venvs)
     return pythons or [sys.executable]
+
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions(
+    command: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> int:
+    """Instructions the whole process of ``command`` executes, counted by valgrind's callgrind."""
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = _COLLECTED.search(result.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from callgrind:\n{result.stderr}")
+    return int(found.group(1))

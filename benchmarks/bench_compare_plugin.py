@@ -1,6 +1,7 @@
 """What comparison costs the tests that pass: ``--chrono-compare=auto`` against ``off``.
 
     python benchmarks/bench_compare_plugin.py [--runs 7] [--tests 2000]
+    python benchmarks/bench_compare_plugin.py --instructions [--tests 400]
 
 A passing test pays for comparison: its story is made compact when it ends, carried to where
 reports are gathered, kept in memory for failing siblings, and written to pytest's cache as
@@ -13,11 +14,18 @@ which writes every test's entry, is shown beside it.
 Runs alternate between the two sides and each figure is the median of ``--runs``; ratios are
 taken pair by pair. CPU seconds (user + system of the child) are shown beside wall times, as
 bench_plugin.py does, because a busy machine inflates wall time far more than CPU time.
+
+``--instructions`` counts instead, with valgrind's callgrind, the instructions of a whole run
+of ``--tests`` and of twice as many tests, each way (warm cache, PYTHONHASHSEED=0): their
+difference over ``--tests`` is what one more test costs, with what every run pays once left
+out. It does not depend on the machine's load, so it tells a change's effect where wall time
+cannot; it does not see time spent waiting on the disk.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -27,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Target, environment_lines, format_table, targets_table
+from _harness import Target, environment_lines, format_table, instructions, targets_table
 from bench_plugin import QUIET_PLUGINS, Timing, run_child
 
 MAX_OVERHEAD = 1.03
@@ -85,12 +93,43 @@ def measure(folder: Path, runs: int) -> tuple[list[Timing], list[Timing], Timing
     return auto, off, cold
 
 
+def count_per_test(tests: int) -> None:
+    """Instructions that one more passing test with ten ``tp`` calls costs, each way."""
+    environment = dict(os.environ, PYTHONHASHSEED="0")
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    per_test = {}
+    with tempfile.TemporaryDirectory(prefix="chrono-bench-compare-") as folder:
+        root = Path(folder)
+        for mode in ("auto", "off"):
+            counts = []
+            for size in (tests, 2 * tests):
+                cases = suite(root, f"{mode}-{size}", _WITH_EVENTS, size)
+                run_child(command(mode), cases, environment)  # bytecode and the cache, warm
+                counts.append(instructions(command(mode), cwd=cases, env=environment))
+                print(f"  {mode}, {size} tests: {counts[-1] / 1e6:,.1f} M instructions", flush=True)
+            per_test[mode] = (counts[1] - counts[0]) / tests
+    auto, off = per_test["auto"], per_test["off"]
+    print()
+    print(format_table(
+        ["instructions per passing test", "auto", "off", "auto - off", "auto / off"],
+        [["ten tp calls each", f"{auto:,.0f}", f"{off:,.0f}", f"{auto - off:,.0f}",
+          f"{auto / off:.3f}"]],
+    ))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--tests", type=int, default=2_000)
+    parser.add_argument("--tests", type=int, default=None)
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions per test (callgrind)"
+    )
     arguments = parser.parse_args()
     print("\n".join(environment_lines()))
+    if arguments.instructions:
+        count_per_test(arguments.tests or 400)
+        return
+    arguments.tests = arguments.tests or 2_000
     rows = []
     targets = []
     with tempfile.TemporaryDirectory(prefix="chrono-bench-compare-") as folder:

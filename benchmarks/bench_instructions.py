@@ -19,8 +19,6 @@ Needs valgrind, and icecream and snoop in each interpreter measured.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -34,6 +32,7 @@ from _harness import (
     chosen_interpreters,
     environment_lines,
     format_table,
+    instructions,
     python_version,
     targets_table,
 )
@@ -115,28 +114,10 @@ loop(100)
 loop(int(sys.argv[1]))
 """
 
-_COLLECTED = re.compile(r"Collected : (\d+)")
-
 
 def count(python: str, script: Path, calls: int) -> int:
     """Instructions the whole process executes with ``calls`` calls in its loop."""
-    result = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            python,
-            str(script),
-            str(calls),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = _COLLECTED.search(result.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count from callgrind:\n{result.stderr}")
-    return int(found.group(1))
+    return instructions([python, str(script), str(calls)])
 
 
 def per_call(python: str, directory: Path, calls: int) -> dict[str, float]:

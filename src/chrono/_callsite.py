@@ -65,6 +65,7 @@ class CallSite:
         "secret",
         "secret_keywords",
         "texts",
+        "where",
     )
 
     def __init__(
@@ -112,6 +113,10 @@ class CallSite:
         )
         #: The first argument's text, if any: the name of a one-value call's value.
         self.first_text = texts[0] if texts else None
+        #: The site as a comparison reads it (``_events.WhatRan``'s first field): one tuple
+        #: shared by every event recorded here, so that a passing story made of them is
+        #: marshalled with each site written once.
+        self.where = ("tp", file, line, function, self.first_text)
 
     def __repr__(self) -> str:
         return f"<CallSite {site_text(self.file, self.line, self.function)} texts={self.texts!r}>"

@@ -463,7 +463,7 @@ def compact_rows(ran: Iterable[WhatRan]) -> Rows:
     files: dict[str, int] = {}
     rows = []
     limit = COMPACT_REPR_LIMIT
-    for kind, file, line, function, label, shown, first_text, seq, thread in ran:
+    for (kind, file, line, function, first_text), label, shown, seq, thread in ran:
         if kind == SUBTEST_KIND:
             continue
         items = items_of_shown(shown, first_text)

@@ -134,27 +134,25 @@ def event_of(record: Record | TpRecord, wall_at_zero: float) -> Event:
     )
 
 
-#: What ran, as a comparison reads it, taken from a record at little cost: ``(kind, file, line,
-#: function, label, shown, first text, seq, thread name)``. ``shown`` is a tp record's (an int,
-#: a repr, or the items) or an event's items; ``items_of_shown`` makes it items.
-WhatRan = tuple[
-    str, str, int, str, Optional[str], Union[int, str, tuple[tuple[str, str], ...]],
-    Optional[str], int, str,
-]  # fmt: skip
+#: Where an event was recorded, as a comparison reads it: ``(kind, file, line, function, first
+#: text)``. A tp call site keeps its own (``CallSite.where``), shared by all its events.
+Where = tuple[str, str, int, str, Optional[str]]
+#: What ran, as a comparison reads it, taken from a record at little cost: ``(where, label,
+#: shown, seq, thread name)``. ``shown`` is a tp record's (an int, a repr, or the items) or an
+#: event's items; ``items_of_shown`` makes it items.
+WhatRan = tuple[Where, Optional[str], Union[int, str, tuple[tuple[str, str], ...]], int, str]
 
 
 def what_ran(record: Record) -> WhatRan:
     """A record's ``WhatRan``, without building its ``Event`` or taking any repr: a passing
     test's story is kept, and compared, by this alone."""
     if isinstance(record, Event):
-        return (record.kind, record.file, record.line, record.function, record.label,
-                record.items, None, record.seq, record.thread)  # fmt: skip
-    # Every passing test reads each of its records here: unpacked in TpRecord's field order
-    # (tests/test_events.py holds the recorder to it), which halves what a passing test pays
-    # here against reading it by name.
+        where = (record.kind, record.file, record.line, record.function, None)
+        return (where, record.label, record.items, record.seq, record.thread)
+    # Unpacked in TpRecord's field order (tests/test_events.py holds the recorder to it),
+    # which halves what this costs against reading it by name.
     seq, _monotonic_ns, thread, _task, site, label, shown = record
-    return ("tp", site.file, site.line, site.function, label, shown, site.first_text, seq,
-            thread.name)  # fmt: skip
+    return (site.where, label, shown, seq, thread.name)
 
 
 def what_ran_within(
@@ -180,8 +178,7 @@ def what_ran_within(
         name = names.get(thread)
         if name is None:
             name = names[thread] = thread.name
-        append(("tp", site.file, site.line, site.function, label, shown, site.first_text, seq,
-                name))  # fmt: skip
+        append((site.where, label, shown, seq, name))
     return ran
 
 
