@@ -348,18 +348,16 @@ class TestEnormousValues:
         ],
         ids=["str", "bytes", "list-of-str", "dict-of-str", "str-subclass", "repr-of-100MB"],
     )
-    def test_hundred_megabytes_cost_under_two_seconds(self, make: Any) -> None:
-        """A value whose repr is 100 MB costs under two seconds and leaves a bounded item."""
+    def test_hundred_megabytes_leave_a_bounded_item(self, make: Any) -> None:
+        """A value whose repr is 100 MB leaves a bounded item, and tp returns the value itself.
+        (What it costs is measured by benchmarks, not timed here.)"""
         value = make()
-        started = time.perf_counter()
         with chrono.story() as story:
             returned = tp(value)
-        elapsed = time.perf_counter() - started
         assert returned is value
         ((_, shown),) = story.events[0].items
         assert len(shown) <= LONGEST_ITEM
         assert shown.endswith(("characters in all)", "items)"))
-        assert elapsed < 2.0
 
     def test_secret_key_before_a_long_word_costs_milliseconds(self) -> None:
         """A secret key followed by a long run of letters is masked in linear time."""
