@@ -116,22 +116,23 @@ def build(source: Path, outdir: Path) -> tuple[Path, Path]:
 def check_contents(wheel: Path, version: str) -> None:
     """The wheel holds every module, every listed file, the licence, and metadata that names
     the distribution and the version of src/chrono/__init__.py."""
-    names = set(zipfile.ZipFile(wheel).namelist())
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        dist_info = f"{DISTRIBUTION.replace('-', '_')}-{version}.dist-info"
+        metadata = archive.read(f"{dist_info}/METADATA").decode("utf-8")
+        entry_points = archive.read(f"{dist_info}/entry_points.txt").decode("utf-8")
     modules = [
         path.relative_to(ROOT / "src").as_posix()
         for path in sorted((ROOT / "src" / "chrono").rglob("*.py"))
     ]
     missing = [name for name in [*modules, *REQUIRED_FILES] if name not in names]
     expect(not missing, f"{wheel.name} lacks: {', '.join(missing)}")
-    dist_info = f"{DISTRIBUTION.replace('-', '_')}-{version}.dist-info"
     expect(
         any(name.startswith(f"{dist_info}/") and name.endswith("/LICENSE") for name in names),
         f"{wheel.name} holds no LICENSE in {dist_info}",
     )
-    metadata = zipfile.ZipFile(wheel).read(f"{dist_info}/METADATA").decode("utf-8")
     for line in (f"Name: {DISTRIBUTION}", f"Version: {version}", "License-Expression: MIT"):
         expect(line in metadata.splitlines(), f"the wheel's METADATA lacks {line!r}")
-    entry_points = zipfile.ZipFile(wheel).read(f"{dist_info}/entry_points.txt").decode("utf-8")
     for line in ("chrono = chrono.cli:main", "chrono = chrono.pytest_plugin"):
         expect(line in entry_points, f"the wheel's entry points lack {line!r}", entry_points)
     print(f"{wheel.name}: {len(modules)} modules, {len(REQUIRED_FILES)} other files, LICENSE")
