@@ -42,6 +42,8 @@ REQUIRED_FILES = [
 HEAVY_MODULES = ["rich", "executing", "asttokens", "pytest"]
 
 FAILING_TEST = """\
+import pytest
+
 from chrono import tp
 
 
@@ -52,8 +54,19 @@ def total(prices):
     return tp(result)
 
 
-def test_total():
-    assert total([3, 4]) == 8
+@pytest.mark.parametrize("prices", [[3, 4], [3, 4, 5]])
+def test_total(prices):
+    assert total(prices) == sum(prices) + 1
+"""
+
+#: A script whose exception carries the story of the block it left.
+STORY_SCRIPT = """\
+import chrono
+from chrono import tp
+
+with chrono.story("checkout"):
+    tp(paid=False)
+    raise ValueError("not paid")
 """
 
 
@@ -201,29 +214,49 @@ def check_installed(python: Path, env: dict[str, str], work: Path, version: str)
     print("chrono demo: one failing test, and its story")
 
     (project / "test_total.py").write_text(FAILING_TEST, encoding="utf-8")
+    exports = ["--chrono-html=report.html", "--chrono-json=stories"]
     result = run_status(
-        [python, "-m", "pytest", "-p", "no:cacheprovider", "--chrono-html=report.html"],
-        cwd=project,
-        env=env,
+        [python, "-m", "pytest", "-p", "no:cacheprovider", *exports], cwd=project, env=env
     )
     expect(result.returncode == 1, f"pytest exited {result.returncode}, not 1", result.stdout)
-    expect("chrono story" in result.stdout, "the failing test's report has no story", result.stdout)
-    for line in ("price=3", "price=4", "result=7"):
-        expect(line in result.stdout, f"the story lacks {line}", result.stdout)
-    print("a failing test's report carries its story: price=3, price=4, result=7")
+    expect(
+        "chrono story" in result.stdout, "the failing tests' reports have no story", result.stdout
+    )
+    for line in ("price=3", "price=5", "result=7", "result=12"):
+        expect(line in result.stdout, f"the stories lack {line}", result.stdout)
+    print("two failing tests' reports carry their stories: price=3 … result=7, … result=12")
 
     page = (project / "report.html").read_text(encoding="utf-8")
     site = Path(where.strip()).parent
     for asset in ("report.css", "report.js"):
         text = (site / "_page" / asset).read_text(encoding="utf-8")
         expect(bool(text.strip()) and text in page, f"report.html lacks _page/{asset}")
-    expect("test_total" in page, "report.html does not hold the failing test's story")
+    expect("test_total" in page, "report.html does not hold the failing tests' stories")
     print(f"--chrono-html: report.html, {len(page):,} characters, with both assets inline")
+
+    stories = sorted((project / "stories").glob("*.json"))
+    expect(len(stories) == 2, f"--chrono-json wrote {len(stories)} files, not 2")
+    schema_id = run(
+        [python, "-c", "from chrono.export import story_schema; print(story_schema()['$id'])"],
+        cwd=project,
+        env=env,
+    )
+    expect(schema_id.strip() == "urn:chrono:schema:story-1", f"the schema says {schema_id}")
+    compared = run_status(["chrono", "compare", *stories], cwd=project, env=env)
+    expect(compared.returncode == 1, "chrono compare found no divergence", compared.stdout)
+    expect("share their first" in compared.stdout, "chrono compare said", compared.stdout)
+    print("--chrono-json: 2 stories; the shipped schema loads; chrono compare: they diverged")
 
     check = run_status(["chrono", "check", "test_total.py"], cwd=project, env=env)
     expect(check.returncode == 1, f"chrono check exited {check.returncode}, not 1", check.stdout)
-    expect("test_total.py:7:" in check.stdout, "chrono check missed a tp call", check.stdout)
+    expect("test_total.py:9:" in check.stdout, "chrono check missed a tp call", check.stdout)
     print(f"chrono check: exit 1, {len(check.stdout.splitlines())} leftover calls listed")
+
+    (project / "checkout.py").write_text(STORY_SCRIPT, encoding="utf-8")
+    told = run_status([python, "checkout.py"], cwd=project, env=env)
+    expect("chrono story 'checkout'" in told.stdout, "the exception carried no story", told.stdout)
+    expect("paid=False" in told.stdout, "the story lacks paid=False", told.stdout)
+    print("chrono.story(): the exception that left the block carried its story")
 
     probe = "import sys, chrono; print(' '.join(sorted(set(sys.argv[1:]) & set(sys.modules))))"
     heavy = run(
