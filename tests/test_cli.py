@@ -39,10 +39,10 @@ def install_like_a_wheel(site: Path) -> Path:
     shutil.copytree(
         Path(chrono.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
     )
-    dist_info = site / f"chrono-{chrono.__version__}.dist-info"
+    dist_info = site / f"chrono_tp-{chrono.__version__}.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: chrono\nVersion: {chrono.__version__}\n"
+        f"Metadata-Version: 2.1\nName: chrono-tp\nVersion: {chrono.__version__}\n"
     )
     (dist_info / "entry_points.txt").write_text("[pytest11]\nchrono = chrono.pytest_plugin\n")
     files = sorted(path.relative_to(site).as_posix() for path in package.rglob("*.py"))

@@ -11,7 +11,11 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 DOCS = REPOSITORY / "docs"
 # The terminal pictures (SVG) hold the text of the runs they show.
 DOCUMENTS = sorted(
-    [REPOSITORY / "README.md", *DOCS.rglob("*.md"), *DOCS.rglob("*.svg")],
+    [
+        *(REPOSITORY / name for name in ("README.md", "CHANGELOG.md", "CONTRIBUTING.md")),
+        *DOCS.rglob("*.md"),
+        *DOCS.rglob("*.svg"),
+    ],
     key=lambda path: path.relative_to(REPOSITORY).as_posix(),
 )
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import importlib.util
+import sys
 from collections import defaultdict
 from pathlib import Path
+from types import ModuleType
 
 import chrono
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest itself depends on tomli before 3.11
+    import tomli as tomllib
+
 SOURCE = Path(chrono.__file__).parent
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 #: Private names that several modules define on purpose, each time meaning the same thing.
 SAME_MEANING_EVERYWHERE = {
@@ -66,3 +76,37 @@ class TestPrivateNames:
         assert names["_Layout"] == ["_strip.py"]
         assert names["_one_line"] == ["_leftovers.py"]
         assert "_site" not in names
+
+
+def wheel_check() -> ModuleType:
+    """CI's wheel check (.ci/wheel_check.py), loaded as a module to read its lists."""
+    spec = importlib.util.spec_from_file_location("wheel_check", REPOSITORY / ".ci/wheel_check.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class TestDistribution:
+    def test_the_installed_metadata_has_the_package_version(self) -> None:
+        """The chrono-tp distribution installed here has chrono.__version__ as its version."""
+        assert importlib.metadata.version("chrono-tp") == chrono.__version__
+
+    def test_the_version_is_written_in_the_package_alone(self) -> None:
+        """pyproject.toml writes no version: hatchling reads it from src/chrono/__init__.py."""
+        config = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
+        assert "version" not in config["project"]
+        assert config["project"]["dynamic"] == ["version"]
+        assert config["tool"]["hatch"]["version"] == {"path": "src/chrono/__init__.py"}
+
+    def test_every_shipped_file_is_checked_in_the_wheel(self) -> None:
+        """Each file under src/ that is not a Python module is in the wheel check's
+        REQUIRED_FILES, so CI fails when the wheel leaves it out."""
+        sources = REPOSITORY / "src"
+        files = {
+            path.relative_to(sources).as_posix()
+            for path in sources.rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc")
+        }
+        assert files == set(wheel_check().REQUIRED_FILES)

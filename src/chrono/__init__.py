@@ -42,6 +42,8 @@ __all__ = [
     "tp",
 ]
 
+# The one place the version is written: hatchling reads it for the package metadata
+# ([tool.hatch.version] in pyproject.toml), and `chrono --version` prints it.
 __version__ = "0.1.0"
 
 if enabled_from_environment():
