@@ -11,7 +11,7 @@ there.
 How the line is reached costs the rest of the program as little as each Python allows:
 
 - 3.12+: ``sys.monitoring``, with a tool id of chrono's own. Each code object is looked at once,
-  when it first starts (its ``PY_START`` location is then disabled); LINE events are turned on
+  when it first starts or resumes (that location is then disabled); LINE events are turned on
   only for the code objects that hold a logpoint, and every other line of those is disabled
   after its first event. All other code runs at full speed.
 - 3.9-3.11: a trace function (``sys.settrace``, and ``threading.settrace`` for new threads) that
@@ -443,9 +443,11 @@ class _Monitoring:
             )
             return False
         events = monitoring.events
-        monitoring.register_callback(self.tool, events.PY_START, self._on_start)
+        # A generator or coroutine paused before the logpoints came is next seen resuming.
+        for event in (events.PY_START, events.PY_RESUME):
+            monitoring.register_callback(self.tool, event, self._on_start)
         monitoring.register_callback(self.tool, events.LINE, self._on_line)
-        monitoring.set_events(self.tool, events.PY_START)
+        monitoring.set_events(self.tool, events.PY_START | events.PY_RESUME)
         return True
 
     def stop(self) -> None:
@@ -457,8 +459,9 @@ class _Monitoring:
         for code in self.watched.values():
             monitoring.set_local_events(tool, code, 0)
         self.watched.clear()
-        monitoring.register_callback(tool, monitoring.events.PY_START, None)
-        monitoring.register_callback(tool, monitoring.events.LINE, None)
+        events = monitoring.events
+        for event in (events.PY_START, events.PY_RESUME, events.LINE):
+            monitoring.register_callback(tool, event, None)
         monitoring.free_tool_id(tool)
         self.tool = None
 
