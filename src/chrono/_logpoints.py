@@ -79,7 +79,17 @@ class LogpointError(ValueError):
 class Logpoint:
     """One logpoint: where (a file's real path, a line) and what to record there."""
 
-    __slots__ = ("expressions", "file", "has_label", "hits", "line", "literal", "programs", "spec")
+    __slots__ = (
+        "expressions",
+        "file",
+        "has_label",
+        "hits",
+        "line",
+        "literal",
+        "programs",
+        "sites",
+        "spec",
+    )
 
     def __init__(self, spec: str, file: str, line: int, expressions: tuple[str, ...]) -> None:
         #: As it was written, to name it in messages.
@@ -98,6 +108,9 @@ class Logpoint:
         self.literal = tuple(_is_literal(tree) for tree in trees)
         #: How many times it ran, in this process.
         self.hits = 0
+        #: Its call site in each code object it ran in, by code identity (the site keeps the
+        #: code alive), with the secrets pattern the site's masks follow.
+        self.sites: dict[int, tuple[Secrets | None, CallSite]] = {}
 
     def __repr__(self) -> str:
         return f"<Logpoint {self.spec!r}>"
@@ -342,16 +355,8 @@ class _Raised:
         return self.text
 
 
-#: Each logpoint's call site in each code object, with the secrets pattern its masks follow.
-_sites: dict[tuple[int, int], tuple[Secrets | None, CallSite, Logpoint]] = {}
-
-
-def _site(logpoint: Logpoint, frame: FrameType, line: int, secrets: Secrets | None) -> CallSite:
-    code = frame.f_code
-    key = (id(code), id(logpoint))
-    known = _sites.get(key)
-    if known is not None and known[0] is secrets and known[1].code is code:
-        return known[1]
+def _new_site(logpoint: Logpoint, frame: FrameType, secrets: Secrets | None) -> CallSite:
+    """The call site of ``logpoint`` in the code running in ``frame``, masks by ``secrets``."""
     texts = tuple(
         None if literal else text for text, literal in zip(logpoint.expressions, logpoint.literal)
     )
@@ -362,48 +367,57 @@ def _site(logpoint: Logpoint, frame: FrameType, line: int, secrets: Secrets | No
             _holds_secret(ast.parse(text, mode="eval").body, secrets)
             for text in logpoint.expressions
         )
-    site = CallSite(
-        code.co_filename,
-        line,
-        function_name(frame) + LOGPOINT_MARK,
-        texts,
-        logpoint.has_label,
-        secret,
-        code,
+    code = frame.f_code
+    function = function_name(frame) + LOGPOINT_MARK
+    return CallSite(
+        code.co_filename, logpoint.line, function, texts, logpoint.has_label, secret, code
     )
-    _sites[key] = (secrets, site, logpoint)
-    return site
 
 
-def _fire(logpoints: tuple[Logpoint, ...], frame: FrameType, line: int) -> None:
-    """Record each of ``logpoints`` at ``line`` of ``frame``; never raises into the program."""
+_busy = _recorder._busy
+_busy_add = _busy.add
+_busy_discard = _busy.discard
+_record_values = _recorder.record_values
+
+
+def _fire(logpoints: tuple[Logpoint, ...], frame: FrameType) -> None:
+    """Record each of ``logpoints`` in ``frame``, at their line; never raises into the program.
+
+    Runs at every hit: kept to the few steps each hit needs (docs/performance.md).
+    """
     now_ns = _monotonic_ns()
-    if not _switch._enabled:
-        return
     ident = _get_ident()
-    busy = _recorder._busy
-    if ident in busy:
+    if ident in _busy or not _switch._enabled:
         # chrono's own work in this thread (an expression that reaches another logpoint, a
-        # __repr__ that calls tp): recorded by nothing, as tp does.
+        # __repr__ that calls tp) is recorded by nothing, as tp does.
         return
-    busy.add(ident)
+    _busy_add(ident)
     try:
         secrets = _config.settings.secrets
+        code = frame.f_code
         for logpoint in logpoints:
             logpoint.hits += 1
-            site = _site(logpoint, frame, line, secrets)
-            values = tuple(_evaluate(program, frame) for program in logpoint.programs)
-            _recorder.record_values(now_ns, ident, site, values)
+            known = logpoint.sites.get(id(code))
+            if known is None or known[0] is not secrets or known[1].code is not code:
+                known = logpoint.sites[id(code)] = (secrets, _new_site(logpoint, frame, secrets))
+            programs = logpoint.programs
+            if programs:
+                names = frame.f_globals
+                local_names = frame.f_locals
+                values = tuple([_evaluate(program, names, local_names) for program in programs])
+            else:
+                values = ()
+            _record_values(now_ns, ident, known[1], values)
     except Exception:
         if _recorder.RAISE_INTERNAL_ERRORS:
             raise
     finally:
-        busy.discard(ident)
+        _busy_discard(ident)
 
 
-def _evaluate(program: CodeType, frame: FrameType) -> Any:
+def _evaluate(program: CodeType, names: dict[str, Any], local_names: Mapping[str, Any]) -> Any:
     try:
-        return eval(program, frame.f_globals, frame.f_locals)
+        return eval(program, names, local_names)
     except KeyboardInterrupt:
         # The user's own interrupt, which the program would have had a moment later.
         raise
@@ -412,6 +426,9 @@ def _evaluate(program: CodeType, frame: FrameType) -> Any:
 
 
 # -- 3.12+: sys.monitoring -----------------------------------------------------------------------
+
+_getframe = sys._getframe
+_DISABLE = getattr(sys, "monitoring", None) and sys.monitoring.DISABLE  # type: ignore[attr-defined,unused-ignore]
 
 #: The tool ids chrono tries, in turn: those that sys.monitoring names for no one
 #: (0 debugger, 1 coverage, 2 profiler, 5 optimizer).
@@ -424,8 +441,10 @@ class _Monitoring:
 
     def __init__(self) -> None:
         self.tool: int | None = None
-        #: The code objects whose LINE events are on, by identity.
+        #: The code objects whose LINE events are on, by identity (kept alive here, so that
+        #: their ids are not reused), and their logpoints by line.
         self.watched: dict[int, CodeType] = {}
+        self.lines: dict[int, dict[int, tuple[Logpoint, ...]]] = {}
 
     def start(self) -> bool:
         monitoring = sys.monitoring  # type: ignore[attr-defined,unused-ignore]
@@ -459,6 +478,7 @@ class _Monitoring:
         for code in self.watched.values():
             monitoring.set_local_events(tool, code, 0)
         self.watched.clear()
+        self.lines.clear()
         events = monitoring.events
         for event in (events.PY_START, events.PY_RESUME, events.LINE):
             monitoring.register_callback(tool, event, None)
@@ -473,6 +493,7 @@ class _Monitoring:
         for code in self.watched.values():
             monitoring.set_local_events(tool, code, 0)
         self.watched.clear()
+        self.lines.clear()
         # Code that started already was looked at for the old logpoints: look again. This
         # re-enables every tool's disabled events, which each tool's callbacks disable again.
         monitoring.restart_events()
@@ -483,8 +504,10 @@ class _Monitoring:
 
     def _watch(self, code: CodeType) -> None:
         tool = self.tool
-        if tool is not None and _lines_of(code) is not None and id(code) not in self.watched:
+        lines = _lines_of(code)
+        if tool is not None and lines is not None and id(code) not in self.watched:
             self.watched[id(code)] = code
+            self.lines[id(code)] = lines
             monitoring = sys.monitoring  # type: ignore[attr-defined,unused-ignore]
             monitoring.set_local_events(tool, code, monitoring.events.LINE)
 
@@ -494,14 +517,14 @@ class _Monitoring:
         except Exception:
             if _recorder.RAISE_INTERNAL_ERRORS:
                 raise
-        return sys.monitoring.DISABLE  # type: ignore[attr-defined,unused-ignore]
+        return _DISABLE
 
     def _on_line(self, code: CodeType, line: int) -> Any:
-        lines = _lines_of(code)
+        lines = self.lines.get(id(code))
         logpoints = None if lines is None else lines.get(line)
         if logpoints is None:
-            return sys.monitoring.DISABLE  # type: ignore[attr-defined,unused-ignore]
-        _fire(logpoints, sys._getframe(1), line)
+            return _DISABLE
+        _fire(logpoints, _getframe(1))
         return None
 
 
@@ -620,7 +643,7 @@ def _local_tracer(
         if event == "line" and tracing.active:
             logpoints = lines.get(frame.f_lineno)
             if logpoints is not None:
-                _fire(logpoints, frame, frame.f_lineno)
+                _fire(logpoints, frame)
         if chained is not None:
             chained = chained(frame, event, arg)
         return local

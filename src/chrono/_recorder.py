@@ -224,7 +224,9 @@ def record_values(now_ns: int, ident: int, site: CallSite, values: tuple[Any, ..
     settings = _config.settings
     shown: int | str | tuple[tuple[str, str], ...]
     label = None
-    if site.one_plain_value:
+    if not values:
+        shown = ()  # a marker, as tp() is
+    elif site.one_plain_value:
         first = values[0]
         shown = (
             first if type(first) is int else safe_repr(first, settings.repr_limit, settings.secrets)
