@@ -247,6 +247,8 @@ _table: dict[str, dict[int, tuple[Logpoint, ...]]] = {}
 #: Each code object's logpoints by line (None: it holds none), by code identity; the code is
 #: kept so that its id is not reused. Emptied whenever the table changes.
 _code_lines: dict[int, tuple[CodeType, dict[int, tuple[Logpoint, ...]] | None]] = {}
+#: Past this many code objects in ``_code_lines``, it starts afresh.
+_MAX_CODES = 100_000
 #: The file each code filename names, by the filename (None: no logpoint's file).
 _files_of_names: dict[str, str | None] = {}
 _backend: _Monitoring | _Tracing | None = None
@@ -322,6 +324,8 @@ def _lines_of(code: CodeType) -> dict[int, tuple[Logpoint, ...]] | None:
         here = _table[file]
         found = {line: here[line] for line in _own_lines(code) if line in here}
         lines = found or None
+    if len(_code_lines) >= _MAX_CODES:
+        _code_lines.clear()  # code made afresh again and again (exec in a loop): start over
     _code_lines[id(code)] = (code, lines)
     return lines
 
@@ -428,6 +432,8 @@ def _evaluate(program: CodeType, names: dict[str, Any], local_names: Mapping[str
 # -- 3.12+: sys.monitoring -----------------------------------------------------------------------
 
 _getframe = sys._getframe
+_gettrace = sys.gettrace
+_settrace = sys.settrace
 _DISABLE = getattr(sys, "monitoring", None) and sys.monitoring.DISABLE  # type: ignore[attr-defined,unused-ignore]
 
 #: The tool ids chrono tries, in turn: those that sys.monitoring names for no one
@@ -607,14 +613,19 @@ class _Chain:
         self.on_call: _TraceFunction = self._on_call
 
     def _on_call(self, frame: FrameType, event: str, arg: Any) -> Any:
+        # Every Python call of the program comes here: most are answered by one lookup.
         previous = self.previous
-        if previous is None:
-            return self.local_for(frame, None)
-        previous_local = previous(frame, event, arg)
-        # coverage.py's C tracer, called as a Python function, installs itself again the C
-        # way, in place of whoever called it: chrono's comes back, and keeps calling it.
-        if sys.gettrace() is not self.on_call:
-            sys.settrace(self.on_call)
+        previous_local = None
+        if previous is not None:
+            previous_local = previous(frame, event, arg)
+            # coverage.py's C tracer, called as a Python function, installs itself again the
+            # C way, in place of whoever called it: chrono's comes back, and keeps calling it.
+            if _gettrace() is not self.on_call:
+                _settrace(self.on_call)
+        code = frame.f_code
+        known = _code_lines.get(id(code))
+        if known is not None and known[1] is None and known[0] is code:
+            return previous_local
         return self.local_for(frame, previous_local)
 
     def local_for(self, frame: FrameType, previous_local: _TraceFunction | None) -> Any:
