@@ -445,6 +445,24 @@ class TestChronoRun:
         assert result.stdout == "total 3\n"
         assert "script.py:4 in total (logpoint)  reached" in result.stderr
 
+    def test_its_logpoints_reach_the_programs_subprocesses_through_chrono_at(
+        self, shop: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The specs added to CHRONO_AT name their files absolutely, so that a subprocess
+        started in another folder sets the same logpoints; what was there stays."""
+        logpoints = _logpoints.parse_specs([f"shop.py:{RESULT_LINE}:max(a, b), c"])
+        environ = {"CHRONO_AT": "other.py:1"}
+        _logpoints.add_to_environment(logpoints, environ)
+        first, second = environ["CHRONO_AT"].split(";")
+        assert first == "other.py:1"
+        monkeypatch.chdir(tmp_path)
+        again = parse_spec(second)
+        assert (again.file, again.line, again.expressions) == (
+            logpoints[0].file,
+            RESULT_LINE,
+            ("max(a, b)", "c"),
+        )
+
     def test_a_bad_logpoint_exits_2_before_the_program_runs(self, workdir: Path) -> None:
         """A logpoint on a blank line stops chrono run with exit code 2, naming it."""
         write_module(workdir, "script", SCRIPT)
