@@ -8,9 +8,9 @@
   one (what the rest of the program pays: nothing on 3.12+, the trace function's call event
   on 3.9-3.11). Thread CPU time, median over ``--rounds`` rounds, sides interleaved.
 * **suite**: more-itertools' test suite (its sdist, as benchmarks/real_suites.py prepares it)
-  with the plugin on, without and with ``--chrono-at`` on the one line of ``take``, a function
-  the suite runs often; runs alternate, the ratio is taken pair by pair, the median of
-  ``--runs``. A first run counts the hits.
+  with the plugin on, without and with ``--chrono-at`` on the first line of
+  ``peekable.__next__``, which many of its tests run; runs alternate, the ratio is taken pair
+  by pair, the median of ``--runs``. A first run counts the hits.
 * **startup**: a fresh venv's ``python -c pass``, with chrono's ``.pth`` in its site-packages
   and without, ``CHRONO_AT`` unset (wall time, median of interleaved runs), and the ``.pth``
   line alone, executed in-process (timeit).
@@ -148,15 +148,13 @@ def measure_suite(runs: int) -> tuple[list[list[str]], float, int, str]:
     project = next(each for each in PROJECTS if each.name == "more-itertools")
     source = fetch_sdist(project, cache)
     python = prepare_venv(project, source, cache)
-    recipes = source / "more_itertools" / "recipes.py"
-    lines = recipes.read_text(encoding="utf-8").splitlines()
-    start = lines.index("def take(n, iterable):")
-    line = next(
-        number
-        for number, text in enumerate(lines[start:], start + 1)
-        if text.strip() == "return list(islice(iterable, n))"
-    )
-    spec = f"more_itertools/recipes.py:{line}:n"
+    # peekable.__next__: started about 22,000 times by tests/test_more.py alone (counted with
+    # a sys.monitoring PY_START counter), by many of the suite's tests.
+    more = source / "more_itertools" / "more.py"
+    lines = more.read_text(encoding="utf-8").splitlines()
+    start = lines.index("class peekable:")
+    definition = lines.index("    def __next__(self):", start)
+    spec = f"more_itertools/more.py:{definition + 2}:len(self._cache)"
     command = [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests"]
     at = [*command, f"--chrono-at={spec}"]
     # The hits, counted once by a plugin that reads them at the end of the session.
