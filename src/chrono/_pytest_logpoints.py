@@ -42,14 +42,19 @@ def add_options(parser: pytest.Parser, group: Any) -> None:
 
 def register(config: pytest.Config) -> None:
     """Check the run's logpoints (a bad one stops the run) and make them live."""
-    specs = [*config.getini("chrono_at"), *(config.getoption("chrono_at") or ())]
-    if not specs:
-        return
     roots = [str(config.rootpath), str(config.invocation_params.dir)]
-    try:
-        logpoints = _logpoints.parse_specs(specs, roots)
-    except _logpoints.LogpointError as error:
-        raise pytest.UsageError(f"--chrono-at: {error}") from None
+    logpoints = []
+    # Each error names the setting its spec came from.
+    for setting, specs in (
+        ("chrono_at", config.getini("chrono_at")),
+        ("--chrono-at", config.getoption("chrono_at") or ()),
+    ):
+        try:
+            logpoints += _logpoints.parse_specs(specs, roots)
+        except _logpoints.LogpointError as error:
+            raise pytest.UsageError(f"{setting}: {error}") from None
+    if not logpoints:
+        return
     if not is_enabled():
         return  # CHRONO=off: checked, but not installed
     config.pluginmanager.register(LogpointsPlugin(config, logpoints), "chrono-logpoints")
