@@ -14,6 +14,8 @@ SOURCE = Path(chrono.__file__).parent
 SAME_MEANING_EVERYWHERE = {
     "_monotonic_ns": "time.monotonic_ns, bound once so that a call skips the attribute lookup",
     "_reset_after_fork": "the module's own os.register_at_fork hook",
+    "_get_ident": "threading.get_ident, bound once so that a call skips the attribute lookup",
+    "_getframe": "sys._getframe, bound once so that a call skips the attribute lookup",
 }
 
 

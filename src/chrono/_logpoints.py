@@ -40,6 +40,9 @@ from typing import TYPE_CHECKING, Any, Callable
 from chrono import _config, _recorder, _switch
 from chrono._callsite import CallSite, _holds_secret, _is_literal, _is_string_literal, function_name
 
+# The recorder's re-entry guard (the threads recording right now) is the logpoints' too.
+from chrono._recorder import _busy, _busy_add, _busy_discard
+
 if TYPE_CHECKING:
     from chrono._values import Secrets
 
@@ -378,9 +381,6 @@ def _new_site(logpoint: Logpoint, frame: FrameType, secrets: Secrets | None) -> 
     )
 
 
-_busy = _recorder._busy
-_busy_add = _busy.add
-_busy_discard = _busy.discard
 _record_values = _recorder.record_values
 
 
