@@ -31,6 +31,9 @@ DISTRIBUTION = "chrono-tp"
 #: that must land in site-packages (a .pth startup hook), goes here; tests/test_package.py
 #: fails when a file under src/ is neither a module nor listed.
 REQUIRED_FILES = [
+    # The logpoints' startup hook, at the wheel's root (pyproject's force-include): an
+    # editable install can hide its absence.
+    "chrono_at.pth",
     "chrono/py.typed",
     "chrono/_demo/pytest.ini",
     "chrono/_page/report.css",
@@ -67,6 +70,19 @@ from chrono import tp
 with chrono.story("checkout"):
     tp(paid=False)
     raise ValueError("not paid")
+"""
+
+
+#: A program that never imports chrono: CHRONO_AT reaches it through the startup hook alone.
+PLAIN_SCRIPT = """\
+def total(prices):
+    result = 0
+    for price in prices:
+        result += price
+    return result
+
+
+print(total([3, 4]))
 """
 
 
@@ -264,6 +280,12 @@ def check_installed(python: Path, env: dict[str, str], work: Path, version: str)
     ).strip()
     expect(not heavy, f"CHRONO=off python -c 'import chrono' imported {heavy}")
     print(f"CHRONO=off: import chrono imports none of {', '.join(HEAVY_MODULES)}")
+
+    (project / "plain.py").write_text(PLAIN_SCRIPT, encoding="utf-8")
+    logged = run([python, "plain.py"], cwd=project, env={**env, "CHRONO_AT": "plain.py:5:price"})
+    for line in ("7", "price=3", "price=4", "(logpoint)"):
+        expect(line in logged, f"CHRONO_AT's run lacks {line!r}", logged)
+    print("CHRONO_AT: the startup hook set a logpoint in a program that never imports chrono")
 
 
 def main() -> int:

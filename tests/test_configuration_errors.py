@@ -125,6 +125,7 @@ BAD_OPTIONS = {
     "--chrono-json": ("--chrono-json=a_file", "is a file; expected a directory"),
     "--chrono-trace": ("--chrono-trace=a_file", "is a file; expected a directory"),
     "--chrono-html": ("--chrono-html=a_directory", "is a directory; expected a file"),
+    "--chrono-at": ("--chrono-at=test_one.py", "is not understood: write FILE:LINE or"),
 }
 #: Ini keys: (bad value, what the message must say).
 BAD_INI_VALUES = {
@@ -136,6 +137,7 @@ BAD_INI_VALUES = {
     "chrono_json": ("a_file", "is a file; expected a directory"),
     "chrono_trace": ("a_file", "is a file; expected a directory"),
     "chrono_html": ("a_directory", "is a directory; expected a file"),
+    "chrono_at": ("test_one.py:9", "line 9 is past the end of"),
 }
 BAD_MARKERS = ['"abc"', "0", "-3", "True", "2.5"]
 

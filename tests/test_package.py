@@ -24,6 +24,8 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 SAME_MEANING_EVERYWHERE = {
     "_monotonic_ns": "time.monotonic_ns, bound once so that a call skips the attribute lookup",
     "_reset_after_fork": "the module's own os.register_at_fork hook",
+    "_get_ident": "threading.get_ident, bound once so that a call skips the attribute lookup",
+    "_getframe": "sys._getframe, bound once so that a call skips the attribute lookup",
 }
 
 
@@ -101,12 +103,15 @@ class TestDistribution:
         assert config["tool"]["hatch"]["version"] == {"path": "src/chrono/__init__.py"}
 
     def test_every_shipped_file_is_checked_in_the_wheel(self) -> None:
-        """Each file under src/ that is not a Python module is in the wheel check's
-        REQUIRED_FILES, so CI fails when the wheel leaves it out."""
+        """Each file under src/ that is not a Python module, and each file pyproject puts in
+        the wheel by force-include, is in the wheel check's REQUIRED_FILES, so CI fails when
+        the wheel leaves it out."""
         sources = REPOSITORY / "src"
         files = {
             path.relative_to(sources).as_posix()
             for path in sources.rglob("*")
             if path.is_file() and path.suffix not in (".py", ".pyc")
         }
-        assert files == set(wheel_check().REQUIRED_FILES)
+        config = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
+        forced = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+        assert files | set(forced.values()) == set(wheel_check().REQUIRED_FILES)

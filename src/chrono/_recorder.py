@@ -211,3 +211,48 @@ def _items(
 def _task_name(asyncio: Any) -> str | None:
     task = asyncio.current_task()
     return None if task is None else task.get_name()
+
+
+def record_values(now_ns: int, ident: int, site: CallSite, values: tuple[Any, ...]) -> None:
+    """Record ``values`` at ``site`` as a ``tp`` call there would have (a logpoint's event):
+    the same record, handed to the collecting stories or the live output. The caller holds the
+    re-entry guard (``_busy``).
+
+    ``recording_tp`` keeps its own copy of these steps: a call to this from ``tp`` would cost
+    every recorded call a Python call more.
+    """
+    settings = _config.settings
+    shown: int | str | tuple[tuple[str, str], ...]
+    label = None
+    if not values:
+        shown = ()  # a marker, as tp() is
+    elif site.one_plain_value:
+        first = values[0]
+        shown = (
+            first if type(first) is int else safe_repr(first, settings.repr_limit, settings.secrets)
+        )
+    else:
+        label, shown = _items(site, values, {}, settings.repr_limit, settings.secrets)
+    try:
+        thread = _threads_by_ident[ident]
+    except KeyError:
+        thread = _current_thread()
+    task = None
+    if "asyncio" in _modules:
+        asyncio = _modules["asyncio"]
+        if asyncio._get_running_loop() is not None:
+            task = _task_name(asyncio)
+    tp_record = (next(sequence_numbers), now_ns, thread, task, site, label, shown)
+    sole = collecting.sole
+    in_context = _context_stories()
+    if sole is not None and not in_context:
+        records, cut_at, story = sole
+        records.append(tp_record)
+        if len(records) >= cut_at:
+            story.cut()
+    elif in_context or collecting.process:
+        collecting.deliver(tp_record, in_context)
+    else:
+        if _output.sink_settings is not settings:
+            _output.resolve_sink(settings)
+        _output.sink(tp_record)  # type: ignore[misc]

@@ -1,8 +1,8 @@
-"""The ``chrono`` command: ``demo``, ``check``, ``strip`` and ``compare``.
+"""The ``chrono`` command: ``demo``, ``check``, ``strip``, ``compare`` and ``run``.
 
 The commands' own work (reading files, printing, writing files back) is here; finding
 leftover calls is ``chrono._leftovers``'s, removing them ``chrono._strip``'s, comparing two
-stories ``chrono._compare``'s.
+stories ``chrono._compare``'s, logpoints ``chrono._logpoints``'.
 """
 
 from __future__ import annotations
@@ -87,6 +87,31 @@ def _build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--width", type=int, default=None, help="lay out for this many columns (default: terminal)"
     )
+
+    run = commands.add_parser(
+        "run",
+        help="run a Python program with logpoints",
+        description=(
+            "Run a Python script (or -m MODULE) as python would, with logpoints: each --at "
+            "records EXPR, … (or just that the line ran) as if tp(EXPR, …) were written at the "
+            "start of FILE:LINE, without editing the file. Outside a story, events are printed "
+            "to stderr as they happen. Exit 2 for a logpoint that cannot be set."
+        ),
+    )
+    run.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="FILE:LINE[:EXPR,…]",
+        help="a logpoint; repeatable",
+    )
+    run.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
+    run.add_argument(
+        "program",
+        nargs=argparse.REMAINDER,
+        metavar="SCRIPT | ARGS",
+        help="the script and its arguments (with -m, the module's arguments)",
+    )
     return parser
 
 
@@ -106,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_check(arguments.paths, output_format=arguments.output_format, out=sys.stdout)
     if arguments.command == "compare":
         return run_compare(arguments.first, arguments.second, width=arguments.width)
+    if arguments.command == "run":
+        return run_program(arguments.at, arguments.module, arguments.program)
     return run_strip(arguments.paths, diff=arguments.diff, out=sys.stdout)
 
 
@@ -275,6 +302,43 @@ def run_compare(
     divergence = compare(stories[0], stories[1], names=names)
     out.write(divergence.text(width=width) + "\n")
     return 0 if divergence.same else 1
+
+
+def run_program(
+    specs: Sequence[str], module: str | None, program: Sequence[str], err: TextIO | None = None
+) -> int:
+    """``chrono run``: run ``program`` (a script and its arguments, or with ``module`` the
+    module's arguments) in this process as python would, with the logpoints of ``specs``.
+    Returns 2 for a logpoint that cannot be set or no program; the program's own exit is its
+    ``SystemExit``, which goes through."""
+    import os
+    import runpy
+
+    from chrono import _logpoints
+
+    err = sys.stderr if err is None else err
+    if module is None and not program:
+        err.write("chrono run: error: give a SCRIPT to run, or -m MODULE\n")
+        return 2
+    try:
+        logpoints = _logpoints.parse_specs(specs)
+    except _logpoints.LogpointError as error:
+        err.write(f"chrono run: error: {error}\n")
+        return 2
+    # The program's own subprocesses (Django's autoreloader runs the server in one) get them
+    # through the startup hook.
+    _logpoints.add_to_environment(logpoints, os.environ)
+    _logpoints.add(logpoints)
+    if module is not None:
+        sys.argv = [module, *program]
+        sys.path[0] = os.getcwd()
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    else:
+        script = os.path.abspath(program[0])
+        sys.argv = [program[0], *program[1:]]
+        sys.path[0] = os.path.dirname(script)
+        runpy.run_path(script, run_name="__main__")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chrono import _pytest_compare, _pytest_export, _pytest_sections
+from chrono import _pytest_compare, _pytest_export, _pytest_logpoints, _pytest_sections
 from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
 from chrono._story import Scope, Story, story_part
@@ -96,6 +96,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     _pytest_compare.add_options(parser, group)
     _pytest_export.add_options(parser, group)
+    _pytest_logpoints.add_options(parser, group)
 
 
 def _positive_int(text: str) -> int:
@@ -160,6 +161,8 @@ def _ini_bool(config: pytest.Config, name: str) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     options = ChronoOptions(config)
+    # Before anything runs: a bad logpoint stops the run with a usage error.
+    _pytest_logpoints.register(config)
     comparison = None
     if options.compare.enabled and is_enabled():
         gatherer = None
