@@ -282,7 +282,7 @@ def check_installed(python: Path, env: dict[str, str], work: Path, version: str)
     print(f"CHRONO=off: import chrono imports none of {', '.join(HEAVY_MODULES)}")
 
     (project / "plain.py").write_text(PLAIN_SCRIPT, encoding="utf-8")
-    logged = run([python, "plain.py"], cwd=project, env={**env, "CHRONO_AT": "plain.py:5:price"})
+    logged = run([python, "plain.py"], cwd=project, env={**env, "CHRONO_AT": "plain.py:4:price"})
     for line in ("7", "price=3", "price=4", "(logpoint)"):
         expect(line in logged, f"CHRONO_AT's run lacks {line!r}", logged)
     print("CHRONO_AT: the startup hook set a logpoint in a program that never imports chrono")
