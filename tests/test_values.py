@@ -32,6 +32,15 @@ def recorded(value: object) -> str:
     return shown
 
 
+def _recorded_with_peak(value: object) -> tuple[str, int]:
+    """``recorded(value)``, and the most memory Python held at once while it ran."""
+    tracemalloc.start()
+    try:
+        return recorded(value), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 class TestSafeRepr:
     def test_plain_values_are_their_repr(self) -> None:
         """Ordinary values are recorded exactly as repr() shows them."""
@@ -127,12 +136,7 @@ class TestSafeRepr:
         """A 10**6-element list is never written out whole (its full repr is 7 MB), and its
         text states how many items it holds."""
         large = list(range(10**6))
-        tracemalloc.start()
-        try:
-            shown = recorded(large)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        shown, peak = _recorded_with_peak(large)
         assert peak < 1_000_000
         assert len(shown) <= DEFAULT_REPR_LIMIT + 50
         assert shown.startswith("[0, 1, 2, ")
@@ -148,12 +152,7 @@ class TestSafeRepr:
         """A 100 MB string is cut before its repr is taken (nothing near its size is
         allocated), and the output is bounded."""
         enormous = "a" * 100_000_000
-        tracemalloc.start()
-        try:
-            shown = recorded(enormous)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        shown, peak = _recorded_with_peak(enormous)
         assert peak < 4_000_000
         assert len(shown) < DEFAULT_REPR_LIMIT + 50
         assert shown.endswith("(100,000,000 characters in all)")
