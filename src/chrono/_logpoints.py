@@ -255,7 +255,8 @@ _MAX_CODES = 100_000
 #: The file each code filename names, by the filename (None: no logpoint's file).
 _files_of_names: dict[str, str | None] = {}
 _backend: _Monitoring | _Tracing | None = None
-_lock = threading.Lock()
+#: Held while logpoints are added or taken away.
+_installing = threading.Lock()
 
 
 def add(logpoints: Iterable[Logpoint]) -> None:
@@ -264,7 +265,7 @@ def add(logpoints: Iterable[Logpoint]) -> None:
     logpoints = list(logpoints)
     if not logpoints or not _switch.is_enabled():
         return
-    with _lock:
+    with _installing:
         table = {file: dict(lines) for file, lines in _table.items()}
         for logpoint in logpoints:
             lines = table.setdefault(logpoint.file, {})
@@ -284,7 +285,7 @@ def remove(logpoints: Iterable[Logpoint]) -> None:
     """Take ``logpoints`` away; with none left, chrono's hooks are taken away too."""
     global _backend
     gone = {id(logpoint) for logpoint in logpoints}
-    with _lock:
+    with _installing:
         table: dict[str, dict[int, tuple[Logpoint, ...]]] = {}
         for file, lines in _table.items():
             for line, here in lines.items():

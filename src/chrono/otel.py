@@ -52,7 +52,8 @@ _SEVERITY_TEXTS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 #: The one instrumentation of the process, or None.
 _current: Instrumentation | None = None
-_lock = threading.Lock()
+#: Held while the instrumentation, or its export thread, is set up or taken down.
+_instrumenting = threading.Lock()
 
 
 def instrument(
@@ -75,7 +76,7 @@ def instrument(
             f" not {queue_size!r}; using {DEFAULT_QUEUE_SIZE}.\n"
         )
         queue_size = DEFAULT_QUEUE_SIZE
-    with _lock:
+    with _instrumenting:
         if _current is not None:
             _current.uninstrument()
         instrumentation = Instrumentation(tracer_provider, logger_provider, queue_size)
@@ -88,7 +89,7 @@ def instrument(
 def uninstrument() -> None:
     """Stop sending stories (what is queued is still sent)."""
     global _current
-    with _lock:
+    with _instrumenting:
         if _current is not None:
             _current.uninstrument()
         _current = None
@@ -213,7 +214,7 @@ class Instrumentation:
         pid = os.getpid()
         if worker is not None and self._worker_pid == pid:
             return
-        with _lock:
+        with _instrumenting:
             if self._worker is not None and self._worker_pid == pid:
                 return
             if self._worker_pid != pid and self._worker is not None:
