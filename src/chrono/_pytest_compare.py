@@ -541,8 +541,7 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
     if cache is None:
         return
     index = _read_index(cache)
-    # To the second, as it is shown: an int is written faster than a float, once per test.
-    now = round(wall_at_zero() + time.monotonic_ns() / 1e9)
+    now = wall_at_zero() + time.monotonic_ns() / 1e9
     for nodeid, passing in passes.items():
         known = index.get(nodeid)
         if isinstance(known, list) and len(known) == 3 and known[2] == passing.digest:
