@@ -7,9 +7,11 @@ run (kept in pytest's cache), and, for a flaky test, the rerun that passed
 (pytest-rerunfailures).
 
 Stories are recorded where tests run and compared where reports are gathered (the controller
-under pytest-xdist): a report carries the compact form of its story (``_compare.compact``) as
-plain data. A passing test's compact story is made once, when its last phase passed, and the
-controller takes it off the report at once, so that pytest's list of reports does not keep it.
+under pytest-xdist). A passing test's story is taken once, when its last phase passed, as what
+ran (marshalled, with a digest): in one process it goes straight to the gatherer; a worker's
+report carries it as plain data, and the controller takes it off the report at once, so that
+pytest's list of reports does not keep it. A failing story rides on its report as its compact
+form (``_compare.compact``), since whether it failed for good is known only when it is logged.
 Siblings are compared when the run ends, so that a sibling that passed after the failure
 counts too; the last pass and a passing rerun are compared as soon as they are known, so that
 JUnit XML has them.
@@ -200,7 +202,8 @@ _failed_attempt_key = pytest.StashKey[dict[str, Any]]()
 
 
 class Recorder:
-    """Where tests run: the compact stories that reports carry, and what is known at once."""
+    """Where tests run: each test's passing or failing story handed on, and what is known at
+    once (the last pass, a passing rerun)."""
 
     def __init__(
         self, config: pytest.Config, options: CompareOptions, gatherer: Gatherer | None
