@@ -34,10 +34,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
-from chrono import _pytest_sections
+from chrono import _events, _pytest_sections
 from chrono._events import (
     Event,
     WhatRan,
+    event_of,
     has_events,
     wall_at_zero,
     what_ran_within,
@@ -286,12 +287,13 @@ class Recorder:
             return
         name = f"{item.nodeid} {description}"
         if report.passed:
-            records, _ = story.ordered_records()
-            ran = what_ran_within(records, since + 1, mark.seq - 1, by_sequence=True)
+            part = story.records_after(since)
+            ran = what_ran_within(part, since + 1, mark.seq - 1, by_sequence=True)
             if ran:
                 self._send_passing(report, _PassingStory.of(name, ran))
             return
-        events = [e for e in story.events if since < e.seq < mark.seq]
+        wall = _events.wall_anchor
+        events = [event_of(r, wall) for r in story.records_after(since) if r[0] < mark.seq]
         if has_events(events):
             self._send_failing(report, _compact(_Part(name, events, 0, story.started_ns)))
 

@@ -272,6 +272,25 @@ class Story:
         records.sort(key=_sequence_of)
         return records, dropped
 
+    def records_after(self, seq: int) -> list[Record]:
+        """The stored records with a sequence number above ``seq``, in sequence order: the
+        part of the story since a mark, read from the end at the cost of that part alone (a
+        test with thousands of subtests reads each one's part, never the whole story again)."""
+        locked = _cutting.acquire(True, 1.0)  # a cut moves records: not while it runs
+        try:
+            records = self._records
+            start = len(records)
+            # Records arrive nearly in order (see ordered_records): the part is the run of
+            # records at the end above ``seq``.
+            while start and records[start - 1][0] > seq:
+                start -= 1
+            part = records[start:]
+        finally:
+            if locked:
+                _cutting.release()
+        part.sort(key=_sequence_of)
+        return part
+
     def _restore(self, head: list[Event], dropped: int, tail: list[Event]) -> None:
         """Refill a story from plain data (``from_dict``)."""
         self._records[:] = [*head, *tail]
