@@ -16,10 +16,10 @@ taken pair by pair. CPU seconds (user + system of the child) are shown beside wa
 bench_plugin.py does, because a busy machine inflates wall time far more than CPU time.
 
 ``--instructions`` counts instead, with valgrind's callgrind, the instructions of a whole run
-of ``--tests`` and of twice as many tests, each way (warm cache, PYTHONHASHSEED=0): their
-difference over ``--tests`` is what one more test costs, with what every run pays once left
-out. It does not depend on the machine's load, so it tells a change's effect where wall time
-cannot; it does not see time spent waiting on the disk.
+of ``--tests`` and of twice as many tests, each way and for both suites (warm cache,
+PYTHONHASHSEED=0): their difference over ``--tests`` is what one more test costs, with what
+every run pays once left out. It does not depend on the machine's load, so it tells a
+change's effect where wall time cannot; it does not see time spent waiting on the disk.
 """
 
 from __future__ import annotations
@@ -94,26 +94,30 @@ def measure(folder: Path, runs: int) -> tuple[list[Timing], list[Timing], Timing
 
 
 def count_per_test(tests: int) -> None:
-    """Instructions that one more passing test with ten ``tp`` calls costs, each way."""
+    """Instructions that one more passing test costs, each way: with ten ``tp`` calls, and
+    with none."""
     environment = dict(os.environ, PYTHONHASHSEED="0")
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    per_test = {}
+    rows = []
     with tempfile.TemporaryDirectory(prefix="chrono-bench-compare-") as folder:
         root = Path(folder)
-        for mode in ("auto", "off"):
-            counts = []
-            for size in (tests, 2 * tests):
-                cases = suite(root, f"{mode}-{size}", _WITH_EVENTS, size)
-                run_child(command(mode), cases, environment)  # bytecode and the cache, warm
-                counts.append(instructions(command(mode), cwd=cases, env=environment))
-                print(f"  {mode}, {size} tests: {counts[-1] / 1e6:,.1f} M instructions", flush=True)
-            per_test[mode] = (counts[1] - counts[0]) / tests
-    auto, off = per_test["auto"], per_test["off"]
+        for name, source in (("ten-tp-calls", _WITH_EVENTS), ("no-tp-calls", _WITHOUT_EVENTS)):
+            per_test = {}
+            for mode in ("auto", "off"):
+                counts = []
+                for size in (tests, 2 * tests):
+                    cases = suite(root, f"{name}-{mode}-{size}", source, size)
+                    run_child(command(mode), cases, environment)  # bytecode and cache, warm
+                    counts.append(instructions(command(mode), cwd=cases, env=environment))
+                    print(f"  {name}, {mode}, {size} tests: {counts[-1] / 1e6:,.1f} M "
+                          "instructions", flush=True)  # fmt: skip
+                per_test[mode] = (counts[1] - counts[0]) / tests
+            auto, off = per_test["auto"], per_test["off"]
+            rows.append([name, f"{auto:,.0f}", f"{off:,.0f}", f"{auto - off:,.0f}",
+                         f"{auto / off:.3f}"])  # fmt: skip
     print()
     print(format_table(
-        ["instructions per passing test", "auto", "off", "auto - off", "auto / off"],
-        [["ten tp calls each", f"{auto:,.0f}", f"{off:,.0f}", f"{auto - off:,.0f}",
-          f"{auto / off:.3f}"]],
+        ["instructions per passing test", "auto", "off", "auto - off", "auto / off"], rows
     ))  # fmt: skip
 
 

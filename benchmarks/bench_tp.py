@@ -1,8 +1,8 @@
 """The cost of one ``tp`` call, disabled, recorded into a story, and printed live, beside peers.
 
-    python benchmarks/bench_tp.py [--rounds 21] [--runs 3] [--suites disabled,recorded,live]
+    python benchmarks/bench_tp.py [--rounds 21] [--runs 3] [--suites disabled,recorded,live,masking]
 
-Three suites, each measured in this one process with its contenders interleaved round by round:
+Four suites, each measured in this one process with its contenders interleaved round by round:
 
 * disabled: ``tp(x)`` after ``chrono.disable()``, against a plain ``def f(x): return x`` and the
   peers switched off their own way (``ic.disable()``, ``snoop.install(enabled=False)``);
@@ -10,7 +10,10 @@ Three suites, each measured in this one process with its contenders interleaved 
   (10,000 events: the steady state of a long test), against ``repr`` of the same list and
   snoop's ``pp`` writing to /dev/null;
 * live: ``tp(42)`` with ``chrono.configure(output=<open /dev/null>)``, against icecream, snoop
-  and devtools, each writing to /dev/null through its own configuration, and a bare ``print``.
+  and devtools, each writing to /dev/null through its own configuration, and a bare ``print``;
+* masking: ``tp`` of a dict whose secret key comes before a word of 4,000 letters, and of
+  8,000: twice the text must cost about twice the time (a pattern that rescans a long word
+  from each of its letters once took seconds).
 
 Figures are nanoseconds per call net of the loop; see ``_harness`` for how rounds and runs are
 combined. Nothing is asserted: each target prints PASS or MISS.
@@ -182,6 +185,40 @@ def live_suite(rounds: int, runs: int) -> tuple[list[Contender], list[Target]]:
     return contenders, targets
 
 
+def masking_suite(rounds: int, runs: int) -> tuple[list[Contender], list[Target]]:
+    """A secret key before a long word: masking must take time in proportion to the text."""
+    chrono.enable()
+    contenders = [
+        Contender(
+            "chrono tp({'token': 't', 'blob': 4,000 letters})",
+            "tp",
+            chrono.tp,
+            {"token": "t", "blob": "a" * 4_000},
+        ),
+        Contender(
+            "chrono tp({'token': 't', 'blob': 8,000 letters})",
+            "tp",
+            chrono.tp,
+            {"token": "t", "blob": "a" * 8_000},
+        ),
+    ]
+    with chrono.story("benchmark") as story:
+        measure(contenders, rounds=rounds, runs=runs)
+        story.clear()
+    shorter, longer = contenders
+    growth = ratio(longer, shorter)
+    targets = [
+        Target(
+            "masking a secret key before a word twice as long",
+            "<= 2.5x the time (linear)",
+            f"{growth:.2f}x (runs {_ratios(ratio_per_run(longer, shorter))}; "
+            f"{nanoseconds(longer.per_call_ns)} a call)",
+            growth <= 2.5,
+        )
+    ]
+    return contenders, targets
+
+
 def _ratios(values: list[float]) -> str:
     return ", ".join(f"{value:.2f}" for value in values)
 
@@ -209,11 +246,12 @@ SUITES: dict[str, tuple[str, _Suite]] = {
     "disabled": ("disabled", disabled_suite),
     "recorded": ("recorded into a story", recorded_suite),
     "live": ("live, one line per call to /dev/null", live_suite),
+    "masking": ("masking a secret field before a long word", masking_suite),
 }
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the three suites and print one table per suite and the targets."""
+    """Run the chosen suites and print one table per suite and the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=21, help="rounds per run (default 21)")
     parser.add_argument("--runs", type=int, default=3, help="runs per suite (default 3)")

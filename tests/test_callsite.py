@@ -524,7 +524,8 @@ class TestWithoutSource:
 
 class TestLargeModule:
     def test_first_call_in_a_15000_line_module(self, tmp_path: Path) -> None:
-        """The first tp call in a 15,000-line module takes under a second and names right."""
+        """The first tp call in a 15,000-line module names its arguments right. (What it
+        costs is measured by benchmarks/bench_first_call.py, not timed here.)"""
         lines = ["from chrono import tp", ""]
         index = 0
         while len(lines) < 15_000:
@@ -541,25 +542,18 @@ class TestLargeModule:
         result = run_script(
             tmp_path,
             """
-            import time
             import chrono
             import chrono._recorder
             import huge
 
             chrono._recorder.RAISE_INTERNAL_ERRORS = True
-            import executing, asttokens, rich  # loaded before the clock starts
             with chrono.story() as story:
-                started = time.perf_counter()
                 huge.target(1, 2)
-                elapsed = time.perf_counter() - started
-            print(elapsed)
             print(story.events[0].items)
             """,
         )
         assert result.returncode == 0, result.stderr
-        elapsed, names = result.stdout.splitlines()
-        assert float(elapsed) < 1.0
-        assert names == "(('alpha', '1'), ('beta + 1', '3'))"
+        assert result.stdout.strip() == "(('alpha', '1'), ('beta + 1', '3'))"
 
 
 class TestSecretsByArgumentText:

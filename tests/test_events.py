@@ -169,6 +169,27 @@ class TestBoundedStory:
         assert kept[(number_line, None)] + dropped_hits.get(number_line, 0) == calls
         assert kept[(odd_line, "odd")] + dropped_hits.get(odd_line, 0) == odd
 
+    def test_records_after_a_mark_are_the_part_since_it(self) -> None:
+        """records_after(seq): the kept records past ``seq``, in sequence order, after cuts
+        and with another thread's among them; from 0, every kept record."""
+        with chrono.story(max_events=50) as story:
+            for number in range(120):
+                tp(number)
+            mark = story.events[-1].seq
+            tp("after")
+            run_in_thread(lambda: tp("from a thread"))
+            tp("last")
+        part = story.records_after(mark)
+        assert [record[0] for record in part] == [e.seq for e in story.events if e.seq > mark]
+        assert [read_tp_record(record).label for record in part] == [
+            "after",
+            "from a thread",
+            "last",
+        ]
+        assert story.dropped > 0
+        assert [record[0] for record in story.records_after(0)] == [e.seq for e in story.events]
+        assert story.records_after(story.events[-1].seq) == []
+
     @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
     def test_bad_bound_is_rejected(self, bad: object) -> None:
         """max_events must be a whole number of at least 1."""

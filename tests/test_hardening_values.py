@@ -359,15 +359,14 @@ class TestEnormousValues:
         assert len(shown) <= LONGEST_ITEM
         assert shown.endswith(("characters in all)", "items)"))
 
-    def test_secret_key_before_a_long_word_costs_milliseconds(self) -> None:
-        """A secret key followed by a long run of letters is masked in linear time."""
+    def test_secret_key_before_a_long_word_is_masked(self) -> None:
+        """A secret key followed by a long run of letters is masked, the word kept. (That it
+        takes time in proportion to the text is measured by benchmarks/bench_tp.py's masking
+        suite, not timed here.)"""
         value = {"token": "t", "blob": "a" * 8_000}
-        started = time.perf_counter()
         with chrono.story() as story:
             tp(value)
-        elapsed = time.perf_counter() - started
         assert story.values("value")[0].startswith(f"{{'token': {MASK}, 'blob': 'aaa")
-        assert elapsed < 0.5
 
 
 class TestUnencodableText:

@@ -7,6 +7,7 @@ cache directory, and real pytest-rerunfailures.
 from __future__ import annotations
 
 import json
+import marshal
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
@@ -381,6 +382,68 @@ class TestLastPass:
         assert failure is not None
         assert failure.text is not None
         assert "chrono: where it diverged from its last pass" in failure.text
+
+    @pytest.mark.parametrize(
+        "kept",
+        [
+            b"\xff not marshal at all",
+            marshal.dumps([1, 2, 3]),
+            marshal.dumps({"test_total.py::test_total": ("when", 1)}),
+            marshal.dumps({"test_total.py::test_total": 5}),
+        ],
+        ids=["garbage", "not-a-dict", "short-entry", "not-an-entry"],
+    )
+    def test_unreadable_index_is_started_afresh(
+        self,
+        pytester: pytest.Pytester,
+        monkeypatch: pytest.MonkeyPatch,
+        project: Path,
+        kept: bytes,
+    ) -> None:
+        """An index chrono cannot read (cut short, another Python's marshal, an older shape)
+        changes no outcome; the next pass makes it afresh, and a failure is compared with it."""
+        _cached_run(pytester).assert_outcomes(passed=1)
+        (index,) = (project / ".pytest_cache" / "d" / "chrono").iterdir()
+        index.write_bytes(kept)
+        result = _cached_run(pytester)
+        result.assert_outcomes(passed=1)
+        assert result.ret == 0
+        assert marshal.loads(index.read_bytes()).keys() == {"test_total.py::test_total"}
+        monkeypatch.setenv("ITEMS", "1,3")
+        result = _cached_run(pytester)
+        result.assert_outcomes(failed=1)
+        title, _ = only_divergence(result)
+        assert title.startswith("chrono: where it diverged from its last pass (20")
+
+
+def test_reports_are_read_for_stories_only_under_xdist(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process, stories reach where reports are gathered directly: no hook reads every
+    report for them. Under pytest-xdist the controller reads its workers' reports, and a
+    failing case is still compared with a sibling that passed on another worker."""
+    make_runner(pytester, monkeypatch, SUBPROCESS)
+    pytester.makepyfile(test_price=PARAMETRIZED)
+    pytester.makeconftest(
+        """
+        from pathlib import Path
+
+        def pytest_sessionfinish(session):
+            if not hasattr(session.config, "workerinput"):  # not a worker
+                reading = session.config.pluginmanager.has_plugin(
+                    "chrono-compare-workers-reports"
+                )
+                Path("reading.txt").write_text(str(reading))
+        """
+    )
+    result = _cached_run(pytester, "-p", "no:xdist")
+    result.assert_outcomes(passed=2, failed=1)
+    assert (pytester.path / "reading.txt").read_text() == "False"
+    assert only_divergence(result)[0] == "chrono: where it diverged from [2], which passed"
+    result = _cached_run(pytester, "-n", "2")
+    result.assert_outcomes(passed=2, failed=1)
+    assert (pytester.path / "reading.txt").read_text() == "True"
+    assert only_divergence(result)[0] == "chrono: where it diverged from [2], which passed"
 
 
 @pytest.mark.parametrize("mode", [SUBPROCESS, XDIST])

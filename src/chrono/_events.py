@@ -162,10 +162,12 @@ def what_ran_within(
     by sequence number); a test runner's subtest marks are left out, being no part of what
     the program did."""
     # Every passing test pays this once for all its records, so a tp record is read here
-    # without a call per record, and each thread's name (a property) once per thread.
+    # without a call per record, and a thread's name (a property) only where the thread
+    # differs from the record before's (records of one thread come in runs).
     ran: list[WhatRan] = []
     append = ran.append
-    names: dict[threading.Thread, str] = {}
+    thread_before = None
+    name = ""
     for record in records:
         if isinstance(record, Event):
             at = record.seq if by_sequence else record.monotonic_ns
@@ -175,9 +177,9 @@ def what_ran_within(
         seq, monotonic_ns, thread, _task, site, label, shown = record
         if not first <= (seq if by_sequence else monotonic_ns) <= last:
             continue
-        name = names.get(thread)
-        if name is None:
-            name = names[thread] = thread.name
+        if thread is not thread_before:
+            thread_before = thread
+            name = thread.name
         append((site.where, label, shown, seq, name))
     return ran
 

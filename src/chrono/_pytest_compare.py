@@ -6,35 +6,39 @@ story that went through the same call sites; the closest wins), the test's own l
 run (kept in pytest's cache), and, for a flaky test, the rerun that passed
 (pytest-rerunfailures).
 
-Stories are recorded where tests run and compared where reports are gathered (the controller
-under pytest-xdist). A passing test's story is taken once, when its last phase passed, as what
-ran (marshalled, with a digest): in one process it goes straight to the gatherer; a worker's
-report carries it as plain data, and the controller takes it off the report at once, so that
-pytest's list of reports does not keep it. A failing story rides on its report as its compact
-form (``_compare.compact``), since whether it failed for good is known only when it is logged.
-Siblings are compared when the run ends, so that a sibling that passed after the failure
-counts too; the last pass and a passing rerun are compared as soon as they are known, so that
-JUnit XML has them.
+Stories are recorded where tests run (``Recorder``) and compared where reports are gathered
+(``Gatherer``: the controller under pytest-xdist). A passing test's story is taken once, when
+its teardown passed, as what ran (marshalled, with a digest); a failing one as its compact form
+(``_compare.compact``). In one process both go straight to the gatherer, and no hook reads
+reports for them. A pytest-xdist worker's reports carry them as plain data, and the controller
+takes them off each report at once, so that pytest's list of reports does not keep them.
+Whether a test failed for good is known only at the end (pytest-rerunfailures turns a failure
+it reruns into a rerun), and siblings are compared then, so that a sibling that passed after
+the failure counts too; the last pass and a passing rerun are compared as soon as they are
+known, so that JUnit XML has them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import marshal
+import os
 import sys
 import time
 import zlib
 from collections import deque
+from operator import itemgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
-from chrono import _pytest_sections
+from chrono import _events, _pytest_sections
 from chrono._events import (
     Event,
     WhatRan,
+    event_of,
     has_events,
     wall_at_zero,
     what_ran_within,
@@ -51,8 +55,11 @@ COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
 #: Where a test's last passing story is kept in pytest's cache, one entry per test.
 CACHE_PREFIX = "chrono/last-pass/"
 #: The cache's list of what it keeps, by test id: when it last passed, the size of what is
-#: kept, and the digest of what ran; the oldest go first past the bound.
-CACHE_INDEX = "chrono/last-passes"
+#: kept, and the digest of what ran; the oldest go first past the bound. A file of chrono's
+#: own in the cache's folder of that name (``Cache.mkdir``), not a cache value: see
+#: ``_write_index``.
+CACHE_INDEX_FOLDER = "chrono"
+CACHE_INDEX_FILE = "last-passes.marshal"
 #: How much the cache may keep in all.
 CACHE_BOUND_BYTES = 20 * 1024 * 1024
 #: How much of this run's passing stories the controller keeps to compare with failures.
@@ -70,6 +77,7 @@ FLAKY_PROPERTY = "chrono_flaky_divergence"
 #: ``{"compared_with": …, "divergence": Divergence.to_dict()}``), for the exports.
 DIVERGENCES_ATTRIBUTE = "chrono_divergences"
 _CARRIED = (PASSING_ATTRIBUTE, FAILING_ATTRIBUTE, FLAKY_ATTRIBUTE)
+_new_tuple = tuple.__new__
 
 
 def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
@@ -123,19 +131,21 @@ class CompareOptions:
 
 @dataclasses.dataclass
 class _Attempt:
-    """One attempt at a test (pytest-rerunfailures makes several), as comparison needs it."""
+    """One attempt at a test that failed or has subtests, as comparison needs it (a plain
+    passing test needs none: see ``Recorder``)."""
 
     #: The monotonic clock when the attempt began: its events come after. The first attempt
     #: begins with the test's story (0: all its events); a rerun, when the failing attempt
     #: before it ended.
     started_ns: int = 0
-    #: When its call phase ended (None: not yet): a passing story is compared up to there.
-    call_ended_ns: int | None = None
     failed: bool = False
     #: Whether a subtest failed: its own report was compared, the test's is not.
     subtest_failed: bool = False
     #: The sequence number of the last subtest mark: a subtest's part comes after it.
     last_mark_seq: int = 0
+    #: The compact story of an earlier attempt that failed (pytest-rerunfailures), to compare
+    #: with a rerun that passes.
+    failed_story: dict[str, Any] | None = None
 
 
 class _PassingStory(NamedTuple):
@@ -143,7 +153,8 @@ class _PassingStory(NamedTuple):
     rows of its compact form, made from its records (no event is built), marshalled into one
     bytes object, which the garbage collector never walks; and a digest of what it ran."""
 
-    digest: str
+    #: CRC-32 of the marshalled bytes, and their length above its 32 bits.
+    digest: int
     name: str
     marshalled: bytes
 
@@ -157,8 +168,11 @@ class _PassingStory(NamedTuple):
         # in four billion for a changed story) would only keep an older pass. marshal's
         # current version writes a string once and refers back to it; its back-references
         # follow which values are one object, and a program that ran alike makes the same ones.
+        # (As an int: JSON writes one at less cost than a text, and no text is formatted.
+        # Built as the tuple it is: a named tuple's own __new__ is a Python call.)
         marshalled = marshal.dumps(ran)
-        return cls(f"{zlib.crc32(marshalled):08x}{len(marshalled):x}", name, marshalled)
+        digest = len(marshalled) << 32 | zlib.crc32(marshalled)
+        return _new_tuple(cls, (digest, name, marshalled))
 
     @property
     def rows(self) -> Rows:
@@ -178,11 +192,11 @@ class _PassingStory(NamedTuple):
 
     # pytest-xdist sends only plain data: a worker's reports carry it as a list of strings.
 
-    def to_plain(self) -> list[str]:
+    def to_plain(self) -> list[Any]:
         return [self.digest, self.name, self.marshalled.hex()]
 
     @classmethod
-    def from_plain(cls, plain: list[str]) -> _PassingStory:
+    def from_plain(cls, plain: list[Any]) -> _PassingStory:
         digest, name, marshalled = plain
         return cls(digest, name, bytes.fromhex(marshalled))
 
@@ -196,14 +210,14 @@ class _Part(NamedTuple):
     started_ns: int
 
 
-_attempt_key = pytest.StashKey[_Attempt]()
-#: The compact story of an earlier attempt that failed, kept across reruns.
-_failed_attempt_key = pytest.StashKey[dict[str, Any]]()
-
-
 class Recorder:
     """Where tests run: each test's passing or failing story handed on, and what is known at
-    once (the last pass, a passing rerun)."""
+    once (the last pass, a passing rerun).
+
+    Most tests pass, and every one of them pays for what is done here, so a plain passing test
+    takes the shortest way: only its passing teardown is handed over, and hands on what ran up
+    to the end of its call. Only a failure or a subtest makes an ``_Attempt`` to follow.
+    """
 
     def __init__(
         self, config: pytest.Config, options: CompareOptions, gatherer: Gatherer | None
@@ -212,24 +226,46 @@ class Recorder:
         self.options = options
         #: Where reports are gathered, when it is this process (not a pytest-xdist worker).
         self.gatherer = gatherer
+        #: The attempt now of each test that failed or has subtests, by test id. A test that
+        #: failed for good keeps its entry: pytest-rerunfailures may run it again.
+        self._attempts: dict[str, _Attempt] = {}
 
-    def on_report(self, item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
-        """Note the phase; a failing one carries its story, a passing test's last one too."""
-        if not len(story):
-            return  # a test without events pays nothing more
-        attempt = _attempt_of(item)
-        if report.when == "call" and report.passed:
-            attempt.call_ended_ns = time.monotonic_ns()
+    def on_report(
+        self,
+        item: pytest.Item,
+        report: pytest.TestReport,
+        story: Story,
+        call_ended_ns: int | None = None,
+    ) -> None:
+        """Note the phase; a failing one carries its story, a passing test's last one too.
+        ``call_ended_ns``: when the test function returned (the monotonic clock; None: it did
+        not run), where a passing story ends. (A passing setup or call tells nothing here, and
+        need not be handed over.)"""
+        nodeid = report.nodeid
+        attempt = self._attempts.get(nodeid)
+        end = sys.maxsize if call_ended_ns is None else call_ended_ns
+        if attempt is None and report.outcome == "passed":
+            if report.when == "teardown" and len(story):  # a test without events pays no more
+                self._passed(report, story, 0, end)
             return
+        if not len(story):
+            return
+        if attempt is None:
+            attempt = self._attempts[nodeid] = _Attempt()
         if report.failed:
             attempt.failed = True
             if not attempt.subtest_failed:
                 self._failed(item, report, story, attempt)
-        elif report.when == "teardown" and not attempt.failed:
-            self._passed(item, report, story, attempt)
-        if report.when == "teardown" and attempt.failed:
+        if report.when != "teardown":
+            return
+        if not attempt.failed:
+            del self._attempts[nodeid]
+            self._passed(report, story, attempt.started_ns, end, attempt.failed_story)
+        else:
             # pytest-rerunfailures may run the test again: a new attempt begins now.
-            item.stash[_attempt_key] = _Attempt(started_ns=time.monotonic_ns())
+            self._attempts[nodeid] = _Attempt(
+                started_ns=time.monotonic_ns(), failed_story=attempt.failed_story
+            )
 
     def on_subtest(
         self,
@@ -241,7 +277,9 @@ class Recorder:
     ) -> None:
         """A subtest (``description`` as pytest names it) ended, its mark in the story: a
         passing one is a sibling to others."""
-        attempt = _attempt_of(item)
+        attempt = self._attempts.get(item.nodeid)
+        if attempt is None:
+            attempt = self._attempts[item.nodeid] = _Attempt()
         since = attempt.last_mark_seq
         attempt.last_mark_seq = mark.seq
         attempt.subtest_failed = attempt.subtest_failed or report.failed
@@ -249,14 +287,15 @@ class Recorder:
             return
         name = f"{item.nodeid} {description}"
         if report.passed:
-            head, _, tail = story.record_parts()
-            ran = what_ran_within(head + tail, since + 1, mark.seq - 1, by_sequence=True)
+            part = story.records_after(since)
+            ran = what_ran_within(part, since + 1, mark.seq - 1, by_sequence=True)
             if ran:
                 self._send_passing(report, _PassingStory.of(name, ran))
             return
-        events = [e for e in story.events if since < e.seq < mark.seq]
+        wall = _events.wall_anchor
+        events = [event_of(r, wall) for r in story.records_after(since) if r[0] < mark.seq]
         if has_events(events):
-            setattr(report, FAILING_ATTRIBUTE, _compact(_Part(name, events, 0, story.started_ns)))
+            self._send_failing(report, _compact(_Part(name, events, 0, story.started_ns)))
 
     def _failed(
         self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
@@ -265,9 +304,9 @@ class Recorder:
         if not has_events(events):
             return
         failing = _compact(_Part(item.nodeid, events, 0, story.started_ns))
-        item.stash[_failed_attempt_key] = failing
+        attempt.failed_story = failing
         if self.options.siblings:
-            setattr(report, FAILING_ATTRIBUTE, failing)
+            self._send_failing(report, failing)
         if self.options.last_pass:
             last = read_last_pass(self.config, item.nodeid)
             if last is not None:
@@ -276,51 +315,55 @@ class Recorder:
                     title = f"chrono: where it diverged from its last pass ({_when(last)})"
                     add_section(self.config, report, title, divergence)
                     if self.options.as_data:
-                        when = last["when"] if isinstance(last["when"], (int, float)) else None
-                        note_divergence(report, divergence, "last-pass", when=when)
+                        note_divergence(report, divergence, "last-pass", when=last["when"])
 
     def _passed(
-        self, item: pytest.Item, report: pytest.TestReport, story: Story, attempt: _Attempt
+        self,
+        report: pytest.TestReport,
+        story: Story,
+        start: int,
+        end: int,
+        failed_attempt: dict[str, Any] | None = None,
     ) -> None:
+        """Hand on what ran from ``start`` to ``end`` on the monotonic clock, and compare it
+        with the attempt that failed before (pytest-rerunfailures)."""
         # What every passing test pays: its records, read by what_ran_within (no event is
         # built, no repr taken), marshalled, and a digest.
-        start = attempt.started_ns
-        end = attempt.call_ended_ns if attempt.call_ended_ns is not None else sys.maxsize
-        head, _, tail = story.record_parts()
-        ran = what_ran_within(head + tail, start, end)
+        records, _ = story.ordered_records()
+        ran = what_ran_within(records, start, end)
         if not ran:
             return
-        passing = _PassingStory.of(item.nodeid, ran)
+        passing = _PassingStory.of(report.nodeid, ran)
         self._send_passing(report, passing)
-        failed_attempt = item.stash.get(_failed_attempt_key, None)
         if failed_attempt is not None and self.options.reruns:
-            # pytest-rerunfailures: an earlier attempt failed and this one passed.
             divergence = _compare_safely(
                 failed_attempt, passing.compact(), ("failing attempt", "passing rerun")
             )
             if divergence is not None:
                 text = divergence.text()
-                setattr(report, FLAKY_ATTRIBUTE, text)
+                if self.gatherer is not None:
+                    self.gatherer.take_flaky(report.nodeid, text)
+                else:
+                    setattr(report, FLAKY_ATTRIBUTE, text)
                 report.user_properties.append((FLAKY_PROPERTY, text))
                 if self.options.as_data:
                     note_divergence(report, divergence, "passing-rerun")
 
+    # In one process, stories go straight to where reports are gathered: every passing test
+    # takes this way, and no report need carry them. A pytest-xdist worker's reports carry them
+    # as plain data.
+
     def _send_passing(self, report: pytest.TestReport, passing: _PassingStory) -> None:
         if self.gatherer is not None:
-            # In one process, straight to where reports are gathered: every passing test
-            # takes this way, and the report need not carry it.
             self.gatherer.take_passing(passing, last_pass=report.when == "teardown")
         else:
-            # A pytest-xdist worker's report carries plain strings.
             setattr(report, PASSING_ATTRIBUTE, passing.to_plain())
 
-
-def _attempt_of(item: pytest.Item) -> _Attempt:
-    """The test's attempt now; the first begins with its story."""
-    attempt = item.stash.get(_attempt_key, None)
-    if attempt is None:
-        attempt = item.stash[_attempt_key] = _Attempt()
-    return attempt
+    def _send_failing(self, report: pytest.TestReport, failing: dict[str, Any]) -> None:
+        if self.gatherer is not None:
+            self.gatherer.take_failing(report, failing)
+        else:
+            setattr(report, FAILING_ATTRIBUTE, failing)
 
 
 def _compact(part: _Part) -> dict[str, Any]:
@@ -341,44 +384,43 @@ class Gatherer:
         self._passing_bytes = 0
         #: Each test's passing story, to keep as its last pass when the run ends.
         self._last_passes: dict[str, _PassingStory] = {}
+        #: Failing stories and their reports; a report's outcome is known for good only at the
+        #: end (pytest-rerunfailures turns a failure it will rerun into "rerun").
         self._failures: list[tuple[pytest.TestReport, dict[str, Any]]] = []
         self._flaky: list[tuple[str, str]] = []
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        carried = report.__dict__
-        # Most reports carry nothing of chrono's: the report's own dict tells so at once
-        # (getattr with a default pays for an AttributeError on each miss).
-        if carried.keys().isdisjoint(_CARRIED):
-            return
-        # Off the report: pytest keeps every report until the run ends.
-        sent: list[str] | None = carried.pop(PASSING_ATTRIBUTE, None)
-        if sent is not None:
-            passing = _PassingStory.from_plain(sent)
-            self.take_passing(passing, last_pass=report.when == "teardown")
-        failing: dict[str, Any] | None = carried.pop(FAILING_ATTRIBUTE, None)
-        if failing is not None and report.outcome == "failed":  # not rerunfailures' "rerun"
-            self._failures.append((report, failing))
-        flaky: str | None = carried.get(FLAKY_ATTRIBUTE)
-        if flaky is not None:
-            self._flaky.append((report.nodeid, flaky))
 
     def take_passing(self, passing: _PassingStory, *, last_pass: bool) -> None:
         """A passing story of this run (``last_pass``: a whole test's, to keep as its last
         pass; a subtest's is a sibling only)."""
         if self.options.siblings:
             self._passing.append(passing)
-            self._passing_bytes += passing.size
+            self._passing_bytes += len(passing.marshalled)
             while self._passing_bytes > SIBLINGS_BOUND_BYTES and len(self._passing) > 1:
                 self._passing_bytes -= self._passing.popleft().size
         if last_pass and self.options.last_pass:
             self._last_passes[passing.name] = passing
 
+    def take_failing(self, report: pytest.TestReport, failing: dict[str, Any]) -> None:
+        """A failing story (compact), to compare with the passing ones when the run ends."""
+        self._failures.append((report, failing))
+
+    def take_flaky(self, nodeid: str, text: str) -> None:
+        """Where a flaky test's failing attempt diverged from its passing rerun."""
+        self._flaky.append((nodeid, text))
+
+    def pytest_sessionstart(self) -> None:
+        # Under pytest-xdist, workers' reports carry their stories here. Without it, nothing
+        # does, and no report pays for a hook that would look.
+        plugins = self.config.pluginmanager
+        if plugins.has_plugin("dsession"):
+            plugins.register(_WorkersReports(self), "chrono-compare-workers-reports")
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
         # Before the terminal summary prints the failures, and before the exports are written.
-        passing = [story.compact() for story in self._passing] if self._failures else []
-        for report, failing in self._failures:
+        failures = [(report, story) for report, story in self._failures if report.failed]
+        passing = [story.compact() for story in self._passing] if failures else []
+        for report, failing in failures:
             found = closest_sibling(failing, passing)
             if found is not None:
                 sibling, divergence = found
@@ -398,6 +440,32 @@ class Gatherer:
         for nodeid, text in self._flaky:
             terminalreporter.write_sep("_", nodeid, yellow=True)
             terminalreporter.write_line(text)
+
+
+class _WorkersReports:
+    """The controller's look at pytest-xdist workers' reports: the stories they carry are
+    taken off them at once (pytest keeps every report until the run ends)."""
+
+    def __init__(self, gatherer: Gatherer) -> None:
+        self.gatherer = gatherer
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        carried = report.__dict__
+        # Most reports carry nothing of chrono's: the report's own dict tells so at once
+        # (getattr with a default pays for an AttributeError on each miss).
+        if carried.keys().isdisjoint(_CARRIED):
+            return
+        sent: list[Any] | None = carried.pop(PASSING_ATTRIBUTE, None)
+        if sent is not None:
+            passing = _PassingStory.from_plain(sent)
+            self.gatherer.take_passing(passing, last_pass=report.when == "teardown")
+        failing: dict[str, Any] | None = carried.pop(FAILING_ATTRIBUTE, None)
+        if failing is not None:
+            self.gatherer.take_failing(report, failing)
+        flaky: str | None = carried.get(FLAKY_ATTRIBUTE)
+        if flaky is not None:
+            self.gatherer.take_flaky(report.nodeid, flaky)
 
 
 def closest_sibling(
@@ -523,7 +591,8 @@ def _cache_key(nodeid: str) -> str:
 
 
 def read_last_pass(config: pytest.Config, nodeid: str) -> dict[str, Any] | None:
-    """The test's last passing story kept in the cache, or None."""
+    """The test's last passing story kept in the cache and when it passed (None: not known),
+    or None."""
     cache = getattr(config, "cache", None)
     if cache is None:
         return None
@@ -534,8 +603,13 @@ def read_last_pass(config: pytest.Config, nodeid: str) -> dict[str, Any] | None:
     # The index knows when it last passed (an unchanged story is not written again); the
     # story itself, when it was first kept.
     entry = _read_index(cache).get(nodeid)
-    when = entry[0] if isinstance(entry, list) and entry else story.get("wall")
-    return {"story": story, "when": when}
+    when = entry[0] if isinstance(entry, tuple) and entry else story.get("wall")
+    return {"story": story, "when": when if isinstance(when, (int, float)) else None}
+
+
+#: An entry of the index: when the test last passed (the wall clock, in seconds), the size of
+#: its kept story, and the digest of what it ran.
+_IndexEntry = tuple[float, int, int]
 
 
 def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) -> None:
@@ -543,12 +617,24 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
     cache = getattr(config, "cache", None)
     if cache is None:
         return
-    index = _read_index(cache)
     now = wall_at_zero() + time.monotonic_ns() / 1e9
+    try:
+        index = _updated_index(cache, _read_index(cache), passes, now)
+    except (TypeError, ValueError, IndexError):
+        # An entry of another shape (an older chrono's): start afresh, rather than check
+        # every entry on every run.
+        index = _updated_index(cache, {}, passes, now)
+    _write_index(cache, index)
+
+
+def _updated_index(
+    cache: Cache, index: dict[str, _IndexEntry], passes: dict[str, _PassingStory], now: float
+) -> dict[str, _IndexEntry]:
+    """``index`` with this run's passes in it, each changed story written, within the bound."""
     for nodeid, passing in passes.items():
         known = index.get(nodeid)
-        if isinstance(known, list) and len(known) == 3 and known[2] == passing.digest:
-            known[0] = now  # the same story again: only its time is news
+        if known is not None and known[2] == passing.digest:
+            index[nodeid] = (now, known[1], known[2])  # the same story again: only its time
             continue
         # The compact story itself, named after the test: its bound is the file's. (A run in
         # which every story is as it was never loads the comparison's module.)
@@ -556,8 +642,8 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
 
         story = passing.compact()
         cache.set(_cache_key(nodeid), story)
-        index[nodeid] = [now, compact_size(story), passing.digest]
-    total = sum(entry[1] for entry in index.values())
+        index[nodeid] = (now, compact_size(story), passing.digest)
+    total = sum(map(_size_of_entry, index.values()))
     if total > CACHE_BOUND_BYTES:
         for nodeid, entry in sorted(index.items(), key=lambda pair: pair[1][0]):
             if total <= CACHE_BOUND_BYTES:
@@ -565,26 +651,48 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
             total -= entry[1]
             del index[nodeid]
             cache.set(_cache_key(nodeid), None)
-    # Written as one JSON string: the index is rewritten on every run (each entry's time), and
-    # pytest writes a cache value indented, through json's pure-Python encoder, which cost a
-    # run of 2,000 passing tests more than all else comparison does; a string is one call to
-    # json's C encoder and one to its C escaper.
-    cache.set(CACHE_INDEX, json.dumps(index, separators=(",", ":")))
+    return index
 
 
-def _read_index(cache: Cache) -> dict[str, list[Any]]:
-    """The cache's index of last passes (``{test id: [when, size, digest]}``); empty when it
-    is missing or unreadable."""
-    kept = cache.get(CACHE_INDEX, None)
+_size_of_entry = itemgetter(1)
+
+
+def _index_path(cache: Cache) -> Path:
+    return cache.mkdir(CACHE_INDEX_FOLDER) / CACHE_INDEX_FILE
+
+
+def _read_index(cache: Cache) -> dict[str, _IndexEntry]:
+    """The cache's index of last passes; empty when it is missing or unreadable (written by
+    a Python whose marshal differs)."""
     try:
-        index = json.loads(kept) if isinstance(kept, str) else kept
-    except ValueError:
+        index = marshal.loads(_index_path(cache).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
         return {}
     return index if isinstance(index, dict) else {}
 
 
+def _write_index(cache: Cache, index: dict[str, _IndexEntry]) -> None:
+    """Write the index whole, as marshal's bytes.
+
+    It is rewritten on every run (each entry's time), so what this costs, every passing test
+    pays a share of. As a cache value, pytest writes JSON indented through the pure-Python
+    encoder; even as one JSON string, writing and reading it (each float digit by digit, each
+    test id escaped twice) took a tenth of what comparison cost a passing test. marshal writes
+    and reads it at a sixth of that. A file in the cache's own folder is cleared with the rest
+    of the cache (``--cache-clear``); written beside, then moved over, so that a run never
+    reads half of one.
+    """
+    try:
+        path = _index_path(cache)
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_bytes(marshal.dumps(index))
+        os.replace(partial, path)
+    except OSError:
+        pass  # a cache that cannot be written keeps nothing, as pytest's own values
+
+
 def _when(kept: dict[str, Any]) -> str:
     when = kept["when"]
-    if not isinstance(when, (int, float)):
+    if when is None:
         return "time unknown"
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))

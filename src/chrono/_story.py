@@ -240,30 +240,56 @@ class Story:
     def record_parts(self) -> tuple[list[Record], int, list[Record]]:
         """``parts()`` as stored records, made into no event: for readers that need little of
         each (``_events.what_ran``)."""
+        records, dropped = self.ordered_records()
+        split = min(self._head_capacity, len(records))
+        return records[:split], dropped, records[split:]
+
+    def ordered_records(self) -> tuple[list[Record], int]:
+        """The stored records kept, in sequence order, and how many were dropped between the
+        first fifth and the rest: ``record_parts()`` unsplit, for readers that take all of
+        them alike (a passing test's story, made compact when it ends)."""
         if len(self._records) > self.max_events:
             self.cut()
         # The records and the count of those cut must be read together: a cut between the two
         # would count its records twice, or not at all. (A timeout, not a wait for ever: the
-        # program must go on even if chrono's own bookkeeping were stuck.)
-        locked = _cutting.acquire(timeout=1.0)
+        # program must go on even if chrono's own bookkeeping were stuck. Passed by position:
+        # keywords make the call parse them.)
+        locked = _cutting.acquire(True, 1.0)
         try:
             records = self._records.copy()
-            dropped = sum(self._cuts)
+            dropped = sum(self._cuts) if self._cuts else 0
         finally:
             if locked:
                 _cutting.release()
-        split = self._head_capacity
         if len(records) > self.max_events:
             # Records that arrived since the cut above: the bound applies to them too.
+            split = self._head_capacity
             dropped += len(records) - self.max_events
             records = records[:split] + records[len(records) - self.max_events + split :]
-        split = min(split, len(records))
         # Threads take their sequence number before they append, so neighbours can arrive out
         # of order, even across the head and the tail: sort them together (nearly sorted, so
-        # in linear time), then split. A record's first field is its sequence number, as an
-        # event's is.
+        # in linear time). A record's first field is its sequence number, as an event's is.
         records.sort(key=_sequence_of)
-        return records[:split], dropped, records[split:]
+        return records, dropped
+
+    def records_after(self, seq: int) -> list[Record]:
+        """The stored records with a sequence number above ``seq``, in sequence order: the
+        part of the story since a mark, read from the end at the cost of that part alone (a
+        test with thousands of subtests reads each one's part, never the whole story again)."""
+        locked = _cutting.acquire(True, 1.0)  # a cut moves records: not while it runs
+        try:
+            records = self._records
+            start = len(records)
+            # Records arrive nearly in order (see ordered_records): the part is the run of
+            # records at the end above ``seq``.
+            while start and records[start - 1][0] > seq:
+                start -= 1
+            part = records[start:]
+        finally:
+            if locked:
+                _cutting.release()
+        part.sort(key=_sequence_of)
+        return part
 
     def _restore(self, head: list[Event], dropped: int, tail: list[Event]) -> None:
         """Refill a story from plain data (``from_dict``)."""

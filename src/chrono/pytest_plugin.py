@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import sys
 import threading
+import time
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,9 @@ class _Told:
     in_call: bool = False
     #: What the failing subtest whose report is being made is about (None: it passed).
     subtest_failure: FailureFocus | None = None
+    #: When the test function last returned or raised, on the monotonic clock (None: it has
+    #: not run): a passing story is compared up to there, not through teardown.
+    call_ended_ns: int | None = None
 
 
 _story_key = pytest.StashKey[Story]()
@@ -237,6 +241,7 @@ class ChronoPlugin:
             return (yield)
         finally:
             told.in_call = False
+            told.call_ended_ns = time.monotonic_ns()
 
     def pytest_sessionstart(self) -> None:
         # Attached for the whole run, so that each test's story only counts itself in,
@@ -291,10 +296,14 @@ class ChronoPlugin:
             except Exception as error:  # a broken story must not hide the test's own failure
                 title = f"{SECTION_TITLE} (not shown)"
                 report.sections.append((title, f"chrono failed: {error!r}"))
-        if self.comparison is not None:
+        if self.comparison is not None and (
+            # A passing setup or call tells the comparison nothing: every test would pay to
+            # hand it over.
+            report.outcome != "passed" or report.when == "teardown"
+        ):
             # After the story: a divergence found now (from the last pass) is told under it.
             try:
-                self.comparison.on_report(item, report, story)
+                self.comparison.on_report(item, report, story, told.call_ended_ns)
             except Exception as error:  # a broken comparison must not hide the outcome
                 title = f"{SECTION_TITLE} (not compared)"
                 report.sections.append((title, f"chrono failed: {error!r}"))
