@@ -53,6 +53,40 @@ def test_twenty_marked():
     assert False
 """
 
+MARKED_AT_EVERY_LEVEL = """
+import pytest
+from chrono import tp
+
+pytestmark = pytest.mark.chrono_max_events(5)
+
+
+def twenty():
+    for i in range(20):
+        tp(i)
+
+
+def test_module_mark():
+    twenty()
+    assert False
+
+
+@pytest.mark.chrono_max_events(2)
+def test_own_mark():
+    twenty()
+    assert False
+
+
+@pytest.mark.chrono_max_events(3)
+class TestMarked:
+    def test_class_mark(self):
+        twenty()
+        assert False
+
+    def test_class_mark_again(self):
+        twenty()
+        assert False
+"""
+
 LIVE = """
 from chrono import tp
 
@@ -256,6 +290,21 @@ class TestMaxEventsOption:
         unmarked, marked = sections(result, "chrono story")
         assert "— 20 events over" in unmarked.splitlines()[0]
         assert marked.splitlines()[0].endswith(", 15 dropped")
+
+    @pytest.mark.parametrize("mode", [IN_PROCESS])
+    def test_closest_mark_wins_at_every_level(self, runner: Runner) -> None:
+        """A mark on the module, the class or the test bounds its tests: the closest wins,
+        and tests of one class or module share their parent's."""
+        runner.pytester.makepyfile(test_levels=MARKED_AT_EVERY_LEVEL)
+        result = runner("--strict-markers")
+        result.assert_outcomes(failed=4)
+        firsts = [section.splitlines()[0] for section in sections(result, "chrono story")]
+        assert [first.rsplit(", ", 1)[-1] for first in firsts] == [
+            "15 dropped",  # the module's 5
+            "18 dropped",  # its own 2
+            "17 dropped",  # the class's 3
+            "17 dropped",  # the class's 3 again
+        ]
 
 
 _LIVE_LINE = r"#\d+ \d\d:\d\d:\d\d\.\d{3} test_pp_live\.py:6 in test_pp_live  x=3"

@@ -413,12 +413,16 @@ class Story:
         # server's executor, say): none of its events is an earlier story's leftover, and a
         # request does not pay for listing the process's threads.
         if self.scope == Scope.PROCESS:
-            current = threading.get_ident()
-            self.preexisting_threads = frozenset(
-                thread.ident
-                for thread in threading.enumerate()
-                if thread.ident is not None and thread.ident != current
-            )
+            threads = threading.enumerate()
+            if len(threads) == 1:  # this one: no other ran before
+                self.preexisting_threads = frozenset()
+            else:
+                current = threading.get_ident()
+                self.preexisting_threads = frozenset(
+                    thread.ident
+                    for thread in threads
+                    if thread.ident is not None and thread.ident != current
+                )
         if self.capture_logs and "chrono._logs" not in sys.modules:
             # The first story imports the log bridge: chrono's own time, kept off the story's.
             importlib.import_module("chrono._logs")

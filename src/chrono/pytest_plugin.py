@@ -33,12 +33,15 @@ from chrono._switch import is_enabled
 
 if TYPE_CHECKING:
     from _pytest.capture import CaptureManager
+    from _pytest.nodes import Node
     from _pytest.terminal import TerminalReporter
 
     from chrono._failure import EventMarks, FailureFocus
 
 SHOW_CHOICES = ("failed", "all", "never")
 SECTION_TITLE = "chrono story"
+#: The mark that sets one test's bound: ``@pytest.mark.chrono_max_events(n)``.
+MAX_EVENTS_MARK = "chrono_max_events"
 
 
 @dataclasses.dataclass
@@ -56,10 +59,6 @@ class _Told:
     #: When the test function last returned or raised, on the monotonic clock (None: it has
     #: not run): a passing story is compared up to there, not through teardown.
     call_ended_ns: int | None = None
-
-
-_story_key = pytest.StashKey[Story]()
-_told_key = pytest.StashKey[_Told]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -178,7 +177,7 @@ def pytest_configure(config: pytest.Config) -> None:
     siblings_compared = comparison is not None and options.compare.siblings
     _pytest_export.register(config, options.exports, siblings_compared=siblings_compared)
     config.addinivalue_line(
-        "markers", "chrono_max_events(n): keep at most n events in this test's story"
+        "markers", f"{MAX_EVENTS_MARK}(n): keep at most n events in this test's story"
     )
 
 
@@ -198,8 +197,16 @@ class ChronoPlugin:
         self._logs_attached = False
         #: A pytest-xdist worker: its terminal is the controller's, reached through stderr.
         self._on_worker = hasattr(config, "workerinput")
-        #: The test whose protocol runs in this process now.
+        #: The test whose protocol runs in this process now, its story, and how far its
+        #: reports told it. Plain attributes, not the item's stash: every hook of every test
+        #: reads them, and a stash look-up is two Python calls.
         self._running: pytest.Item | None = None
+        self._story: Story | None = None
+        self._told = _Told()
+        #: Whether the terminal shows colour (known when the session starts).
+        self._coloured = False
+        #: The closest chrono_max_events mark of each node that holds tests (None: none).
+        self._parents_max_events_marks: dict[Node, pytest.Mark | None] = {}
         #: Passing tests' reports with a story, shown at the end when pytest does not (no -rP).
         self._passing_with_stories: list[pytest.TestReport] = []
 
@@ -210,32 +217,29 @@ class ChronoPlugin:
             options.show == "never" and not options.live and not options.exports.enabled
         ):
             return (yield)
+        nodeid = item.nodeid  # a property that builds the text: read once
         story = Story(
-            item.nodeid,
+            nodeid,
             max_events=self._max_events(item),
             scope=Scope.PROCESS,
             echo=self._print_live if self.options.live else None,
             attach_to_exceptions=False,
             capture_logs=self.options.logs,
         )
-        story.test_id = item.nodeid
-        item.stash[_story_key] = story
-        item.stash[_told_key] = _Told()
-        self._running = item
+        story.test_id = nodeid
+        self._running, self._story, self._told = item, story, _Told()
         story.start()
         try:
             return (yield)
         finally:
             story.stop()
-            self._running = None
-            del item.stash[_story_key]
-            del item.stash[_told_key]
+            self._running = self._story = None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
-        told = item.stash.get(_told_key, None)
-        if told is None:
+        if item is not self._running:
             return (yield)
+        told = self._told
         told.in_call = True
         try:
             return (yield)
@@ -249,6 +253,8 @@ class ChronoPlugin:
         self._logs_attached = self.options.logs and is_enabled()
         if self._logs_attached:
             bridge.attach()
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        self._coloured = reporter is not None and self.config.get_terminal_writer().hasmarkup
 
     def pytest_sessionfinish(self) -> None:
         if self._logs_attached:
@@ -256,7 +262,7 @@ class ChronoPlugin:
             self._logs_attached = False
 
     def _max_events(self, item: pytest.Item) -> int:
-        marker = item.get_closest_marker("chrono_max_events")
+        marker = self._max_events_marker(item)
         if marker is not None and marker.args:
             value = marker.args[0]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -268,17 +274,36 @@ class ChronoPlugin:
             return value
         return self.options.max_events
 
+    def _max_events_marker(self, item: pytest.Item) -> pytest.Mark | None:
+        """The closest ``chrono_max_events`` mark, as ``item.get_closest_marker`` finds it:
+        the test's own marks, then its class's, module's and package's, which many tests share
+        and are looked up once each (walking them for every test cost about as much as the
+        story's start)."""
+        for mark in item.own_markers:
+            if mark.name == MAX_EVENTS_MARK:
+                return mark
+        parent = item.parent
+        if parent is None:
+            return None
+        try:
+            return self._parents_max_events_marks[parent]
+        except KeyError:
+            found = self._parents_max_events_marks[parent] = parent.get_closest_marker(
+                MAX_EVENTS_MARK
+            )
+            return found
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        story = item.stash.get(_story_key, None)
-        if story is None:
+        story = self._story
+        if story is None or item is not self._running:
             return report
         if self.options.exports.enabled:
             _pytest_export.keep_story_data(item, report, story)
-        told = item.stash[_told_key]
+        told = self._told
         # Only a failure pays for reading what it is about.
         failure = _failure_focus(call) if report.failed and self.options.show != "never" else None
         if told.in_call:
@@ -371,7 +396,7 @@ class ChronoPlugin:
         story.add(marker)
         if self.comparison is not None:
             self.comparison.on_subtest(item, report, story, marker, description)
-        told = item.stash[_told_key]
+        told = self._told
         failure, told.subtest_failure = told.subtest_failure, None
         if (
             report.failed
@@ -428,11 +453,11 @@ class ChronoPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # First, so that the subtest's section is on its report before JUnit XML, the terminal
         # or pytest-xdist (which sends it to the controller) take it.
-        item = self._running
-        if item is None or report.nodeid != item.nodeid or not _is_subtest(report):
+        item, story = self._running, self._story
+        # Cheapest first: every report of every test comes here, few are subtests'.
+        if story is None or item is None or not _is_subtest(report):
             return
-        story = item.stash.get(_story_key, None)
-        if story is None:
+        if report.nodeid != story.test_id:
             return
         try:
             self._tell_subtest(item, report, story)
@@ -456,8 +481,7 @@ class ChronoPlugin:
 
     def _keep_passing_story(self, report: pytest.TestReport) -> None:
         if (
-            self.options.show == "all"
-            and report.when == "call"
+            report.when == "call"
             and report.passed  # by now, pytest has failed a test whose subtests failed
             and any(title.startswith(SECTION_TITLE) for title, _ in report.sections)
             and not self._pytest_shows_passes()
@@ -473,10 +497,11 @@ class ChronoPlugin:
 
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_logreport")
     def pytest_runtest_logreport_last(self, report: pytest.TestReport) -> None:
-        self._keep_passing_story(report)
+        if self.options.show == "all":
+            self._keep_passing_story(report)
         # By now JUnit XML has taken the plain text; the terminal prints failures at the end,
         # so it gets the coloured version.
-        if self.config.get_terminal_writer().hasmarkup:
+        if self._coloured:
             _pytest_sections.use_coloured(report)
 
 
@@ -497,8 +522,10 @@ def _capture_disabled(capture: CaptureManager | None) -> contextlib.AbstractCont
 def _is_subtest(report: pytest.TestReport) -> bool:
     # pytest 9's SubtestReport, and pytest-subtests' SubTestReport before it: a call report
     # with the subtest's context (its message and keyword arguments).
+    if report.when != "call":
+        return False
     context = getattr(report, "context", None)
-    return report.when == "call" and hasattr(context, "kwargs") and hasattr(context, "msg")
+    return hasattr(context, "kwargs") and hasattr(context, "msg")
 
 
 def _subtest_description(report: pytest.TestReport) -> str:
@@ -533,7 +560,10 @@ def _test_site(item: pytest.Item) -> tuple[str, int, str]:
 @pytest.fixture
 def chrono_story(request: pytest.FixtureRequest) -> Story:
     """The running test's story, for assertions on what ``tp`` recorded."""
-    story: Story | None = request.node.stash.get(_story_key, None)
+    plugin = request.config.pluginmanager.get_plugin("chrono-plugin")
+    story: Story | None = None
+    if isinstance(plugin, ChronoPlugin) and plugin._running is request.node:
+        story = plugin._story
     if story is None:
         pytest.skip("chrono is off (CHRONO=off, or chrono_show=never): there is no story")
     return story
