@@ -87,7 +87,11 @@ def _timed(method: Callable[..., Any]) -> Callable[..., Any]:
 _plugin_class: Any = chrono_plugin.ChronoPlugin
 _plugin_class.pytest_runtest_protocol = _timed_wrapper(_plugin_class.pytest_runtest_protocol)
 _plugin_class.pytest_runtest_makereport = _timed_wrapper(_plugin_class.pytest_runtest_makereport)
-_plugin_class.pytest_runtest_logreport = _timed(_plugin_class.pytest_runtest_logreport)
+# The hooks on every report, registered where they have work (subtests, colour, show=all).
+_subtest_reports: Any = chrono_plugin._SubtestReports
+_subtest_reports.pytest_runtest_logreport = _timed(_subtest_reports.pytest_runtest_logreport)
+_reports_logged: Any = chrono_plugin._ReportsLogged
+_reports_logged.pytest_runtest_logreport = _timed(_reports_logged.pytest_runtest_logreport)
 
 
 def pytest_unconfigure() -> None:

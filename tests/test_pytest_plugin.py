@@ -785,3 +785,45 @@ class TestCallSiteColumn:
         (row,) = only_section(result, "chrono story").splitlines()[1:]
         row_pattern = rf"\s+#\d+ +\d+\.\d{{3}}ms  {re.escape(site)}  quantity \* price=15"
         assert re.fullmatch(row_pattern, row), row
+
+
+@pytest.mark.parametrize(
+    ("test_source", "color", "registered"),
+    [
+        ("def test_plain():\n    tp(1)\n", "no", set()),
+        ("def test_plain():\n    tp(1)\n", "yes", {"chrono-reports-logged"}),
+        (
+            "def test_sub(subtests):\n    with subtests.test(n=1):\n        tp(1)\n",
+            "no",
+            {"chrono-subtest-reports"},
+        ),
+    ],
+    ids=["plain", "colour", "subtests"],
+)
+def test_report_hooks_only_where_they_have_work(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    test_source: str,
+    color: str,
+    registered: set[str],
+) -> None:
+    """Every test pays for a hook on every report: the one that marks subtests comes with the
+    first subtest, the one that swaps in coloured sections only for a terminal with colour."""
+    if "subtests" in test_source and not PYTEST_9:
+        pytest.skip("pytest has subtests from version 9")
+    make_runner(pytester, monkeypatch, SUBPROCESS)
+    pytester.makepyfile(test_hooks="from chrono import tp\n\n" + test_source)
+    pytester.makeconftest(
+        """
+        from pathlib import Path
+
+        def pytest_sessionfinish(session):
+            plugins = session.config.pluginmanager
+            names = ["chrono-reports-logged", "chrono-subtest-reports"]
+            Path("hooks.txt").write_text(",".join(n for n in names if plugins.has_plugin(n)))
+        """
+    )
+    result = pytester.runpytest_subprocess(*QUIET_PLUGINS, f"--color={color}", timeout=120)
+    result.assert_outcomes(passed=1)
+    written = (pytester.path / "hooks.txt").read_text()
+    assert set(filter(None, written.split(","))) == registered

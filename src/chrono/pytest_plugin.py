@@ -205,6 +205,8 @@ class ChronoPlugin:
         self._told = _Told()
         #: Whether the terminal shows colour (known when the session starts).
         self._coloured = False
+        #: Whether subtests' reports are read (from the first subtest on).
+        self._reading_subtests = False
         #: The closest chrono_max_events mark of each node that holds tests (None: none).
         self._parents_max_events_marks: dict[Node, pytest.Mark | None] = {}
         #: Passing tests' reports with a story, shown at the end when pytest does not (no -rP).
@@ -253,8 +255,12 @@ class ChronoPlugin:
         self._logs_attached = self.options.logs and is_enabled()
         if self._logs_attached:
             bridge.attach()
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        plugins = self.config.pluginmanager
+        reporter = plugins.get_plugin("terminalreporter")
         self._coloured = reporter is not None and self.config.get_terminal_writer().hasmarkup
+        # A hook on every report costs every test: registered only where it has work.
+        if self._coloured or self.options.show == "all":
+            plugins.register(_ReportsLogged(self), "chrono-reports-logged")
 
     def pytest_sessionfinish(self) -> None:
         if self._logs_attached:
@@ -309,8 +315,11 @@ class ChronoPlugin:
         if told.in_call:
             # A subtest's report (pytest's subtests, unittest's subTest): pytest builds the
             # subtest's own report from this one and logs it, with the subtest's description,
-            # which pytest_runtest_logreport needs.
+            # which _SubtestReports hands to _on_subtest_report; registered now, before that.
             told.subtest_failure = failure
+            if not self._reading_subtests:
+                self._reading_subtests = True
+                self.config.pluginmanager.register(_SubtestReports(self), "chrono-subtest-reports")
             return report
         if self.options.show != "never" and (
             # The common case, a passing setup or call, shows nothing.
@@ -449,10 +458,8 @@ class ChronoPlugin:
                 writer.line()
             writer.line(line)
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # First, so that the subtest's section is on its report before JUnit XML, the terminal
-        # or pytest-xdist (which sends it to the controller) take it.
+    def _on_subtest_report(self, report: pytest.TestReport) -> None:
+        """A report being logged, as ``_SubtestReports`` hands it on: mark a subtest's end."""
         item, story = self._running, self._story
         # Cheapest first: every report of every test comes here, few are subtests'.
         if story is None or item is None or not _is_subtest(report):
@@ -495,14 +502,41 @@ class ChronoPlugin:
         # -rP and -rA show passing tests' sections, unless --tb=no hides every section.
         return reporter.hasopt("P") or self.config.option.tbstyle == "no"
 
-    @pytest.hookimpl(trylast=True, specname="pytest_runtest_logreport")
-    def pytest_runtest_logreport_last(self, report: pytest.TestReport) -> None:
+    def _after_logged(self, report: pytest.TestReport) -> None:
+        """A report every other plugin has logged, as ``_ReportsLogged`` hands it on."""
         if self.options.show == "all":
             self._keep_passing_story(report)
         # By now JUnit XML has taken the plain text; the terminal prints failures at the end,
         # so it gets the coloured version.
         if self._coloured:
             _pytest_sections.use_coloured(report)
+
+
+class _SubtestReports:
+    """Marks in each story where a subtest ended: registered when the first subtest's report
+    is made, so that a run without subtests pays for no hook on every report."""
+
+    def __init__(self, plugin: ChronoPlugin) -> None:
+        self.plugin = plugin
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # First, so that the subtest's section is on its report before JUnit XML, the terminal
+        # or pytest-xdist (which sends it to the controller) take it.
+        self.plugin._on_subtest_report(report)
+
+
+class _ReportsLogged:
+    """After every other plugin logged a report: passing stories kept for
+    ``--chrono-show=all``, and coloured sections swapped in for the terminal. Registered only
+    where one of them is wanted."""
+
+    def __init__(self, plugin: ChronoPlugin) -> None:
+        self.plugin = plugin
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.plugin._after_logged(report)
 
 
 def _failure_focus(call: pytest.CallInfo[None]) -> FailureFocus | None:
