@@ -181,10 +181,6 @@ class _PassingStory(NamedTuple):
         ran: list[WhatRan] = marshal.loads(self.marshalled)
         return compact_rows(ran)
 
-    @property
-    def size(self) -> int:
-        return len(self.marshalled)
-
     def compact(self) -> dict[str, Any]:
         from chrono._compare import compact_of_rows
 
@@ -341,10 +337,7 @@ class Recorder:
             )
             if divergence is not None:
                 text = divergence.text()
-                if self.gatherer is not None:
-                    self.gatherer.take_flaky(report.nodeid, text)
-                else:
-                    setattr(report, FLAKY_ATTRIBUTE, text)
+                self._send_flaky(report, text)
                 report.user_properties.append((FLAKY_PROPERTY, text))
                 if self.options.as_data:
                     note_divergence(report, divergence, "passing-rerun")
@@ -364,6 +357,12 @@ class Recorder:
             self.gatherer.take_failing(report, failing)
         else:
             setattr(report, FAILING_ATTRIBUTE, failing)
+
+    def _send_flaky(self, report: pytest.TestReport, text: str) -> None:
+        if self.gatherer is not None:
+            self.gatherer.take_flaky(report.nodeid, text)
+        else:
+            setattr(report, FLAKY_ATTRIBUTE, text)
 
 
 def _compact(part: _Part) -> dict[str, Any]:
@@ -396,7 +395,7 @@ class Gatherer:
             self._passing.append(passing)
             self._passing_bytes += len(passing.marshalled)
             while self._passing_bytes > SIBLINGS_BOUND_BYTES and len(self._passing) > 1:
-                self._passing_bytes -= self._passing.popleft().size
+                self._passing_bytes -= len(self._passing.popleft().marshalled)
         if last_pass and self.options.last_pass:
             self._last_passes[passing.name] = passing
 
