@@ -2,6 +2,7 @@
 
     python benchmarks/bench_compare_plugin.py [--runs 7] [--tests 2000]
     python benchmarks/bench_compare_plugin.py --instructions [--tests 400]
+    python benchmarks/bench_compare_plugin.py --steps
 
 A passing test pays for comparison: its story is made compact when it ends, carried to where
 reports are gathered, kept in memory for failing siblings, and written to pytest's cache as
@@ -20,6 +21,11 @@ of ``--tests`` and of twice as many tests, each way and for both suites (warm ca
 PYTHONHASHSEED=0): their difference over ``--tests`` is what one more test costs, with what
 every run pays once left out. It does not depend on the machine's load, so it tells a
 change's effect where wall time cannot; it does not see time spent waiting on the disk.
+
+``--steps`` counts, the same way, each step a passing test's teardown takes for a story of ten
+``tp`` events, alone, in a process that runs it 2,000 times and in one that runs it none: the
+records in order, what ran, marshal and the digest, and the whole of the recorder's teardown
+(those, and handing the story to where reports are gathered).
 """
 
 from __future__ import annotations
@@ -121,6 +127,70 @@ def count_per_test(tests: int) -> None:
     ))  # fmt: skip
 
 
+_STEPS_CHILD = """
+import sys
+
+import chrono
+from chrono import _events, _pytest_compare as compare
+from chrono._story import Story
+import pytest
+
+step, calls = sys.argv[1], int(sys.argv[2])
+stories = []
+for case in range(200):
+    with Story("bench") as story:
+        total = 0
+        for step_index in range(10):
+            total += step_index * case
+            chrono.tp(total)
+    stories.append(story)
+options = compare.CompareOptions(siblings=True, last_pass=True, reruns=True)
+gatherer = compare.Gatherer(None, options)
+recorder = compare.Recorder(None, options, gatherer)
+reports = [
+    pytest.TestReport(f"t.py::test[{case}]", ("t.py", 1, "test"), {}, "passed", None, "teardown")
+    for case in range(200)
+]
+ran = _events.what_ran_within(stories[0].ordered_records()[0], 0, sys.maxsize)
+for index in range(calls):
+    story = stories[index % 200]
+    if step == "records in order":
+        story.ordered_records()
+    elif step == "what ran":
+        _events.what_ran_within(story.ordered_records()[0], 0, sys.maxsize)
+    elif step == "marshal and digest":
+        compare._PassingStory.of("t.py::test[1]", ran)
+    elif step == "the recorder's teardown":
+        recorder.on_report(None, reports[index % 200], story, sys.maxsize)
+"""
+#: Each step, and the one before it whose count it includes (its own is the difference).
+_STEPS = {
+    "records in order": None,
+    "what ran": "records in order",
+    "marshal and digest": None,
+    "the recorder's teardown": None,
+}
+
+
+def count_steps(calls: int = 2_000) -> None:
+    """Instructions of each step of a passing test's teardown, for a story of ten events."""
+    environment = dict(os.environ, PYTHONHASHSEED="0")
+    counts = {}
+    with tempfile.TemporaryDirectory(prefix="chrono-bench-steps-") as folder:
+        child = Path(folder) / "steps.py"
+        child.write_text(_STEPS_CHILD)
+        for step in _STEPS:
+            command = [sys.executable, str(child), step]
+            base = instructions([*command, "0"], env=environment)
+            counts[step] = (instructions([*command, str(calls)], env=environment) - base) / calls
+    rows = []
+    for step, includes in _STEPS.items():
+        own = counts[step] - (counts[includes] if includes else 0)
+        rows.append([step, f"{counts[step]:,.0f}", f"{own:,.0f}"])
+    print()
+    print(format_table(["step, for ten events", "instructions a call", "its own"], rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -128,8 +198,14 @@ def main() -> None:
     parser.add_argument(
         "--instructions", action="store_true", help="count instructions per test (callgrind)"
     )
+    parser.add_argument(
+        "--steps", action="store_true", help="count each step of a passing teardown (callgrind)"
+    )
     arguments = parser.parse_args()
     print("\n".join(environment_lines()))
+    if arguments.steps:
+        count_steps()
+        return
     if arguments.instructions:
         count_per_test(arguments.tests or 400)
         return
