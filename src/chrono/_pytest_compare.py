@@ -674,12 +674,11 @@ def _write_index(cache: Cache, index: dict[str, _IndexEntry]) -> None:
     """Write the index whole, as marshal's bytes.
 
     It is rewritten on every run (each entry's time), so what this costs, every passing test
-    pays a share of. As a cache value, pytest writes JSON indented through the pure-Python
-    encoder; even as one JSON string, writing and reading it (each float digit by digit, each
-    test id escaped twice) took a tenth of what comparison cost a passing test. marshal writes
-    and reads it at a sixth of that. A file in the cache's own folder is cleared with the rest
-    of the cache (``--cache-clear``); written beside, then moved over, so that a run never
-    reads half of one.
+    pays a share of: as a cache value (JSON, each float digit by digit, each test id escaped
+    twice) it was a tenth of what comparison cost a passing test; docs/performance.md has the
+    figures. A file in the cache's own folder is cleared with the rest of the cache
+    (``--cache-clear``); written beside, then moved over, so that a run never reads half of
+    one.
     """
     try:
         path = _index_path(cache)
