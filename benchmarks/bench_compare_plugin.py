@@ -4,17 +4,21 @@
     python benchmarks/bench_compare_plugin.py --instructions [--tests 400]
     python benchmarks/bench_compare_plugin.py --steps
 
-A passing test pays for comparison: its story is made compact when it ends, carried to where
-reports are gathered, kept in memory for failing siblings, and written to pytest's cache as
-its last pass when the run ends (only when it changed). Measured on a generated suite of
-``--tests`` parametrized cases that make 10 ``tp`` calls each and all pass (goal: at most 3 %
-more wall time), and on the same number of tests that call no ``tp`` (goal: nothing to pay).
-The cache is warm (a run each way first), as on a developer's second run; the cold first run,
-which writes every test's entry, is shown beside it.
+A passing test pays for comparison: what its story ran is taken when it ends, marshalled,
+kept in memory for failing siblings, and kept in pytest's cache as its last pass when the run
+ends. Measured on a generated suite of ``--tests`` parametrized cases that make 10 ``tp`` calls
+each and all pass (goal: at most 3 % more wall time), and on the same number of tests that call
+no ``tp`` (goal: nothing to pay). The cache is warm (a run each way first), as on a
+developer's second run; the cold first run is shown beside it.
 
 Runs alternate between the two sides and each figure is the median of ``--runs``; ratios are
 taken pair by pair. CPU seconds (user + system of the child) are shown beside wall times, as
 bench_plugin.py does, because a busy machine inflates wall time far more than CPU time.
+
+Pairs of whole runs differ by a few percent on a shared machine even when nothing differs
+(the control suite), so the time spent in comparison's own code is also measured, from inside
+the ``auto`` runs (``plugin_hook_timer``, timing the recorder's calls and the gatherer's end of
+session): its median over ``--runs`` runs, as a share of the median ``off`` run's wall time.
 
 ``--instructions`` counts instead, with valgrind's callgrind, the instructions of a whole run
 of ``--tests`` and of twice as many tests, each way and for both suites (warm cache,
@@ -24,13 +28,15 @@ change's effect where wall time cannot; it does not see time spent waiting on th
 
 ``--steps`` counts, the same way, each step a passing test's teardown takes for a story of ten
 ``tp`` events, alone, in a process that runs it 2,000 times and in one that runs it none: the
-records in order, what ran, marshal and the digest, and the whole of the recorder's teardown
-(those, and handing the story to where reports are gathered).
+records in order, what ran, marshal, and the whole of the recorder's teardown (the first two,
+and handing what ran to where reports are gathered, which marshals a hundred at a time).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import marshal
 import os
 import shutil
 import statistics
@@ -42,9 +48,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Target, environment_lines, format_table, instructions, targets_table
-from bench_plugin import QUIET_PLUGINS, Timing, run_child
+from bench_plugin import BENCHMARKS, QUIET_PLUGINS, Timing, run_child
 
 MAX_OVERHEAD = 1.03
+#: The same goal for the time in comparison's own code, as a share of the ``off`` run.
+MAX_OWN_SHARE = MAX_OVERHEAD - 1
 
 _WITH_EVENTS = """
 import pytest
@@ -97,6 +105,22 @@ def measure(folder: Path, runs: int) -> tuple[list[Timing], list[Timing], Timing
         print(f"  {folder.name} run {index + 1}/{runs}: "
               f"{auto[-1].wall:.2f} s auto, {off[-1].wall:.2f} s off", flush=True)  # fmt: skip
     return auto, off, cold
+
+
+def own_seconds(folder: Path, runs: int) -> list[float]:
+    """The seconds ``auto`` runs spend in comparison's own code, timed from inside each."""
+    times_file = folder / "chrono-hook-times.json"
+    environment = dict(os.environ, CHRONO_HOOK_TIMES=str(times_file))
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")])
+    )
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    seconds = []
+    for _ in range(runs):
+        run_child([*command("auto"), "-p", "plugin_hook_timer"], folder, environment)
+        seconds.append(json.loads(times_file.read_text(encoding="utf-8"))["compare_seconds"])
+    times_file.unlink()
+    return seconds
 
 
 def count_per_test(tests: int) -> None:
@@ -158,7 +182,7 @@ for index in range(calls):
         story.ordered_records()
     elif step == "what ran":
         _events.what_ran_within(story.ordered_records()[0], 0, sys.maxsize)
-    elif step == "marshal and digest":
+    elif step == "marshal":
         compare._PassingStory.of("t.py::test[1]", ran)
     elif step == "the recorder's teardown":
         recorder.on_report(None, reports[index % 200], story, sys.maxsize)
@@ -167,7 +191,7 @@ for index in range(calls):
 _STEPS = {
     "records in order": None,
     "what ran": "records in order",
-    "marshal and digest": None,
+    "marshal": None,
     "the recorder's teardown": None,
 }
 
@@ -211,12 +235,25 @@ def main() -> None:
         return
     arguments.tests = arguments.tests or 2_000
     rows = []
+    own_rows = []
     targets = []
     with tempfile.TemporaryDirectory(prefix="chrono-bench-compare-") as folder:
         root = Path(folder)
         for name, source in (("ten-tp-calls", _WITH_EVENTS), ("no-tp-calls", _WITHOUT_EVENTS)):
             tests = suite(root, name, source, arguments.tests)
             auto, off, cold = measure(tests, arguments.runs)
+            own = statistics.median(own_seconds(tests, arguments.runs))
+            share = own / statistics.median(t.wall for t in off)
+            own_rows.append([name, f"{own * 1e3:.1f} ms", f"{own / arguments.tests * 1e6:.1f} µs",
+                             f"{share:.2%}"])  # fmt: skip
+            targets.append(
+                Target(
+                    f"{name}: comparison's own time, share of an off run",
+                    f"<= {MAX_OWN_SHARE:.0%}",
+                    f"{share:.2%}",
+                    share <= MAX_OWN_SHARE,
+                )
+            )
             for what in ("wall", "cpu"):
                 ratio = statistics.median(
                     getattr(on, what) / getattr(base, what) for on, base in zip(auto, off)
@@ -237,13 +274,18 @@ def main() -> None:
                             ratio <= MAX_OVERHEAD,
                         )
                     )
-            entries = list((tests / ".pytest_cache").rglob("last-pass/*"))
-            size = sum(path.stat().st_size for path in entries)
-            rows.append([name, "cache", f"{len(entries)} entries", f"{size / 1024:.0f} KiB",
+            kept = tests / ".pytest_cache" / "d" / "chrono" / "last-passes.marshal"
+            entries = len(marshal.loads(kept.read_bytes())) if kept.exists() else 0
+            size = kept.stat().st_size if kept.exists() else 0
+            rows.append([name, "cache", f"{entries} entries", f"{size / 1024:.0f} KiB",
                          "", ""])  # fmt: skip
     print()
     print(f"{arguments.tests:,} passing tests, median of {arguments.runs} runs each way\n")
     print(format_table(["suite", "measure", "auto", "off", "ratio", "cold auto"], rows))
+    print()
+    print(format_table(
+        ["suite", "in comparison's code, a run", "a test", "share of an off run"], own_rows
+    ))  # fmt: skip
     print()
     print(targets_table(targets))
 

@@ -292,6 +292,14 @@ def _cached_run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     )  # fmt: skip
 
 
+def kept_passes(project: Path) -> dict[str, Any]:
+    """The last passes kept in ``project``'s pytest cache, by test id."""
+    kept: dict[str, Any] = marshal.loads(
+        (project / ".pytest_cache" / "d" / "chrono" / "last-passes.marshal").read_bytes()
+    )
+    return kept
+
+
 class TestLastPass:
     """A test that passed before and fails now is compared with its last pass."""
 
@@ -306,8 +314,7 @@ class TestLastPass:
     ) -> None:
         """Passing first with 1,2 then failing with 1,3: the report shows where 3 replaced 2."""
         _cached_run(pytester).assert_outcomes(passed=1)
-        kept = list((project / ".pytest_cache" / "v" / "chrono" / "last-pass").iterdir())
-        assert len(kept) == 1
+        assert kept_passes(project).keys() == {"test_total.py::test_total"}
         monkeypatch.setenv("ITEMS", "1,3")
         result = _cached_run(pytester)
         result.assert_outcomes(failed=1)
@@ -342,20 +349,29 @@ class TestLastPass:
         result.assert_outcomes(failed=1)
         assert divergence_sections(result) == []
 
-    def test_unchanged_story_is_not_written_again(
-        self, pytester: pytest.Pytester, project: Path
+    def test_a_changed_pass_replaces_the_one_before(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, project: Path
     ) -> None:
-        """A second pass that ran alike leaves the entry's file as it was."""
+        """Passing with 1,2, then with 0,1,2, then failing with 1,3: the failure is compared
+        with the pass that began with 0, the latest, and says when it was."""
         _cached_run(pytester).assert_outcomes(passed=1)
-        (entry,) = (project / ".pytest_cache" / "v" / "chrono" / "last-pass").iterdir()
-        before = entry.stat().st_mtime_ns, entry.read_bytes()
+        first_when, _ = kept_passes(project)["test_total.py::test_total"]
+        monkeypatch.setenv("ITEMS", "0,1,2")
         _cached_run(pytester).assert_outcomes(passed=1)
-        assert (entry.stat().st_mtime_ns, entry.read_bytes()) == before
+        when, _ = kept_passes(project)["test_total.py::test_total"]
+        assert when > first_when
+        monkeypatch.setenv("ITEMS", "1,3")
+        result = _cached_run(pytester)
+        result.assert_outcomes(failed=1)
+        title, text = only_divergence(result)
+        shown_when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+        assert title == f"chrono: where it diverged from its last pass ({shown_when})"
+        assert "item=0" in text
 
-    def test_unchanged_run_never_loads_the_comparison(
+    def test_passing_runs_never_load_the_comparison(
         self, pytester: pytest.Pytester, project: Path
     ) -> None:
-        """A second run whose stories are as they were keeps them without loading _compare."""
+        """Runs that only pass keep their stories without loading _compare."""
         pytester.makeconftest(
             """
             import sys
@@ -366,10 +382,10 @@ class TestLastPass:
                 Path("loaded.txt").write_text(str(loaded))
             """
         )
-        _cached_run(pytester).assert_outcomes(passed=1)
-        assert (project / "loaded.txt").read_text() == "True"  # the first run wrote the pass
-        _cached_run(pytester).assert_outcomes(passed=1)
-        assert (project / "loaded.txt").read_text() == "False"
+        for _ in range(2):  # the first run keeps the pass, the second replaces it
+            _cached_run(pytester).assert_outcomes(passed=1)
+            assert (project / "loaded.txt").read_text() == "False"
+        assert kept_passes(project).keys() == {"test_total.py::test_total"}
 
     def test_junit_xml_carries_the_last_pass_comparison(
         self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, project: Path
@@ -390,8 +406,10 @@ class TestLastPass:
             marshal.dumps([1, 2, 3]),
             marshal.dumps({"test_total.py::test_total": ("when", 1)}),
             marshal.dumps({"test_total.py::test_total": 5}),
+            # An older chrono's shape, for a test this run does not pass.
+            marshal.dumps({"test_gone.py::test_gone": (1.0, 100, 12345)}),
         ],
-        ids=["garbage", "not-a-dict", "short-entry", "not-an-entry"],
+        ids=["garbage", "not-a-dict", "short-entry", "not-an-entry", "older-shape"],
     )
     def test_unreadable_index_is_started_afresh(
         self,
@@ -414,6 +432,39 @@ class TestLastPass:
         result.assert_outcomes(failed=1)
         title, _ = only_divergence(result)
         assert title.startswith("chrono: where it diverged from its last pass (20")
+
+
+def test_passes_are_kept_across_batches(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passing stories are marshalled a batch at a time: 250 passing cases (two whole batches
+    and a part) are each kept as a last pass, and the failing case after them finds its
+    closest sibling in the first batch: ``n=5``, the only one that went through the call site
+    it went through first."""
+    make_runner(pytester, monkeypatch, "in-process")
+    pytester.makepyfile(
+        test_many="""
+        import pytest
+        from chrono import tp
+
+
+        @pytest.mark.parametrize("n", range(251))
+        def test_case(n):
+            if n in (5, 250):
+                tp("rare")
+            tp(n)
+            assert n < 250
+        """
+    )
+    result = _cached_run(pytester, "-p", "no:randomly")
+    result.assert_outcomes(passed=250, failed=1)
+    title, text = only_divergence(result)
+    assert title == "chrono: where it diverged from [5], which passed"
+    assert "n=250" in text
+    assert "n=5" in text
+    kept = kept_passes(pytester.path)
+    assert len(kept) == 250
+    assert "test_many.py::test_case[250]" not in kept
 
 
 def test_reports_are_read_for_stories_only_under_xdist(
@@ -483,11 +534,13 @@ def test_cache_entry_is_bounded(pytester: pytest.Pytester, monkeypatch: pytest.M
         "    for i in range(50_000):\n        tp('x' * 300 + str(i))\n"
     )
     _cached_run(pytester).assert_outcomes(passed=1)
-    (entry,) = (pytester.path / ".pytest_cache" / "v" / "chrono" / "last-pass").iterdir()
-    assert entry.stat().st_size <= 64 * 1024
-    kept = json.loads(entry.read_text(encoding="utf-8"))
+    ((when, story),) = kept_passes(pytester.path).values()
+    assert isinstance(when, float)
+    assert len(story) <= 64 * 1024
+    kept = marshal.loads(story)
     assert kept["name"] == "test_big.py::test_big"
     assert kept["cut"] > 0
+    assert 0 < len(kept["events"]) < 50_000
 
 
 # -- the divergences in the JSON export -----------------------------------------------------------

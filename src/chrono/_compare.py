@@ -48,8 +48,9 @@ __all__ = [
 COMPACT_SCHEMA = "chrono.compact/1"
 #: The version of ``Divergence.to_dict()``'s form.
 DIVERGENCE_SCHEMA = "chrono.divergence/1"
-#: ``compact()``'s bound on one story, in UTF-8 bytes of JSON as pytest's cache writes it
-#: (``json.dumps(value, ensure_ascii=False, indent=2)``): the file in the cache is no bigger.
+#: ``compact()``'s bound on one story, in UTF-8 bytes of its indented JSON
+#: (``json.dumps(value, ensure_ascii=False, indent=2)``). Marshalled, as the pytest plugin
+#: keeps a last pass too big to keep as what it ran, it is smaller still.
 COMPACT_LIMIT_BYTES = 64 * 1024
 #: Reprs, labels and argument texts are kept and compared up to this many characters.
 COMPACT_REPR_LIMIT = 200
@@ -439,7 +440,7 @@ def _compared(events: list[Event], gaps: Sequence[int]) -> tuple[list[Event], tu
 
 def compact(story: object) -> dict[str, Any]:
     """The story as small JSON-able data holding what comparison needs, for keeping (pytest's
-    cache) and sending (between pytest-xdist processes).
+    cache, for a passing story past the bound) and sending (between pytest-xdist processes).
 
     Accepts what ``compare`` accepts. Per event: kind, call site, label, items (texts and
     reprs cut to ``COMPACT_REPR_LIMIT`` characters), sequence number and thread name; with
@@ -528,12 +529,12 @@ def _surely_within_bound(unindented: str) -> bool:
 
 
 def compact_size(data: object) -> int:
-    """The size in bytes of ``data`` as pytest's cache writes it (see COMPACT_LIMIT_BYTES)."""
+    """The size in bytes of ``data`` as indented JSON (see COMPACT_LIMIT_BYTES)."""
     return len(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def _row_size(row: list[Any]) -> int:
-    """A row's bytes in the cache's JSON: two levels deeper than the top, so each of its lines
+    """A row's bytes in the indented JSON: two levels deeper than the top, so each of its lines
     is indented four more spaces, and a comma and a line break follow it."""
     text = json.dumps(row, ensure_ascii=False, indent=2)
     return len(text.encode("utf-8")) + 4 * (text.count("\n") + 1) + 2

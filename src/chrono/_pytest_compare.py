@@ -8,27 +8,28 @@ run (kept in pytest's cache), and, for a flaky test, the rerun that passed
 
 Stories are recorded where tests run (``Recorder``) and compared where reports are gathered
 (``Gatherer``: the controller under pytest-xdist). A passing test's story is taken once, when
-its teardown passed, as what ran (marshalled, with a digest); a failing one as its compact form
-(``_compare.compact``). In one process both go straight to the gatherer, and no hook reads
+its teardown passed, as what ran (marshalled, a batch at a time); a failing one as its compact
+form (``_compare.compact``). In one process both go straight to the gatherer, and no hook reads
 reports for them. A pytest-xdist worker's reports carry them as plain data, and the controller
 takes them off each report at once, so that pytest's list of reports does not keep them.
 Whether a test failed for good is known only at the end (pytest-rerunfailures turns a failure
 it reruns into a rerun), and siblings are compared then, so that a sibling that passed after
 the failure counts too; the last pass and a passing rerun are compared as soon as they are
 known, so that JUnit XML has them.
+
+Each test's last pass is kept in one file of the cache, with the others, as the bytes this run
+already made of it: keeping them costs a passing test no more than a place in a dict, whether
+its story changed or not.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import marshal
 import os
 import sys
 import time
-import zlib
 from collections import deque
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -52,18 +53,20 @@ if TYPE_CHECKING:
     from chrono._story import Story
 
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
-#: Where a test's last passing story is kept in pytest's cache, one entry per test.
-CACHE_PREFIX = "chrono/last-pass/"
-#: The cache's list of what it keeps, by test id: when it last passed, the size of what is
-#: kept, and the digest of what ran; the oldest go first past the bound. A file of chrono's
-#: own in the cache's folder of that name (``Cache.mkdir``), not a cache value: see
-#: ``_write_index``.
-CACHE_INDEX_FOLDER = "chrono"
-CACHE_INDEX_FILE = "last-passes.marshal"
-#: How much the cache may keep in all.
+#: Where the tests' last passes are kept: by test id, when it last passed and its story (see
+#: ``keep_last_passes``), in a file of chrono's own in the cache's folder of that name
+#: (``Cache.mkdir``), not a cache value: see ``_write_kept``.
+CACHE_FOLDER = "chrono"
+CACHE_FILE = "last-passes.marshal"
+#: How much the cache may keep in all; past it, the oldest passes go first.
 CACHE_BOUND_BYTES = 20 * 1024 * 1024
+#: How much it keeps of one test's pass: a story past it is kept as its compact form, cut in
+#: the middle to this bound (as ``_compare.COMPACT_LIMIT_BYTES``).
+CACHE_ENTRY_BOUND_BYTES = 64 * 1024
 #: How much of this run's passing stories the controller keeps to compare with failures.
 SIBLINGS_BOUND_BYTES = 64 * 1024 * 1024
+#: How many passing stories wait, as what ran, to be marshalled together (``take_ran``).
+MARSHAL_BATCH = 100
 #: How many of the most alike passing stories (by the call sites they share) are compared in
 #: full; the closest of them is shown.
 FULL_COMPARISONS = 5
@@ -149,30 +152,20 @@ class _Attempt:
 
 
 class _PassingStory(NamedTuple):
-    """A passing story on its way to where reports are gathered, and kept there: the files and
-    rows of its compact form, made from its records (no event is built), marshalled into one
-    bytes object, which the garbage collector never walks; and a digest of what it ran."""
+    """A passing story on its way to where reports are gathered, and kept there: what it ran,
+    made from its records (no event is built), marshalled into one bytes object, which the
+    garbage collector never walks, and which the cache keeps as it is."""
 
-    #: CRC-32 of the marshalled bytes, and their length above its 32 bits.
-    digest: int
     name: str
     marshalled: bytes
 
     @classmethod
     def of(cls, name: str, ran: list[WhatRan]) -> _PassingStory:
         # What ran, with no repr taken (reprs of ints, bounds and the compact form wait until a
-        # failure or the cache needs them). A test that ran alike (the same events, in the same
-        # place of the run) gives the same bytes, and so the same digest, and its last pass is
-        # not written again. The digest only spares a write: CRC-32 and the length, a third of
-        # the instructions of SHA-1 on a story of ten events, and a false "alike" (one chance
-        # in four billion for a changed story) would only keep an older pass. marshal's
-        # current version writes a string once and refers back to it; its back-references
-        # follow which values are one object, and a program that ran alike makes the same ones.
-        # (As an int: JSON writes one at less cost than a text, and no text is formatted.
-        # Built as the tuple it is: a named tuple's own __new__ is a Python call.)
-        marshalled = marshal.dumps(ran)
-        digest = len(marshalled) << 32 | zlib.crc32(marshalled)
-        return _new_tuple(cls, (digest, name, marshalled))
+        # failure or the cache needs them). marshal's current version writes a string once
+        # and refers back to it: a file's name is written once a story. (Built as the tuple
+        # it is: a named tuple's own __new__ is a Python call.)
+        return _new_tuple(cls, (name, marshal.dumps(ran)))
 
     @property
     def rows(self) -> Rows:
@@ -189,12 +182,12 @@ class _PassingStory(NamedTuple):
     # pytest-xdist sends only plain data: a worker's reports carry it as a list of strings.
 
     def to_plain(self) -> list[Any]:
-        return [self.digest, self.name, self.marshalled.hex()]
+        return [self.name, self.marshalled.hex()]
 
     @classmethod
     def from_plain(cls, plain: list[Any]) -> _PassingStory:
-        digest, name, marshalled = plain
-        return cls(digest, name, bytes.fromhex(marshalled))
+        name, marshalled = plain
+        return cls(name, bytes.fromhex(marshalled))
 
 
 class _Part(NamedTuple):
@@ -225,6 +218,8 @@ class Recorder:
         #: The attempt now of each test that failed or has subtests, by test id. A test that
         #: failed for good keeps its entry: pytest-rerunfailures may run it again.
         self._attempts: dict[str, _Attempt] = {}
+        #: The cache's last passes, read at the first failure.
+        self._last_passes: dict[str, _KeptPass] | None = None
 
     def on_report(
         self,
@@ -237,12 +232,12 @@ class Recorder:
         ``call_ended_ns``: when the test function returned (the monotonic clock; None: it did
         not run), where a passing story ends. (A passing setup or call tells nothing here, and
         need not be handed over.)"""
-        nodeid = report.nodeid
+        nodeid = story.test_id or report.nodeid  # pytest's report.nodeid is a property
         attempt = self._attempts.get(nodeid)
         end = sys.maxsize if call_ended_ns is None else call_ended_ns
         if attempt is None and report.outcome == "passed":
             if report.when == "teardown" and len(story):  # a test without events pays no more
-                self._passed(report, story, 0, end)
+                self._passed(report, nodeid, story, 0, end)
             return
         if not len(story):
             return
@@ -256,7 +251,7 @@ class Recorder:
             return
         if not attempt.failed:
             del self._attempts[nodeid]
-            self._passed(report, story, attempt.started_ns, end, attempt.failed_story)
+            self._passed(report, nodeid, story, attempt.started_ns, end, attempt.failed_story)
         else:
             # pytest-rerunfailures may run the test again: a new attempt begins now.
             self._attempts[nodeid] = _Attempt(
@@ -286,7 +281,7 @@ class Recorder:
             part = story.records_after(since)
             ran = what_ran_within(part, since + 1, mark.seq - 1, by_sequence=True)
             if ran:
-                self._send_passing(report, _PassingStory.of(name, ran))
+                self._send_passing(report, name, ran)
             return
         wall = _events.wall_anchor
         events = [event_of(r, wall) for r in story.records_after(since) if r[0] < mark.seq]
@@ -304,7 +299,9 @@ class Recorder:
         if self.options.siblings:
             self._send_failing(report, failing)
         if self.options.last_pass:
-            last = read_last_pass(self.config, item.nodeid)
+            if self._last_passes is None:
+                self._last_passes = read_last_passes(self.config)
+            last = last_pass_of(self._last_passes, item.nodeid)
             if last is not None:
                 divergence = _compare_safely(failing, last["story"], ("this run", "last pass"))
                 if divergence is not None:
@@ -316,6 +313,7 @@ class Recorder:
     def _passed(
         self,
         report: pytest.TestReport,
+        nodeid: str,
         story: Story,
         start: int,
         end: int,
@@ -324,16 +322,17 @@ class Recorder:
         """Hand on what ran from ``start`` to ``end`` on the monotonic clock, and compare it
         with the attempt that failed before (pytest-rerunfailures)."""
         # What every passing test pays: its records, read by what_ran_within (no event is
-        # built, no repr taken), marshalled, and a digest.
+        # built, no repr taken), and handed on.
         records, _ = story.ordered_records()
         ran = what_ran_within(records, start, end)
         if not ran:
             return
-        passing = _PassingStory.of(report.nodeid, ran)
-        self._send_passing(report, passing)
+        self._send_passing(report, nodeid, ran)
         if failed_attempt is not None and self.options.reruns:
             divergence = _compare_safely(
-                failed_attempt, passing.compact(), ("failing attempt", "passing rerun")
+                failed_attempt,
+                _PassingStory.of(nodeid, ran).compact(),
+                ("failing attempt", "passing rerun"),
             )
             if divergence is not None:
                 text = divergence.text()
@@ -346,11 +345,11 @@ class Recorder:
     # takes this way, and no report need carry them. A pytest-xdist worker's reports carry them
     # as plain data.
 
-    def _send_passing(self, report: pytest.TestReport, passing: _PassingStory) -> None:
+    def _send_passing(self, report: pytest.TestReport, name: str, ran: list[WhatRan]) -> None:
         if self.gatherer is not None:
-            self.gatherer.take_passing(passing, last_pass=report.when == "teardown")
+            self.gatherer.take_ran(name, ran, last_pass=report.when == "teardown")
         else:
-            setattr(report, PASSING_ATTRIBUTE, passing.to_plain())
+            setattr(report, PASSING_ATTRIBUTE, _PassingStory.of(name, ran).to_plain())
 
     def _send_failing(self, report: pytest.TestReport, failing: dict[str, Any]) -> None:
         if self.gatherer is not None:
@@ -381,12 +380,32 @@ class Gatherer:
         #: This run's passing stories, oldest first, and their total size, bounded.
         self._passing: deque[_PassingStory] = deque()
         self._passing_bytes = 0
+        #: Passing stories of this run as what ran, waiting to be marshalled together.
+        self._waiting: list[tuple[str, list[WhatRan], bool]] = []
         #: Each test's passing story, to keep as its last pass when the run ends.
         self._last_passes: dict[str, _PassingStory] = {}
         #: Failing stories and their reports; a report's outcome is known for good only at the
         #: end (pytest-rerunfailures turns a failure it will rerun into "rerun").
         self._failures: list[tuple[pytest.TestReport, dict[str, Any]]] = []
         self._flaky: list[tuple[str, str]] = []
+
+    def take_ran(self, name: str, ran: list[WhatRan], *, last_pass: bool) -> None:
+        """What a passing story ran (``last_pass``: as ``take_passing``), marshalled with
+        others, a batch at a time."""
+        # Marshalled when its test ends, a story cost a third more than in a loop over a
+        # batch, where marshal's code stays in the processor's caches from one story to the
+        # next (docs/performance.md has the figures). What waits is a hundred stories' worth
+        # of tuples at most.
+        waiting = self._waiting
+        waiting.append((name, ran, last_pass))
+        if len(waiting) >= MARSHAL_BATCH:
+            self._marshal_waiting()
+
+    def _marshal_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        take_passing = self.take_passing
+        for name, ran, last_pass in waiting:
+            take_passing(_PassingStory.of(name, ran), last_pass=last_pass)
 
     def take_passing(self, passing: _PassingStory, *, last_pass: bool) -> None:
         """A passing story of this run (``last_pass``: a whole test's, to keep as its last
@@ -417,6 +436,7 @@ class Gatherer:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
         # Before the terminal summary prints the failures, and before the exports are written.
+        self._marshal_waiting()
         failures = [(report, story) for report, story in self._failures if report.failed]
         passing = [story.compact() for story in self._passing] if failures else []
         for report, failing in failures:
@@ -584,31 +604,35 @@ def note_divergence(
 
 # -- the cache of last passes -----------------------------------------------------------------
 
+#: A test's last pass as the cache keeps it: when it passed (the wall clock, in seconds), and
+#: its story marshalled: what it ran (a list, as ``_PassingStory``), or, past
+#: ``CACHE_ENTRY_BOUND_BYTES``, its compact form cut to the bound (a dict).
+_KeptPass = tuple[float, bytes]
 
-def _cache_key(nodeid: str) -> str:
-    return CACHE_PREFIX + hashlib.sha1(nodeid.encode("utf-8")).hexdigest()[:20]
 
-
-def read_last_pass(config: pytest.Config, nodeid: str) -> dict[str, Any] | None:
-    """The test's last passing story kept in the cache and when it passed (None: not known),
-    or None."""
+def read_last_passes(config: pytest.Config) -> dict[str, _KeptPass]:
+    """The last passes the cache keeps, by test id (empty: none, or no cache)."""
     cache = getattr(config, "cache", None)
-    if cache is None:
-        return None
-    key = _cache_key(nodeid)
-    story = cache.get(key, None)
-    if not isinstance(story, dict) or story.get("name") != nodeid:
-        return None
-    # The index knows when it last passed (an unchanged story is not written again); the
-    # story itself, when it was first kept.
-    entry = _read_index(cache).get(nodeid)
-    when = entry[0] if isinstance(entry, tuple) and entry else story.get("wall")
-    return {"story": story, "when": when if isinstance(when, (int, float)) else None}
+    return {} if cache is None else _read_kept(cache)
 
 
-#: An entry of the index: when the test last passed (the wall clock, in seconds), the size of
-#: its kept story, and the digest of what it ran.
-_IndexEntry = tuple[float, int, int]
+def last_pass_of(kept: dict[str, _KeptPass], nodeid: str) -> dict[str, Any] | None:
+    """The test's last passing story (compact) and when it passed, or None: not kept, or kept
+    in a shape chrono cannot read (an older chrono's)."""
+    try:
+        when, story = kept[nodeid]
+        loaded = marshal.loads(story)
+        if not isinstance(when, float):
+            return None
+        if isinstance(loaded, list):
+            from chrono._compare import compact_of_rows, compact_rows
+
+            return {"story": compact_of_rows(nodeid, compact_rows(loaded)), "when": when}
+    except (KeyError, TypeError, ValueError, EOFError):
+        return None
+    if not isinstance(loaded, dict) or loaded.get("name") != nodeid:
+        return None
+    return {"story": loaded, "when": when}
 
 
 def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) -> None:
@@ -617,80 +641,64 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
     if cache is None:
         return
     now = wall_at_zero() + time.monotonic_ns() / 1e9
+    kept = _read_kept(cache)
+    for nodeid, passing in passes.items():
+        story = passing.marshalled
+        if len(story) > CACHE_ENTRY_BOUND_BYTES:
+            story = marshal.dumps(passing.compact())
+        kept[nodeid] = (now, story)
     try:
-        index = _updated_index(cache, _read_index(cache), passes, now)
-    except (TypeError, ValueError, IndexError):
+        total = sum(len(story) for _, story in kept.values())
+    except (TypeError, ValueError):
         # An entry of another shape (an older chrono's): start afresh, rather than check
         # every entry on every run.
-        index = _updated_index(cache, {}, passes, now)
-    _write_index(cache, index)
-
-
-def _updated_index(
-    cache: Cache, index: dict[str, _IndexEntry], passes: dict[str, _PassingStory], now: float
-) -> dict[str, _IndexEntry]:
-    """``index`` with this run's passes in it, each changed story written, within the bound."""
-    for nodeid, passing in passes.items():
-        known = index.get(nodeid)
-        if known is not None and known[2] == passing.digest:
-            index[nodeid] = (now, known[1], known[2])  # the same story again: only its time
-            continue
-        # The compact story itself, named after the test: its bound is the file's. (A run in
-        # which every story is as it was never loads the comparison's module.)
-        from chrono._compare import compact_size
-
-        story = passing.compact()
-        cache.set(_cache_key(nodeid), story)
-        index[nodeid] = (now, compact_size(story), passing.digest)
-    total = sum(map(_size_of_entry, index.values()))
+        kept = {nodeid: kept[nodeid] for nodeid in passes}
+        total = sum(len(story) for _, story in kept.values())
     if total > CACHE_BOUND_BYTES:
-        for nodeid, entry in sorted(index.items(), key=lambda pair: pair[1][0]):
+        for nodeid, (_, story) in sorted(kept.items(), key=_when_kept):
             if total <= CACHE_BOUND_BYTES:
                 break
-            total -= entry[1]
-            del index[nodeid]
-            cache.set(_cache_key(nodeid), None)
-    return index
+            total -= len(story)
+            del kept[nodeid]
+    _write_kept(cache, kept)
 
 
-_size_of_entry = itemgetter(1)
+def _when_kept(entry: tuple[str, _KeptPass]) -> float:
+    return entry[1][0]
 
 
-def _index_path(cache: Cache) -> Path:
-    return cache.mkdir(CACHE_INDEX_FOLDER) / CACHE_INDEX_FILE
+def _kept_path(cache: Cache) -> Path:
+    return cache.mkdir(CACHE_FOLDER) / CACHE_FILE
 
 
-def _read_index(cache: Cache) -> dict[str, _IndexEntry]:
-    """The cache's index of last passes; empty when it is missing or unreadable (written by
-    a Python whose marshal differs)."""
+def _read_kept(cache: Cache) -> dict[str, _KeptPass]:
+    """The cache's last passes; empty when the file is missing or unreadable (written by a
+    Python whose marshal differs)."""
     try:
-        index = marshal.loads(_index_path(cache).read_bytes())
+        kept = marshal.loads(_kept_path(cache).read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return {}
-    return index if isinstance(index, dict) else {}
+    return kept if isinstance(kept, dict) else {}
 
 
-def _write_index(cache: Cache, index: dict[str, _IndexEntry]) -> None:
-    """Write the index whole, as marshal's bytes.
+def _write_kept(cache: Cache, kept: dict[str, _KeptPass]) -> None:
+    """Write the last passes whole, as marshal's bytes.
 
-    It is rewritten on every run (each entry's time), so what this costs, every passing test
-    pays a share of: as a cache value (JSON, each float digit by digit, each test id escaped
-    twice) it was a tenth of what comparison cost a passing test; docs/performance.md has the
-    figures. A file in the cache's own folder is cleared with the rest of the cache
-    (``--cache-clear``); written beside, then moved over, so that a run never reads half of
-    one.
+    Each story is kept as the bytes the run made of it, so this is a copy of them, and costs
+    about as much whether the stories changed or not. (A cache value per test, as JSON, cost
+    a passing test more than all the rest of comparison when its story changed, and a digest
+    of each story to tell whether it had; docs/performance.md has the figures.) A file in the
+    cache's own folder is cleared with the rest of the cache (``--cache-clear``); written
+    beside, then moved over, so that a run never reads half of one.
     """
     try:
-        path = _index_path(cache)
+        path = _kept_path(cache)
         partial = path.with_name(f"{path.name}.{os.getpid()}")
-        partial.write_bytes(marshal.dumps(index))
+        partial.write_bytes(marshal.dumps(kept))
         os.replace(partial, path)
     except OSError:
         pass  # a cache that cannot be written keeps nothing, as pytest's own values
 
 
 def _when(kept: dict[str, Any]) -> str:
-    when = kept["when"]
-    if when is None:
-        return "time unknown"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(kept["when"]))
