@@ -9,7 +9,7 @@ import re
 from difflib import SequenceMatcher
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -672,3 +672,84 @@ class TestProperties:
             divergence.shared,
             divergence.kind,
         )
+
+
+# -- call sites an edit moved ---------------------------------------------------------------------
+
+
+def _story_at(name: str, *sites: tuple[int, str, str]) -> dict[str, Any]:
+    """A compact story of ``tp`` calls in app.py's ``run``: (line, argument text, value)."""
+    rows = tuple(
+        ("tp", 0, line, "run", None, ((text, value),), seq, "MainThread")
+        for seq, (line, text, value) in enumerate(sites, 1)
+    )
+    return _compare.compact_of_rows(name, (("app.py",), rows))
+
+
+def _source(lines: dict[int, str]) -> Any:
+    """``moved_sites``' reader of the source as it is now: app.py's lines by number."""
+    return lambda file, line: lines.get(line, "") if file == "app.py" else ""
+
+
+def _moves(now: dict[str, Any], before: dict[str, Any], source: Any) -> dict[Any, int]:
+    return _compare.moved_sites(
+        _compare.load(now, "now").events, _compare.load(before, "before").events, source
+    )
+
+
+class TestMovedSites:
+    """A call site that an edit moved (a line added above it) is the same site in the last pass
+    as in this run; a second call alike that still stands at its line is not."""
+
+    # Now: a line was added above both calls, so tp(total) went from 10 to 11, tp(n) from 12
+    # to 13; the source now has other code at 10 and 12.
+    NOW: ClassVar[dict[int, str]] = {
+        10: "    items = load()",
+        11: "    tp(total)",
+        12: "    n = len(items)",
+        13: "    tp(n)",
+    }
+
+    def test_moved_calls_are_paired_by_line(self) -> None:
+        before = _story_at("before", (10, "total", "3"), (12, "n", "2"))
+        now = _story_at("now", (11, "total", "4"), (13, "n", "2"))
+        divergence, moved = _compare.compare_moved(now, before, _source(self.NOW))
+        assert moved == {("app.py", 10): 11, ("app.py", 12): 13}
+        assert divergence.shared == 0
+        assert divergence.kind == "data"
+        assert divergence.first is not None
+        assert divergence.first.a is not None
+        assert divergence.first.b is not None
+        # Each side keeps its own line; only the alignment takes them for one site.
+        assert (divergence.first.a.line, divergence.first.b.line) == (11, 10)
+        assert divergence.only_in_a == divergence.only_in_b == ()
+
+    def test_without_the_moves_it_reads_as_other_call_sites(self) -> None:
+        before = _story_at("before", (10, "total", "3"), (12, "n", "2"))
+        now = _story_at("now", (11, "total", "4"), (13, "n", "2"))
+        divergence = compare(now, before)
+        assert divergence.kind == "control"
+        assert len(divergence.only_in_a) == len(divergence.only_in_b) == 2
+
+    def test_a_call_still_at_its_line_is_another_site(self) -> None:
+        """tp(total) at 10 and again at 20: the last pass ran the first, this run the second,
+        and the source still has tp(total) at 10. That is control flow, not a move."""
+        source = _source({10: "    tp(total)", 20: "        tp(total)"})
+        before = _story_at("before", (10, "total", "3"))
+        now = _story_at("now", (20, "total", "3"))
+        assert _moves(now, before, source) == {}
+
+    def test_unequal_counts_are_not_paired(self) -> None:
+        before = _story_at("before", (10, "total", "3"))
+        now = _story_at("now", (11, "total", "3"), (13, "total", "4"))
+        assert _moves(now, before, _source(self.NOW)) == {}
+
+    def test_source_that_cannot_be_read_moves_nothing(self) -> None:
+        before = _story_at("before", (10, "total", "3"))
+        now = _story_at("now", (11, "total", "3"))
+        assert _moves(now, before, lambda file, line: "") == {}
+
+    def test_other_argument_texts_are_other_calls(self) -> None:
+        before = _story_at("before", (10, "total", "3"))
+        now = _story_at("now", (11, "subtotal", "3"))
+        assert _moves(now, before, _source(self.NOW)) == {}

@@ -368,6 +368,28 @@ class TestLastPass:
         assert title == f"chrono: where it diverged from its last pass ({shown_when})"
         assert "item=0" in text
 
+    def test_call_sites_moved_by_an_edit_are_the_same_sites(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, project: Path
+    ) -> None:
+        """A line added above the tp calls after the pass: they are the same call sites at
+        new lines, so the values diverged (not the control flow), and the report says which
+        lines moved."""
+        _cached_run(pytester).assert_outcomes(passed=1)
+        test_file = project / "test_total.py"
+        lines = test_file.read_text().splitlines()
+        before = [number for number, line in enumerate(lines, 1) if "tp(" in line]
+        at = lines.index("def test_total():") + 1
+        lines.insert(at, '    """Adds the items up."""')
+        test_file.write_text("\n".join(lines) + "\n")
+        monkeypatch.setenv("ITEMS", "1,3")
+        result = _cached_run(pytester)
+        result.assert_outcomes(failed=1)
+        _, text = only_divergence(result)
+        assert "The data diverged" in text
+        assert "share their first event (of 3 and 3)" in text
+        moves = ", ".join(f"test_total.py:{line} is now :{line + 1}" for line in before)
+        assert f"matched as the same: {moves}." in " ".join(text.split())
+
     def test_passing_runs_never_load_the_comparison(
         self, pytester: pytest.Pytester, project: Path
     ) -> None:

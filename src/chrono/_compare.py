@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from chrono._events import SUBTEST_KIND, Event, WhatRan, items_of_shown, what_ran
 
@@ -42,6 +42,8 @@ __all__ = [
     "compact_size",
     "comparable_value",
     "compare",
+    "compare_moved",
+    "moved_sites",
 ]
 
 #: The version of ``compact()``'s form of a story.
@@ -274,12 +276,16 @@ def _differing(a: Event, b: Event) -> tuple[int, ...]:
     )
 
 
-def _tokens(events: Sequence[Event], gaps: Sequence[int] = ()) -> list[tuple[Any, ...]]:
+def _tokens(
+    events: Sequence[Event], gaps: Sequence[int] = (), moved: Mapping[Site, int] | None = None
+) -> list[tuple[Any, ...]]:
     """Each event's token with its occurrence number: how many times it had come before.
 
     Past a gap (events not kept) the count starts again, and the token carries how many gaps
     came before it: a count after a gap says nothing of how often the site really ran, so an
     event after one side's gap is never taken for its counterpart on the other side.
+    ``moved``: the line each moved call site has on the other side (``moved_sites``), taken
+    in the token for its own.
     """
     seen: Counter[tuple[Any, ...]] = Counter()
     tokens = []
@@ -289,9 +295,58 @@ def _tokens(events: Sequence[Event], gaps: Sequence[int] = ()) -> list[tuple[Any
             segment += 1
             seen.clear()
         token = _token(event)
+        if moved:
+            line = moved.get((event.file, event.line))
+            if line is not None:
+                token = (*token[:2], line, *token[3:])
         tokens.append((*token, segment, seen[token]))
         seen[token] += 1
     return tokens
+
+
+#: A call site by its file and line.
+Site = tuple[str, int]
+
+
+def moved_sites(
+    now: Sequence[Event], before: Sequence[Event], source_line: Callable[[str, int], str]
+) -> dict[Site, int]:
+    """The call sites of the events ``before`` that an edit has moved since, each with its
+    line in the events ``now``, as the source reads now (``source_line(file, line)``).
+
+    A call that ran in both stories (the same file, function and kind, with the same label and
+    argument texts: ``_token`` without the line) at lines that differ is one site moved, when
+    each side's lines of it that the other lacks are as many, and the source now has another
+    line where the old one was. Paired in order of line, as an edit above them moves them.
+    (Two calls alike in one function, each run on one side, are two sites: the source still
+    has the call at the old line.)
+    """
+    lines_now = _lines_by_call(now)
+    lines_before = _lines_by_call(before)
+    moved: dict[Site, int] = {}
+    for call, old_lines in lines_before.items():
+        new_lines = lines_now.get(call)
+        if not new_lines:
+            continue
+        file = call[1]
+        gone = sorted(old_lines - new_lines)
+        arrived = sorted(new_lines - old_lines)
+        if not gone or len(gone) != len(arrived):
+            continue
+        pairs = list(zip(gone, arrived))
+        if all(
+            source_line(file, old).strip() != source_line(file, new).strip() for old, new in pairs
+        ):
+            moved.update(((file, old), new) for old, new in pairs)
+    return moved
+
+
+def _lines_by_call(events: Iterable[Event]) -> dict[tuple[Any, ...], set[int]]:
+    lines: dict[tuple[Any, ...], set[int]] = {}
+    for event in events:
+        token = _token(event)
+        lines.setdefault((*token[:2], *token[3:]), set()).add(event.line)
+    return lines
 
 
 # -- reading either input -----------------------------------------------------------------------
@@ -596,12 +651,38 @@ def compare(
     they differ, else "first" and "second"); ``context`` is how many aligned pairs after the
     first difference are kept. Raises ValueError, naming what it expected, for anything else.
     """
-    loaded_a, loaded_b = load(a, "the first story"), load(b, "the second story")
+    return _compare(load(a, "the first story"), load(b, "the second story"), names, context)
+
+
+def compare_moved(
+    now: object,
+    before: object,
+    source_line: Callable[[str, int], str],
+    *,
+    names: tuple[str, str] | None = None,
+    context: int = DEFAULT_CONTEXT,
+) -> tuple[Divergence, dict[Site, int]]:
+    """``compare`` of a story ``now`` with one from ``before`` an edit, the call sites the
+    edit moved (``moved_sites``) taken for the ones they were; and those moves. Each side's
+    events keep their own lines."""
+    loaded_now, loaded_before = load(now, "the story now"), load(before, "the story before")
+    moved = moved_sites(loaded_now.events, loaded_before.events, source_line)
+    return _compare(loaded_now, loaded_before, names, context, moved), moved
+
+
+def _compare(
+    loaded_a: Loaded,
+    loaded_b: Loaded,
+    names: tuple[str, str] | None,
+    context: int,
+    moved_b: Mapping[Site, int] | None = None,
+) -> Divergence:
     name_a, name_b = names if names is not None else _default_names(loaded_a, loaded_b)
     side_a = Side(name_a, len(loaded_a.events), loaded_a.dropped, loaded_a.wall, loaded_a.gaps)
     side_b = Side(name_b, len(loaded_b.events), loaded_b.dropped, loaded_b.wall, loaded_b.gaps)
     events_a, events_b = loaded_a.events, loaded_b.events
-    tokens_a, tokens_b = _tokens(events_a, loaded_a.gaps), _tokens(events_b, loaded_b.gaps)
+    tokens_a = _tokens(events_a, loaded_a.gaps)
+    tokens_b = _tokens(events_b, loaded_b.gaps, moved_b)
     values_a = [_values(event) for event in events_a]
     values_b = [_values(event) for event in events_b]
 

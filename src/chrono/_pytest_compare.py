@@ -28,6 +28,7 @@ import dataclasses
 import marshal
 import os
 import sys
+import textwrap
 import time
 from collections import deque
 from pathlib import Path
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from _pytest.cacheprovider import Cache
     from _pytest.terminal import TerminalReporter
 
-    from chrono._compare import Divergence, Rows
+    from chrono._compare import Divergence, Rows, Site
     from chrono._story import Story
 
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
@@ -303,10 +304,11 @@ class Recorder:
                 self._last_passes = read_last_passes(self.config)
             last = last_pass_of(self._last_passes, item.nodeid)
             if last is not None:
-                divergence = _compare_safely(failing, last["story"], ("this run", "last pass"))
-                if divergence is not None:
+                found = _compare_with_last_pass(failing, last["story"])
+                if found is not None:
+                    divergence, moved = found
                     title = f"chrono: where it diverged from its last pass ({_when(last)})"
-                    add_section(self.config, report, title, divergence)
+                    add_section(self.config, report, title, divergence, _moved_note(moved))
                     if self.options.as_data:
                         note_divergence(report, divergence, "last-pass", when=last["when"])
 
@@ -577,12 +579,42 @@ def _compare_safely(
         return None
 
 
+def _compare_with_last_pass(
+    failing: dict[str, Any], last: dict[str, Any]
+) -> tuple[Divergence, dict[Site, int]] | None:
+    """Where this run diverged from the last pass, with the call sites an edit has moved
+    since taken for the ones they were (a line added above a ``tp`` is no other call site);
+    and those moves. None: the two could not be compared."""
+    import linecache
+
+    from chrono._compare import compare_moved
+
+    try:
+        return compare_moved(failing, last, linecache.getline, names=("this run", "last pass"))
+    except Exception:  # a cache entry from another version of chrono: see _compare_safely
+        return None
+
+
+def _moved_note(moved: dict[Site, int]) -> str | None:
+    """What the reader is told of call sites that moved since the last pass, if any."""
+    if not moved:
+        return None
+    moves = ", ".join(
+        f"{Path(file).name}:{old} is now :{new}" for (file, old), new in sorted(moved.items())
+    )
+    return f"Call sites an edit has moved since the last pass are matched as the same: {moves}."
+
+
 def add_section(
-    config: pytest.Config, report: pytest.TestReport, title: str, divergence: Divergence
+    config: pytest.Config,
+    report: pytest.TestReport,
+    title: str,
+    divergence: Divergence,
+    note: str | None = None,
 ) -> None:
     """Put the divergence on the failing report, where its story is: in colour too when the
     terminal shows colour (the last pass's, known at once, is swapped in by the plugin after
-    JUnit XML; a sibling's, known when the run ends, directly)."""
+    JUnit XML; a sibling's, known when the run ends, directly). ``note``: a line after it."""
     writer = config.get_terminal_writer()
     plain = divergence.text(width=writer.fullwidth)
     coloured = None
@@ -590,6 +622,10 @@ def add_section(
         from chrono.render import coloured_divergence
 
         coloured = coloured_divergence(divergence, max(writer.fullwidth, 40))
+    if note is not None:
+        note = textwrap.fill(note, max(writer.fullwidth, 40), break_on_hyphens=False)
+        plain = f"{plain}\n{note}"
+        coloured = None if coloured is None else f"{coloured}\n{note}"
     _pytest_sections.add_section(report, title, plain, coloured)
 
 
