@@ -28,7 +28,7 @@ change's effect where wall time cannot; it does not see time spent waiting on th
 
 ``--steps`` counts, the same way, each step a passing test's teardown takes for a story of ten
 ``tp`` events, alone, in a process that runs it 2,000 times and in one that runs it none: the
-records in order, what ran, marshal, and the whole of the recorder's teardown (the first two,
+records as they came, what ran, marshal, and the whole of the recorder's teardown (the first two,
 and handing what ran to where reports are gathered, which marshals a hundred at a time).
 """
 
@@ -175,13 +175,13 @@ reports = [
     pytest.TestReport(f"t.py::test[{case}]", ("t.py", 1, "test"), {}, "passed", None, "teardown")
     for case in range(200)
 ]
-ran = _events.what_ran_within(stories[0].ordered_records()[0], 0, sys.maxsize)
+ran = _events.what_ran_within(stories[0].records_as_they_came(), 0, sys.maxsize)
 for index in range(calls):
     story = stories[index % 200]
-    if step == "records in order":
-        story.ordered_records()
+    if step == "records as they came":
+        story.records_as_they_came()
     elif step == "what ran":
-        _events.what_ran_within(story.ordered_records()[0], 0, sys.maxsize)
+        _events.what_ran_within(story.records_as_they_came(), 0, sys.maxsize)
     elif step == "marshal":
         compare._PassingStory.of("t.py::test[1]", ran)
     elif step == "the recorder's teardown":
@@ -189,8 +189,8 @@ for index in range(calls):
 """
 #: Each step, and the one before it whose count it includes (its own is the difference).
 _STEPS = {
-    "records in order": None,
-    "what ran": "records in order",
+    "records as they came": None,
+    "what ran": "records as they came",
     "marshal": None,
     "the recorder's teardown": None,
 }

@@ -190,6 +190,19 @@ class TestBoundedStory:
         assert [record[0] for record in story.records_after(0)] == [e.seq for e in story.events]
         assert story.records_after(story.events[-1].seq) == []
 
+    @pytest.mark.parametrize("calls", [8, 11, 12, 120])
+    def test_records_as_they_came_hold_what_is_kept(self, calls: int) -> None:
+        """records_as_they_came(): the kept records, another thread's among them; past the
+        bound of 10 (a cut is made only at 12), no more than the story keeps."""
+        with chrono.story(max_events=10) as story:
+            for number in range(calls - 1):
+                tp(number)
+            run_in_thread(lambda: tp("from a thread"))
+        records = story.records_as_they_came()
+        assert sorted(record[0] for record in records) == [e.seq for e in story.events]
+        assert len(records) == min(calls, 10)
+        assert story.dropped == max(calls - 10, 0)
+
     @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
     def test_bad_bound_is_rejected(self, bad: object) -> None:
         """max_events must be a whole number of at least 1."""

@@ -456,6 +456,18 @@ class TestLastPass:
         assert title.startswith("chrono: where it diverged from its last pass (20")
 
 
+def test_a_passing_story_is_read_in_sequence_order() -> None:
+    """What ran is kept as the records came (threads can append a little out of order) and
+    read in sequence order."""
+    from chrono._pytest_compare import _PassingStory
+
+    where = ("tp", "app.py", 3, "run", "x")
+    ran = [(where, None, 2, 7, "worker"), (where, None, 1, 5, "MainThread")]
+    files, rows = _PassingStory.of("t.py::test", ran).rows
+    assert files == ("app.py",)
+    assert [(row[-2], row[-1]) for row in rows] == [(5, "MainThread"), (7, "worker")]
+
+
 def test_passes_are_kept_across_batches(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

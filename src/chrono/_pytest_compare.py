@@ -31,6 +31,7 @@ import sys
 import textwrap
 import time
 from collections import deque
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -170,10 +171,7 @@ class _PassingStory(NamedTuple):
 
     @property
     def rows(self) -> Rows:
-        from chrono._compare import compact_rows
-
-        ran: list[WhatRan] = marshal.loads(self.marshalled)
-        return compact_rows(ran)
+        return _rows_of(marshal.loads(self.marshalled))
 
     def compact(self) -> dict[str, Any]:
         from chrono._compare import compact_of_rows
@@ -189,6 +187,17 @@ class _PassingStory(NamedTuple):
     def from_plain(cls, plain: list[Any]) -> _PassingStory:
         name, marshalled = plain
         return cls(name, bytes.fromhex(marshalled))
+
+
+def _rows_of(ran: list[WhatRan]) -> Rows:
+    """The compact form's files and rows of a passing story's what ran, in sequence order
+    (threads can append their records a little out of it)."""
+    from chrono._compare import compact_rows
+
+    return compact_rows(sorted(ran, key=_sequence_of_ran))
+
+
+_sequence_of_ran = itemgetter(3)
 
 
 class _Part(NamedTuple):
@@ -237,8 +246,13 @@ class Recorder:
         attempt = self._attempts.get(nodeid)
         end = sys.maxsize if call_ended_ns is None else call_ended_ns
         if attempt is None and report.outcome == "passed":
-            if report.when == "teardown" and len(story):  # a test without events pays no more
-                self._passed(report, nodeid, story, 0, end)
+            # The way most tests take, in as few calls as it can (see _passed).
+            if report.when == "teardown":
+                records = story.records_as_they_came()
+                if records:  # a test without events pays no more
+                    ran = what_ran_within(records, 0, end)
+                    if ran:
+                        self._send_passing(report, nodeid, ran)
             return
         if not len(story):
             return
@@ -324,9 +338,9 @@ class Recorder:
         """Hand on what ran from ``start`` to ``end`` on the monotonic clock, and compare it
         with the attempt that failed before (pytest-rerunfailures)."""
         # What every passing test pays: its records, read by what_ran_within (no event is
-        # built, no repr taken), and handed on.
-        records, _ = story.ordered_records()
-        ran = what_ran_within(records, start, end)
+        # built, no repr taken), and handed on. They are read as they came, and put in
+        # sequence order only when a failure or the cache reads them (``_rows_of``).
+        ran = what_ran_within(story.records_as_they_came(), start, end)
         if not ran:
             return
         self._send_passing(report, nodeid, ran)
@@ -661,9 +675,9 @@ def last_pass_of(kept: dict[str, _KeptPass], nodeid: str) -> dict[str, Any] | No
         if not isinstance(when, float):
             return None
         if isinstance(loaded, list):
-            from chrono._compare import compact_of_rows, compact_rows
+            from chrono._compare import compact_of_rows
 
-            return {"story": compact_of_rows(nodeid, compact_rows(loaded)), "when": when}
+            return {"story": compact_of_rows(nodeid, _rows_of(loaded)), "when": when}
     except (KeyError, TypeError, ValueError, EOFError):
         return None
     if not isinstance(loaded, dict) or loaded.get("name") != nodeid:

@@ -272,6 +272,16 @@ class Story:
         records.sort(key=_sequence_of)
         return records, dropped
 
+    def records_as_they_came(self) -> list[Record]:
+        """The stored records themselves, in the order they arrived: for a reader that goes
+        through them at once and puts what it takes in sequence order only if it needs to (a
+        passing test's story, read when it ends: ``ordered_records`` copied and sorted them
+        for every test). A thread still recording may add to them meanwhile. Past the bound,
+        the records kept, as ``ordered_records`` has them."""
+        if len(self._records) > self.max_events:
+            return self.ordered_records()[0]
+        return self._records
+
     def records_after(self, seq: int) -> list[Record]:
         """The stored records with a sequence number above ``seq``, in sequence order: the
         part of the story since a mark, read from the end at the cost of that part alone (a
