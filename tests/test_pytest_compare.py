@@ -456,6 +456,44 @@ class TestLastPass:
         assert title.startswith("chrono: where it diverged from its last pass (20")
 
 
+def test_past_the_bound_the_oldest_passes_go(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache keeps at most CACHE_BOUND_BYTES of last passes: when a later run's pass takes
+    it past that, the oldest pass goes, and the newer ones stay."""
+    from chrono import _pytest_compare
+
+    make_runner(pytester, monkeypatch, "in-process")
+    pytester.makepyfile(
+        test_two="""
+        from chrono import tp
+
+        def test_old():
+            tp("x" * 300)
+
+        def test_new():
+            tp("y" * 300)
+        """
+    )
+
+    def run(*args: str) -> None:
+        result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist", *args)
+        assert result.ret == 0
+
+    run("-k", "test_old")
+    ((old_when, old_story),) = kept_passes(pytester.path).values()
+    run("-k", "test_new")
+    kept = kept_passes(pytester.path)
+    assert kept.keys() == {"test_two.py::test_old", "test_two.py::test_new"}
+    new_size = len(kept["test_two.py::test_new"][1])
+    # Room for one of the two: the next run of test_new keeps it, and test_old, older, goes.
+    monkeypatch.setattr(_pytest_compare, "CACHE_BOUND_BYTES", new_size + len(old_story) - 1)
+    run("-k", "test_new")
+    kept = kept_passes(pytester.path)
+    assert list(kept) == ["test_two.py::test_new"]
+    assert kept["test_two.py::test_new"][0] > old_when
+
+
 def test_a_passing_story_is_read_in_sequence_order() -> None:
     """What ran is kept as the records came (threads can append a little out of order) and
     read in sequence order."""
