@@ -246,13 +246,8 @@ class Recorder:
         attempt = self._attempts.get(nodeid)
         end = sys.maxsize if call_ended_ns is None else call_ended_ns
         if attempt is None and report.outcome == "passed":
-            # The way most tests take, in as few calls as it can (see _passed).
-            if report.when == "teardown":
-                records = story.records_as_they_came()
-                if records:  # a test without events pays no more
-                    ran = what_ran_within(records, 0, end)
-                    if ran:
-                        self._send_passing(report, nodeid, ran)
+            if report.when == "teardown":  # the way most tests take
+                self._passed(report, nodeid, story, 0, end)
             return
         if not len(story):
             return
@@ -341,7 +336,7 @@ class Recorder:
         # built, no repr taken), and handed on. They are read as they came, and put in
         # sequence order only when a failure or the cache reads them (``_rows_of``).
         ran = what_ran_within(story.records_as_they_came(), start, end)
-        if not ran:
+        if not ran:  # a test without events pays no more
             return
         self._send_passing(report, nodeid, ran)
         if failed_attempt is not None and self.options.reruns:
