@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 import chrono
-from chrono import _callsite, _collecting, _config, _recorder, cli
+from chrono import _callsite, _collecting, _config, _errors, cli
 
 #: Environment variables that change what chrono or rich print; removed for subprocesses.
 _QUIET_ENVIRONMENT = ("CHRONO", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS")
@@ -29,19 +29,19 @@ def strict_chrono() -> Iterator[None]:
     test runs, so that live output and ``current_story()`` behave as they do in a script.
     """
     was_enabled = chrono.is_enabled()
-    was_raising = _recorder.RAISE_INTERNAL_ERRORS
+    was_raising = _errors.RAISE_INTERNAL_ERRORS
     collecting = _collecting.collecting
     outer_process = collecting.process
     outer_context = collecting.context.get()
     collecting.process = ()
     collecting.context.set(())
-    _recorder.RAISE_INTERNAL_ERRORS = True
+    _errors.RAISE_INTERNAL_ERRORS = True
     chrono.enable()
     try:
         yield
     finally:
         _config.reset()
-        _recorder.RAISE_INTERNAL_ERRORS = was_raising
+        _errors.RAISE_INTERNAL_ERRORS = was_raising
         collecting.process = outer_process
         collecting.context.set(outer_context)
         if was_enabled:

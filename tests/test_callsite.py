@@ -362,10 +362,10 @@ class TestMissingSource:
             import pathlib
             import chrono
             import chrono._callsite
-            import chrono._recorder
+            import chrono._errors
             import edited
 
-            chrono._recorder.RAISE_INTERNAL_ERRORS = True
+            chrono._errors.RAISE_INTERNAL_ERRORS = True
             with chrono.story() as story:
                 edited.call(1, 2)
             print([event.items for event in story.events])
@@ -397,10 +397,10 @@ class TestMissingSource:
             import pathlib
             import chrono
             import chrono._callsite
-            import chrono._recorder
+            import chrono._errors
             import appended
 
-            chrono._recorder.RAISE_INTERNAL_ERRORS = True
+            chrono._errors.RAISE_INTERNAL_ERRORS = True
             path = pathlib.Path(appended.__file__)
             path.write_text(path.read_text() + "\\n\\ndef later():\\n    return tp(0)\\n")
             linecache.checkcache()
@@ -419,10 +419,10 @@ class TestMissingSource:
 #: may name the rest as written.
 _WITHOUT_SOURCE = """\
 import chrono
-import chrono._recorder
+import chrono._errors
 from chrono import tp
 
-chrono._recorder.RAISE_INTERNAL_ERRORS = True
+chrono._errors.RAISE_INTERNAL_ERRORS = True
 
 
 class Box:
@@ -543,10 +543,10 @@ class TestLargeModule:
             tmp_path,
             """
             import chrono
-            import chrono._recorder
+            import chrono._errors
             import huge
 
-            chrono._recorder.RAISE_INTERNAL_ERRORS = True
+            chrono._errors.RAISE_INTERNAL_ERRORS = True
             with chrono.story() as story:
                 huge.target(1, 2)
             print(story.events[0].items)

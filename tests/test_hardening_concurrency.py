@@ -269,8 +269,8 @@ class TestInterruptions:
             """
             import gc, json
             import chrono
-            from chrono import _recorder, tp
-            _recorder.RAISE_INTERNAL_ERRORS = True
+            from chrono import _errors, tp
+            _errors.RAISE_INTERNAL_ERRORS = True
 
             finalized = 0
 
@@ -330,8 +330,8 @@ class TestInterruptions:
             """
             import io, json, signal
             import chrono
-            from chrono import _recorder, tp
-            _recorder.RAISE_INTERNAL_ERRORS = True
+            from chrono import _errors, tp
+            _errors.RAISE_INTERNAL_ERRORS = True
 
             fired = 0
 
@@ -375,8 +375,8 @@ class TestInterruptions:
             """
             import json, sys
             import chrono
-            from chrono import _recorder, tp
-            _recorder.RAISE_INTERNAL_ERRORS = True
+            from chrono import _errors, tp
+            _errors.RAISE_INTERNAL_ERRORS = True
 
             def tracer(frame, event, argument):
                 tp("trace", event, frame.f_code.co_name)
@@ -412,8 +412,8 @@ class TestInterruptions:
             """
             import io, json, pdb
             import chrono
-            from chrono import _recorder, tp
-            _recorder.RAISE_INTERNAL_ERRORS = True
+            from chrono import _errors, tp
+            _errors.RAISE_INTERNAL_ERRORS = True
 
             def work(value):
                 tp(value)
@@ -448,8 +448,8 @@ class TestReentry:
             """
             import io, json, logging, threading
             import chrono
-            from chrono import _recorder, tp
-            _recorder.RAISE_INTERNAL_ERRORS = True
+            from chrono import _errors, tp
+            _errors.RAISE_INTERNAL_ERRORS = True
 
             class CallsTp:
                 def __repr__(self):

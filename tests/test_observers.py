@@ -9,7 +9,7 @@ from typing import Any, Callable
 import pytest
 
 import chrono
-from chrono import _recorder
+from chrono import _errors
 from chrono._collecting import collecting
 from chrono._events import Event
 from chrono._story import Story
@@ -108,7 +108,7 @@ def test_a_failing_observer_reaches_neither_program_nor_others(
 ) -> None:
     """An observer whose listener and stop raise leaves tp, the story and the other observers
     as they would be without it (in production, where chrono swallows its own errors)."""
-    monkeypatch.setattr(_recorder, "RAISE_INTERNAL_ERRORS", False)
+    monkeypatch.setattr(_errors, "RAISE_INTERNAL_ERRORS", False)
     observe(Raising())
     other = Observer()
     observe(other)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
+from chrono._errors import from_outside
 from chrono._own_time import note_since
 from chrono._sites import site_text
 
@@ -310,8 +311,10 @@ def _statement_source(filename: str, lines: list[str], line_number: int) -> exec
         return None
     try:
         return source_class._for_filename_and_lines(filename, statement)
-    except Exception:
+    except Exception as error:
         # A private method of executing that changed its behaviour but not its signature.
+        if from_outside(error):
+            raise
         return None
 
 
@@ -405,7 +408,9 @@ def _find_call(frame: FrameType) -> _FoundCall | None:
             continue
         try:
             found = source_class.executing(frame)
-        except Exception:
+        except Exception as error:
+            if from_outside(error):
+                raise
             continue
         if isinstance(found.node, ast.Call):
             return _FoundCall(found.node, found.source)
@@ -720,7 +725,9 @@ def node_text(source: executing.Source, node: ast.AST) -> str | None:
     """The source text of ``node`` on one line (None where asttokens cannot tell it)."""
     try:
         text = source.asttext().get_text(node)
-    except Exception:
+    except Exception as error:
+        if from_outside(error):
+            raise
         return None
     if not text:
         return None

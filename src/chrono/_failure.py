@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, NamedTuple
 
-from chrono import _recorder
 from chrono._callsite import code_reads, function_name, node_text, statement_source
+from chrono._errors import from_outside, swallowed
 from chrono._events import SUBTEST_KIND, Event
 from chrono._sites import reader_path, site_text
 
@@ -73,9 +73,9 @@ def failure_focus(error: BaseException, traceback: TracebackType | None) -> Fail
             return _focus_in(frame, line, error)
         finally:
             del frame
-    except Exception:
+    except Exception as error:
         # Marking a story must never break a report.
-        if _recorder.RAISE_INTERNAL_ERRORS:
+        if not swallowed(error):
             raise
         return None
 
@@ -268,8 +268,10 @@ def _reading(text: str) -> tuple[str, str | None]:
     try:
         node = ast.parse(text, mode="eval").body
         return ast.unparse(node), _root(node)
-    except Exception:
+    except Exception as error:
         # Not an expression: a placeholder for a name that could not be read.
+        if from_outside(error):
+            raise
         return text, None
 
 

@@ -41,7 +41,8 @@ from chrono import _config, _recorder, _switch
 from chrono._callsite import CallSite, _holds_secret, _is_literal, _is_string_literal, function_name
 
 # The recorder's re-entry guard (the threads recording right now) is the logpoints' too.
-from chrono._recorder import _busy, _busy_add, _busy_discard
+from chrono._errors import from_outside, swallowed
+from chrono._recorder import _busy, _busy_add, _busy_discard, _left_behind, busy_holders
 
 if TYPE_CHECKING:
     from chrono._values import Secrets
@@ -352,7 +353,9 @@ class _Raised:
     def __init__(self, error: BaseException) -> None:
         try:
             message = str(error)
-        except Exception:
+        except Exception as failure:
+            if from_outside(failure):
+                raise
             message = ""
         name = type(error).__name__
         if len(message) > 200:
@@ -392,12 +395,12 @@ def _fire(logpoints: tuple[Logpoint, ...], frame: FrameType) -> None:
     """
     now_ns = _monotonic_ns()
     ident = _get_ident()
-    if ident in _busy or not _switch._enabled:
+    if (ident in _busy and not _left_behind(ident)) or not _switch._enabled:
         # chrono's own work in this thread (an expression that reaches another logpoint, a
         # __repr__ that calls tp) is recorded by nothing, as tp does.
         return
-    _busy_add(ident)
     try:
+        _busy_add(ident)  # inside the try, as tp takes it: see _recorder._left_behind
         secrets = _config.settings.secrets
         code = frame.f_code
         for logpoint in logpoints:
@@ -413,20 +416,24 @@ def _fire(logpoints: tuple[Logpoint, ...], frame: FrameType) -> None:
             else:
                 values = ()
             _record_values(now_ns, ident, known[1], values)
-    except Exception:
-        if _recorder.RAISE_INTERNAL_ERRORS:
+    except Exception as error:
+        if not swallowed(error):
             raise
     finally:
         _busy_discard(ident)
 
 
+busy_holders.add((_fire.__code__.co_filename, _fire.__code__.co_name))
+
+
 def _evaluate(program: CodeType, names: dict[str, Any], local_names: Mapping[str, Any]) -> Any:
     try:
         return eval(program, names, local_names)
-    except KeyboardInterrupt:
-        # The user's own interrupt, which the program would have had a moment later.
-        raise
     except BaseException as error:
+        if from_outside(error):
+            # The user's own interrupt or timeout, which the program would have had a moment
+            # later.
+            raise
         return _Raised(error)
 
 
@@ -521,8 +528,8 @@ class _Monitoring:
     def _on_start(self, code: CodeType, offset: int) -> Any:
         try:
             self._watch(code)
-        except Exception:
-            if _recorder.RAISE_INTERNAL_ERRORS:
+        except Exception as error:
+            if not swallowed(error):
                 raise
         return _DISABLE
 
@@ -634,8 +641,8 @@ class _Chain:
             return previous_local
         try:
             lines = _lines_of(frame.f_code)
-        except Exception:
-            if _recorder.RAISE_INTERNAL_ERRORS:
+        except Exception as error:
+            if not swallowed(error):
                 raise
             lines = None
         if lines is None:
@@ -696,7 +703,7 @@ def install_from_environment(environ: Mapping[str, str] = os.environ) -> list[Lo
     try:
         add(logpoints)
     except Exception as error:  # a startup hook must never stop the program
-        if _recorder.RAISE_INTERNAL_ERRORS:
+        if not swallowed(error):
             raise
         sys.stderr.write(f"chrono: warning: {ENVIRONMENT_VARIABLE}: logpoints are off: {error!r}\n")
         return []

@@ -22,6 +22,7 @@ from typing import Callable
 from chrono import _config
 from chrono._callsite import logged_function_name
 from chrono._collecting import active_stories
+from chrono._errors import swallowed
 from chrono._events import Event, next_sequence_number
 from chrono._switch import is_enabled
 from chrono._values import truncated, without_lone_surrogates
@@ -70,10 +71,8 @@ def _function_name(record: logging.LogRecord) -> str:
     """The logging function's qualified name; its plain ``funcName`` if that cannot be had."""
     try:
         return logged_function_name(record)
-    except Exception:
-        from chrono import _recorder
-
-        if _recorder.RAISE_INTERNAL_ERRORS:
+    except Exception as error:
+        if not swallowed(error):
             raise
         return record.funcName
 
@@ -176,12 +175,11 @@ class _Bridge:
             event = log_event(record)
             for story in stories:
                 story.add(event)
-        except Exception:
+        except Exception as error:
             # The record still goes to the program's handlers, which report a bad format
             # themselves; chrono adds nothing to what the program prints.
-            from chrono import _recorder
 
-            if _recorder.RAISE_INTERNAL_ERRORS:
+            if not swallowed(error):
                 raise
 
 

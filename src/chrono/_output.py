@@ -97,16 +97,14 @@ class _StreamOutput:
             if known[2]:
                 stream.flush()
             return
-        # One lock for every other stream: a line is never torn by another thread's line.
-        # (acquire and release cost less than a with block, and this runs once per live tp.)
-        lock = _write_lock
-        lock.acquire()
-        try:
+        # One lock for every other stream: a line is never torn by another thread's line. A
+        # with block, not acquire() then try: an interrupt that lands between those two (a
+        # signal handler's timeout) would leave the lock held, and the next line would wait
+        # for ever; the with statement gives it back on 3.10+ whatever lands where.
+        with _write_lock:
             stream.write(line)
             if known[2]:
                 stream.flush()
-        finally:
-            lock.release()
 
     def _learn(self, stream: IO[str]) -> tuple[IO[str], ColorSystem | None, bool, bool]:
         # Deciding the colour means building a rich Console: once per stream, not per line.

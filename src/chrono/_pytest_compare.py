@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 from chrono import _events, _pytest_sections
+from chrono._errors import from_outside
 from chrono._events import (
     Event,
     WhatRan,
@@ -584,7 +585,9 @@ def _compare_safely(
 
     try:
         return compare(failing, passing, names=names)
-    except Exception:
+    except Exception as error:
+        if from_outside(error):
+            raise
         return None
 
 
@@ -600,7 +603,9 @@ def _compare_with_last_pass(
 
     try:
         return compare_moved(failing, last, linecache.getline, names=("this run", "last pass"))
-    except Exception:  # a cache entry from another version of chrono: see _compare_safely
+    except Exception as error:  # a cache entry from another version of chrono: see _compare_safely
+        if from_outside(error):
+            raise
         return None
 
 

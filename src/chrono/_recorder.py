@@ -12,21 +12,19 @@ import os
 import sys
 import threading
 import time
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from chrono import _config, _output
 from chrono._callsite import UNKNOWN_TEXT, CallSite, call_site
 from chrono._collecting import collecting
+from chrono._errors import swallowed
 from chrono._events import sequence_numbers
 from chrono._switch import _NOTHING
 from chrono._values import MASK, safe_repr
 
 if TYPE_CHECKING:
     from chrono._values import Secrets
-
-#: Tests set this so that errors chrono normally swallows (to protect the user's program)
-#: are raised where the test suite can see them.
-RAISE_INTERNAL_ERRORS = False
 
 _monotonic_ns = time.monotonic_ns
 _current_thread = threading.current_thread
@@ -36,8 +34,6 @@ _threads_by_ident: dict[int, threading.Thread] = getattr(threading, "_active", {
 _modules = sys.modules
 _getframe = sys._getframe
 _context_stories = collecting.context.get
-#: This module itself: tp reads the switches tests rebind (``RAISE_INTERNAL_ERRORS``) through it.
-_this_module = sys.modules[__name__]
 
 # The threads inside tp's recording body right now. A tp call from inside chrono's own work in
 # the same thread (a __repr__ that calls tp, a signal handler that fires mid-record) is let
@@ -46,6 +42,28 @@ _this_module = sys.modules[__name__]
 _busy: set[int] = set()
 _busy_add = _busy.add
 _busy_discard = _busy.discard
+#: The functions that mark their thread busy, as ``(file, function name)`` of their code: tp
+#: (whose code is the recording body's, renamed) and the logpoints' hook, which adds itself.
+busy_holders: set[tuple[str, str]] = {(__file__, "tp")}
+
+
+def _left_behind(ident: int) -> bool:
+    """Whether this thread's busy mark was left behind, and if so clear it.
+
+    A mark is taken and given back around tp's body, but an interrupt can land between a
+    step and the ``try`` that undoes it (on 3.9 even inside the ``finally``), and leave the
+    mark with no tp running: the thread would record nothing again. A mark is real while a
+    frame that took it is still on this thread's stack; the walk runs only when the thread
+    looks busy, never on an ordinary call.
+    """
+    frame: FrameType | None = _getframe(2)  # above this function and the tp that asks
+    while frame is not None:
+        code = frame.f_code
+        if (code.co_filename, code.co_name) in busy_holders:
+            return False
+        frame = frame.f_back
+    _busy_discard(ident)
+    return True
 
 
 def _forget_other_threads() -> None:
@@ -65,9 +83,9 @@ if hasattr(os, "register_at_fork"):
 
 #: The names of this module that ``recording_tp`` reads, lent to ``tp`` by
 #: ``chrono._switch.enable``: tp runs in a namespace of its own, which holds these and no more.
-#: Each is bound once, at import: a name rebound later would not reach tp, so a switch that
-#: changes at run time (``RAISE_INTERNAL_ERRORS``) is read through ``_this_module`` instead.
-#: tests/test_switch.py holds this list to what tp's code reads.
+#: Each is bound once, at import: a name rebound later would not reach tp (the test switch
+#: for internal errors is read inside ``swallowed``). tests/test_switch.py holds this list to
+#: what tp's code reads.
 TP_BORROWS = (
     "_NOTHING",
     "_busy",
@@ -79,16 +97,17 @@ TP_BORROWS = (
     "_get_ident",
     "_getframe",
     "_items",
+    "_left_behind",
     "_modules",
     "_monotonic_ns",
     "_output",
     "_task_name",
-    "_this_module",
     "_threads_by_ident",
     "call_site",
     "collecting",
     "safe_repr",
     "sequence_numbers",
+    "swallowed",
 )
 
 
@@ -105,9 +124,10 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
     """
     now_ns = _monotonic_ns()
     ident = _get_ident()
-    if ident not in _busy:
-        _busy_add(ident)
+    if ident not in _busy or _left_behind(ident):
         try:
+            # Inside the try: an interrupt that lands as the mark is taken finds the finally.
+            _busy_add(ident)
             settings = _config.settings
             frame = _getframe(1)
             try:
@@ -158,9 +178,10 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
                 if _output.sink_settings is not settings:
                     _output.resolve_sink(settings)
                 _output.sink(tp_record)  # type: ignore[misc]
-        except Exception:
-            # Read through the module: tests turn this on after tp has borrowed its names.
-            if _this_module.RAISE_INTERNAL_ERRORS:
+        except Exception as error:
+            # chrono's own failure is swallowed; what a signal handler raised while tp ran
+            # (a timeout) is the program's, and goes on to the caller unchanged.
+            if not swallowed(error):
                 raise
         finally:
             _busy_discard(ident)

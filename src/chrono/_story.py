@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from chrono import _events
 from chrono._collecting import active_stories, collecting
+from chrono._errors import swallowed
 from chrono._events import (
     Event,
     Record,
@@ -151,8 +152,9 @@ class Story:
         for observer in collecting.observers:
             try:
                 listener = observer.story_started(self)
-            except Exception:
-                _internal_error()
+            except Exception as error:
+                if not swallowed(error):
+                    raise
                 continue
             told.append(observer)
             if listener is not None:
@@ -169,17 +171,18 @@ class Story:
         for observer in observers:
             try:
                 observer.story_stopped(self, error)
-            except Exception:
-                _internal_error()
+            except Exception as failure:
+                if not swallowed(failure):
+                    raise
 
     def cut(self) -> None:
         """Drop the records between the first fifth and the most recent, down to the bound."""
         # Count where the dropped records were, so that a loop's hit counter goes on counting
-        # across the gap. One thread cuts at a time; a thread that finds another cutting leaves
-        # it to that one rather than wait (waiting could hang a forked child).
-        if not _cutting.acquire(blocking=False):
-            return
-        try:
+        # across the gap. One thread cuts at a time: a second one waits, then finds nothing
+        # left to cut. A with block, because an interrupt that lands between acquire() and a
+        # try would leave the lock held and the bound would never apply again; a forked child
+        # gets a fresh lock (_reset_after_fork).
+        with _cutting:
             records = self._records
             excess = len(records) - self.max_events
             if excess > 0:
@@ -188,8 +191,6 @@ class Story:
                 del records[start : start + excess]
                 self._cuts.append(excess)
                 self._count_dropped_sites(dropped)
-        finally:
-            _cutting.release()
 
     def _count_dropped_sites(self, dropped: list[Record]) -> None:
         sites = list(map(site_of_record, dropped))
@@ -251,16 +252,10 @@ class Story:
         if len(self._records) > self.max_events:
             self.cut()
         # The records and the count of those cut must be read together: a cut between the two
-        # would count its records twice, or not at all. (A timeout, not a wait for ever: the
-        # program must go on even if chrono's own bookkeeping were stuck. Passed by position:
-        # keywords make the call parse them.)
-        locked = _cutting.acquire(True, 1.0)
-        try:
+        # would count its records twice, or not at all.
+        with _cutting:
             records = self._records.copy()
             dropped = sum(self._cuts) if self._cuts else 0
-        finally:
-            if locked:
-                _cutting.release()
         if len(records) > self.max_events:
             # Records that arrived since the cut above: the bound applies to them too.
             split = self._head_capacity
@@ -286,8 +281,7 @@ class Story:
         """The stored records with a sequence number above ``seq``, in sequence order: the
         part of the story since a mark, read from the end at the cost of that part alone (a
         test with thousands of subtests reads each one's part, never the whole story again)."""
-        locked = _cutting.acquire(True, 1.0)  # a cut moves records: not while it runs
-        try:
+        with _cutting:  # a cut moves records: not while it runs
             records = self._records
             start = len(records)
             # Records arrive nearly in order (see ordered_records): the part is the run of
@@ -295,9 +289,6 @@ class Story:
             while start and records[start - 1][0] > seq:
                 start -= 1
             part = records[start:]
-        finally:
-            if locked:
-                _cutting.release()
         part.sort(key=_sequence_of)
         return part
 
@@ -544,18 +535,11 @@ def _each_of(listeners: tuple[EventCallback, ...]) -> EventCallback:
         for listener in listeners:
             try:
                 listener(event)
-            except Exception:
-                _internal_error()
+            except Exception as error:
+                if not swallowed(error):
+                    raise
 
     return tell_each
-
-
-def _internal_error() -> None:
-    """An observer failed: swallowed, unless the tests asked to see chrono's own errors."""
-    from chrono import _recorder
-
-    if _recorder.RAISE_INTERNAL_ERRORS:
-        raise  # the exception being handled by the caller
 
 
 def _drop_own_frame(error: BaseException) -> None:
@@ -621,15 +605,17 @@ def _tell_story_with_exception(story: Story, exc: BaseException) -> None:
 _sequence_of = itemgetter(0)
 
 
-# Held while a story cuts its records (see Story.cut).
-_cutting = threading.Lock()
+# Held while a story cuts its records or reads them with what was cut (see Story.cut). Taken
+# only in with blocks, which an interrupt cannot leave holding it (on 3.10+), and reentrant:
+# a garbage collection inside a reader's block may run a __del__ whose tp cuts.
+_cutting = threading.RLock()
 
 
 def _reset_after_fork() -> None:
     """Give the child a fresh lock: another thread may have held it when the process forked
     (a story held by a cutting thread would never be cut again in the child)."""
     global _cutting
-    _cutting = threading.Lock()
+    _cutting = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):

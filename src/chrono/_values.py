@@ -10,6 +10,8 @@ import re
 import reprlib
 from typing import Any
 
+from chrono._errors import from_outside
+
 MASK = "<masked>"
 
 #: Argument texts and mapping keys whose values are masked unless configured otherwise.
@@ -144,7 +146,9 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
                 text = str.__str__(text)
             if not text.isascii():
                 text = without_lone_surrogates(text)
-    except Exception as error:  # a user's __repr__ may raise anything
+    except BaseException as error:  # a user's __repr__ may raise anything, SystemExit too
+        if from_outside(error):
+            raise  # an interrupt or a timeout that landed while the repr ran: the program's
         return failed_repr_placeholder(error)
     if secrets is not None:
         beyond = len(text) - limit * _MASKED_WINDOW
@@ -196,7 +200,9 @@ def failed_repr_placeholder(error: BaseException) -> str:
     """Placeholder text for a value whose ``__repr__`` raised ``error``."""
     try:
         message = str(error)
-    except Exception:
+    except BaseException as failure:
+        if from_outside(failure):
+            raise
         message = ""
     name = type(error).__name__
     if message:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import MiddlewareNotUsed  # type: ignore[import-untyped]
 
-from chrono import _recorder
+from chrono._errors import swallowed
 from chrono._logs import OWN_LOGGER
 from chrono._story import Scope, Story
 from chrono._switch import is_enabled
@@ -126,9 +126,9 @@ class ChronoMiddleware:
             return
         try:
             text = story.text()
-        except Exception:
+        except Exception as failure:
             # Telling the story must never change how the request ends.
-            if _recorder.RAISE_INTERNAL_ERRORS:
+            if not swallowed(failure):
                 raise
             return
         logger.error(

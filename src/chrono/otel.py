@@ -31,6 +31,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from chrono._collecting import collecting
+from chrono._errors import swallowed
 from chrono._events import SUBTEST_KIND
 from chrono._switch import is_enabled
 from chrono._text import content_text, line_breaks_marked
@@ -106,10 +107,8 @@ def emit(event: Event) -> None:
         from opentelemetry import context
 
         instrumentation.send_outside_story(event, context.get_current())
-    except Exception:
-        from chrono import _recorder
-
-        if _recorder.RAISE_INTERNAL_ERRORS:
+    except Exception as error:
+        if not swallowed(error):
             raise
 
 
@@ -247,11 +246,9 @@ class Instrumentation:
                     self._end_span(*job[1:])
                 else:  # flush
                     job[1].set()
-            except Exception:
+            except Exception as error:
                 self.failed += 1
-                from chrono import _recorder
-
-                if _recorder.RAISE_INTERNAL_ERRORS:
+                if not swallowed(error):
                     raise
 
     def _start_span(self, story: Story, parent: Any, started_ns: int) -> None:

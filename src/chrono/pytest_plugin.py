@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from chrono import _pytest_compare, _pytest_export, _pytest_logpoints, _pytest_sections
+from chrono._errors import from_outside
 from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
 from chrono._story import Scope, Story, story_part
@@ -328,6 +329,8 @@ class ChronoPlugin:
             try:
                 self._add_story(report, story, told, failure)
             except Exception as error:  # a broken story must not hide the test's own failure
+                if from_outside(error):
+                    raise
                 title = f"{SECTION_TITLE} (not shown)"
                 report.sections.append((title, f"chrono failed: {error!r}"))
         if self.comparison is not None and (
@@ -339,6 +342,8 @@ class ChronoPlugin:
             try:
                 self.comparison.on_report(item, report, story, told.call_ended_ns)
             except Exception as error:  # a broken comparison must not hide the outcome
+                if from_outside(error):
+                    raise
                 title = f"{SECTION_TITLE} (not compared)"
                 report.sections.append((title, f"chrono failed: {error!r}"))
         return report
@@ -469,6 +474,8 @@ class ChronoPlugin:
         try:
             self._tell_subtest(item, report, story)
         except Exception as error:  # a broken story must not hide the subtest's failure
+            if from_outside(error):
+                raise
             report.sections.append((f"{SECTION_TITLE} (not shown)", f"chrono failed: {error!r}"))
 
     @pytest.hookimpl(trylast=True)

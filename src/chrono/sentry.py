@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from chrono._collecting import collecting, current_story
+from chrono._errors import swallowed
 from chrono._events import SUBTEST_KIND
 from chrono._logs import OWN_LOGGER
 from chrono._switch import is_enabled
@@ -178,10 +179,8 @@ def add_breadcrumb(event: Event) -> None:
         if integration is None or not integration.breadcrumbs:
             return
         sentry_sdk.add_breadcrumb(breadcrumb(event), {"chrono_event": event})
-    except Exception:
-        from chrono import _recorder
-
-        if _recorder.RAISE_INTERNAL_ERRORS:
+    except Exception as error:
+        if not swallowed(error):
             raise
 
 
@@ -252,9 +251,7 @@ def _add_story(event: Any, hint: Any) -> Any:
             "events": story.received,
             "dropped": story.dropped,
         }
-    except Exception:
-        from chrono import _recorder
-
-        if _recorder.RAISE_INTERNAL_ERRORS:
+    except Exception as error:
+        if not swallowed(error):
             raise
     return event

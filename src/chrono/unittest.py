@@ -21,7 +21,7 @@ import sys
 import unittest
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from chrono import _recorder
+from chrono._errors import swallowed
 from chrono._events import has_events, marker_event
 from chrono._story import Story, story_part
 from chrono._switch import is_enabled
@@ -155,9 +155,9 @@ class ChronoResultMixin(unittest.TestResult):
             file, line = (code.co_filename, code.co_firstlineno) if code else ("<unknown>", 0)
             function = getattr(method, "__qualname__", test._testMethodName)
             story.add(marker_event(f"subtest {description} {outcome}", file, line, function))
-        except Exception:
+        except Exception as error:
             # Telling the story must never break the test run.
-            if _recorder.RAISE_INTERNAL_ERRORS:
+            if not swallowed(error):
                 raise
 
     def _chrono_failure(self, err: OptExcInfo | None) -> FailureFocus | None:
@@ -221,9 +221,9 @@ def _texts_of_parts(
             else:
                 texts.append(None)
         return texts
-    except Exception:
+    except Exception as error:
         # Telling the story must never break the test run.
-        if _recorder.RAISE_INTERNAL_ERRORS:
+        if not swallowed(error):
             raise
         return [None] * len(reached)
 
