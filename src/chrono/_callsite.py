@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
-from chrono._errors import from_outside
+from chrono._errors import from_outside, held_signals
 from chrono._own_time import note_since
 from chrono._sites import site_text
 
@@ -155,7 +155,11 @@ def call_site(
         # The event was timed before this lookup: its cost is chrono's, not the program's.
         started_ns = _monotonic_ns()
         try:
-            site = _resolve(frame, positional_count, keyword_names, secrets)
+            # executing catches Exception where one way of finding the node fails: a timeout
+            # raised in there by a signal handler would never reach the program. Held, it is
+            # raised once the lookup is done, here (see chrono._errors).
+            with held_signals():
+                site = _resolve(frame, positional_count, keyword_names, secrets)
         finally:
             note_since(started_ns)
         _sites[key] = (secrets, site)
