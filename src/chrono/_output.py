@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 LOGGER_NAME = "chrono"
 
-_write_lock = threading.Lock()
+# Taken only in a with block, which an interrupt cannot leave holding it on 3.10+. Reentrant
+# because on 3.9 an interrupt landing just as the block ends can skip the release: the thread
+# it struck (the main thread, where Python runs signal handlers) still writes its next lines.
+_write_lock = threading.RLock()
 #: Where live tp records go, and the settings it was resolved from. The recorder calls
 #: ``resolve_sink`` when ``sink_settings`` are not the current settings (the first live event,
 #: and the first after ``configure()``), then ``sink``. Two module names, not a tuple or an
@@ -30,7 +33,7 @@ def _reset_after_fork() -> None:
     # Another thread may have been writing a line when the process forked: its lock would
     # stay held in the child, and the child's first live event would wait on it for ever.
     global _write_lock
-    _write_lock = threading.Lock()
+    _write_lock = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -100,7 +103,7 @@ class _StreamOutput:
         # One lock for every other stream: a line is never torn by another thread's line. A
         # with block, not acquire() then try: an interrupt that lands between those two (a
         # signal handler's timeout) would leave the lock held, and the next line would wait
-        # for ever; the with statement gives it back on 3.10+ whatever lands where.
+        # for ever (see _write_lock).
         with _write_lock:
             stream.write(line)
             if known[2]:
