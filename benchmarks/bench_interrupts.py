@@ -47,7 +47,7 @@ def trial_run(
     command = [python, str(_TRIALS_SCRIPT), mode, output, str(trials), "0", str(timeout)]
     try:
         finished = subprocess.run(
-            command, capture_output=True, text=True, env=environment, timeout=timeout + 30
+            command, capture_output=True, text=True, env=environment, timeout=timeout + 90
         )
     except subprocess.TimeoutExpired:
         return {"mode": mode, "output": output, "trials": trials, "hung": True}
@@ -64,7 +64,12 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=2500)
     parser.add_argument("--python", action="append", help="an interpreter (repeatable)")
     parser.add_argument("--src", type=Path, default=_ROOT / "src", help="the chrono to measure")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a hang")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds after which a row starts no new trial (a minute more: it hung)",
+    )
     parser.add_argument(
         "--patience",
         type=int,
@@ -90,9 +95,10 @@ def main() -> None:
                     arguments.patience,
                 )
                 hung = bool(result.get("hung"))
-                trials = arguments.trials
+                trials = int(result["trials"])  # type: ignore[call-overload]
                 passed = (
                     not hung
+                    and trials == arguments.trials
                     and result["arrived"] == trials
                     and result["placeholders"] == 0
                     and result["recorded_after"] == trials

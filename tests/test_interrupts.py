@@ -252,6 +252,7 @@ def test_random_interrupts_in_a_real_process(mode: str, output: str) -> None:
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     result = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert result["trials"] == trials
     assert result["arrived"] == trials
     assert result["lost"] == 0
     assert result["placeholders"] == 0
