@@ -4,6 +4,9 @@ Every change is an edit of the original text at exact positions, so comments, fo
 tabs, line endings and encoding elsewhere stay byte for byte. The same decisions are also
 applied to the syntax tree, and a file is rewritten only when parsing the new text gives
 exactly that tree: a mistake here leaves a file unchanged, never changes what it does.
+Parentheses are added only where the bare argument would parse differently in its place (the
+brackets around it are read from the file's tokens), so that an expression wrapped in
+``tp(...)`` and stripped comes back byte for byte.
 
 What counts as free of side effects (and is dropped from a removed statement): names,
 attributes, subscripts, literals and displays, f-strings, and operators on them. Strictly an
@@ -589,10 +592,9 @@ class _Brackets:
     """The brackets of a file that stay once the stripped calls' own parentheses are gone."""
 
     def __init__(self, source: SourceText, stripped_calls: Sequence[ast.Call]) -> None:
-        #: Each significant token's start and end offsets, its text when it is a bracket
-        #: that stays (else ""), and the depth of such brackets just before it.
+        #: Each significant token's start offset, its text when it is a bracket that stays
+        #: (else ""), and the depth of such brackets just before it.
         self._starts: list[int] = []
-        self._ends: list[int] = []
         self._brackets: list[str] = []
         self._depths: list[int] = []
         try:
@@ -607,7 +609,6 @@ class _Brackets:
         for token in tokens:
             if token.type not in _LAYOUT_TOKENS:
                 self._starts.append(offset(token.start))
-                self._ends.append(offset(token.end))
                 is_bracket = token.type == tokenize.OP and token.string in "()[]{}"
                 self._brackets.append(token.string if is_bracket else "")
         gone: set[int] = set()
@@ -830,11 +831,12 @@ class _CallStripper:
                 continue
             if self._brackets is None:
                 self._brackets = _Brackets(self.source, self._stripped_calls)
-            in_brackets, in_parentheses = self._brackets.around(*self.source.span(node))
-            start, _ = self.source.span(node)
+            start, end = self.source.span(node)
+            in_brackets, in_parentheses = self._brackets.around(start, end)
+            unpacked = _is_unpacking(parent, link)
             return _Place(
-                _UNPACKED if _is_unpacking(parent, link) else (type(parent), link.field),
-                None if _is_unpacking(parent, link) else parent,
+                _UNPACKED if unpacked else (type(parent), link.field),
+                None if unpacked else parent,
                 in_brackets=in_brackets,
                 in_parentheses=in_parentheses,
                 after_brace=isinstance(parent, ast.FormattedValue)
