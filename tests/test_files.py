@@ -267,3 +267,39 @@ class TestPytestFilesWritten:
             [f"*chrono: cannot write {blocked}: it is a directory; this run's passes are not kept*"]
         )
         assert blocked.is_dir()
+
+    def test_cache_folder_not_made(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A file where chrono's cache folder belongs is named in one line; the run passes."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(test_passing=PASSING_TEST)
+        blocked = pytester.path / ".pytest_cache" / "d" / "chrono"
+        blocked.parent.mkdir(parents=True)
+        blocked.write_bytes(b"not a folder")
+        result = pytester.runpytest()
+        assert result.ret == pytest.ExitCode.OK
+        result.stdout.fnmatch_lines(
+            [
+                "*chrono: cannot write chrono/last-passes.marshal in pytest's cache: "
+                f"cannot make {blocked} (File exists); this run's passes are not kept*"
+            ]
+        )
+        assert blocked.read_bytes() == b"not a folder"
+
+
+class TestStoryFiles:
+    """``chrono.export.StoryFiles`` says only what it wrote."""
+
+    def test_story_not_written_as_json_still_reaches_the_page(self, tmp_path: Path) -> None:
+        """A JSON file that cannot be written raises one line; the page still shows the story,
+        and the summary counts only what was written."""
+        from chrono.export import StoryFiles, story_file_stem
+
+        files = StoryFiles(json_directory=tmp_path / "stories", html_file=tmp_path / "page.html")
+        (tmp_path / "stories" / f"{story_file_stem('t')}.json").mkdir(parents=True)
+        story = {"name": "t", "events": [], "test": {"id": "t"}}
+        with pytest.raises(NotWritten, match="it is a directory"):
+            files.add(story)
+        files.finish()
+        assert files.summary() == [f"chrono: 1 story in the HTML page {tmp_path / 'page.html'}"]
