@@ -63,6 +63,7 @@ def write_whole(path: PathLike, data: bytes) -> None:
     except OSError as error:
         reason = f"cannot create a file in {folder or os.curdir} ({_reason(error)})"
         raise NotWritten(path, reason, error) from None
+    replaced = False
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -71,13 +72,14 @@ def write_whole(path: PathLike, data: bytes) -> None:
         if existing is not None:
             _keep_mode_and_owner(partial, existing)
         os.replace(partial, target)
-    except BaseException as error:
-        # An interrupt too: whatever stops the write, no half file and no stray one remain.
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        if isinstance(error, OSError):
-            raise NotWritten(path, _reason(error), error) from None
-        raise
+        replaced = True
+    except OSError as error:
+        raise NotWritten(path, _reason(error), error) from None
+    finally:
+        if not replaced:
+            # An interrupt too: whatever stopped the write, no stray file remains.
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
 
 
 def _create_beside(folder: str, name: str) -> tuple[str, int]:
