@@ -68,6 +68,10 @@ _OPEN_CONTEXTS: frozenset[_Context] = frozenset(
         (ast.Slice, "lower"),
         (ast.Slice, "upper"),
         (ast.Slice, "step"),
+        (ast.arguments, "defaults"),
+        (ast.arguments, "kw_defaults"),
+        (ast.Dict, "keys"),
+        (ast.DictComp, "key"),
         # ``for x in a or b if not c``: any operator, but no lambda or conditional.
         (ast.comprehension, "iter"),
         (ast.comprehension, "ifs"),
@@ -89,6 +93,10 @@ _OPEN_TO_LAMBDAS = _OPEN_CONTEXTS - {
     (ast.Slice, "lower"),
     (ast.Slice, "upper"),
     (ast.Slice, "step"),
+    (ast.arguments, "defaults"),  # in a lambda's parameters, a colon follows
+    (ast.arguments, "kw_defaults"),
+    (ast.Dict, "keys"),  # a colon follows
+    (ast.DictComp, "key"),
     (ast.comprehension, "iter"),
     (ast.comprehension, "ifs"),
     (_MATCH_CASE, "guard"),
