@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import marshal
-import os
 import sys
 import textwrap
 import time
@@ -47,6 +46,7 @@ from chrono._events import (
     wall_at_zero,
     what_ran_within,
 )
+from chrono._files import NotWritten, write_whole
 
 if TYPE_CHECKING:
     from _pytest.cacheprovider import Cache
@@ -400,6 +400,8 @@ class Gatherer:
         #: end (pytest-rerunfailures turns a failure it will rerun into "rerun").
         self._failures: list[tuple[pytest.TestReport, dict[str, Any]]] = []
         self._flaky: list[tuple[str, str]] = []
+        #: Why the last passes could not be kept, if they could not.
+        self._not_kept: str | None = None
 
     def take_ran(self, name: str, ran: list[WhatRan], *, last_pass: bool) -> None:
         """What a passing story ran (``last_pass``: as ``take_passing``), marshalled with
@@ -462,9 +464,11 @@ class Gatherer:
                 if self.options.as_data:
                     note_divergence(report, divergence, "sibling", test=sibling)
         if self.options.last_pass and self._last_passes:
-            keep_last_passes(self.config, self._last_passes)
+            self._not_kept = keep_last_passes(self.config, self._last_passes)
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
+        if self._not_kept is not None:
+            terminalreporter.write_sep("!", self._not_kept, yellow=True)
         if not self._flaky:
             return
         terminalreporter.write_sep("=", "chrono: where flaky tests' failing attempts diverged")
@@ -685,11 +689,15 @@ def last_pass_of(kept: dict[str, _KeptPass], nodeid: str) -> dict[str, Any] | No
     return {"story": loaded, "when": when}
 
 
-def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) -> None:
-    """Keep each test's passing story as its last pass; past the bound, the oldest go."""
+def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) -> str | None:
+    """Keep each test's passing story as its last pass; past the bound, the oldest go.
+
+    Returns None, or the one line that says why the cache could not be written (the last
+    passes kept before stay as they were).
+    """
     cache = getattr(config, "cache", None)
     if cache is None:
-        return
+        return None
     now = wall_at_zero() + time.monotonic_ns() / 1e9
     kept = _read_kept(cache)
     for nodeid, passing in passes.items():
@@ -710,7 +718,11 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
                 break
             total -= len(story)
             del kept[nodeid]
-    _write_kept(cache, kept)
+    try:
+        _write_kept(cache, kept)
+    except NotWritten as error:
+        return f"chrono: {error}; this run's passes are not kept"
+    return None
 
 
 def _when_kept(entry: tuple[str, _KeptPass]) -> float:
@@ -739,15 +751,15 @@ def _write_kept(cache: Cache, kept: dict[str, _KeptPass]) -> None:
     a passing test more than all the rest of comparison when its story changed, and a digest
     of each story to tell whether it had; docs/performance.md has the figures.) A file in the
     cache's own folder is cleared with the rest of the cache (``--cache-clear``); written
-    beside, then moved over, so that a run never reads half of one.
+    beside, then moved over (``write_whole``), so that a run never reads half of one. Raises
+    ``NotWritten``, the file as it was, when the cache cannot be written.
     """
     try:
         path = _kept_path(cache)
-        partial = path.with_name(f"{path.name}.{os.getpid()}")
-        partial.write_bytes(marshal.dumps(kept))
-        os.replace(partial, path)
-    except OSError:
-        pass  # a cache that cannot be written keeps nothing, as pytest's own values
+    except OSError as error:
+        where = f"{CACHE_FOLDER}/{CACHE_FILE} in pytest's cache"
+        raise NotWritten(where, f"cannot make {error.filename} ({error.strerror})") from None
+    write_whole(path, marshal.dumps(kept))
 
 
 def _when(kept: dict[str, Any]) -> str:

@@ -276,7 +276,8 @@ class ExportPlugin:
         try:
             self.files.add(data)
         except OSError as error:
-            self.errors.append(f"chrono: could not write {data['test']['id']}'s story: {error}")
+            # One line (NotWritten's text names the file and why); the file is as it was.
+            self.errors.append(f"chrono: {error} ({data['test']['id']}'s story)")
 
     def pytest_sessionfinish(self) -> None:
         # After the comparisons with siblings (tryfirst, in _pytest_compare's Gatherer).
@@ -286,7 +287,7 @@ class ExportPlugin:
         try:
             self.files.finish(title=self.title)
         except OSError as error:
-            self.errors.append(f"chrono: could not write the HTML page: {error}")
+            self.errors.append(f"chrono: {error} (the HTML page)")
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         for line in self.files.summary():

@@ -210,6 +210,7 @@ def run_strip(
 ) -> int:
     """``chrono strip``: remove leftover calls in place, or print the diff; 2 on a usage error."""
     # Imported here: checking never needs the stripper.
+    from chrono._files import NotWritten, write_whole
     from chrono._strip import StripRefused, strip_source, unified_diff
 
     out = sys.stdout if out is None else out
@@ -219,6 +220,7 @@ def run_strip(
     except UsageError as error:
         err.write(f"chrono strip: error: {error}\n")
         return 2
+    not_written = 0
     for source_file, leftovers in _files_with_leftovers(files, err):
         path = source_file.path
         try:
@@ -233,11 +235,16 @@ def run_strip(
         if diff:
             out.write(unified_diff(source_file.source.text, result.text, path))
             continue
-        with open(path, "wb") as handle:
-            handle.write(result.text.encode(source_file.encoding))
+        try:
+            write_whole(path, result.text.encode(source_file.encoding))
+        except NotWritten as error:
+            # The file is as it was; the others are still stripped.
+            err.write(f"chrono strip: error: {error}; left unchanged\n")
+            not_written += 1
+            continue
         plural = "" if result.stripped == 1 else "s"
         out.write(f"{path}: stripped {result.stripped} call{plural}\n")
-    return 0
+    return 1 if not_written else 0
 
 
 class _NoStory(Exception):

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Union
 
+from chrono._files import NotWritten, write_whole
 from chrono._own_time import ProgramClock, spans_from_data
 from chrono._sites import distinct_tails, reader_path, site_text
 from chrono._story import STORY_SCHEMA, Story
@@ -277,51 +278,65 @@ class StoryFiles:
         self.root = root
         #: The stories kept for the HTML page (only when there is one to write).
         self.stories: list[Mapping[str, Any]] = []
-        #: How many stories arrived.
+        #: How many stories arrived, and how many were written as JSON and as traces.
         self.count = 0
+        self.written = {"JSON": 0, "Chrome traces": 0}
+        #: Whether the HTML page was written (``finish``).
+        self.page_written = False
 
     def add(self, story: StoryData) -> None:
-        """Write one story's JSON and trace files now, and keep it for the HTML page."""
+        """Write one story's JSON and trace files now, and keep it for the HTML page.
+
+        Raises ``NotWritten`` (an ``OSError``) when a file cannot be written: that file is as
+        it was, and the story is still kept for the page.
+        """
         data = _plain(story)
+        self.count += 1
+        if self.html_file is not None:
+            self.stories.append(data)
         test = data.get("test") or {}
         stem = story_file_stem(str(test.get("id") or data.get("name") or "story"))
         if self.json_directory is not None:
             _write(self.json_directory / f"{stem}.json", json.dumps(data, ensure_ascii=False))
+            self.written["JSON"] += 1
         if self.trace_directory is not None:
             trace = story_to_chrome_trace(data)
             _write(self.trace_directory / f"{stem}.trace.json", json.dumps(trace))
-        self.count += 1
-        if self.html_file is not None:
-            self.stories.append(data)
+            self.written["Chrome traces"] += 1
 
     def finish(self, *, title: str = "chrono stories") -> None:
         """Write the HTML page, if one was asked for (also when no story arrived)."""
         if self.html_file is not None:
             _write(self.html_file, html_report(self.stories, title=title, root=self.root))
+            self.page_written = True
 
     def summary(self) -> list[str]:
-        """One line per target: what was written where."""
-        count = self.count
-        stories = f"{count} stor{'y' if count == 1 else 'ies'}"
+        """One line per target: what was written where (a file not written says so itself)."""
         lines = []
         for directory, what in (
             (self.json_directory, "JSON"),
             (self.trace_directory, "Chrome traces"),
         ):
-            if directory is not None and count:
-                lines.append(f"chrono: {stories} as {what} in {directory}")
-            elif directory is not None:
+            written = self.written[what]
+            if directory is not None and written:
+                lines.append(f"chrono: {_stories(written)} as {what} in {directory}")
+            elif directory is not None and not self.count:
                 lines.append(f"chrono: no story to write as {what} in {directory}")
-        if self.html_file is not None:
-            lines.append(f"chrono: {stories} in the HTML page {self.html_file}")
+        if self.page_written:
+            lines.append(f"chrono: {_stories(self.count)} in the HTML page {self.html_file}")
         return lines
 
 
+def _stories(count: int) -> str:
+    return f"{count} stor{'y' if count == 1 else 'ies'}"
+
+
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed, so a reader never sees half a file.
-    partial = path.with_name(path.name + ".partial")
+    """Write a file whole, or raise ``NotWritten`` (an ``OSError``) and leave it as it was."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NotWritten(path, f"cannot make its folder ({error.strerror or error})") from None
     # A lone surrogate (from a thread name, a file path) is escaped rather than lost with the
     # whole file.
-    partial.write_text(text, encoding="utf-8", errors="backslashreplace")
-    os.replace(partial, path)
+    write_whole(path, text.encode("utf-8", errors="backslashreplace"))
