@@ -37,9 +37,14 @@ class NotWritten(OSError):
         return f"cannot write {self.filename}: {self.reason}"
 
 
-def write_whole(path: PathLike, data: bytes) -> None:
+def write_whole(path: PathLike, data: bytes, *, durable: bool = True) -> None:
     """Replace the file at ``path`` with ``data`` in one step, or raise ``NotWritten`` and
     leave it untouched (a read-only file is left too, as ``open(path, "wb")`` would).
+
+    ``durable`` waits for the disk before the swap (``fsync``), so that even a power cut
+    leaves the old file or the new one: for the user's own files (``chrono strip``). Reports
+    and caches, which a run writes by the hundred and makes again, skip it: it costs about
+    8 ms a file here, against 0.2 ms for the write.
 
     The new file keeps the old one's permission bits (and its owner, where this process may
     give it); a new file gets the ones ``open()`` would give it. A symbolic link stays a link:
@@ -68,7 +73,8 @@ def write_whole(path: PathLike, data: bytes) -> None:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if existing is not None:
             _keep_mode_and_owner(partial, existing)
         os.replace(partial, target)

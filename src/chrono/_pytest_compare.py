@@ -759,7 +759,7 @@ def _write_kept(cache: Cache, kept: dict[str, _KeptPass]) -> None:
     except OSError as error:
         where = f"{CACHE_FOLDER}/{CACHE_FILE} in pytest's cache"
         raise NotWritten(where, f"cannot make {error.filename} ({error.strerror})") from None
-    write_whole(path, marshal.dumps(kept))
+    write_whole(path, marshal.dumps(kept), durable=False)
 
 
 def _when(kept: dict[str, Any]) -> str:

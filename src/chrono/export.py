@@ -339,4 +339,4 @@ def _write(path: Path, text: str) -> None:
         raise NotWritten(path, f"cannot make its folder ({error.strerror or error})") from None
     # A lone surrogate (from a thread name, a file path) is escaped rather than lost with the
     # whole file.
-    write_whole(path, text.encode("utf-8", errors="backslashreplace"))
+    write_whole(path, text.encode("utf-8", errors="backslashreplace"), durable=False)
