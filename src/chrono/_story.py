@@ -204,14 +204,14 @@ class Story:
             self._dropped_sites.update(sites)
 
     @property
-    def dropped_hits(self) -> dict[tuple[str, int], int]:
-        """How many dropped tp events each call site ``(file, line)`` had."""
+    def dropped_hits(self) -> dict[tuple[str, int, str], int]:
+        """How many dropped tp events each call site ``(file, line, function)`` had."""
         from chrono._callsite import CallSite
 
-        hits: dict[tuple[str, int], int] = {}
+        hits: dict[tuple[str, int, str], int] = {}
         for site, dropped in self._dropped_sites.copy().items():
             if isinstance(site, CallSite):
-                key = (site.file, site.line)
+                key = (site.file, site.line, site.function)
                 hits[key] = hits.get(key, 0) + dropped
         return hits
 

@@ -232,7 +232,11 @@ class _StoryLayout:
         self.head, self.dropped, self.tail = story.parts()
         events = self.head + self.tail
         self.events = events
-        hit_totals = Counter((event.file, event.line) for event in events if event.kind == "tp")
+        # Keyed by the whole call site: a logpoint on a tp's line (its function marked) counts
+        # its own runs.
+        hit_totals = Counter(
+            (event.file, event.line, event.function) for event in events if event.kind == "tp"
+        )
         hit_totals.update(story.dropped_hits)
         self.repeated = {key for key, total in hit_totals.items() if total > 1}
         self.hits_width = len(f"×{max(hit_totals.values(), default=1)}") if self.repeated else 0
@@ -297,7 +301,7 @@ class _StoryLayout:
     def rows(self) -> Iterator[_Row | list[Piece]]:
         """Each event's row, with the gap markers and the dropped marker between them, and a
         footnote for chrono's own time."""
-        hits: Counter[tuple[str, int]] = Counter()
+        hits: Counter[tuple[str, int, str]] = Counter()
         previous_ns = 0
         gap_threshold = max(1_000_000, self.span_ns // 10)
         for index, event in enumerate(self.events):
@@ -323,7 +327,7 @@ class _StoryLayout:
             note = f"chrono's own source lookups, {_duration(self.left_out_ns)}, are not counted"
             yield [(self._indent(), None), (f"{note} in these times", "footnote")]
 
-    def _row(self, index: int, event: Event, hits: Counter[tuple[str, int]]) -> _Row:
+    def _row(self, index: int, event: Event, hits: Counter[tuple[str, int, str]]) -> _Row:
         marked = self.marks is not None and event.seq in self.marks.seqs
         columns: list[Piece] = [
             (f"{FAILURE_MARK} ", "failure mark") if marked else ("  ", None),
@@ -334,7 +338,7 @@ class _StoryLayout:
             (self.sites[index].ljust(self.site_width), "site"),
         ]
         if self.hits_width:
-            key = (event.file, event.line)
+            key = (event.file, event.line, event.function)
             hit = ""
             if key in self.repeated and event.kind == "tp":
                 hits[key] += 1
