@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
@@ -284,7 +285,7 @@ def run_compare(
 ) -> int:
     """``chrono compare``: print where two stories diverged; 0 if they ran alike, 1 if they
     diverged, 2 when a file holds no story."""
-    from chrono._compare import compare
+    from chrono._compare import compare, short_names
 
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -294,9 +295,15 @@ def run_compare(
         err.write(f"chrono compare: error: {error}\n")
         return 2
     story_names = [story.get("name") if isinstance(story, dict) else None for story in stories]
-    # Two runs of the same test share a name: then the files tell them apart.
+    # Two tests are named as the plugin names them: as much of their ids as tells them apart.
+    # Two runs of the same test share a name: then the files tell them apart, by their folders
+    # when they have one name (one test's file, from two runs' --chrono-json folders).
     if all(story_names) and story_names[0] != story_names[1]:
         names = (str(story_names[0]), str(story_names[1]))
+        if all(isinstance(story, dict) and story.get("test") for story in stories):
+            names = short_names(*names)
+    elif os.path.basename(first) == os.path.basename(second) and first != second:
+        names = (os.path.dirname(first) or ".", os.path.dirname(second) or ".")
     else:
         names = (first, second)
     divergence = compare(stories[0], stories[1], names=names)
@@ -311,7 +318,6 @@ def run_program(
     module's arguments) in this process as python would, with the logpoints of ``specs``.
     Returns 2 for a logpoint that cannot be set or no program; the program's own exit is its
     ``SystemExit``, which goes through."""
-    import os
     import runpy
 
     from chrono import _logpoints
