@@ -33,6 +33,7 @@ from chrono._events import (
 )
 from chrono._own_time import Span, spans_between, spans_from_data
 from chrono._switch import is_enabled
+from chrono._text import counted
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -333,7 +334,8 @@ class Story:
 
     def __repr__(self) -> str:
         state = "active" if self._active else "closed"
-        return f"<chrono.Story {self.name!r} {state}, {len(self)} events, {self.dropped} dropped>"
+        events = counted(len(self), "event")
+        return f"<chrono.Story {self.name!r} {state}, {events}, {self.dropped:,} dropped>"
 
     # -- plain data (the chrono.story/1 schema, shipped as chrono/schema/story-1.json) -------
 

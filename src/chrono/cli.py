@@ -26,6 +26,7 @@ from chrono._leftovers import (
     load_source,
     prefilter,
 )
+from chrono._text import counted
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -236,8 +237,7 @@ def run_strip(
             continue
         with open(path, "wb") as handle:
             handle.write(result.text.encode(source_file.encoding))
-        plural = "" if result.stripped == 1 else "s"
-        out.write(f"{path}: stripped {result.stripped} call{plural}\n")
+        out.write(f"{path}: stripped {counted(result.stripped, 'call')}\n")
     return 0
 
 
@@ -260,7 +260,8 @@ def _read_story(path: str) -> Any:
         # A list of stories: one is a story; of several, which to compare is not ours to guess.
         if len(data) != 1:
             raise _NoStory(
-                f"{path} holds {len(data)} stories in a list; compare takes one story per file"
+                f"{path} holds {counted(len(data), 'story', 'stories')} in a list; "
+                "compare takes one story per file"
             )
         data = data[0]
     if isinstance(data, dict) and "traceEvents" in data:

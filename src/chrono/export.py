@@ -22,7 +22,7 @@ from typing import Any, Union
 from chrono._own_time import ProgramClock, spans_from_data
 from chrono._sites import distinct_tails, reader_path, site_text
 from chrono._story import STORY_SCHEMA, Story
-from chrono._text import content_text
+from chrono._text import content_text, counted
 
 __all__ = [
     "STORY_SCHEMA",
@@ -155,7 +155,7 @@ def _instant(event: Mapping[str, Any], track: int, timestamp: float) -> dict[str
 
 def _dropped_marker(dropped: int, timestamp: float) -> dict[str, Any]:
     return {
-        "name": f"⋯ {dropped:,} events dropped",
+        "name": f"⋯ {counted(dropped, 'event')} dropped",
         "cat": "chrono",
         "ph": "i",
         "s": "p",
@@ -302,7 +302,7 @@ class StoryFiles:
     def summary(self) -> list[str]:
         """One line per target: what was written where."""
         count = self.count
-        stories = f"{count} stor{'y' if count == 1 else 'ies'}"
+        stories = counted(count, "story", "stories")
         lines = []
         for directory, what in (
             (self.json_directory, "JSON"),

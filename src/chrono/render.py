@@ -28,6 +28,7 @@ from chrono._sites import reader_path, site_column, site_text
 from chrono._text import (
     NOTHING_RECORDED,
     content_text,
+    counted,
     item_name,
     item_text,
     labelled,
@@ -290,7 +291,7 @@ class _StoryLayout:
         name = f" '{line_breaks_marked(story.name)}'" if story.name else ""
         # A subtest's mark is not something the program did.
         count = sum(1 for event in self.events if event.kind != SUBTEST_KIND)
-        summary = f"{count:,} event{'s' if count != 1 else ''}"
+        summary = counted(count, "event")
         if count:
             summary += f" over {_duration(self.span_ns).strip()}"
         pieces: list[Piece] = [(f"chrono story{name}", "title"), (f" — {summary}", None)]
@@ -359,7 +360,7 @@ class _StoryLayout:
             where = f" here, after {before}" if before else f" here, before {after}"
         else:
             where = ""
-        count = f"{self.dropped:,} event{'s' if self.dropped != 1 else ''}"
+        count = counted(self.dropped, "event")
         return [(self._indent(), None), (f"⋯ {count} dropped{where} ⋯", "dropped")]
 
     def _indent(self) -> str:
@@ -540,16 +541,19 @@ class _DivergenceLayout:
         a, b = divergence.a, divergence.b
         both = f"{a.name} and {b.name}"
         if divergence.same:
-            return f"{both} ran alike: {_events_text(a.events)}, the same call sites and values."
+            return (
+                f"{both} ran alike: {counted(a.events, 'event')}, the same call sites and values."
+            )
         totals = f"(of {a.events:,} and {b.events:,})"
         if not divergence.shared:
             return f"{both} differ from their first event {totals}."
-        shared = "event" if divergence.shared == 1 else f"{divergence.shared:,} events"
+        # "their first event", not "their first 1 event".
+        shared = "event" if divergence.shared == 1 else counted(divergence.shared, "event")
         return f"{both} share their first {shared} {totals}."
 
     def _dropped_note(self) -> str:
         sides = [side for side in (self.divergence.a, self.divergence.b) if side.dropped]
-        dropped = " and ".join(f"{side.name} {_events_text(side.dropped)}" for side in sides)
+        dropped = " and ".join(f"{side.name} {counted(side.dropped, 'event')}" for side in sides)
         return f"Not kept, so not compared: {dropped}; what they share counts kept events only."
 
     def _kind_text(self, first: AlignedPair) -> str:
@@ -634,12 +638,8 @@ class _DivergenceLayout:
             more = len(only_in) - _MAX_ONLY_IN
             yield [
                 (head, None),
-                (f"and {more:,} more call site{'s' if more != 1 else ''}", "footnote"),
+                (f"and {counted(more, 'more call site')}", "footnote"),
             ]
-
-
-def _events_text(count: int) -> str:
-    return f"{count:,} event{'s' if count != 1 else ''}"
 
 
 def _shortened(name: str, width: int) -> str:
