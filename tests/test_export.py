@@ -588,6 +588,44 @@ class TestPassingStories:
         result.assert_outcomes(skipped=1, xfailed=1)
         assert not (pytester.path / "stories").exists()
 
+    def test_the_html_page_holds_them_and_says_so(self, failing_tests: pytest.Pytester) -> None:
+        """The page holds the passing story beside the failing ones, its title says tests,
+        not failing tests."""
+        failing_tests.runpytest("--chrono-html=report.html", "--chrono-export-passing")
+        page = (failing_tests.path / "report.html").read_text(encoding="utf-8")
+        block = page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0]
+        data = json.loads(block)
+        outcomes = sorted(story["test"]["outcome"] for story in data["stories"])
+        assert outcomes == ["error", "failed", "failed", "passed"]
+        assert data["title"].startswith("chrono: stories of tests in ")
+
+    def test_a_flaky_tests_file_is_still_its_failing_attempt(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        """A test that failed, then passed on a rerun, keeps the file of its failing attempt
+        (outcome flaky): its passing rerun does not replace it."""
+        pytester.makepyfile(
+            test_flaky_export="""
+            import pytest
+            from chrono import tp
+
+            ATTEMPTS = []
+
+            @pytest.mark.flaky(reruns=1)
+            def test_flaky():
+                ATTEMPTS.append(1)
+                tp(attempt=len(ATTEMPTS))
+                assert len(ATTEMPTS) > 1
+            """
+        )
+        result = pytester.runpytest(
+            "-p", "rerunfailures", "--chrono-json=stories", "--chrono-export-passing"
+        )
+        assert result.parseoutcomes() == {"passed": 1, "rerun": 1}
+        (story,) = read_stories(pytester.path / "stories").values()
+        assert story["test"]["outcome"] == "flaky"
+        assert [event["items"] for event in story["events"]] == [[["attempt", "1"]]]
+
     def test_under_xdist_the_controller_writes_them(self, failing_tests: pytest.Pytester) -> None:
         """With -n 2 a passing story crosses to the controller as a failing one does."""
         result = failing_tests.runpytest_subprocess(
