@@ -25,6 +25,7 @@ from chrono._collecting import active_stories, collecting
 from chrono._errors import swallowed
 from chrono._events import (
     Event,
+    HitKey,
     Record,
     event_from_dict,
     event_of,
@@ -205,14 +206,15 @@ class Story:
             self._dropped_sites.update(sites)
 
     @property
-    def dropped_hits(self) -> dict[tuple[str, int, str], int]:
-        """How many dropped tp events each call site ``(file, line, function)`` had."""
+    def dropped_hits(self) -> dict[HitKey, int]:
+        """How many dropped tp events each call site had, by ``(file, line, function, text of
+        its first argument)`` (None for none, or a literal)."""
         from chrono._callsite import CallSite
 
-        hits: dict[tuple[str, int, str], int] = {}
+        hits: dict[HitKey, int] = {}
         for site, dropped in self._dropped_sites.copy().items():
             if isinstance(site, CallSite):
-                key = (site.file, site.line, site.function)
+                key = (site.file, site.line, site.function, site.first_text)
                 hits[key] = hits.get(key, 0) + dropped
         return hits
 

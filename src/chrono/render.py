@@ -22,7 +22,7 @@ from rich.style import Style
 from rich.text import Text
 
 from chrono import _config
-from chrono._events import SUBTEST_KIND, wall_at_zero
+from chrono._events import SUBTEST_KIND, HitKey, wall_at_zero
 from chrono._own_time import ProgramClock
 from chrono._sites import reader_path, site_column, site_text
 from chrono._text import (
@@ -217,6 +217,14 @@ def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
 # -- a whole story --------------------------------------------------------------------------------
 
 
+def _hit_key(event: Event) -> HitKey:
+    """The call site whose runs an event's hit counter counts, as ``Story.dropped_hits`` keys it:
+    a logpoint on a tp's line (its function marked) and two tp calls on one line (their
+    first arguments) each count their own."""
+    first = item_name(*event.items[0]) if event.items else None
+    return (event.file, event.line, event.function, first)
+
+
 class _Row(NamedTuple):
     columns: list[Piece]
     content: list[Piece]
@@ -233,11 +241,7 @@ class _StoryLayout:
         self.head, self.dropped, self.tail = story.parts()
         events = self.head + self.tail
         self.events = events
-        # Keyed by the whole call site: a logpoint on a tp's line (its function marked) counts
-        # its own runs.
-        hit_totals = Counter(
-            (event.file, event.line, event.function) for event in events if event.kind == "tp"
-        )
+        hit_totals = Counter(_hit_key(event) for event in events if event.kind == "tp")
         hit_totals.update(story.dropped_hits)
         self.repeated = {key for key, total in hit_totals.items() if total > 1}
         self.hits_width = len(f"×{max(hit_totals.values(), default=1)}") if self.repeated else 0
@@ -302,7 +306,7 @@ class _StoryLayout:
     def rows(self) -> Iterator[_Row | list[Piece]]:
         """Each event's row, with the gap markers and the dropped marker between them, and a
         footnote for chrono's own time."""
-        hits: Counter[tuple[str, int, str]] = Counter()
+        hits: Counter[HitKey] = Counter()
         previous_ns = 0
         gap_threshold = max(1_000_000, self.span_ns // 10)
         for index, event in enumerate(self.events):
@@ -328,7 +332,7 @@ class _StoryLayout:
             note = f"chrono's own source lookups, {_duration(self.left_out_ns)}, are not counted"
             yield [(self._indent(), None), (f"{note} in these times", "footnote")]
 
-    def _row(self, index: int, event: Event, hits: Counter[tuple[str, int, str]]) -> _Row:
+    def _row(self, index: int, event: Event, hits: Counter[HitKey]) -> _Row:
         marked = self.marks is not None and event.seq in self.marks.seqs
         columns: list[Piece] = [
             (f"{FAILURE_MARK} ", "failure mark") if marked else ("  ", None),
@@ -339,7 +343,7 @@ class _StoryLayout:
             (self.sites[index].ljust(self.site_width), "site"),
         ]
         if self.hits_width:
-            key = (event.file, event.line, event.function)
+            key = _hit_key(event)
             hit = ""
             if key in self.repeated and event.kind == "tp":
                 hits[key] += 1
