@@ -882,7 +882,9 @@ class TestPassingRunOutput:
     """The one line chrono adds to a passing run is pytest's ``plugins: chrono-tp-…``
     header."""
 
-    @pytest.mark.parametrize("options", [(), ("-v",), ("-q",)], ids=["default", "-v", "-q"])
+    @pytest.mark.parametrize(
+        "options", [(), ("-v",), ("-q",), ("-n", "2")], ids=["default", "-v", "-q", "xdist"]
+    )
     def test_only_the_plugins_header_differs_from_a_run_without_chrono(
         self,
         pytester: pytest.Pytester,
@@ -894,7 +896,7 @@ class TestPassingRunOutput:
         chrono-tp."""
         make_runner(pytester, monkeypatch, SUBPROCESS)
         pytester.makepyfile(test_passing_suite=PASSING_SUITE)
-        arguments = ("-p", "no:cacheprovider", *options)
+        arguments = (*QUIET_PLUGINS, *options)
         with_chrono = pytester.runpytest_subprocess(*arguments, timeout=120)
         without = pytester.runpytest_subprocess(*arguments, "-p", "no:chrono", timeout=120)
         with_chrono.assert_outcomes(passed=4)
