@@ -80,8 +80,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Show where two stories diverged: what they share from the start, the first pair "
             "of events that differs, and the call sites that ran on one side only. Each file "
-            "is a story's JSON (--chrono-json, Story.to_json()). Exit 0 when they ran alike, "
-            "1 when they diverged, 2 for a file that holds no story."
+            "is a story's JSON (--chrono-json, Story.to_json(); with --chrono-export-passing, "
+            "pytest writes passing tests' stories too). Exit 0 when they ran alike, 1 when "
+            "they diverged, 2 for a file that holds no story."
         ),
     )
     compare.add_argument("first", metavar="A.json")
