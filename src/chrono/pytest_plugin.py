@@ -144,12 +144,11 @@ class ChronoOptions:
         self.live: bool = live
         logs = config.getoption("chrono_logs")
         self.logs: bool = _ini_bool(config, "chrono_logs") if logs is None else logs
-        #: --chrono-json/--chrono-trace/--chrono-html: failing (and, if asked, passing) tests'
-        #: stories as files.
         passing = config.getoption("chrono_export_passing")
         if passing is None:
             passing = _ini_bool(config, "chrono_export_passing")
-        # Who asks to see every story and to keep stories wants every story kept.
+        #: --chrono-json/--chrono-trace/--chrono-html: failing (and, if asked, passing) tests'
+        #: stories as files. Who asks to see every story and to keep stories keeps every story.
         self.exports = _pytest_export.ExportOptions(config, passing=passing or show == "all")
         #: --chrono-compare: where a failing story diverged from a passing one.
         self.compare = _pytest_compare.CompareOptions.from_config(
