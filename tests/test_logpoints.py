@@ -181,6 +181,27 @@ class TestRecording:
         err = capsys.readouterr().err
         assert f"shop.py:{RETURN_LINE} in total (logpoint)  result=3" in err
 
+    def test_a_logpoint_on_a_tp_line_counts_its_own_runs(
+        self, workdir: Path, live_logpoints: Any
+    ) -> None:
+        """A logpoint and a tp on one line each number their own runs (1, 2), not one shared
+        counter's."""
+        source = "from chrono import tp\n\n\ndef step(x):\n    return tp(x) + 1\n"
+        module = import_path(write_module(workdir, "stepper", source))
+        add(live_logpoints, "stepper.py:5:x")
+        with chrono.story() as once:
+            module.step(1)
+        assert "×" not in once.text()
+        with chrono.story() as twice:
+            module.step(1)
+            module.step(2)
+        rows = twice.text().splitlines()[1:]
+        logpoint_rows = [row for row in rows if LOGPOINT_MARK in row]
+        tp_rows = [row for row in rows if row and LOGPOINT_MARK not in row]
+        counted = [(True, False), (False, True)]
+        assert [("×1" in row, "×2" in row) for row in logpoint_rows] == counted
+        assert [("×1" in row, "×2" in row) for row in tp_rows] == counted
+
     def test_threads_and_tasks_are_recorded_as_for_tp(self, shop: Any, live_logpoints: Any) -> None:
         """An event in another thread names the thread; one in an asyncio task names the task."""
         add(live_logpoints, f"shop.py:{RETURN_LINE}:result")

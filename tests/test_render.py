@@ -78,6 +78,27 @@ class TestPlainText:
         assert "index=1" in rows[1]
         assert "×" not in rows[2]
 
+    def test_two_calls_on_one_line_count_their_own_runs(self, tmp_path: Path) -> None:
+        """tp(a) + tp(b) on one line, run twice: a and b each show their own count (x1, x2)."""
+        source = "from chrono import tp\n\n\ndef add(a, b):\n    return tp(a) + tp(b)\n"
+        module = import_source(tmp_path, "sums", source)
+        with chrono.story() as story:
+            module.add(1, 2)
+            module.add(3, 4)
+        counts = [
+            (row.rsplit("  ", 1)[-1], re.search(r"×\d+", row).group())  # type: ignore[union-attr]
+            for row in (event_row(story, event) for event in story.events)
+        ]
+        assert counts == [("a=1", "×1"), ("b=2", "×1"), ("a=3", "×2"), ("b=4", "×2")]
+
+    def test_hit_counters_across_dropped_events_count_each_call_of_a_line(self) -> None:
+        """After the bound drops events, two calls on one line still count their own runs."""
+        with chrono.story(max_events=10) as story:
+            for number in range(50):
+                tp(number), tp(-number)
+        last_two = [event_row(story, event) for event in story.events[-2:]]
+        assert ["×50" in row for row in last_two] == [True, True]
+
     def test_hit_counter_counts_dropped_events(self) -> None:
         """After the bound drops events, a site's hit count still counts every time it ran."""
         with chrono.story(max_events=10) as story:

@@ -44,6 +44,8 @@ __all__ = [
     "compare",
     "compare_moved",
     "moved_sites",
+    "short_names",
+    "split_test_id",
 ]
 
 #: The version of ``compact()``'s form of a story.
@@ -721,6 +723,29 @@ def _default_names(a: Loaded, b: Loaded) -> tuple[str, str]:
     if a.name and b.name and a.name != b.name:
         return a.name, b.name
     return "first", "second"
+
+
+def short_names(first: str, second: str) -> tuple[str, str]:
+    """What to call two tests beside each other: only as much of their ids as tells them apart
+    (``[SAVE10]`` beside ``[WELCOME10]``, ``TestNames::test_comma`` beside ``::test_plain``)."""
+    first_base, first_case = split_test_id(first)
+    second_base, second_case = split_test_id(second)
+    if first_base == second_base and first_case and second_case:
+        return first_case, second_case
+    first_file, _, first_test = first.partition("::")
+    second_file, _, second_test = second.partition("::")
+    if first_file == second_file and first_test and second_test:
+        return first_test, second_test
+    return first, second
+
+
+def split_test_id(test_id: str) -> tuple[str, str]:
+    """A test id as the test, and what names its case: ``file.py::test[case]``, and a
+    subtest's ``file.py::test [message] (i=1)``; the case is empty for a plain test."""
+    cut = min((at for at in (test_id.find("["), test_id.find(" ")) if at > 0), default=-1)
+    if cut < 0:
+        return test_id, ""
+    return test_id[:cut], test_id[cut:].strip()
 
 
 def _aligned(

@@ -43,6 +43,7 @@ from chrono._callsite import CallSite, _holds_secret, _is_literal, _is_string_li
 # The recorder's re-entry guard (the threads recording right now) is the logpoints' too.
 from chrono._errors import from_outside, swallowed
 from chrono._recorder import _busy, _busy_add, _busy_discard, _left_behind, busy_holders
+from chrono._text import counted
 
 if TYPE_CHECKING:
     from chrono._values import Secrets
@@ -162,7 +163,7 @@ def _check_line(spec: str, path: str, line: int) -> None:
     total = len(source.splitlines())
     if line < 1 or line > total:
         raise LogpointError(
-            f"logpoint {spec!r}: line {line} is past the end of {path} ({total} lines)"
+            f"logpoint {spec!r}: line {line} is past the end of {path} ({counted(total, 'line')})"
         )
     try:
         code = compile(source, path, "exec", dont_inherit=True)

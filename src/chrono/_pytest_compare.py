@@ -509,7 +509,7 @@ def closest_sibling(
     """The closest passing story among those that went through a call site of ``failing``:
     its name, and where ``failing`` diverged from it, the sides named as short as tells them
     apart; None when no passing story shares a call site."""
-    from chrono._compare import closest
+    from chrono._compare import closest, short_names
 
     sites = _call_sites_of(failing)
     ranked = []
@@ -535,34 +535,13 @@ def closest_sibling(
     return sibling, _renamed(divergence, *short_names(failing["name"], sibling))
 
 
-def short_names(failing: str, passing: str) -> tuple[str, str]:
-    """What to call two tests beside each other: only as much of their ids as tells them apart
-    (``[SAVE10]`` beside ``[WELCOME10]``, ``TestNames::test_comma`` beside ``::test_plain``)."""
-    failing_base, failing_rest = _split_parameters(failing)
-    passing_base, passing_rest = _split_parameters(passing)
-    if failing_base == passing_base and failing_rest and passing_rest:
-        return failing_rest, passing_rest
-    failing_file, _, failing_test = failing.partition("::")
-    passing_file, _, passing_test = passing.partition("::")
-    if failing_file == passing_file and failing_test and passing_test:
-        return failing_test, passing_test
-    return failing, passing
-
-
 def _kinship(failing: str, passing: str) -> int:
     """2 for cases of the same test, 1 for tests of the same file, else 0."""
-    if _split_parameters(failing)[0] == _split_parameters(passing)[0]:
+    from chrono._compare import split_test_id
+
+    if split_test_id(failing)[0] == split_test_id(passing)[0]:
         return 2
     return int(failing.partition("::")[0] == passing.partition("::")[0])
-
-
-def _split_parameters(nodeid: str) -> tuple[str, str]:
-    # "file.py::test[case]" and a subtest's "file.py::test [message] (i=1)": the test, then
-    # what names the case.
-    cut = min((at for at in (nodeid.find("["), nodeid.find(" ")) if at > 0), default=-1)
-    if cut < 0:
-        return nodeid, ""
-    return nodeid[:cut], nodeid[cut:].strip()
 
 
 def _renamed(divergence: Divergence, a: str, b: str) -> Divergence:

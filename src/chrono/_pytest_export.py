@@ -2,9 +2,10 @@
 
 Stories are recorded where tests run (a pytest-xdist worker, or the one process), and files
 are written where reports are gathered (the controller): the last report of a failing test
-carries its story as plain data (``Story.to_dict()`` plus a ``test`` object), which crosses
-xdist's process boundary like any other report attribute; so does, for a test that failed and
-then passed on a rerun (pytest-rerunfailures), the failing attempt's story. Where comparing
+(and of a passing one, with ``--chrono-export-passing`` or ``--chrono-show=all``) carries its
+story as plain data (``Story.to_dict()`` plus a ``test`` object), which crosses xdist's
+process boundary like any other report attribute; so does, for a test that failed and then
+passed on a rerun (pytest-rerunfailures), the failing attempt's story. Where comparing
 found the story diverged from a passing one, the reports carry that too
 (``_pytest_compare.DIVERGENCES_ATTRIBUTE``), and the file holds it. Nothing here runs unless
 an export option is given.
@@ -61,23 +62,38 @@ _OPTIONS = (
 )
 
 
+_PASSING_HELP = "also export passing tests' stories (so does --chrono-show=all)"
+
+
 def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
     """Register the export options and their ini twins."""
     for option, ini_key, metavar, help_text in _OPTIONS:
         group.addoption(option, dest=ini_key, metavar=metavar, default=None, help=help_text)
         parser.addini(ini_key, f"{help_text} (relative to the ini file)", default="")
+    group.addoption(
+        "--chrono-export-passing",
+        dest="chrono_export_passing",
+        action="store_true",
+        default=None,
+        help=_PASSING_HELP,
+    )
+    parser.addini("chrono_export_passing", _PASSING_HELP, type="bool", default=False)
 
 
 class ExportOptions:
-    """Where each export goes (None: not asked for), checked before any test runs."""
+    """Where each export goes (None: not asked for), checked before any test runs, and whether
+    passing tests' stories go there too (``--chrono-export-passing``, or
+    ``--chrono-show=all``, as the plugin resolved it)."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, *, passing: bool = False) -> None:
         self.json_directory = _path(config, "chrono_json", directory=True)
         self.trace_directory = _path(config, "chrono_trace", directory=True)
         self.html_file = _path(config, "chrono_html", directory=False)
         self.enabled = any(
             path is not None for path in (self.json_directory, self.trace_directory, self.html_file)
         )
+        #: Whether a passing test's story is written too: the passing side of a comparison.
+        self.passing = self.enabled and passing
 
 
 def _path(config: pytest.Config, ini_key: str, *, directory: bool) -> Path | None:
@@ -127,10 +143,13 @@ class _TestPhases:
 _phases_key = pytest.StashKey[_TestPhases]()
 
 
-def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
+def keep_story_data(
+    item: pytest.Item, report: pytest.TestReport, story: Story, *, passing: bool = False
+) -> None:
     """Note the phase's outcome; on the last report of an attempt that failed, attach the
     test's story; on the last report of a rerun that passed after one that failed, attach the
-    failing attempt's story, as a flaky test's."""
+    failing attempt's story, as a flaky test's; with ``passing``, on the last report of a test
+    whose every phase passed, its story."""
     test = item.stash.setdefault(_phases_key, _TestPhases())
     test.phases.append({"when": report.when, "outcome": report.outcome})
     if report.failed and test.attempt_message is None:
@@ -143,7 +162,8 @@ def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) 
     test.attempt_start = len(test.phases)
     message, test.attempt_message = test.attempt_message, None
     if any(phase["outcome"] == "failed" for phase in attempt):
-        data = _failing_story_data(item, test, story)
+        call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in test.phases)
+        data = _story_data(item, test, story, "failed" if call_failed else "error")
         if data is not None:
             through = data["events"][-1]["seq"]
             test.failed_attempt = (test.attempt_after, through, message)
@@ -153,18 +173,22 @@ def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) 
         data = _flaky_story_data(item, test, story, test.failed_attempt)
         if data is not None:
             setattr(report, REPORT_ATTRIBUTE, data)
+    elif passing and all(phase["outcome"] == "passed" for phase in attempt):
+        # Skipped and xfailed tests stay out: their stories are no passing run to compare with.
+        data = _story_data(item, test, story, "passed")
+        if data is not None:
+            setattr(report, REPORT_ATTRIBUTE, data)
 
 
-def _failing_story_data(
-    item: pytest.Item, test: _TestPhases, story: Story
+def _story_data(
+    item: pytest.Item, test: _TestPhases, story: Story, outcome: str
 ) -> dict[str, Any] | None:
     if not has_events(story.events):
         return None  # a story of nothing gets no file, as it gets no section
     data = story.to_dict()  # still collecting: ended_ns is None, as in the terminal's story
-    call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in test.phases)
     data["test"] = {
         "id": item.nodeid,
-        "outcome": "failed" if call_failed else "error",
+        "outcome": outcome,
         "phases": test.phases,
         "message": test.message,
     }
@@ -227,7 +251,8 @@ class ExportPlugin:
             html_file=options.html_file,
             root=str(config.rootpath),
         )
-        self.title = f"chrono: stories of failing tests in {config.rootpath.name}"
+        tests = "tests" if options.passing else "failing tests"
+        self.title = f"chrono: stories of {tests} in {config.rootpath.name}"
         self.errors: list[str] = []
         self.siblings_compared = siblings_compared
         #: The reports of each running attempt (test id, attempt number) whose divergences
@@ -262,7 +287,7 @@ class ExportPlugin:
         data: Any = getattr(report, REPORT_ATTRIBUTE, None)
         if data is None:
             return
-        if self.siblings_compared and data["test"]["outcome"] != FLAKY_OUTCOME:
+        if self.siblings_compared and data["test"]["outcome"] in ("failed", "error"):
             self._waiting.append((data, reports))
         else:
             self._write(data, reports)

@@ -25,6 +25,7 @@ from chrono._collecting import active_stories, collecting
 from chrono._errors import swallowed
 from chrono._events import (
     Event,
+    HitKey,
     Record,
     event_from_dict,
     event_of,
@@ -33,6 +34,7 @@ from chrono._events import (
 )
 from chrono._own_time import Span, spans_between, spans_from_data
 from chrono._switch import is_enabled
+from chrono._text import counted
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -204,14 +206,15 @@ class Story:
             self._dropped_sites.update(sites)
 
     @property
-    def dropped_hits(self) -> dict[tuple[str, int], int]:
-        """How many dropped tp events each call site ``(file, line)`` had."""
+    def dropped_hits(self) -> dict[HitKey, int]:
+        """How many dropped tp events each call site had, by ``(file, line, function, text of
+        its first argument)`` (None for none, or a literal)."""
         from chrono._callsite import CallSite
 
-        hits: dict[tuple[str, int], int] = {}
+        hits: dict[HitKey, int] = {}
         for site, dropped in self._dropped_sites.copy().items():
             if isinstance(site, CallSite):
-                key = (site.file, site.line)
+                key = (site.file, site.line, site.function, site.first_text)
                 hits[key] = hits.get(key, 0) + dropped
         return hits
 
@@ -333,7 +336,8 @@ class Story:
 
     def __repr__(self) -> str:
         state = "active" if self._active else "closed"
-        return f"<chrono.Story {self.name!r} {state}, {len(self)} events, {self.dropped} dropped>"
+        events = counted(len(self), "event")
+        return f"<chrono.Story {self.name!r} {state}, {events}, {self.dropped:,} dropped>"
 
     # -- plain data (the chrono.story/1 schema, shipped as chrono/schema/story-1.json) -------
 

@@ -1,7 +1,8 @@
 """What an event says, as plain text: one rule for the terminal story, live lines and the files.
 
 Plain strings only (no rich), so that ``render`` (the terminal) and ``export`` (trace files)
-write an event's content by the same rule and can never disagree about what it says.
+write an event's content by the same rule and can never disagree about what it says; and how
+every message of chrono writes a count (``counted``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "NOTHING_RECORDED",
     "content_text",
+    "counted",
     "item_name",
     "item_text",
     "labelled",
@@ -21,6 +23,15 @@ __all__ = [
 NOTHING_RECORDED = "reached"
 
 _LINE_BREAK_MARK = "⏎"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and its ``noun``, plural unless the number is one, thousands separated:
+    ``1 event``, ``0 events``, ``2,500 events``; ``plural`` where adding an s is wrong
+    (``counted(n, "story", "stories")``)."""
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number:,} {plural or noun + 's'}"
 
 
 def line_breaks_marked(text: str) -> str:

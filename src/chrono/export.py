@@ -23,7 +23,7 @@ from chrono._files import NotWritten, write_whole
 from chrono._own_time import ProgramClock, spans_from_data
 from chrono._sites import distinct_tails, reader_path, site_text
 from chrono._story import STORY_SCHEMA, Story
-from chrono._text import content_text
+from chrono._text import content_text, counted
 
 __all__ = [
     "STORY_SCHEMA",
@@ -156,7 +156,7 @@ def _instant(event: Mapping[str, Any], track: int, timestamp: float) -> dict[str
 
 def _dropped_marker(dropped: int, timestamp: float) -> dict[str, Any]:
     return {
-        "name": f"⋯ {dropped:,} events dropped",
+        "name": f"⋯ {counted(dropped, 'event')} dropped",
         "cat": "chrono",
         "ph": "i",
         "s": "p",
@@ -319,16 +319,15 @@ class StoryFiles:
         ):
             written = self.written[what]
             if directory is not None and written:
-                lines.append(f"chrono: {_stories(written)} as {what} in {directory}")
+                lines.append(
+                    f"chrono: {counted(written, 'story', 'stories')} as {what} in {directory}"
+                )
             elif directory is not None and not self.count:
                 lines.append(f"chrono: no story to write as {what} in {directory}")
         if self.page_written:
-            lines.append(f"chrono: {_stories(self.count)} in the HTML page {self.html_file}")
+            stories = counted(self.count, "story", "stories")
+            lines.append(f"chrono: {stories} in the HTML page {self.html_file}")
         return lines
-
-
-def _stories(count: int) -> str:
-    return f"{count} stor{'y' if count == 1 else 'ies'}"
 
 
 def _write(path: Path, text: str) -> None:

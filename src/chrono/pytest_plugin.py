@@ -144,8 +144,12 @@ class ChronoOptions:
         self.live: bool = live
         logs = config.getoption("chrono_logs")
         self.logs: bool = _ini_bool(config, "chrono_logs") if logs is None else logs
-        #: --chrono-json/--chrono-trace/--chrono-html: failing tests' stories as files.
-        self.exports = _pytest_export.ExportOptions(config)
+        passing = config.getoption("chrono_export_passing")
+        if passing is None:
+            passing = _ini_bool(config, "chrono_export_passing")
+        #: --chrono-json/--chrono-trace/--chrono-html: failing (and, if asked, passing) tests'
+        #: stories as files. Who asks to see every story and to keep stories keeps every story.
+        self.exports = _pytest_export.ExportOptions(config, passing=passing or show == "all")
         #: --chrono-compare: where a failing story diverged from a passing one.
         self.compare = _pytest_compare.CompareOptions.from_config(
             config, as_data=self.exports.enabled
@@ -308,8 +312,9 @@ class ChronoPlugin:
         story = self._story
         if story is None or item is not self._running:
             return report
-        if self.options.exports.enabled:
-            _pytest_export.keep_story_data(item, report, story)
+        exports = self.options.exports
+        if exports.enabled:
+            _pytest_export.keep_story_data(item, report, story, passing=exports.passing)
         told = self._told
         # Only a failure pays for reading what it is about.
         failure = _failure_focus(call) if report.failed and self.options.show != "never" else None

@@ -22,12 +22,13 @@ from rich.style import Style
 from rich.text import Text
 
 from chrono import _config
-from chrono._events import SUBTEST_KIND, wall_at_zero
+from chrono._events import SUBTEST_KIND, HitKey, wall_at_zero
 from chrono._own_time import ProgramClock
 from chrono._sites import reader_path, site_column, site_text
 from chrono._text import (
     NOTHING_RECORDED,
     content_text,
+    counted,
     item_name,
     item_text,
     labelled,
@@ -216,6 +217,14 @@ def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
 # -- a whole story --------------------------------------------------------------------------------
 
 
+def _hit_key(event: Event) -> HitKey:
+    """The call site whose runs an event's hit counter counts, as ``Story.dropped_hits`` keys it:
+    a logpoint on a tp's line (its function marked) and two tp calls on one line (their
+    first arguments) each count their own."""
+    first = item_name(*event.items[0]) if event.items else None
+    return (event.file, event.line, event.function, first)
+
+
 class _Row(NamedTuple):
     columns: list[Piece]
     content: list[Piece]
@@ -232,7 +241,7 @@ class _StoryLayout:
         self.head, self.dropped, self.tail = story.parts()
         events = self.head + self.tail
         self.events = events
-        hit_totals = Counter((event.file, event.line) for event in events if event.kind == "tp")
+        hit_totals = Counter(_hit_key(event) for event in events if event.kind == "tp")
         hit_totals.update(story.dropped_hits)
         self.repeated = {key for key, total in hit_totals.items() if total > 1}
         self.hits_width = len(f"×{max(hit_totals.values(), default=1)}") if self.repeated else 0
@@ -286,7 +295,7 @@ class _StoryLayout:
         name = f" '{line_breaks_marked(story.name)}'" if story.name else ""
         # A subtest's mark is not something the program did.
         count = sum(1 for event in self.events if event.kind != SUBTEST_KIND)
-        summary = f"{count:,} event{'s' if count != 1 else ''}"
+        summary = counted(count, "event")
         if count:
             summary += f" over {_duration(self.span_ns).strip()}"
         pieces: list[Piece] = [(f"chrono story{name}", "title"), (f" — {summary}", None)]
@@ -297,7 +306,7 @@ class _StoryLayout:
     def rows(self) -> Iterator[_Row | list[Piece]]:
         """Each event's row, with the gap markers and the dropped marker between them, and a
         footnote for chrono's own time."""
-        hits: Counter[tuple[str, int]] = Counter()
+        hits: Counter[HitKey] = Counter()
         previous_ns = 0
         gap_threshold = max(1_000_000, self.span_ns // 10)
         for index, event in enumerate(self.events):
@@ -323,7 +332,7 @@ class _StoryLayout:
             note = f"chrono's own source lookups, {_duration(self.left_out_ns)}, are not counted"
             yield [(self._indent(), None), (f"{note} in these times", "footnote")]
 
-    def _row(self, index: int, event: Event, hits: Counter[tuple[str, int]]) -> _Row:
+    def _row(self, index: int, event: Event, hits: Counter[HitKey]) -> _Row:
         marked = self.marks is not None and event.seq in self.marks.seqs
         columns: list[Piece] = [
             (f"{FAILURE_MARK} ", "failure mark") if marked else ("  ", None),
@@ -334,7 +343,7 @@ class _StoryLayout:
             (self.sites[index].ljust(self.site_width), "site"),
         ]
         if self.hits_width:
-            key = (event.file, event.line)
+            key = _hit_key(event)
             hit = ""
             if key in self.repeated and event.kind == "tp":
                 hits[key] += 1
@@ -355,7 +364,7 @@ class _StoryLayout:
             where = f" here, after {before}" if before else f" here, before {after}"
         else:
             where = ""
-        count = f"{self.dropped:,} event{'s' if self.dropped != 1 else ''}"
+        count = counted(self.dropped, "event")
         return [(self._indent(), None), (f"⋯ {count} dropped{where} ⋯", "dropped")]
 
     def _indent(self) -> str:
@@ -536,16 +545,19 @@ class _DivergenceLayout:
         a, b = divergence.a, divergence.b
         both = f"{a.name} and {b.name}"
         if divergence.same:
-            return f"{both} ran alike: {_events_text(a.events)}, the same call sites and values."
+            return (
+                f"{both} ran alike: {counted(a.events, 'event')}, the same call sites and values."
+            )
         totals = f"(of {a.events:,} and {b.events:,})"
         if not divergence.shared:
             return f"{both} differ from their first event {totals}."
-        shared = "event" if divergence.shared == 1 else f"{divergence.shared:,} events"
+        # "their first event", not "their first 1 event".
+        shared = "event" if divergence.shared == 1 else counted(divergence.shared, "event")
         return f"{both} share their first {shared} {totals}."
 
     def _dropped_note(self) -> str:
         sides = [side for side in (self.divergence.a, self.divergence.b) if side.dropped]
-        dropped = " and ".join(f"{side.name} {_events_text(side.dropped)}" for side in sides)
+        dropped = " and ".join(f"{side.name} {counted(side.dropped, 'event')}" for side in sides)
         return f"Not kept, so not compared: {dropped}; what they share counts kept events only."
 
     def _kind_text(self, first: AlignedPair) -> str:
@@ -630,12 +642,8 @@ class _DivergenceLayout:
             more = len(only_in) - _MAX_ONLY_IN
             yield [
                 (head, None),
-                (f"and {more:,} more call site{'s' if more != 1 else ''}", "footnote"),
+                (f"and {counted(more, 'more call site')}", "footnote"),
             ]
-
-
-def _events_text(count: int) -> str:
-    return f"{count:,} event{'s' if count != 1 else ''}"
 
 
 def _shortened(name: str, width: int) -> str:

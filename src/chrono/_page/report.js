@@ -54,8 +54,7 @@
     if (before !== null && after !== null) where = " here, between #" + before + " and #" + after;
     else if (before !== null) where = " here, after #" + before;
     else if (after !== null) where = " here, before #" + after;
-    var count = dropped.toLocaleString("en") + (dropped === 1 ? " event" : " events");
-    return "⋯ " + count + " dropped" + where + " ⋯";
+    return "⋯ " + count(dropped, "event") + " dropped" + where + " ⋯";
   }
 
   function laneOf(event) {
@@ -116,8 +115,9 @@
 
   // -- where a story diverged from a passing one (story.divergences) -----------------------
 
-  function count(number, noun) {
-    return number.toLocaleString("en") + " " + noun + (number === 1 ? "" : "s");
+  // "1 event", "2 events"; plural where adding an s is wrong: count(n, "story", "stories").
+  function count(number, noun, plural) {
+    return number.toLocaleString("en") + " " + (number === 1 ? noun : plural || noun + "s");
   }
 
   function divergenceTitle(comparison) {
@@ -275,13 +275,8 @@
     var header = element("header", "top");
     var heading = element("div", "heading");
     heading.appendChild(element("h1", null, page.title));
-    var count = stories.length;
     heading.appendChild(
-      element(
-        "span",
-        "meta",
-        count + (count === 1 ? " story" : " stories") + " · generated " + page.generated
-      )
+      element("span", "meta", count(stories.length, "story", "stories") + " · generated " + page.generated)
     );
     header.appendChild(heading);
 
@@ -354,7 +349,7 @@
     }
     var clock = programClock(story);
     var span = Math.max(clock(end), 1);
-    var summary = events.length + (events.length === 1 ? " event" : " events") + " over " + duration(span);
+    var summary = count(events.length, "event") + " over " + duration(span);
     // What the rows leave out (as the terminal story's footnote tells it).
     var latest = events.reduce(function (most, event) {
       return Math.max(most, event.monotonic_ns);
@@ -552,7 +547,7 @@
       if (!view.section.hidden) shownTotal += shown;
       eventTotal += view.total;
     });
-    controls.count.textContent = shownTotal + " of " + eventTotal + " events";
+    controls.count.textContent = shownTotal + " of " + count(eventTotal, "event");
   }
 
   function onChange() {
