@@ -273,6 +273,7 @@ class TestEveryCountedMessage:
         files = StoryFiles(json_directory=tmp_path / "json", html_file=tmp_path / "page.html")
         for _ in range(count):
             files.add(_story_with(1))
+        files.finish()  # the page is written when the run ends; the summary says what was
         lines = files.summary()
         stories = counted(count, "story", "stories")
         if count:
