@@ -3,8 +3,12 @@
 The only module that imports rich. Every line is first laid out as plain ``(text, style)``
 pieces; plain text joins the texts, the terminal and rich render the styles. So the colour
 and the plain versions of a story can never disagree about what it says. One exception, for
-speed: a plain live line for a tp call is written straight out (``plain_live_line``), and the
-tests hold it to the pieces' text.
+speed: a plain live line for a tp call is written straight out (``_text.plain_live_line``,
+which needs no rich), and the tests hold it to the pieces' text.
+
+Whatever the program chose (a repr, a label, a log message, a name) goes through
+``_text.for_terminal`` on its way into a piece, so no view writes a control sequence of the
+program's to a terminal.
 """
 
 from __future__ import annotations
