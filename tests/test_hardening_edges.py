@@ -53,11 +53,12 @@ class Hostile:
 
 
 def hostile_story() -> chrono.Story:
-    """A story whose every piece of text the program chose holds HOSTILE: its name, a label,
-    a value, an argument's text (from a file name and a function name given to ``compile``),
-    a log message and a logger's name, a thread's name and a task's name."""
+    """A story whose every piece of text the program chose holds HOSTILE (or some of it): its
+    name, an item's text and value, a label, a keyword's value, a log message and a logger's
+    name, a file name given to ``compile``, a thread's name and a task's name."""
     with chrono.story(f"story {HOSTILE}") as story:
-        tp(f"label {HOSTILE}", Hostile())
+        tp(f"item {HOSTILE}", Hostile())
+        tp("\x1b]0;label\x07\u202e", 3)
         tp(text=HOSTILE)
         logging.getLogger(f"app{HOSTILE}").warning("message %s", HOSTILE)
         code = compile("tp(value)", f"file{HOSTILE.replace(chr(0), '')}.py", "exec")
@@ -73,7 +74,7 @@ def hostile_story() -> chrono.Story:
             await asyncio.create_task(in_a_task(), name=f"task{HOSTILE}")
 
         asyncio.run(main())
-    assert len(story.events) == 6
+    assert len(story.events) == 7
     return story
 
 
@@ -106,8 +107,9 @@ class TestNothingRawReachesTheTerminal:
         text = hostile_story().text(width=200)
         assert raw_controls(text) == []
         assert "\\x1b[2J\\x1b]0;owned\\x07\\x00\\x9b31m\\x7f\\u202eexe.txt" in text
-        for where in ("story ", "label ", "Hostile(", "message ", "app", "file", "worker", "task"):
+        for where in ("story ", "'item ", "Hostile(", "message ", "app", "file", "worker", "task"):
             assert f"{where}\\x1b[2J" in text, where
+        assert "\\x1b]0;label\\x07\\u202e  3" in text
 
     def test_rich_rendering(self) -> None:
         """The coloured story holds chrono's colour codes and nothing else a terminal acts
@@ -127,7 +129,7 @@ class TestNothingRawReachesTheTerminal:
         story = hostile_story()
         records = {record[0]: record for record in story._records}
         tp_events = [event for event in story.events if event.kind == "tp"]
-        assert len(tp_events) == 5
+        assert len(tp_events) == 6
         for event in tp_events:
             record = records[event.seq]
             plain = live_line(event)
