@@ -292,6 +292,35 @@ class TestEventsNotLost:
         assert result.returncode == 0, result.stderr
         assert result.stdout == f"{margin} [(('value', '{margin}'),)]\n"
 
+    @pytest.mark.parametrize("margin", [80, 40])
+    def test_a_first_live_line_near_the_recursion_limit(self, tmp_path: Path, margin: int) -> None:
+        """The first live line of a process, printed ``margin`` frames below the recursion
+        limit (too few to import rich, which only decides colour), still reaches stderr."""
+        result = run_script(
+            tmp_path,
+            f"""
+            import sys
+            from chrono import tp
+
+            def frames():
+                count, frame = 0, sys._getframe(1)
+                while frame is not None:
+                    count, frame = count + 1, frame.f_back
+                return count
+
+            def deep(remaining):
+                if remaining > 0:
+                    return deep(remaining - 1)
+                value = {margin}
+                return tp(value)
+
+            print(deep(sys.getrecursionlimit() - frames() - {margin}))
+            """,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"{margin}\n"
+        assert result.stderr.endswith(f" in deep  value={margin}\n"), result.stderr
+
 
 class TestAHungRepr:
     def test_no_thread_and_no_signal_handler_around_a_repr(self) -> None:

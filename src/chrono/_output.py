@@ -10,6 +10,7 @@ import threading
 from typing import IO, TYPE_CHECKING, Callable
 
 from chrono import _config
+from chrono._errors import swallowed
 from chrono._events import Event, RawTpRecord, event_of, wall_at_zero
 from chrono._text import plain_live_line
 
@@ -112,13 +113,17 @@ class _StreamOutput:
         line_buffered = getattr(stream, "line_buffering", False) is True
         try:
             from chrono.render import live_line, stream_colour_system
-        except ImportError:
-            # Nothing can be imported once the interpreter is shutting down (a __del__ that
-            # calls tp): the line goes out plain, which needs no rich.
-            colour = None
-        else:
+
             colour = stream_colour_system(stream)
-            self._live_line = live_line
+        except Exception as error:
+            if not swallowed(error):
+                raise
+            # rich could not be loaded: every import fails once the interpreter is shutting
+            # down (a __del__ that calls tp), and importing rich near the recursion limit runs
+            # out of frames. This line goes out plain, which needs no rich; the next one asks
+            # again.
+            return (stream, None, not line_buffered, _writes_whole_lines(stream))
+        self._live_line = live_line
         self._known = (stream, colour, not line_buffered, _writes_whole_lines(stream))
         return self._known
 
