@@ -93,7 +93,8 @@ def item_text(text: str | None, value: str) -> str:
 
 def labelled(label: str | None, body: str) -> str:
     """An event's line: its label, two spaces, then its ``body`` (its items); ``reached`` when
-    it has neither. The label is made safe for a terminal (``for_terminal``); the body is."""
+    it has neither. The label is made safe for a terminal (``for_terminal``); ``item_text``
+    has made the body so."""
     if label is None:
         return body or NOTHING_RECORDED
     label = for_terminal(label)
@@ -130,8 +131,8 @@ def plain_live_line(raw: RawTpRecord, wall: float | None = None) -> str:
         name = thread._name  # type: ignore[attr-defined]
     except AttributeError:
         name = thread.name
-    # Each piece the program named (a thread, a task, a value) is made safe for a terminal:
-    # by for_terminal's one check where the piece can hold anything, not at all for an int.
+    # The names the program chose go through for_terminal, as the value and the label do in
+    # item_text and labelled (one str.isprintable() check each when there is nothing to escape).
     if task:
         where = f" [{for_terminal(f'{name} / {task}')}]"
     elif name == "MainThread":
