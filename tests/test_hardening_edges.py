@@ -321,6 +321,39 @@ class TestEventsNotLost:
         assert result.stdout == f"{margin}\n"
         assert result.stderr.endswith(f" in deep  value={margin}\n"), result.stderr
 
+    def test_when_nothing_can_be_read_values_stay_under_the_placeholder(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Where neither the source nor the bytecode can be read, each value is recorded under
+        ``<?>``, all masked if the function names a secret anywhere, and the site is not
+        cached: the next call there reads its names."""
+        from chrono import _callsite, _errors
+
+        def fails(*arguments: object) -> None:
+            raise RecursionError("maximum recursion depth exceeded")
+
+        def plain(first: int, second: int) -> None:
+            tp(first, second)
+
+        def secretive(first: int, password: str) -> None:
+            tp(first, password[:0])
+
+        monkeypatch.setattr(_errors, "RAISE_INTERNAL_ERRORS", False)
+        with monkeypatch.context() as patched:
+            patched.setattr(_callsite, "_resolve", fails)
+            patched.setattr(_callsite, "_from_bytecode", fails)
+            with chrono.story() as unread:
+                plain(1, 2)
+                secretive(3, "hunter2")
+        with chrono.story() as read:
+            plain(1, 2)
+        assert [event.items for event in unread.events] == [
+            (("<?>", "1"), ("<?>", "2")),
+            (("<?>", "<masked>"), ("<?>", "<masked>")),
+        ]
+        assert unread.events[0].function.endswith("plain")
+        assert read.events[0].items == (("first", "1"), ("second", "2"))
+
 
 class TestAHungRepr:
     def test_no_thread_and_no_signal_handler_around_a_repr(self) -> None:
