@@ -292,6 +292,40 @@ class TestEventsNotLost:
         assert result.returncode == 0, result.stderr
         assert result.stdout == f"{margin} [(('value', '{margin}'),)]\n"
 
+    @pytest.mark.parametrize("margin", [5, 3])
+    def test_tp_raises_nothing_a_few_frames_from_the_limit(
+        self, tmp_path: Path, margin: int
+    ) -> None:
+        """``margin`` frames below the recursion limit, with too few frames left even to judge
+        its own error, ``tp`` returns its value and lets no RecursionError reach the
+        program."""
+        result = run_script(
+            tmp_path,
+            f"""
+            import sys
+            import chrono
+            from chrono import tp
+
+            def frames():
+                count, frame = 0, sys._getframe(1)
+                while frame is not None:
+                    count, frame = count + 1, frame.f_back
+                return count
+
+            def deep(remaining):
+                if remaining > 0:
+                    return deep(remaining - 1)
+                return tp({margin})
+
+            with chrono.story():
+                try:
+                    print(deep(sys.getrecursionlimit() - frames() - {margin}))
+                except RecursionError:
+                    print("RecursionError")
+            """,
+        )
+        assert (result.returncode, result.stdout) == (0, f"{margin}\n"), result.stderr
+
     @pytest.mark.parametrize("margin", [80, 40])
     def test_a_first_live_line_near_the_recursion_limit(self, tmp_path: Path, margin: int) -> None:
         """The first live line of a process, printed ``margin`` frames below the recursion
