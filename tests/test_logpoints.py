@@ -581,6 +581,6 @@ def test_the_startup_hook_is_one_line_that_reads_one_variable() -> None:
     lines = STARTUP_HOOK.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(
-        'import os, sys; not sys.flags.ignore_environment and os.environ.get("CHRONO_AT") and '
-        "__import__("
+        'import os; os.environ.get("CHRONO_AT") and not '
+        '__import__("sys").flags.ignore_environment and __import__('
     )
