@@ -564,10 +564,44 @@ class TestChronoAtEnvironment:
         )  # fmt: skip
         assert (result.returncode, result.stdout, result.stderr) == (0, "total 2\n", "")
 
+    def test_python_e_and_i_ignore_it(self, workdir: Path, venv_with_startup_hook: Path) -> None:
+        """Under ``python -E`` and ``-I``, which tell Python to ignore its own variables,
+        CHRONO_AT sets no logpoint; ``-s``, which does not, leaves it working."""
+        # -E ignores PYTHONPATH too: chrono is found through a .pth of paths, read before the
+        # hook (site reads them in name order), as an installed chrono is found.
+        python = venv_with_startup_hook
+        purelib = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        here = [str(Path(chrono.__file__).parent.parent), *site.getsitepackages()]
+        Path(purelib, "_chrono_paths.pth").write_text("\n".join(here) + "\n", encoding="utf-8")
+        write_module(workdir, "script", SCRIPT)
+        printed = {}
+        for flag in ("-s", "-E", "-I"):
+            result = subprocess.run(
+                [str(python), flag, "script.py", "1", "0"],
+                cwd=workdir,
+                env=environment(CHRONO_AT="script.py:5:subtotal"),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert (result.returncode, result.stdout) == (0, "total 2\n"), result.stderr
+            printed[flag] = result.stderr
+        assert printed["-s"].endswith("script.py:5 in total (logpoint)  subtotal=3\n")
+        assert printed["-E"] == printed["-I"] == ""
+
 
 def test_the_startup_hook_is_one_line_that_reads_one_variable() -> None:
-    """The .pth is one line that site runs (it starts with ``import``), reading CHRONO_AT before
-    importing anything of chrono."""
+    """The .pth is one line that site runs (it starts with ``import``), reading CHRONO_AT,
+    unless -E or -I tell Python to ignore the environment, before importing anything of chrono."""
     lines = STARTUP_HOOK.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith('import os; os.environ.get("CHRONO_AT") and __import__(')
+    assert lines[0].startswith(
+        'import os; os.environ.get("CHRONO_AT") and not '
+        '__import__("sys").flags.ignore_environment and __import__('
+    )

@@ -686,11 +686,18 @@ _environment_read = False
 
 def install_from_environment(environ: Mapping[str, str] = os.environ) -> list[Logpoint]:
     """Make the logpoints of ``CHRONO_AT`` live (specs separated by ``;``). A bad spec gets one
-    warning on stderr and is left out; the others stand. Nothing happens when chrono is off."""
+    warning on stderr and is left out; the others stand. Nothing happens when chrono is off,
+    nor under ``python -E`` or ``-I``, which tell Python to ignore its own variables: a
+    variable that runs code in every process must be ignored with them."""
     global _environment_read
     raw = environ.get(ENVIRONMENT_VARIABLE, "")
     # Once per process: site runs a venv's .pth files twice on some Pythons (3.12 does).
-    if _environment_read or not raw.strip() or not _switch.is_enabled():
+    if (
+        _environment_read
+        or not raw.strip()
+        or not _switch.is_enabled()
+        or sys.flags.ignore_environment  # -E, and -I, which implies it
+    ):
         return []
     _environment_read = True
     logpoints = []

@@ -10,7 +10,9 @@ import threading
 from typing import IO, TYPE_CHECKING, Callable
 
 from chrono import _config
+from chrono._errors import swallowed
 from chrono._events import Event, RawTpRecord, event_of, wall_at_zero
+from chrono._text import plain_live_line
 
 if TYPE_CHECKING:
     from rich.color import ColorSystem
@@ -73,12 +75,11 @@ class _StreamOutput:
     def __init__(
         self, *, fixed: IO[str] | None = None, current: Callable[[], IO[str]] | None = None
     ) -> None:
-        from chrono.render import live_line, plain_live_line
-
         self._fixed = fixed
         self._current = current
-        self._live_line = live_line
         self._plain_live_line = plain_live_line
+        #: render's coloured line, imported for the first stream that takes colour.
+        self._live_line: Callable[..., str] | None = None
         # What was learnt of the last stream written to: (stream, colour, flush after a line,
         # whether one write call puts a whole line out without chrono's lock).
         self._known: tuple[IO[str], ColorSystem | None, bool, bool] | None = None
@@ -93,7 +94,7 @@ class _StreamOutput:
         if known[1] is None:
             line = self._plain_live_line(record)
         else:
-            line = self._live_line(event_of(record, wall_at_zero()), colour=known[1])
+            line = self._live_line(event_of(record, wall_at_zero()), colour=known[1])  # type: ignore[misc]
         line += "\n"
         if known[3]:
             stream.write(line)
@@ -112,10 +113,20 @@ class _StreamOutput:
     def _learn(self, stream: IO[str]) -> tuple[IO[str], ColorSystem | None, bool, bool]:
         # Deciding the colour means building a rich Console: once per stream, not per line.
         # A line-buffered stream (stderr, a file chrono opened) has flushed the line already.
-        from chrono.render import stream_colour_system
-
         line_buffered = getattr(stream, "line_buffering", False) is True
-        colour = stream_colour_system(stream)
+        try:
+            from chrono.render import live_line, stream_colour_system
+
+            colour = stream_colour_system(stream)
+        except Exception as error:
+            if not swallowed(error):
+                raise
+            # rich could not be loaded: every import fails once the interpreter is shutting
+            # down (a __del__ that calls tp), and importing rich near the recursion limit runs
+            # out of frames. This line goes out plain, which needs no rich; the next one asks
+            # again.
+            return (stream, None, not line_buffered, _writes_whole_lines(stream))
+        self._live_line = live_line
         self._known = (stream, colour, not line_buffered, _writes_whole_lines(stream))
         return self._known
 

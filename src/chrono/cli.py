@@ -155,9 +155,20 @@ def _format_leftover(path: str, leftover: Leftover, output_format: str) -> str:
                 f"col={leftover.column}",
             )
         )
-        message = f"leftover {leftover.kind.value} call: {leftover.text}"
+        message = f"leftover {leftover.kind.value} call: {_for_terminal(leftover.text)}"
         return f"::warning {location}::{_escape_github(message)}"
-    return f"{path}:{leftover.line}:{leftover.column}: {leftover.text}"
+    return _for_terminal(f"{path}:{leftover.line}:{leftover.column}: {leftover.text}")
+
+
+def _for_terminal(text: str) -> str:
+    """Source text as a terminal may show it: a string in the code can hold escape sequences
+    or the bidi overrides of a Trojan Source attack."""
+    if text.isprintable():
+        return text
+    # Imported only here: chrono check otherwise needs nothing of the recorder's side.
+    from chrono._text import for_terminal
+
+    return for_terminal(text)
 
 
 def _files_with_leftovers(

@@ -3,17 +3,20 @@
 The only module that imports rich. Every line is first laid out as plain ``(text, style)``
 pieces; plain text joins the texts, the terminal and rich render the styles. So the colour
 and the plain versions of a story can never disagree about what it says. One exception, for
-speed: a plain live line for a tp call is written straight out (``plain_live_line``), and the
-tests hold it to the pieces' text.
+speed: a plain live line for a tp call is written straight out (``_text.plain_live_line``,
+which needs no rich), and the tests hold it to the pieces' text.
+
+Whatever the program chose (a repr, a label, a log message, a name) goes through
+``_text.for_terminal`` on its way into a piece, so no view writes a control sequence of the
+program's to a terminal.
 """
 
 from __future__ import annotations
 
 import shutil
 import textwrap
-import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, NamedTuple, Optional
 
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
@@ -21,27 +24,23 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from chrono import _config
-from chrono._events import SUBTEST_KIND, HitKey, wall_at_zero
+from chrono._events import SUBTEST_KIND, HitKey
 from chrono._own_time import ProgramClock
 from chrono._sites import reader_path, site_column, site_text
 from chrono._text import (
     NOTHING_RECORDED,
-    content_text,
+    clock_time,
     counted,
+    for_terminal,
     item_name,
-    item_text,
-    labelled,
-    line_breaks_marked,
+    plain_live_line,
 )
-from chrono._values import safe_repr
 
 if TYPE_CHECKING:
     from rich.color import ColorSystem
 
-    from chrono._callsite import CallSite
     from chrono._compare import AlignedPair, Divergence, OnlyIn
-    from chrono._events import Event, RawTpRecord
+    from chrono._events import Event
     from chrono._failure import EventMarks
     from chrono._story import Story
 
@@ -98,70 +97,14 @@ FAILURE_MARK = ">"
 # -- one event, live ----------------------------------------------------------------------------
 
 
-def plain_live_line(raw: RawTpRecord, wall: float | None = None) -> str:
-    """``live_line`` without colour for a tp record, at ``wall``
-    (by default, the wall time of the record's monotonic time).
-
-    Live output to a file or a pipe runs once per tp call, so this writes the line straight
-    from the record, with no event and no pieces built; the tests hold it to the text
-    ``live_line`` gives the record's event.
-    """
-    # Once per tp call: unpacked in TpRecord's field order (tests/test_events.py holds the
-    # recorder to it): reading it by name cost a live line an eighth more (callgrind, 3.11).
-    seq, now_ns, thread, task, site, label, shown = raw
-    try:
-        shown_site = _shown_sites[site]
-    except KeyError:
-        shown_site = site_text(reader_path(site.file), site.line, site.function)
-        _shown_sites[site] = shown_site
-    try:
-        # Thread.name is a property over _name: reading it directly saves a Python call on
-        # every live line (the property stays the fallback).
-        name = thread._name  # type: ignore[attr-defined]
-    except AttributeError:
-        name = thread.name
-    if task:
-        where = f" [{name} / {task}]"
-    elif name == "MainThread":
-        where = ""
-    else:
-        where = f" [{name}]"
-    if not isinstance(shown, tuple):
-        # One value: its text is None for a literal, whose item is the value alone.
-        if isinstance(shown, int):
-            # A small int's repr is short and has no line break; any other goes the long way.
-            if -1_000_000_000 < shown < 1_000_000_000:
-                value = repr(shown)
-            else:
-                value = safe_repr(shown, _config.settings.repr_limit, None)
-        else:
-            value = shown
-        body = item_text(site.first_text, value)
-        if label is not None or not body:
-            body = labelled(label, body)
-    else:
-        body = content_text(label, shown)
-    if wall is None:
-        now_ms = now_ns // 1_000_000
-        clock = _live_clock
-        if clock[0] != now_ms:
-            clock = _set_live_clock(now_ms)
-        return f"#{seq} {clock[1]} {shown_site}{where}  {body}"
-    return f"#{seq} {_clock_time(wall)} {shown_site}{where}  {body}"
-
-
-# The site text of each call site seen live, by its CallSite (hashed by identity).
-_shown_sites: dict[CallSite, str] = {}
-
-
 def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
     """One event as a single line for live output: number, clock time, call site, items."""
     pieces: list[Piece] = [
         (f"#{event.seq}", "seq"),
         (" ", None),
-        (_clock_time(event.wall), "time"),
+        (clock_time(event.wall), "time"),
         (" ", None),
-        (site_text(reader_path(event.file), event.line, event.function), "site"),
+        (for_terminal(site_text(reader_path(event.file), event.line, event.function)), "site"),
     ]
     where = _thread_text(event) if event.thread != "MainThread" or event.task else ""
     if where:
@@ -173,38 +116,6 @@ def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
     if colour is None:
         return "".join(text for text, _ in pieces)
     return "".join(_style(style).render(text, color_system=colour) for text, style in pieces)
-
-
-_clock_second: tuple[int, str] = (-1, "")
-
-
-def _clock_time(wall: float) -> str:
-    """``HH:MM:SS.mmm`` in local time."""
-    return _clock_text(int(wall * 1000))
-
-
-# The clock text of live lines, formatted once per millisecond of the monotonic clock (a loop
-# of live tp calls makes hundreds of lines in one), so never more than a millisecond off.
-_live_clock: tuple[int, str] = (-1, "")
-
-
-def _set_live_clock(monotonic_millisecond: int) -> tuple[int, str]:
-    global _live_clock
-    wall = wall_at_zero() + monotonic_millisecond / 1000
-    _live_clock = (monotonic_millisecond, _clock_text(int(wall * 1000)))
-    return _live_clock
-
-
-def _clock_text(millisecond: int) -> str:
-    # The seconds part is formatted once per second.
-    global _clock_second
-    second, part = divmod(millisecond, 1000)
-    if _clock_second[0] != second:
-        _clock_second = (second, time.strftime("%H:%M:%S", time.localtime(second)))
-    return f"{_clock_second[1]}.{_MILLISECONDS[part]}"
-
-
-_MILLISECONDS = tuple(f"{millisecond:03d}" for millisecond in range(1000))
 
 
 def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
@@ -269,7 +180,7 @@ class _StoryLayout:
             end = events[-1].monotonic_ns if events else story.started_ns
         self.span_ns = clock.elapsed(end)
         sites = [(event.file, event.line, event.function) for event in events]
-        self.sites = site_column(sites, max(width - self._width_beside_sites(), _MIN_SITE_WIDTH))
+        self.sites = _site_column(sites, max(width - self._width_beside_sites(), _MIN_SITE_WIDTH))
         self.site_width = max((len(site) for site in self.sites), default=0)
 
     def _width_beside_sites(self) -> int:
@@ -292,7 +203,7 @@ class _StoryLayout:
         story = self.story
         # The name as given, not its repr: a test id must read as pytest prints it, so that it
         # can be pasted back into pytest (repr doubles backslashes and changes quotes).
-        name = f" '{line_breaks_marked(story.name)}'" if story.name else ""
+        name = f" '{for_terminal(story.name)}'" if story.name else ""
         # A subtest's mark is not something the program did.
         count = sum(1 for event in self.events if event.kind != SUBTEST_KIND)
         summary = counted(count, "event")
@@ -326,7 +237,7 @@ class _StoryLayout:
             yield [
                 (self._indent(), None),
                 (f"{FAILURE_MARK} ", "failure mark"),
-                (f"marks the events about {marks.about}", "footnote"),
+                (f"marks the events about {for_terminal(marks.about)}", "footnote"),
             ]
         if self.left_out_ns >= _FOOTNOTE_FROM_NS:
             note = f"chrono's own source lookups, {_duration(self.left_out_ns)}, are not counted"
@@ -504,7 +415,7 @@ class _DivergenceLayout:
         events = [event for pair in pairs for event in (pair.a, pair.b) if event is not None]
         seq_width = max((len(f"#{event.seq} ") for event in events), default=0)
         sites = [(event.file, event.line, event.function) for event in events]
-        shown = site_column(sites, self.cell_width - seq_width)
+        shown = _site_column(sites, self.cell_width - seq_width)
         self.sites = dict(zip(sites, shown))
 
     def _pairs(self) -> list[AlignedPair]:
@@ -512,6 +423,12 @@ class _DivergenceLayout:
         return [] if first is None else [first, *self.divergence.context]
 
     def lines(self) -> Iterator[list[Piece]]:
+        """The divergence's lines, safe for a terminal: the sides' names are the stories'
+        (a test id can hold anything), and are written in many places."""
+        for line in self._lines():
+            yield [(for_terminal(text), style) for text, style in line]
+
+    def _lines(self) -> Iterator[list[Piece]]:
         divergence = self.divergence
         yield from self._prose(self._summary(), "title")
         if divergence.dropped:
@@ -635,7 +552,7 @@ class _DivergenceLayout:
             return
         head = f"ran only in {name}: "
         sites = [(site.file, site.line, site.function) for site in only_in[:_MAX_ONLY_IN]]
-        shown = site_column(sites, self.width - len(head) - len(" ×0000"))
+        shown = _site_column(sites, self.width - len(head) - len(" ×0000"))
         for site, text in zip(only_in, shown):
             yield [(head, None), (text, "site"), (f" ×{site.count:,}", "hits")]
         if len(only_in) > _MAX_ONLY_IN:
@@ -702,28 +619,34 @@ def _content(event: Event, changed: tuple[int, ...] = ()) -> list[Piece]:
         for index, (logger, message) in enumerate(event.items):
             pieces += [
                 (" ", None),
-                (logger, "logger"),
+                (for_terminal(logger), "logger"),
                 (": ", "logger"),
-                (line_breaks_marked(message), "changed" if index in changed else None),
+                (for_terminal(message), "changed" if index in changed else None),
             ]
         return pieces
     pieces = []
     if event.label is not None:
-        pieces.append((line_breaks_marked(event.label), "label"))
+        pieces.append((for_terminal(event.label), "label"))
     for index, (text, value) in enumerate(event.items):
         if pieces:
             pieces.append((", " if index else "  ", None))
         name = item_name(text, value)
         if name is not None:
-            pieces += [(name, "name"), ("=", "equals")]
-        pieces.append((line_breaks_marked(value), "changed" if index in changed else None))
+            pieces += [(for_terminal(name), "name"), ("=", "equals")]
+        pieces.append((for_terminal(value), "changed" if index in changed else None))
     if not pieces:
         pieces.append((NOTHING_RECORDED, "marker"))
     return pieces
 
 
+def _site_column(sites: Sequence[tuple[str, int, str]], width: int) -> list[str]:
+    """``site_column``, safe for a terminal: a file's or a function's name can hold anything
+    (``compile(source, name, "exec")``)."""
+    return [for_terminal(text) for text in site_column(sites, width)]
+
+
 def _thread_text(event: Event) -> str:
-    return f"{event.thread} / {event.task}" if event.task else event.thread
+    return for_terminal(f"{event.thread} / {event.task}" if event.task else event.thread)
 
 
 def _duration(nanoseconds: int) -> str:
