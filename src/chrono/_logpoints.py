@@ -43,7 +43,7 @@ from chrono._callsite import CallSite, _holds_secret, _is_literal, _is_string_li
 # The recorder's re-entry guard (the threads recording right now) is the logpoints' too.
 from chrono._errors import from_outside, swallowed
 from chrono._recorder import _busy, _busy_add, _busy_discard, _left_behind, busy_holders
-from chrono._text import counted
+from chrono._values import counted
 
 if TYPE_CHECKING:
     from chrono._values import Secrets

@@ -15,7 +15,7 @@ import pytest
 
 from chrono import _logpoints
 from chrono._switch import is_enabled
-from chrono._text import counted
+from chrono._values import counted
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter

@@ -34,7 +34,7 @@ from chrono._events import (
 )
 from chrono._own_time import Span, spans_between, spans_from_data
 from chrono._switch import is_enabled
-from chrono._text import counted
+from chrono._values import counted
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult

@@ -2,7 +2,8 @@
 
 Plain strings only (no rich), so that ``render`` (the terminal) and ``export`` (trace files)
 write an event's content by the same rule and can never disagree about what it says; how
-every message of chrono writes a count (``counted``). The plain live line is written here too,
+every message of chrono writes a count (``counted``, defined in ``_values`` so that the modules
+below this one write counts alike). The plain live line is written here too,
 whole: live output to a pipe or a file needs no rich, and so still works where nothing can be
 imported any more (a ``__del__`` at interpreter shutdown).
 """
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from chrono import _config
 from chrono._events import wall_at_zero
 from chrono._sites import reader_path, site_text
-from chrono._values import safe_repr
+from chrono._values import counted, safe_repr
 
 if TYPE_CHECKING:
     from chrono._callsite import CallSite
@@ -40,15 +41,6 @@ __all__ = [
 NOTHING_RECORDED = "reached"
 
 _LINE_BREAK_MARK = "⏎"
-
-
-def counted(number: int, noun: str, plural: str | None = None) -> str:
-    """``number`` and its ``noun``, plural unless the number is one, thousands separated:
-    ``1 event``, ``0 events``, ``2,500 events``; ``plural`` where adding an s is wrong
-    (``counted(n, "story", "stories")``)."""
-    if number == 1:
-        return f"1 {noun}"
-    return f"{number:,} {plural or noun + 's'}"
 
 
 def line_breaks_marked(text: str) -> str:

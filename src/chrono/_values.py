@@ -11,7 +11,6 @@ import reprlib
 from typing import Any
 
 from chrono._errors import from_outside
-from chrono._text import counted
 
 MASK = "<masked>"
 
@@ -212,3 +211,12 @@ def failed_repr_placeholder(error: BaseException) -> str:
         message = without_lone_surrogates(message)
         return f"<repr failed: {name}: {message}>"
     return f"<repr failed: {name}>"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and its ``noun``, plural unless the number is one, thousands separated:
+    ``1 event``, ``0 events``, ``2,500 events``; ``plural`` where adding an s is wrong
+    (``counted(n, "story", "stories")``)."""
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number:,} {plural or noun + 's'}"

@@ -26,7 +26,7 @@ from chrono._leftovers import (
     load_source,
     prefilter,
 )
-from chrono._text import counted
+from chrono._values import counted
 
 
 def _build_parser() -> argparse.ArgumentParser:

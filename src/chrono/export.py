@@ -23,7 +23,8 @@ from chrono._files import NotWritten, write_whole
 from chrono._own_time import ProgramClock, spans_from_data
 from chrono._sites import distinct_tails, reader_path, site_text
 from chrono._story import STORY_SCHEMA, Story
-from chrono._text import content_text, counted
+from chrono._text import content_text
+from chrono._values import counted
 
 __all__ = [
     "STORY_SCHEMA",
