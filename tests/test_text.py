@@ -201,7 +201,7 @@ class TestEveryCountedMessage:
         # counted() itself, report.js's count(), and "share their first event" (not "first 1
         # event").
         assert by_hand == {
-            "_text.py: return f\"{number:,} {plural or noun + 's'}\"",
+            "_values.py: return f\"{number:,} {plural or noun + 's'}\"",
             'report.js: return number.toLocaleString("en") + " " + (number === 1 ? noun : '
             'plural || noun + "s");',
             'report.js: var shared = divergence.shared === 1 ? "event" : '

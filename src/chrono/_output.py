@@ -10,7 +10,7 @@ import threading
 from typing import IO, TYPE_CHECKING, Callable
 
 from chrono import _config
-from chrono._errors import swallowed
+from chrono._errors import held_signals, swallowed
 from chrono._events import Event, RawTpRecord, event_of, wall_at_zero
 from chrono._text import plain_live_line
 
@@ -115,9 +115,12 @@ class _StreamOutput:
         # A line-buffered stream (stderr, a file chrono opened) has flushed the line already.
         line_buffered = getattr(stream, "line_buffering", False) is True
         try:
-            from chrono.render import live_line, stream_colour_system
+            # rich catches OSError around the terminal's size, and a timeout is an OSError:
+            # the program's signal handlers wait until rich is done (see chrono._errors).
+            with held_signals():
+                from chrono.render import live_line, stream_colour_system
 
-            colour = stream_colour_system(stream)
+                colour = stream_colour_system(stream)
         except Exception as error:
             if not swallowed(error):
                 raise
