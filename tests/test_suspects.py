@@ -221,3 +221,19 @@ class TestKeptAround:
         """More focus events than room: the latest are kept."""
         # 30 goes too (three stretches would be left out); 39 fills the room.
         assert kept_around(100, [10, 20, 30, 40], 5) == [39, 40, 99]
+
+
+class TestTies:
+    def test_a_condition_before_a_count_of_equal_score(self) -> None:
+        """A condition and a count that set the failures apart alike: the condition comes
+        first, though the count's call site was reached by more passing stories (a higher
+        Increase)."""
+        failing = [story((1, 77, ()), (2, 77, ()), full(10, 3)) for _ in range(2)]
+        passing = [story((1, 77, ()), (2, 77, ()), (3, 77, ()), full(1, 4)) for _ in range(2)]
+        passing += [story((1, 77, ()))]  # never reached the condition
+        found = rank(failing[0], spectra(failing, passing))
+        assert [(s.line, s.kind, s.score, s.tied) for s in found] == [
+            (85, "value", 1.0, True),
+            (77, "ran_times", 1.0, True),
+        ]
+        assert found[1].increase > found[0].increase

@@ -28,8 +28,8 @@ item). A predicate whose Increase is not above zero says nothing the site does n
 say, and is dropped. So is a value that no other story shares, at an item whose value differs
 in every story that recorded it (a test's own input): it tells the runs apart, not the
 outcomes. Between scores alike, conditions (an item whose value is ``True`` or ``False``) come
-before control flow, and control flow before other values. Call sites in the tests' own files
-are not suspects: the code under test is.
+first, then a call site that ran, then other values, then counts of runs. Call sites in the
+tests' own files are not suspects: the code under test is.
 """
 
 from __future__ import annotations
@@ -344,11 +344,13 @@ def _is_input(spectra: Spectra, predicate: Predicate) -> bool:
 
 
 def _tier(predicate: Predicate) -> int:
-    """Between scores alike: conditions first, then control flow, then other values."""
+    """Between scores alike: conditions first, then a call site that ran, then other values,
+    then how many times a site ran (a failing test that stops early runs its sites fewer
+    times: a count is the weakest evidence)."""
     kind, _file, _line, _text, value = predicate
     if kind == "value":
         return 0 if value in _CONDITION_VALUES else 2
-    return 1
+    return 1 if kind == "ran" else 3
 
 
 def _said(predicate: Predicate) -> str:
@@ -372,8 +374,7 @@ def rank(
 
     A predicate is left out when its Increase is not above zero, when it is a story's own
     input (see the module's docstring), or when its call site is in one of ``test_files``.
-    Ordered by score, then Increase, then conditions before control flow before other values,
-    then the earliest event.
+    Ordered by score, then by kind (see ``_tier``), then Increase, then the earliest event.
     """
     score_of = FORMULAS[formula]
     base = spectra.contexts[None]
@@ -387,7 +388,7 @@ def rank(
         if increase <= 1e-12 or _is_input(spectra, predicate):
             continue
         score = score_of(counts.failing, counts.passing, spectra.failing_total)
-        key = (-score, -increase, _tier(predicate), seqs[0])
+        key = (-score, _tier(predicate), -increase, seqs[0])
         candidates.append((key, predicate, seqs, counts, score, increase))
     candidates.sort(key=lambda candidate: candidate[0])
     suspects: list[Suspect] = []
