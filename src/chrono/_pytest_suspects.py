@@ -131,8 +131,9 @@ def rank_failures(
     from chrono._suspects import evidence, rank, spectra
 
     failing = [evidence(story["files"], story["events"]) for _, story in failures]
+    sites = frozenset().union(*(story.sites for story in failing))
     names = [story["name"] for _, story in failures] + [story["name"] for story in passing]
-    found = spectra(failing, _evidence_of(passing, cached, names))
+    found = spectra(failing, _evidence_of(passing, cached, names, sites))
     test_files = _test_files(config, names)
     for (report, _story), story_evidence in zip(failures, failing):
         try:
@@ -145,15 +146,20 @@ def rank_failures(
 
 
 def _evidence_of(
-    passing: Sequence[dict[str, Any]], cached: Iterable[dict[str, Any]], names: list[str]
+    passing: Sequence[dict[str, Any]],
+    cached: Iterable[dict[str, Any]],
+    names: list[str],
+    sites: frozenset[tuple[str, int]],
 ) -> Iterator[Evidence]:
+    """The passing stories' evidence at the failing stories' call sites; the cache's names
+    added to ``names`` as they are read."""
     from chrono._suspects import evidence
 
     for story in passing:
-        yield evidence(story["files"], story["events"])
+        yield evidence(story["files"], story["events"], sites)
     for story in cached:
         names.append(str(story["name"]))
-        yield evidence(story["files"], story["events"])
+        yield evidence(story["files"], story["events"], sites)
 
 
 def _test_files(config: pytest.Config, names: Iterable[str]) -> frozenset[str]:

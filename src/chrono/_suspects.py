@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
@@ -101,15 +101,27 @@ _MASKS = (
 )
 
 
+#: What any of the masks needs: four digits in a row, a clock's colon, or a path's separator.
+_MAYBE_MASKED = re.compile(r"\d{4}|\d:\d|[/\\]")
+_normalised: dict[str, str] = {}
+#: How many normalised values are remembered (values repeat from story to story).
+_NORMALISED_LIMIT = 50_000
+
+
 def normalised_value(value: str) -> str:
     """A recorded value as evidence: bounded and memory addresses masked, as comparison sees
     it, and temporary paths, UUIDs, times and ``id()`` numbers masked too."""
-    value = comparable_value(value)
-    if not any(character.isdigit() or character in "/\\" for character in value):
-        return value  # the common case: nothing to mask
-    for pattern, mask in _MASKS:
-        value = pattern.sub(mask, value)
-    return value
+    known = _normalised.get(value)
+    if known is not None:
+        return known
+    shown = comparable_value(value)
+    if _MAYBE_MASKED.search(shown):
+        for pattern, mask in _MASKS:
+            shown = pattern.sub(mask, shown)
+    if len(_normalised) >= _NORMALISED_LIMIT:
+        _normalised.clear()
+    _normalised[value] = shown
+    return shown
 
 
 # -- the predicates of one story ----------------------------------------------------------------
@@ -133,10 +145,21 @@ class Evidence:
     contexts: frozenset[Context]
     functions: Mapping[tuple[str, int], str]
 
+    @property
+    def sites(self) -> frozenset[tuple[str, int]]:
+        """The call sites the story went through."""
+        return frozenset(self.functions)
 
-def evidence(files: Sequence[str], rows: Iterable[Row]) -> Evidence:
+
+def evidence(
+    files: Sequence[str],
+    rows: Iterable[Row],
+    sites: Container[tuple[str, int]] | None = None,
+) -> Evidence:
     """The evidence of a story in the compact form (``files`` and ``rows``, as
-    ``_compare.compact_rows`` makes them, or a compact dict's ``files`` and ``events``)."""
+    ``_compare.compact_rows`` makes them, or a compact dict's ``files`` and ``events``).
+    ``sites``: read only the events at these call sites (None: all); a passing story is
+    read only where the failing ones went, as nothing else is scored."""
     held: dict[Predicate, list[int]] = {}
     runs: Counter[tuple[str, int]] = Counter()
     site_seqs: dict[tuple[str, int], list[int]] = {}
@@ -147,6 +170,8 @@ def evidence(files: Sequence[str], rows: Iterable[Row]) -> Evidence:
         if kind == "subtest":
             continue
         site = (files[file_index], int(line))
+        if sites is not None and site not in sites:
+            continue
         runs[site] += 1
         site_seqs.setdefault(site, []).append(int(seq))
         functions.setdefault(site, str(function))
