@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from chrono.export import story_schema
 from pytest_plugin_runs import (
     ALL,
     BOTH,
+    PYTEST_9,
     SUBPROCESS,
     Runner,
     make_runner,
@@ -297,3 +299,46 @@ def test_a_run_with_no_failure_ranks_nothing(
     )
     runner("--color=no").assert_outcomes(passed=1)
     assert (pytester.path / "loaded.txt").read_text() == "False"
+
+
+SUBTESTS = """
+import unittest
+
+from cache import fill
+
+CASES = [[1, 2], [3], [5, 5], [2, 8], [4], [6, 6]]
+
+
+def test_sizes(subtests):
+    for sizes in CASES:
+        with subtests.test(sizes=sizes):
+            expected = 1 if sum(sizes) > 10 else len(sizes)
+            assert len(fill(10, sizes).data) == expected
+
+
+class TestSizes(unittest.TestCase):
+    def test_sizes(self):
+        for sizes in CASES:
+            with self.subTest(sizes=sizes):
+                expected = 1 if sum(sizes) > 10 else len(sizes)
+                self.assertEqual(len(fill(10, sizes).data), expected)
+"""
+
+
+@pytest.mark.skipif(not PYTEST_9, reason="pytest reports each subtest from version 9")
+@pytest.mark.parametrize("mode", BOTH)
+def test_subtests_are_runs_of_their_own(runner: Runner) -> None:
+    """pytest's subtests and unittest's subTest: each failing subtest's section opens with
+    the condition, counted over subtests as runs of their own."""
+    runner.pytester.makepyfile(cache=CACHE, test_subtests=SUBTESTS)
+    result = runner("--color=no")
+    firsts = [text.splitlines()[0] for text in story_sections(result)]
+    # Before 3.11, unittest reports a method's subtests only when it ends: its subtests are
+    # no stories of their own, and only pytest's are ranked.
+    failing = 4 if sys.version_info >= (3, 11) else 2
+    condition = "self.currsize + size >= self.maxsize=True"
+    ranked = [first for first in firsts if first.startswith("1 look first at")]
+    assert len(ranked) == failing, result.stdout.str()
+    for first in ranked:
+        assert condition in first
+        assert f"in {failing} of {failing} failing tests" in first

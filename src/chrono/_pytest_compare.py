@@ -262,9 +262,13 @@ class Recorder:
                 self._failed(item, report, story, attempt)
         if report.when != "teardown":
             return
-        if not attempt.failed:
+        if not attempt.failed and not attempt.subtest_failed:
             del self._attempts[nodeid]
             self._passed(report, nodeid, story, attempt.started_ns, end, attempt.failed_story)
+        elif not attempt.failed:
+            # A unittest method whose subTest failed passes as a test: its story holds the
+            # failing subtests' parts, and is no passing story (nor a last pass).
+            del self._attempts[nodeid]
         else:
             # pytest-rerunfailures may run the test again: a new attempt begins now.
             self._attempts[nodeid] = _Attempt(
