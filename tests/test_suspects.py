@@ -204,6 +204,19 @@ class TestRanking:
         passing = [story((1, 80, (("size", str(n)),))) for n in range(3)]
         assert rank(failing[0], spectra(failing, passing)) == []
 
+    def test_one_failure_one_pass_a_condition(self) -> None:
+        """One failing and one passing story that differ only by a condition: the condition
+        is the suspect, not taken for an input though each value held in one story."""
+        failing = [story((1, 30, (("x > limit", "True"),)))]
+        passing = [story((1, 30, (("x > limit", "False"),)))]
+        (found,) = rank(failing[0], spectra(failing, passing))
+        assert (found.predicate, found.score, found.passing, found.passing_total) == (
+            "x > limit=True",
+            1.0,
+            0,
+            1,
+        )
+
 
 class TestKeptAround:
     def test_all_when_they_fit(self) -> None:

@@ -358,10 +358,11 @@ def _failure_rate(counts: Counts) -> float:
 
 def _is_input(spectra: Spectra, predicate: Predicate) -> bool:
     """Whether a value predicate is a story's own input: held in one story only, at an item
-    that more than one story recorded, each with a value no other story shared."""
+    that more than one story recorded, each with a value no other story shared. A condition
+    (``True`` or ``False``) never is: with two stories, one of each differs in every story."""
     kind, file, line, text, value = predicate
-    if kind != "value":
-        return False
+    if kind != "value" or value in _CONDITION_VALUES:
+        return False  # a condition is an outcome, whatever the runs
     shares = spectra.values.get((file, line, text))
     if shares is None or shares[value] > 1:
         return False
