@@ -25,11 +25,11 @@ A. Aiken and M. I. Jordan, "Scalable Statistical Bug Isolation", PLDI 2005): a p
 stories that reached the place where it is decided (for ``ran``, every story; for
 ``ran_times``, those where the site ran; for ``value``, those where the site recorded that
 item). A predicate whose Increase is not above zero says nothing the site does not already
-say, and is dropped. So is a value that no other story shares, at an item whose value differs
-in every story that recorded it (a test's own input): it tells the runs apart, not the
-outcomes. Between scores alike, conditions (an item whose value is ``True`` or ``False``) come
-first, then a call site that ran, then other values, then counts of runs. Call sites in the
-tests' own files are not suspects: the code under test is.
+say, and is dropped. So is a value held in one story only, at an item other stories recorded
+with other values (a test's own input): weighed by how many stories share it, it tells the
+runs apart, not the outcomes. Between scores alike, conditions (an item whose value is
+``True`` or ``False``) come first, then a call site that ran, then other values, then counts
+of runs. Call sites in the tests' own files are not suspects: the code under test is.
 """
 
 from __future__ import annotations
@@ -219,9 +219,6 @@ class Spectra:
     passing_total: int
     predicates: Mapping[Predicate, Counts]
     contexts: Mapping[Context, Counts]
-    #: For each item (file, line, text) the failing stories recorded: how many stories held
-    #: each of its values.
-    values: Mapping[tuple[str, int, str], Counter[str]]
 
 
 def spectra(failing: Sequence[Evidence], passing: Iterable[Evidence]) -> Spectra:
@@ -229,14 +226,11 @@ def spectra(failing: Sequence[Evidence], passing: Iterable[Evidence]) -> Spectra
     passing stories. Only what some failing story holds is counted: nothing else is scored."""
     predicates: dict[Predicate, list[int]] = {}
     contexts: dict[Context, list[int]] = {None: [len(failing), 0]}
-    values: dict[tuple[str, int, str], Counter[str]] = {}
     for story in failing:
         for predicate in story.predicates:
             predicates.setdefault(predicate, [0, 0])[0] += 1
         for context in story.contexts:
             contexts.setdefault(context, [0, 0])[0] += 1
-    for story in failing:
-        _count_values(story, values)
     passing_total = 0
     for story in passing:
         passing_total += 1
@@ -245,32 +239,12 @@ def spectra(failing: Sequence[Evidence], passing: Iterable[Evidence]) -> Spectra
             predicates[predicate][1] += 1
         for context in story.contexts & contexts.keys():
             contexts[context][1] += 1
-        _count_values(story, values, only_known=True)
     return Spectra(
         len(failing),
         passing_total,
         {predicate: Counts(*counts) for predicate, counts in predicates.items()},
         {context: Counts(*counts) for context, counts in contexts.items()},
-        values,
     )
-
-
-def _count_values(
-    story: Evidence,
-    values: dict[tuple[str, int, str], Counter[str]],
-    *,
-    only_known: bool = False,
-) -> None:
-    for kind, file, line, text, value in story.predicates:
-        if kind != "value":
-            continue
-        item = (file, line, text)
-        counter = values.get(item)
-        if counter is None:
-            if only_known:
-                continue
-            counter = values[item] = Counter()
-        counter[value] += 1
 
 
 # -- the formulas -------------------------------------------------------------------------------
@@ -356,17 +330,13 @@ def _failure_rate(counts: Counts) -> float:
     return counts.failing / total if total else 0.0
 
 
-def _is_input(spectra: Spectra, predicate: Predicate) -> bool:
-    """Whether a value predicate is a story's own input: held in one story only, at an item
-    that more than one story recorded, each with a value no other story shared. A condition
-    (``True`` or ``False``) never is: with two stories, one of each differs in every story."""
-    kind, file, line, text, value = predicate
-    if kind != "value" or value in _CONDITION_VALUES:
-        return False  # a condition is an outcome, whatever the runs
-    shares = spectra.values.get((file, line, text))
-    if shares is None or shares[value] > 1:
+def _is_input(predicate: Predicate, counts: Counts, context: Counts) -> bool:
+    """Whether a value predicate is a story's own input: a value held in one story only, at an
+    item other stories recorded too (with other values). A condition (``True`` or ``False``)
+    never is: it is an outcome, and with two stories one of each is held in one story only."""
+    if predicate[0] != "value" or predicate[4] in _CONDITION_VALUES:
         return False
-    return sum(shares.values()) > 1 and max(shares.values()) == 1
+    return counts.failing + counts.passing == 1 and context.failing + context.passing > 1
 
 
 def _tier(predicate: Predicate) -> int:
@@ -411,7 +381,7 @@ def rank(
             continue
         context = spectra.contexts.get(_context_of(predicate), base)
         increase = _failure_rate(counts) - _failure_rate(context)
-        if increase <= 1e-12 or _is_input(spectra, predicate):
+        if increase <= 1e-12 or _is_input(predicate, counts, context):
             continue
         score = score_of(counts.failing, counts.passing, spectra.failing_total)
         key = (-score, _tier(predicate), -increase, seqs[0])
