@@ -342,3 +342,25 @@ def test_subtests_are_runs_of_their_own(runner: Runner) -> None:
     for first in ranked:
         assert condition in first
         assert f"in {failing} of {failing} failing tests" in first
+
+
+def test_a_broken_ranking_is_said_and_hides_nothing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache entry chrono cannot read as evidence (another chrono's, a damaged one): the
+    failures are reported as they are, with the story, and one section says why no suspects."""
+    import marshal
+
+    make_runner(pytester, monkeypatch, SUBPROCESS)
+    pytester.makepyfile(**PROJECT)
+    folder = pytester.path / ".pytest_cache" / "d" / "chrono"
+    folder.mkdir(parents=True)
+    damaged = {"name": "test_gone.py::test_gone", "files": [], "events": [[1, 2]]}
+    kept = {"test_gone.py::test_gone": (1.0, marshal.dumps(damaged))}
+    (folder / "last-passes.marshal").write_bytes(marshal.dumps(kept))
+    result = _cached_run(pytester)
+    result.assert_outcomes(passed=7, failed=5)
+    notes = sections(result, "chrono suspects (not ranked)")
+    assert len(notes) == 5
+    assert all(note.startswith("chrono failed: ValueError(") for note in notes), notes
+    assert len(story_sections(result)) == 5

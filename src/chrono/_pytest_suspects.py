@@ -130,19 +130,34 @@ def rank_failures(
         return
     from chrono._suspects import evidence, rank, spectra
 
-    failing = [evidence(story["files"], story["events"]) for _, story in failures]
-    sites = frozenset().union(*(story.sites for story in failing))
-    names = [story["name"] for _, story in failures] + [story["name"] for story in passing]
-    found = spectra(failing, _evidence_of(passing, cached, names, sites))
-    test_files = _test_files(config, names)
+    try:
+        failing = [evidence(story["files"], story["events"]) for _, story in failures]
+        sites = frozenset().union(*(story.sites for story in failing))
+        names = [story["name"] for _, story in failures] + [story["name"] for story in passing]
+        found = spectra(failing, _evidence_of(passing, cached, names, sites))
+        test_files = _test_files(config, names)
+    except Exception as error:  # a broken ranking must not hide the tests' own failures
+        if from_outside(error):
+            raise
+        for report, _story in failures:
+            _note_failure(report, error)
+        return
     for (report, _story), story_evidence in zip(failures, failing):
         try:
             suspects = rank(story_evidence, found, formula=options.formula, test_files=test_files)
             setattr(report, SUSPECTS_ATTRIBUTE, [suspect.to_dict() for suspect in suspects])
             retell(config, report, suspects, full=options.full)
-        except Exception as error:  # a broken ranking must not hide the test's own failure
+        except Exception as error:
             if from_outside(error):
                 raise
+            _note_failure(report, error)
+
+
+def _note_failure(report: pytest.TestReport, error: Exception) -> None:
+    """Say on the report that its suspects could not be ranked, and why (as the plugin says of
+    a story it could not show)."""
+    title = "chrono suspects (not ranked)"
+    _pytest_sections.add_section(report, title, f"chrono failed: {error!r}")
 
 
 def _evidence_of(
