@@ -364,3 +364,37 @@ def test_a_broken_ranking_is_said_and_hides_nothing(
     assert len(notes) == 5
     assert all(note.startswith("chrono failed: ValueError(") for note in notes), notes
     assert len(story_sections(result)) == 5
+
+
+def test_a_test_failing_twice_is_one_failing_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test whose call and teardown both fail counts once among the failing stories."""
+    runner = make_runner(pytester, monkeypatch, SUBPROCESS)
+    pytester.makepyfile(
+        limits="from chrono import tp\n\n\ndef allowed(amount):\n"
+        "    return not tp(amount >= 10)  # the bug: > is right\n",
+        test_limits="""
+import pytest
+from limits import allowed
+
+
+@pytest.fixture
+def checked():
+    yield
+    assert allowed(10), "teardown fails too"
+
+
+def test_at_the_limit(checked):
+    assert allowed(10)
+
+
+@pytest.mark.parametrize("amount", [1, 5, 11])
+def test_others(amount):
+    assert allowed(amount) == (amount < 10)
+""",
+    )
+    result = runner("--color=no")
+    result.assert_outcomes(passed=3, failed=1, errors=1)
+    first = story_sections(result)[0].splitlines()[0]
+    assert "amount >= 10=True: in 1 of 1 failing test, 1 of 3 passing" in first, first

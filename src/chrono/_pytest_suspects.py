@@ -132,9 +132,11 @@ def rank_failures(
 
     try:
         failing = [evidence(story["files"], story["events"]) for _, story in failures]
+        # A test whose call and teardown both failed sends its story twice: one failing run.
+        runs = {story["name"]: each for (_, story), each in zip(failures, failing)}
         sites = frozenset().union(*(story.sites for story in failing))
         names = [story["name"] for _, story in failures] + [story["name"] for story in passing]
-        found = spectra(failing, _evidence_of(passing, cached, names, sites))
+        found = spectra(list(runs.values()), _evidence_of(passing, cached, names, sites))
         test_files = _test_files(config, names)
     except Exception as error:  # a broken ranking must not hide the tests' own failures
         if from_outside(error):
