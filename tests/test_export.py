@@ -1,4 +1,4 @@
-"""Stories as files: the chrono.story/1 JSON and its schema, Chrome traces, and the pytest options
+"""Stories as files: the chrono.story/2 JSON and its schema, Chrome traces, and the pytest options
 that write them for failing tests (in-process, in a subprocess and under pytest-xdist)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ pytest_plugins = ["pytester"]
 
 
 def validate(data: object) -> None:
-    """Raise unless ``data`` is a valid chrono.story/1 document."""
+    """Raise unless ``data`` is a valid chrono.story/2 document."""
     jsonschema.Draft202012Validator(story_schema()).validate(data)
 
 
@@ -83,9 +83,9 @@ class TestStoryToDict:
             }
 
     def test_validates_against_the_shipped_schema(self) -> None:
-        """A story from threads, a task and logging is a valid chrono.story/1 document."""
+        """A story from threads, a task and logging is a valid chrono.story/2 document."""
         data = threaded_story().to_dict()
-        assert data["schema"] == STORY_SCHEMA == "chrono.story/1"
+        assert data["schema"] == STORY_SCHEMA == "chrono.story/2"
         validate(data)
 
     def test_to_json_is_the_same_data(self) -> None:
@@ -173,9 +173,16 @@ class TestStoryFromDict:
         assert "not counted" not in again.text()
 
     def test_rejects_another_schema(self) -> None:
-        """Data that does not say chrono.story/1 is refused with a message naming the schema."""
-        with pytest.raises(ValueError, match=r"chrono\.story/1"):
-            chrono.Story.from_dict({"schema": "chrono.story/2", "events": []})
+        """Data that does not say chrono.story/2 (or /1) is refused with a message naming the
+        schema."""
+        with pytest.raises(ValueError, match=r"chrono\.story/2"):
+            chrono.Story.from_dict({"schema": "chrono.story/3", "events": []})
+
+    def test_reads_version_1(self) -> None:
+        """A version 1 document (version 2 only added keys) is read as it was."""
+        data = threaded_story().to_dict()
+        data["schema"] = "chrono.story/1"
+        assert chrono.Story.from_dict(data).to_dict() == {**data, "schema": "chrono.story/2"}
 
     def test_ignores_keys_it_does_not_know(self) -> None:
         """The pytest plugin's test object, and unknown keys on events, do not get in the way."""
@@ -206,11 +213,11 @@ class TestStorySchema:
 
     def test_ships_inside_the_package(self) -> None:
         """The schema is a file in the installed package, where readers can find it."""
-        path = Path(chrono.__file__).parent / "schema" / "story-1.json"
+        path = Path(chrono.__file__).parent / "schema" / "story-2.json"
         assert json.loads(path.read_text(encoding="utf-8")) == story_schema()
 
     def test_refuses_an_event_missing_a_field(self) -> None:
-        """An event without thread_id is not a valid chrono.story/1 event."""
+        """An event without thread_id is not a valid chrono.story/2 event."""
         data = threaded_story().to_dict()
         del data["events"][0]["thread_id"]
         with pytest.raises(jsonschema.ValidationError, match="thread_id"):

@@ -723,9 +723,10 @@ class TestBoundedReport:
     """A test that records far more events than the bound still gets a small report."""
 
     def test_two_hundred_thousand_events(self, pytester: pytest.Pytester, runner: Runner) -> None:
-        """The report stays under 3 MB, keeps the most recent events and counts the dropped."""
+        """The report stays under 3 MB, keeps the most recent events and counts the dropped
+        (shown whole: by default the failure's output is cut further, to its budget)."""
         pytester.makepyfile(test_pp_lots=LOTS)
-        result = runner()
+        result = runner("--chrono-full")
         result.assert_outcomes(failed=1)
         size = len("\n".join(result.outlines + result.errlines).encode())
         assert size < 3_000_000, size

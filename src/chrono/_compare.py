@@ -66,7 +66,7 @@ DEFAULT_CONTEXT = 3
 #: is all the alignment is needed for, and this window bounds its cost.
 ALIGNMENT_WINDOW = 400
 
-_STORY_SCHEMA = "chrono.story/1"
+_STORY_SCHEMAS = ("chrono.story/1", "chrono.story/2")
 _CUT_MARK = "…"
 # A default repr's address (``at 0x7f3a5c2b1d90``), or any long hex number alike.
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
@@ -75,7 +75,7 @@ _MASKED_ADDRESS = "0x…"
 COMPACT_EVENT_FIELDS = ("kind", "file", "line", "function", "label", "items", "seq", "thread")
 
 _EXPECTED_INPUT = (
-    "a chrono Story, its to_dict() data (schema 'chrono.story/1') "
+    "a chrono Story, its to_dict() data (schema 'chrono.story/2', or /1) "
     "or its compact() form (schema 'chrono.compact/1')"
 )
 
@@ -377,7 +377,7 @@ def load(story: object, which: str, caller: str = "chrono.compare") -> Loaded:
             schema = story.get("schema")
             if schema == COMPACT_SCHEMA:
                 return _load_compact(story)
-            if schema == _STORY_SCHEMA:
+            if schema in _STORY_SCHEMAS:
                 return _load_story_data(story)
         else:
             loaded = _load_story(story)

@@ -30,6 +30,7 @@ import sys
 import textwrap
 import time
 from collections import deque
+from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
     from chrono._compare import Divergence, Rows, Site
+    from chrono._pytest_suspects import SuspectOptions
     from chrono._story import Story
 
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
@@ -260,9 +262,13 @@ class Recorder:
                 self._failed(item, report, story, attempt)
         if report.when != "teardown":
             return
-        if not attempt.failed:
+        if not attempt.failed and not attempt.subtest_failed:
             del self._attempts[nodeid]
             self._passed(report, nodeid, story, attempt.started_ns, end, attempt.failed_story)
+        elif not attempt.failed:
+            # A unittest method whose subTest failed passes as a test: its story holds the
+            # failing subtests' parts, and is no passing story (nor a last pass).
+            del self._attempts[nodeid]
         else:
             # pytest-rerunfailures may run the test again: a new attempt begins now.
             self._attempts[nodeid] = _Attempt(
@@ -386,9 +392,16 @@ class Gatherer:
     """Where reports are gathered: passing stories of this run, failures to compare at the
     end, the last passes to keep, and the flaky tests to tell in the summary."""
 
-    def __init__(self, config: pytest.Config, options: CompareOptions) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        options: CompareOptions,
+        suspects: SuspectOptions | None = None,
+    ) -> None:
         self.config = config
         self.options = options
+        #: How suspects are ranked over the stories gathered here (None: they are not).
+        self.suspects = suspects
         #: This run's passing stories, oldest first, and their total size, bounded.
         self._passing: deque[_PassingStory] = deque()
         self._passing_bytes = 0
@@ -463,8 +476,24 @@ class Gatherer:
                     _pytest_sections.use_coloured(report)
                 if self.options.as_data:
                     note_divergence(report, divergence, "sibling", test=sibling)
+        if failures and self.suspects is not None and self.suspects.formula is not None:
+            from chrono._pytest_suspects import rank_failures
+
+            passed = {story.name for story in self._passing}
+            rank_failures(
+                self.config, self.suspects, failures, passing, self._cached_passes(passed)
+            )
         if self.options.last_pass and self._last_passes:
             self._not_kept = keep_last_passes(self.config, self._last_passes)
+
+    def _cached_passes(self, passed: set[str]) -> Iterator[dict[str, Any]]:
+        """The last passes the cache keeps of tests that did not pass in this run (compact),
+        read as they are wanted."""
+        kept = read_last_passes(self.config)
+        for nodeid in kept.keys() - passed:
+            last = last_pass_of(kept, nodeid)
+            if last is not None:
+                yield last["story"]
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         if self._not_kept is not None:

@@ -24,6 +24,7 @@ import pytest
 from chrono import _config
 from chrono._events import has_events
 from chrono._pytest_compare import DIVERGENCES_ATTRIBUTE
+from chrono._pytest_suspects import SUSPECTS_ATTRIBUTE
 from chrono._story import story_part
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ _OPTIONS = (
         "--chrono-json",
         "chrono_json",
         "DIR",
-        "write each failing test's story to DIR as JSON (schema chrono.story/1)",
+        "write each failing test's story to DIR as JSON (schema chrono.story/2)",
     ),
     (
         "--chrono-trace",
@@ -298,6 +299,12 @@ class ExportPlugin:
         ]
         if divergences:
             data["divergences"] = divergences
+        for report in reports:
+            suspects = getattr(report, SUSPECTS_ATTRIBUTE, None)
+            if suspects is not None:
+                # The first failing report's: a test's, or its first failing subtest's.
+                data["suspects"] = suspects
+                break
         try:
             self.files.add(data)
         except OSError as error:

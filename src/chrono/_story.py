@@ -43,7 +43,10 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_EVENTS = 10_000
 #: The version of the plain-data form of a story (``Story.to_dict``); see docs/exports.md.
-STORY_SCHEMA = "chrono.story/1"
+STORY_SCHEMA = "chrono.story/2"
+#: The earlier versions of the schema that ``from_dict`` still reads: version 2 only added
+#: keys (the pytest plugin's ``suspects``).
+READABLE_STORY_SCHEMAS = ("chrono.story/1", STORY_SCHEMA)
 
 _monotonic_ns = time.monotonic_ns
 
@@ -339,7 +342,7 @@ class Story:
         events = counted(len(self), "event")
         return f"<chrono.Story {self.name!r} {state}, {events}, {self.dropped:,} dropped>"
 
-    # -- plain data (the chrono.story/1 schema, shipped as chrono/schema/story-1.json) -------
+    # -- plain data (the chrono.story/2 schema, shipped as chrono/schema/story-2.json) -------
 
     def to_dict(self) -> dict[str, Any]:
         """The story as JSON-able plain data: every field of every event, and where the gap is."""
@@ -370,7 +373,7 @@ class Story:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Story:
         """A closed story rebuilt from ``to_dict()`` data; keys it does not know are ignored."""
-        if data.get("schema") != STORY_SCHEMA:
+        if data.get("schema") not in READABLE_STORY_SCHEMAS:
             raise ValueError(
                 f"chrono: expected a story in the {STORY_SCHEMA!r} schema, "
                 f"not {data.get('schema')!r}"

@@ -1,4 +1,4 @@
-"""Stories kept as files: JSON (the ``chrono.story/1`` schema), Chrome trace events, an HTML page.
+"""Stories kept as files: JSON (the ``chrono.story/2`` schema), Chrome trace events, an HTML page.
 
 Every function takes a story's plain data (``Story.to_dict()``) or a ``Story``, so the pytest
 plugin can write files on the pytest-xdist controller from the data its workers send. Nothing
@@ -44,8 +44,8 @@ _STORY_TRACK = 0
 
 
 def story_schema() -> dict[str, Any]:
-    """The JSON Schema of ``chrono.story/1``, as shipped in ``chrono/schema/story-1.json``."""
-    text = resources.files("chrono").joinpath("schema").joinpath("story-1.json").read_text("utf-8")
+    """The JSON Schema of ``chrono.story/2``, as shipped in ``chrono/schema/story-2.json``."""
+    text = resources.files("chrono").joinpath("schema").joinpath("story-2.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

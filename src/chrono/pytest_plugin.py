@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chrono import _pytest_compare, _pytest_export, _pytest_logpoints, _pytest_sections
+from chrono import (
+    _pytest_compare,
+    _pytest_export,
+    _pytest_logpoints,
+    _pytest_sections,
+    _pytest_suspects,
+)
 from chrono._errors import from_outside
 from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
@@ -99,6 +105,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "chrono_logs", "put log records into the story in their place", type="bool", default=True
     )
     _pytest_compare.add_options(parser, group)
+    _pytest_suspects.add_options(parser, group)
     _pytest_export.add_options(parser, group)
     _pytest_logpoints.add_options(parser, group)
 
@@ -156,6 +163,11 @@ class ChronoOptions:
         )
         if show == "never":
             self.compare = _pytest_compare.CompareOptions(False, False, False)
+        #: --chrono-suspects, --chrono-full: ranked from the stories the siblings' comparison
+        #: gathers, so only where it gathers them.
+        self.suspects = _pytest_suspects.SuspectOptions.from_config(config)
+        if not self.compare.siblings:
+            self.suspects = dataclasses.replace(self.suspects, formula=None)
 
 
 def _ini_bool(config: pytest.Config, name: str) -> bool:
@@ -175,7 +187,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if options.compare.enabled and is_enabled():
         gatherer = None
         if not hasattr(config, "workerinput"):
-            gatherer = _pytest_compare.Gatherer(config, options.compare)
+            gatherer = _pytest_compare.Gatherer(config, options.compare, options.suspects)
             config.pluginmanager.register(gatherer, "chrono-compare-gatherer")
         comparison = _pytest_compare.Recorder(config, options.compare, gatherer)
     config.pluginmanager.register(ChronoPlugin(config, options, comparison), "chrono-plugin")
@@ -397,7 +409,11 @@ class ChronoPlugin:
             from chrono._failure import event_marks
 
             marks = event_marks(part, failure)
-        self._add_section(report, title, story_part(story, part), marks)
+        shown = story_part(story, part)
+        self._add_section(report, title, shown, marks)
+        if report.failed and self.options.suspects.formula is not None:
+            # Drawn again when the run ends, with the suspects first.
+            _pytest_suspects.keep_section(report, title, shown, marks)
         return True
 
     def _add_section(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, NamedTuple, Optional
 
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from chrono._events import Event
     from chrono._failure import EventMarks
     from chrono._story import Story
+    from chrono._suspects import Suspect
 
 __all__ = [
     "DivergenceView",
@@ -52,6 +53,7 @@ __all__ = [
     "plain_live_line",
     "story_text",
     "stream_colour_system",
+    "suspects_text",
 ]
 
 #: A piece of a line: its text and the name of its style (None: unstyled).
@@ -64,6 +66,9 @@ _STYLES = {
     "gap": "dim italic",
     "footnote": "dim italic",
     "failure mark": "bold red",
+    "suspect mark": "bold magenta",
+    "suspect": "bold",
+    "cut": "dim italic",
     "site": "cyan",
     "hits": "magenta",
     "thread": "yellow",
@@ -145,10 +150,23 @@ class _StoryLayout:
     """The columns of a story: widths and what to show are decided from all its events, and
     the call sites from the width of the line (a terminal's)."""
 
-    def __init__(self, story: Story, width: int, marks: EventMarks | None = None) -> None:
+    def __init__(
+        self,
+        story: Story,
+        width: int,
+        marks: EventMarks | None = None,
+        suspects: Mapping[int, int] | None = None,
+        kept: Collection[int] | None = None,
+    ) -> None:
         self.story = story
         #: The events a failure is about, marked at the start of their rows.
         self.marks = marks
+        #: The suspects' events, by sequence number, with the suspect's rank: marked beside.
+        self.suspects = suspects or {}
+        #: The indexes of the events shown (None: all); a stretch left out takes one row.
+        self.kept = kept
+        #: The marks' column: the failure's mark, then a suspect's rank where there are any.
+        self.mark_width = 3 if self.suspects else 2
         self.head, self.dropped, self.tail = story.parts()
         events = self.head + self.tail
         self.events = events
@@ -186,7 +204,8 @@ class _StoryLayout:
     def _width_beside_sites(self) -> int:
         """What a row needs besides its call site: the other columns, and room for content."""
         # Two spaces before the number, the time, the site and the content.
-        width = 4 * len("  ") + self.seq_width + self.time_width + _MIN_CONTENT_WIDTH
+        width = 3 * len("  ") + self.mark_width + self.seq_width + self.time_width
+        width += _MIN_CONTENT_WIDTH
         if self.hits_width:
             width += len(" ") + self.hits_width
         if self.show_threads:
@@ -220,15 +239,32 @@ class _StoryLayout:
         hits: Counter[HitKey] = Counter()
         previous_ns = 0
         gap_threshold = max(1_000_000, self.span_ns // 10)
+        kept = self.kept
+        left_out = 0
         for index, event in enumerate(self.events):
             if index == len(self.head) and self.dropped:
+                if left_out:
+                    yield self._left_out_marker(left_out)
+                    left_out = 0
                 yield self._dropped_marker(index)
                 hits.update(self.story.dropped_hits)
+            if kept is not None and index not in kept:
+                # Counted still, so that a later row's hit count says which pass it is.
+                if self.hits_width and event.kind == "tp":
+                    hits[_hit_key(event)] += 1
+                left_out += 1
+                previous_ns = self.elapsed[index]
+                continue
+            if left_out:
+                yield self._left_out_marker(left_out)
+                left_out = 0
             gap = self.elapsed[index] - previous_ns
             if index and gap >= gap_threshold and len(self.events) > 2:
                 yield [(self._indent(), None), (f"⋮ {_duration(gap)} later", "gap")]
             previous_ns = self.elapsed[index]
             yield self._row(index, event, hits)
+        if left_out:
+            yield self._left_out_marker(left_out)
         if self.dropped and not self.tail:
             # Every kept event came before the gap (a story rebuilt from such JSON).
             yield self._dropped_marker(len(self.events))
@@ -239,14 +275,28 @@ class _StoryLayout:
                 (f"{FAILURE_MARK} ", "failure mark"),
                 (f"marks the events about {for_terminal(marks.about)}", "footnote"),
             ]
+        if self.suspects and any(event.seq in self.suspects for event in self.events):
+            ranks = ", ".join(str(rank) for rank in sorted(set(self.suspects.values())))
+            yield [
+                (self._indent(), None),
+                (f"{ranks} ", "suspect mark"),
+                (
+                    "mark the suspects above" if "," in ranks else "marks the suspect above",
+                    "footnote",
+                ),
+            ]
         if self.left_out_ns >= _FOOTNOTE_FROM_NS:
             note = f"chrono's own source lookups, {_duration(self.left_out_ns)}, are not counted"
             yield [(self._indent(), None), (f"{note} in these times", "footnote")]
 
     def _row(self, index: int, event: Event, hits: Counter[HitKey]) -> _Row:
         marked = self.marks is not None and event.seq in self.marks.seqs
-        columns: list[Piece] = [
-            (f"{FAILURE_MARK} ", "failure mark") if marked else ("  ", None),
+        columns: list[Piece] = [(FAILURE_MARK, "failure mark") if marked else (" ", None)]
+        if self.suspects:
+            suspect = self.suspects.get(event.seq)
+            columns.append((str(suspect), "suspect mark") if suspect else (" ", None))
+        columns += [
+            (" ", None),
             (f"#{event.seq}".rjust(self.seq_width), "seq"),
             ("  ", None),
             (self.times[index].rjust(self.time_width), "time"),
@@ -278,22 +328,32 @@ class _StoryLayout:
         count = counted(self.dropped, "event")
         return [(self._indent(), None), (f"⋯ {count} dropped{where} ⋯", "dropped")]
 
+    def _left_out_marker(self, count: int) -> list[Piece]:
+        return [(self._indent(), None), (f"… {counted(count, 'event')} …", "cut")]
+
     def _indent(self) -> str:
-        return " " * (self.seq_width + 2)
+        return " " * (self.seq_width + self.mark_width)
 
     def content_indent(self, width: int) -> str:
         """Where content starts when it goes under its row's columns."""
         return " " * min(self.seq_width + 4, max(width // 4, 0))
 
 
-def story_text(story: Story, width: int | None = None, marks: EventMarks | None = None) -> str:
+def story_text(
+    story: Story,
+    width: int | None = None,
+    marks: EventMarks | None = None,
+    suspects: Mapping[int, int] | None = None,
+    kept: Collection[int] | None = None,
+) -> str:
     """The story as plain text: no colour codes, one line per event, never wrapped, so that it
     can be searched with grep. Its call sites are shortened as far as a line ``width`` wide
     needs (by default the terminal's, which ``COLUMNS`` sets). The events in ``marks`` are
-    marked, and a footnote says what they are about."""
+    marked, and a footnote says what they are about; the ``suspects``' events (by sequence
+    number) get their rank beside. ``kept``: the indexes of the events shown (None: all)."""
     if width is None:
         width = shutil.get_terminal_size().columns
-    layout = _StoryLayout(story, width, marks)
+    layout = _StoryLayout(story, width, marks, suspects, kept)
     lines = ["".join(text for text, _ in layout.title())]
     for row in layout.rows():
         pieces = row.columns + row.content if isinstance(row, _Row) else row
@@ -305,13 +365,21 @@ class StoryView:
     """A rich renderable for a story: coloured, and wrapped under its content column; the
     events in ``marks`` marked."""
 
-    def __init__(self, story: Story, marks: EventMarks | None = None) -> None:
+    def __init__(
+        self,
+        story: Story,
+        marks: EventMarks | None = None,
+        suspects: Mapping[int, int] | None = None,
+        kept: Collection[int] | None = None,
+    ) -> None:
         self.story = story
         self.marks = marks
+        self.suspects = suspects
+        self.kept = kept
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        layout = _StoryLayout(self.story, width, self.marks)
+        layout = _StoryLayout(self.story, width, self.marks, self.suspects, self.kept)
         newline = Segment.line()
         for line in _wrap(console, layout.title(), width):
             yield from line.render(console)
@@ -345,11 +413,64 @@ class StoryView:
                     yield newline
 
 
-def coloured_story(story: Story, width: int, marks: EventMarks | None = None) -> str:
+def coloured_story(
+    story: Story,
+    width: int,
+    marks: EventMarks | None = None,
+    suspects: Mapping[int, int] | None = None,
+    kept: Collection[int] | None = None,
+) -> str:
     """The story in the eight standard colours, wrapped at ``width`` columns: for a terminal
-    whose writer (pytest's) has already decided that it shows colour. The events in ``marks``
-    are marked."""
-    return _coloured(StoryView(story, marks), width)
+    whose writer (pytest's) has already decided that it shows colour. ``marks``, ``suspects``
+    and ``kept`` as for ``story_text``."""
+    return _coloured(StoryView(story, marks, suspects, kept), width)
+
+
+# -- suspects -------------------------------------------------------------------------------------
+
+
+def _suspect_lines(suspects: Sequence[Suspect]) -> Iterator[list[Piece]]:
+    for suspect in suspects:
+        lead = "look first at" if suspect.rank == 1 else "     then at"
+        site = site_text(reader_path(suspect.file), suspect.line, suspect.function)
+        counts = (
+            f": in {suspect.failing} of {suspect.failing_total} failing "
+            f"test{'s' if suspect.failing_total != 1 else ''}, "
+            f"{suspect.passing} of {suspect.passing_total} passing"
+        )
+        score = f" ({suspect.formula} {suspect.score:.2f}{', tied' if suspect.tied else ''})"
+        yield [
+            (str(suspect.rank), "suspect mark"),
+            (f" {lead} ", None),
+            (f"#{suspect.seq}", "seq"),
+            (" ", None),
+            (site, "site"),
+            (" — ", None),
+            (for_terminal(suspect.predicate), "suspect"),
+            (counts, None),
+            (score, "footnote"),
+        ]
+
+
+def suspects_text(suspects: Sequence[Suspect], *, coloured: bool = False) -> str:
+    """The suspects, one line each, best first: what the reader looks at first. In the eight
+    standard colours when ``coloured`` (for a terminal pytest already colours)."""
+    lines = list(_suspect_lines(suspects))
+    if not coloured:
+        return "\n".join("".join(text for text, _ in line) for line in lines)
+    return "\n".join(
+        "".join(
+            segment.text if segment.style is None else _ansi(segment) for segment in _segments(line)
+        )
+        for line in lines
+    )
+
+
+def _ansi(segment: Segment) -> str:
+    assert segment.style is not None
+    from rich.color import ColorSystem
+
+    return segment.style.render(segment.text, color_system=ColorSystem.STANDARD)
 
 
 def coloured_divergence(divergence: Divergence, width: int) -> str:

@@ -372,6 +372,32 @@
     var shown = element("span", "shown");
     summaryLine.appendChild(shown);
     section.appendChild(summaryLine);
+    // The suspects (story.suspects), best first; their events are marked in the table.
+    var suspectRank = {};
+    var suspects = story.suspects || [];
+    if (suspects.length) {
+      var list = element("ol", "suspects");
+      suspects.forEach(function (suspect) {
+        if (!Object.prototype.hasOwnProperty.call(suspectRank, suspect.seq)) suspectRank[suspect.seq] = suspect.rank;
+        var item = element("li", "suspect");
+        item.appendChild(element("span", "suspect-rank", String(suspect.rank)));
+        item.appendChild(element("span", "seq", " #" + suspect.seq + " "));
+        var where = element("span", "site", shortPath(suspect.file) + ":" + suspect.line + " in " + suspect.function);
+        where.title = suspect.file + ":" + suspect.line;
+        item.appendChild(where);
+        item.appendChild(document.createTextNode(" — "));
+        item.appendChild(element("code", "predicate", suspect.predicate));
+        item.appendChild(
+          document.createTextNode(
+            ": in " + suspect.failing + " of " + suspect.failing_total + " failing, " +
+              suspect.passing + " of " + suspect.passing_total + " passing "
+          )
+        );
+        item.appendChild(element("span", "score", "(" + suspect.formula + " " + suspect.score.toFixed(2) + ")"));
+        list.appendChild(item);
+      });
+      section.appendChild(list);
+    }
 
     // Lanes: one per thread (and asyncio task), in order of first appearance.
     var lanes = [];
@@ -440,7 +466,15 @@
       var site = siteOf(event);
       var content = contentText(event);
       var row = element("tr", "event " + kindClass(event));
-      row.appendChild(element("td", "seq", "#" + event.seq));
+      var rank = suspectRank[event.seq];
+      var seqCell = element("td", "seq", "#" + event.seq);
+      if (rank !== undefined) {
+        row.classList.add("suspect-row");
+        var badge = element("span", "suspect-rank", String(rank));
+        badge.title = "suspect " + rank;
+        seqCell.insertBefore(badge, seqCell.firstChild);
+      }
+      row.appendChild(seqCell);
       row.appendChild(element("td", "time", duration(offset)));
       var siteCell = element("td", "site", site);
       siteCell.title = event.file + ":" + event.line;
