@@ -23,6 +23,7 @@ import pytest
 from chrono import _config
 from chrono._events import has_events
 from chrono._pytest_compare import DIVERGENCES_ATTRIBUTE
+from chrono._pytest_why import REPORT_ATTRIBUTE as SUSPECT_LINES_ATTRIBUTE
 from chrono._story import story_part
 
 if TYPE_CHECKING:
@@ -127,10 +128,13 @@ class _TestPhases:
 _phases_key = pytest.StashKey[_TestPhases]()
 
 
-def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
+def keep_story_data(
+    item: pytest.Item, report: pytest.TestReport, story: Story, *, keep_empty: bool = False
+) -> None:
     """Note the phase's outcome; on the last report of an attempt that failed, attach the
-    test's story; on the last report of a rerun that passed after one that failed, attach the
-    failing attempt's story, as a flaky test's."""
+    test's story (one of no events too, with ``keep_empty``: its suspect lines are worth a
+    file); on the last report of a rerun that passed after one that failed, attach the failing
+    attempt's story, as a flaky test's."""
     test = item.stash.setdefault(_phases_key, _TestPhases())
     test.phases.append({"when": report.when, "outcome": report.outcome})
     if report.failed and test.attempt_message is None:
@@ -143,9 +147,9 @@ def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) 
     test.attempt_start = len(test.phases)
     message, test.attempt_message = test.attempt_message, None
     if any(phase["outcome"] == "failed" for phase in attempt):
-        data = _failing_story_data(item, test, story)
+        data = _failing_story_data(item, test, story, keep_empty=keep_empty)
         if data is not None:
-            through = data["events"][-1]["seq"]
+            through = data["events"][-1]["seq"] if data["events"] else test.attempt_after
             test.failed_attempt = (test.attempt_after, through, message)
             test.attempt_after = through
             setattr(report, REPORT_ATTRIBUTE, data)
@@ -156,9 +160,9 @@ def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) 
 
 
 def _failing_story_data(
-    item: pytest.Item, test: _TestPhases, story: Story
+    item: pytest.Item, test: _TestPhases, story: Story, *, keep_empty: bool
 ) -> dict[str, Any] | None:
-    if not has_events(story.events):
+    if not keep_empty and not has_events(story.events):
         return None  # a story of nothing gets no file, as it gets no section
     data = story.to_dict()  # still collecting: ended_ns is None, as in the terminal's story
     call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in test.phases)
@@ -217,7 +221,12 @@ class ExportPlugin:
     """
 
     def __init__(
-        self, config: pytest.Config, options: ExportOptions, *, siblings_compared: bool
+        self,
+        config: pytest.Config,
+        options: ExportOptions,
+        *,
+        siblings_compared: bool,
+        suspect_lines: bool = False,
     ) -> None:
         from chrono.export import StoryFiles
 
@@ -230,6 +239,8 @@ class ExportPlugin:
         self.title = f"chrono: stories of failing tests in {config.rootpath.name}"
         self.errors: list[str] = []
         self.siblings_compared = siblings_compared
+        #: Whether --chrono-why ranks suspect lines when the run ends: files wait for them.
+        self.suspect_lines = suspect_lines
         #: The reports of each running attempt (test id, attempt number) whose divergences
         #: its file may carry.
         self._reports: dict[tuple[str, int], list[pytest.TestReport]] = {}
@@ -262,7 +273,9 @@ class ExportPlugin:
         data: Any = getattr(report, REPORT_ATTRIBUTE, None)
         if data is None:
             return
-        if self.siblings_compared and data["test"]["outcome"] != FLAKY_OUTCOME:
+        if (self.siblings_compared or self.suspect_lines) and data["test"][
+            "outcome"
+        ] != FLAKY_OUTCOME:
             self._waiting.append((data, reports))
         else:
             self._write(data, reports)
@@ -273,6 +286,11 @@ class ExportPlugin:
         ]
         if divergences:
             data["divergences"] = divergences
+        for report in reports:
+            suspect_lines = getattr(report, SUSPECT_LINES_ATTRIBUTE, None)
+            if suspect_lines is not None:
+                data["suspect_lines"] = suspect_lines
+                break
         try:
             self.files.add(data)
         except OSError as error:
@@ -295,8 +313,16 @@ class ExportPlugin:
             terminalreporter.write_sep("!", line, red=True)
 
 
-def register(config: pytest.Config, options: ExportOptions, *, siblings_compared: bool) -> None:
+def register(
+    config: pytest.Config,
+    options: ExportOptions,
+    *,
+    siblings_compared: bool,
+    suspect_lines: bool = False,
+) -> None:
     """Register the writer where reports are gathered: not on an xdist worker."""
     if options.enabled and not hasattr(config, "workerinput"):
-        plugin = ExportPlugin(config, options, siblings_compared=siblings_compared)
+        plugin = ExportPlugin(
+            config, options, siblings_compared=siblings_compared, suspect_lines=suspect_lines
+        )
         config.pluginmanager.register(plugin, "chrono-export")

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chrono import _pytest_compare, _pytest_export, _pytest_logpoints, _pytest_sections
+from chrono import (
+    _pytest_compare,
+    _pytest_export,
+    _pytest_logpoints,
+    _pytest_sections,
+    _pytest_why,
+)
 from chrono._errors import from_outside
 from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
@@ -101,6 +107,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _pytest_compare.add_options(parser, group)
     _pytest_export.add_options(parser, group)
     _pytest_logpoints.add_options(parser, group)
+    _pytest_why.add_options(parser, group)
 
 
 def _positive_int(text: str) -> int:
@@ -152,6 +159,8 @@ class ChronoOptions:
         )
         if show == "never":
             self.compare = _pytest_compare.CompareOptions(False, False, False)
+        #: --chrono-why: suspect lines from coverage.py's per-test spectra.
+        self.why: bool = _pytest_why.wanted(config)
 
 
 def _ini_bool(config: pytest.Config, name: str) -> bool:
@@ -167,6 +176,9 @@ def pytest_configure(config: pytest.Config) -> None:
     options = ChronoOptions(config)
     # Before anything runs: a bad logpoint stops the run with a usage error.
     _pytest_logpoints.register(config)
+    if options.why:
+        # Before anything runs too: without coverage.py, a usage error naming the extra.
+        _pytest_why.register(config)
     comparison = None
     if options.compare.enabled and is_enabled():
         gatherer = None
@@ -176,7 +188,9 @@ def pytest_configure(config: pytest.Config) -> None:
         comparison = _pytest_compare.Recorder(config, options.compare, gatherer)
     config.pluginmanager.register(ChronoPlugin(config, options, comparison), "chrono-plugin")
     siblings_compared = comparison is not None and options.compare.siblings
-    _pytest_export.register(config, options.exports, siblings_compared=siblings_compared)
+    _pytest_export.register(
+        config, options.exports, siblings_compared=siblings_compared, suspect_lines=options.why
+    )
     config.addinivalue_line(
         "markers", f"{MAX_EVENTS_MARK}(n): keep at most n events in this test's story"
     )
@@ -309,7 +323,7 @@ class ChronoPlugin:
         if story is None or item is not self._running:
             return report
         if self.options.exports.enabled:
-            _pytest_export.keep_story_data(item, report, story)
+            _pytest_export.keep_story_data(item, report, story, keep_empty=self.options.why)
         told = self._told
         # Only a failure pays for reading what it is about.
         failure = _failure_focus(call) if report.failed and self.options.show != "never" else None

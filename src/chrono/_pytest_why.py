@@ -1,0 +1,485 @@
+"""``--chrono-why``: suspect lines of the project's own code, with no ``tp`` written.
+
+While the tests run, coverage.py measures which lines and branches each test ran (one dynamic
+context per test). When the run ends, the lines are ranked by Ochiai over the run's failing
+and passing tests (``_spectra``). Then each failing test is run again in this process, beside
+one passing sibling, with logpoints (``_logpoints``) at its top suspect lines recording the
+names each line reads; its failure report gets a section ``chrono: why`` with the lines, their
+scores and counts, and the values there, failing beside passing. JSON exports carry the same as
+``suspect_lines``.
+
+Under pytest-xdist each worker measures its own tests and hands their spectra to the
+controller when it finishes; the controller ranks them. The controller holds no tests to run
+again, so there the section shows the ranking without values, and says so.
+
+coverage.py can measure a process once at a time: beside pytest-cov (or ``coverage run``) a
+second measurement would change the user's coverage data, so ``--chrono-why`` stands aside
+then and says so in one line. Without the option, nothing here imports coverage.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pytest
+
+from chrono import _pytest_sections
+from chrono._errors import from_outside
+
+if TYPE_CHECKING:
+    from _pytest.terminal import TerminalReporter
+
+    from chrono._spectra import Measurement, Spectra, SuspectLine
+
+SECTION_TITLE = "chrono: why"
+#: The report attribute carrying a failing test's suspect lines (plain data) to the exports.
+REPORT_ATTRIBUTE = "chrono_suspect_lines"
+#: How many suspect lines a failing test shows.
+TOP = 5
+#: How many failing tests are run again for their values: each costs a run of the test and of
+#: its sibling.
+MOST_RERUNS = 10
+#: What a worker hands the controller: its tests' spectra (``_spectra.spectra_to_plain``).
+_SPECTRA_FROM_WORKER = "chrono_why_spectra"
+#: The longest value shown in a section (the JSON keeps the recorded repr whole).
+_VALUE_WIDTH = 40
+#: Which extra brings coverage.py.
+EXTRA = "chrono-tp[why]"
+
+
+def add_options(parser: pytest.Parser, group: Any) -> None:
+    group.addoption(
+        "--chrono-why",
+        action="store_true",
+        default=None,
+        help="rank the project's lines by how they separate failing from passing tests "
+        "(coverage.py), and show the values at the top ones, failing beside passing",
+    )
+    parser.addini(
+        "chrono_why",
+        "rank suspect lines with coverage.py and show the values there",
+        type="bool",
+        default=False,
+    )
+
+
+def wanted(config: pytest.Config) -> bool:
+    """Whether the run asks for ``--chrono-why`` (command line, then ini)."""
+    given = config.getoption("chrono_why")
+    if given is not None:
+        return bool(given)
+    try:
+        return bool(config.getini("chrono_why"))
+    except (ValueError, pytest.UsageError):
+        raise pytest.UsageError("chrono_why: use true or false") from None
+
+
+def register(config: pytest.Config) -> None:
+    """Check that coverage.py is there (a usage error naming the extra if not), and register
+    the plugin, or the one line that says why it stands aside."""
+    try:
+        import coverage  # noqa: F401 - only its presence is checked here
+    except ImportError:
+        raise pytest.UsageError(
+            f"--chrono-why needs coverage.py: pip install '{EXTRA}' (or coverage)"
+        ) from None
+    from chrono._switch import is_enabled
+
+    if not is_enabled():
+        return  # CHRONO=off: nothing measured, nothing run again
+    reason = _measured_already(config)
+    plugin: object = WhyPlugin(config) if reason is None else _StandingAside(config, reason)
+    config.pluginmanager.register(plugin, "chrono-why")
+
+
+def _measured_already(config: pytest.Config) -> str | None:
+    """Why coverage.py cannot measure this run for chrono (None: it can)."""
+    cov_plugin = config.pluginmanager.get_plugin("_cov")
+    options = getattr(cov_plugin, "options", None)
+    if cov_plugin is not None and not getattr(options, "no_cov", False):
+        return "pytest-cov measures this run"
+    import coverage
+
+    if coverage.Coverage.current() is not None:
+        return "coverage.py measures this run"
+    return None
+
+
+class _StandingAside:
+    """Says once, at the end, why ``--chrono-why`` did nothing."""
+
+    def __init__(self, config: pytest.Config, reason: str) -> None:
+        self.config = config
+        self.reason = reason
+
+    def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        terminalreporter.write_line(
+            f"chrono: --chrono-why did not run: {self.reason}, and a second coverage "
+            "measurement would change its data; to rank suspect lines, run the tests again "
+            "with --no-cov --chrono-why",
+            yellow=True,
+        )
+
+
+class _Values(NamedTuple):
+    """What one run's logpoint recorded at a line: how often it ran, the last values."""
+
+    hits: int
+    values: dict[str, str]
+
+
+_NONE = _Values(0, {})
+
+
+class WhyPlugin:
+    """Measures each test, ranks the lines when the run ends, and runs failing tests again
+    with logpoints at their suspects."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.root = str(config.rootpath)
+        self._on_worker = hasattr(config, "workerinput")
+        self._measurement: Measurement | None = None
+        #: The workers' spectra, on an xdist controller.
+        self._gathered: Spectra = {}
+        #: Each test's outcome as its reports tell it, in the order they came.
+        self._failed_reports: dict[str, pytest.TestReport] = {}
+        self._passed: dict[str, None] = {}
+        #: Where this process measured: not on an xdist controller.
+        self._measures = False
+
+    # -- measuring ------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        from chrono._spectra import Measurement
+
+        self._measures = not session.config.pluginmanager.has_plugin("dsession")
+        if self._measures:
+            self._measurement = Measurement(self.root)
+            self._measurement.start()
+        try:
+            return (yield)
+        finally:
+            try:
+                self._after_tests(session)
+            except Exception as error:  # chrono's failure must not hide the run's outcome
+                if from_outside(error):
+                    raise
+                self._note = f"chrono: --chrono-why failed: {error!r}"
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        measurement = self._measurement
+        if measurement is None:
+            return (yield)
+        measurement.switch(item.nodeid)
+        try:
+            return (yield)
+        finally:
+            measurement.switch("")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self._on_worker:
+            return
+        nodeid = report.nodeid
+        if report.failed:
+            self._failed_reports.setdefault(nodeid, report)
+        elif report.when == "call" and report.passed:
+            self._passed[nodeid] = None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        from chrono._spectra import merge_plain
+
+        output = getattr(node, "workeroutput", None) or {}
+        plain = output.get(_SPECTRA_FROM_WORKER)
+        if plain is not None:
+            merge_plain(self._gathered, plain)
+
+    _note: str | None = None
+
+    def _after_tests(self, session: pytest.Session) -> None:
+        spectra = self._stop_measuring(session)
+        if self._on_worker:
+            workeroutput: dict[str, Any] = getattr(self.config, "workeroutput", {})
+            from chrono._spectra import spectra_to_plain
+
+            workeroutput[_SPECTRA_FROM_WORKER] = spectra_to_plain(spectra)
+            return
+        if not self._measures:
+            spectra = self._gathered
+        failing = list(self._failed_reports)
+        if not failing:
+            return  # a run with no failure ranks nothing
+        passing = [nodeid for nodeid in self._passed if nodeid not in self._failed_reports]
+        from chrono._spectra import rank_lines
+
+        ranked = rank_lines(spectra, failing, passing)
+        items = {item.nodeid: item for item in session.items} if self._measures else {}
+        for index, nodeid in enumerate(failing):
+            report = self._failed_reports[nodeid]
+            mine = [suspect for suspect in ranked if nodeid in suspect.failing_tests][:TOP]
+            try:
+                self._explain(report, mine, spectra, failing, passing, items, index < MOST_RERUNS)
+            except Exception as error:  # one test's trouble must not hide the others'
+                if from_outside(error):
+                    raise
+                _pytest_sections.add_section(
+                    report, f"{SECTION_TITLE} (not shown)", f"chrono failed: {error!r}"
+                )
+
+    def _stop_measuring(self, session: pytest.Session) -> Spectra:
+        measurement, self._measurement = self._measurement, None
+        if measurement is None:
+            return {}
+        import chrono
+        from chrono._spectra import leave_out_of
+
+        tests = {str(item.path) for item in session.items}
+        leave_out = leave_out_of(tests, self.root, os.path.dirname(chrono.__file__))
+        return measurement.stop(leave_out)
+
+    # -- explaining -----------------------------------------------------------------------
+
+    def _explain(
+        self,
+        report: pytest.TestReport,
+        suspects: list[SuspectLine],
+        spectra: Spectra,
+        failing: list[str],
+        passing: list[str],
+        items: dict[str, pytest.Item],
+        rerun: bool,
+    ) -> None:
+        nodeid = report.nodeid
+        sibling = _sibling(nodeid, passing, suspects, spectra)
+        values: dict[tuple[str, int], tuple[_Values | None, _Values | None]] = {}
+        why_no_values = None
+        if not suspects:
+            why_no_values = ""
+        elif not items:
+            why_no_values = (
+                "values not recorded: under pytest-xdist the tests are not here to run again; "
+                "run the failing tests without -n to see them"
+            )
+        elif not rerun:
+            why_no_values = f"values recorded for the first {MOST_RERUNS} failing tests only"
+        else:
+            values = self._values(items.get(nodeid), items.get(sibling or ""), suspects)
+        lines = _section_lines(
+            self.root, suspects, len(failing), len(passing), sibling, values, why_no_values
+        )
+        _pytest_sections.add_section(report, SECTION_TITLE, "\n".join(lines))
+        setattr(
+            report,
+            REPORT_ATTRIBUTE,
+            _as_data(self.root, suspects, len(failing), len(passing), values),
+        )
+
+    def _values(
+        self,
+        failing_item: pytest.Item | None,
+        passing_item: pytest.Item | None,
+        suspects: list[SuspectLine],
+    ) -> dict[tuple[str, int], tuple[_Values | None, _Values | None]]:
+        """Each suspect line's values in a new run of the failing test and of its sibling."""
+        from chrono import _logpoints
+        from chrono._spectra import names_read
+
+        logpoints = []
+        for suspect in suspects:
+            expressions = ",".join(names_read(suspect.file, suspect.line))
+            spec = f"{suspect.file}:{suspect.line}" + (f":{expressions}" if expressions else "")
+            try:
+                logpoints.append(_logpoints.parse_spec(spec))
+            except (_logpoints.LogpointError, SyntaxError):
+                # A line a logpoint cannot hold: recorded as having run, nothing more.
+                logpoints.append(_logpoints.parse_spec(f"{suspect.file}:{suspect.line}"))
+        _logpoints.add(logpoints)
+        try:
+            failing = _run_again(failing_item) if failing_item is not None else None
+            passing = _run_again(passing_item) if passing_item is not None else None
+        finally:
+            _logpoints.remove(logpoints)
+        return {
+            (suspect.file, suspect.line): (
+                None if failing is None else failing.get(_real(suspect.file, suspect.line)),
+                None if passing is None else passing.get(_real(suspect.file, suspect.line)),
+            )
+            for suspect in suspects
+        }
+
+    def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
+        if self._note is not None:
+            terminalreporter.write_line(self._note, red=True)
+
+
+def _real(file: str, line: int) -> tuple[str, int]:
+    return os.path.normcase(os.path.realpath(file)), line
+
+
+def _run_again(item: pytest.Item) -> dict[tuple[str, int], _Values]:
+    """Run ``item``'s whole protocol again, unlogged, in a story of its own; what each
+    logpoint recorded there, by real path and line."""
+    from _pytest.runner import runtestprotocol
+
+    from chrono._logpoints import LOGPOINT_MARK
+    from chrono._story import Scope, Story
+
+    story = Story(
+        f"{item.nodeid} (again)",
+        scope=Scope.PROCESS,
+        attach_to_exceptions=False,
+        capture_logs=False,
+    )
+    story.start()
+    try:
+        runtestprotocol(item, log=False, nextitem=None)
+    finally:
+        story.stop()
+    found: dict[tuple[str, int], _Values] = {}
+    for event in story.events:
+        if not event.function.endswith(LOGPOINT_MARK):
+            continue
+        key = _real(event.file, event.line)
+        before = found.get(key)
+        hits = 1 if before is None else before.hits + 1
+        found[key] = _Values(hits, dict(event.items))
+    return found
+
+
+def _sibling(
+    nodeid: str, passing: list[str], suspects: list[SuspectLine], spectra: Spectra
+) -> str | None:
+    """The passing test to run beside a failing one: a passing case of the same function
+    (parametrized), else the first passing test that ran the top suspect line."""
+    function = nodeid.partition("[")[0]
+    for candidate in passing:
+        if candidate.partition("[")[0] == function:
+            return candidate
+    if not suspects:
+        return None
+    from chrono._spectra import Predicate
+
+    top = suspects[0]
+    ran_top = spectra.get(Predicate(top.file, top.line), set())
+    for candidate in passing:
+        if candidate in ran_top:
+            return candidate
+    return None
+
+
+def _where(root: str, file: str) -> str:
+    try:
+        relative = os.path.relpath(file, root)
+    except ValueError:  # another drive
+        return file
+    return file if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
+def _predicate_note(suspect: SuspectLine) -> str:
+    to = suspect.predicate.to
+    if to is None:
+        return ""
+    if to < 0:
+        return " (when it left the function)"
+    return f" (when it went on to line {to})"
+
+
+def _count(count: int, total: int, what: str) -> str:
+    return f"{count} of {total} {what}"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
+
+
+def _section_lines(
+    root: str,
+    suspects: list[SuspectLine],
+    failing_total: int,
+    passing_total: int,
+    sibling: str | None,
+    values: dict[tuple[str, int], tuple[_Values | None, _Values | None]],
+    why_no_values: str | None,
+) -> list[str]:
+    from chrono._spectra import source_line
+
+    if not suspects:
+        return ["no line of the project's own code ran in this test (coverage.py measured none)"]
+    lines = [
+        f"suspect lines, ranked by Ochiai over {failing_total} failing and {passing_total} "
+        "passing tests (coverage.py)"
+        + (f"; values beside {sibling} (passing)" if sibling and values else "")
+    ]
+    if why_no_values:
+        lines.append(why_no_values)
+    for rank, suspect in enumerate(suspects, 1):
+        lines.append(
+            f"#{rank} {_where(root, suspect.file)}:{suspect.line}  {suspect.score:.2f}  in "
+            f"{_count(suspect.failing, failing_total, 'failing tests')}, "
+            f"{_count(suspect.passing, passing_total, 'passing')}{_predicate_note(suspect)}"
+        )
+        lines.append(f"    {source_line(suspect.file, suspect.line)}")
+        failing_values, passing_values = values.get((suspect.file, suspect.line), (None, None))
+        lines.extend(_value_lines(failing_values, passing_values, sibling is not None))
+    return lines
+
+
+def _value_lines(failing: _Values | None, passing: _Values | None, has_sibling: bool) -> list[str]:
+    if failing is None and passing is None:
+        return []
+    names = list(dict.fromkeys([*(failing or _NONE).values, *(passing or _NONE).values]))
+    width = max((len(name) for name in names), default=0)
+    here = [_short(failing.values.get(name, "-")) if failing else "(did not run)" for name in names]
+    here_width = max((len(text) for text in here), default=0)
+    rows = []
+    for name, text in zip(names, here):
+        row = f"      {name.ljust(width)}  failing: {text}"
+        if has_sibling:
+            there = _short(passing.values.get(name, "-")) if passing else "(did not run)"
+            row = f"{row.ljust(width + here_width + 17)}   passing: {there}"
+        rows.append(row)
+    ran = f"ran {failing.hits}× failing" if failing else "did not run failing"
+    if has_sibling:
+        ran += f", {passing.hits}× passing" if passing else ", not passing"
+    rows.append(f"      ({ran}; the values of its last run)" if names else f"      ({ran})")
+    return rows
+
+
+def _as_data(
+    root: str,
+    suspects: list[SuspectLine],
+    failing_total: int,
+    passing_total: int,
+    values: dict[tuple[str, int], tuple[_Values | None, _Values | None]],
+) -> list[dict[str, Any]]:
+    from chrono._spectra import FORMULA, source_line
+
+    data = []
+    for rank, suspect in enumerate(suspects, 1):
+        failing_values, passing_values = values.get((suspect.file, suspect.line), (None, None))
+        data.append(
+            {
+                "rank": rank,
+                "file": _where(root, suspect.file),
+                "line": suspect.line,
+                "score": round(suspect.score, 6),
+                "formula": FORMULA,
+                "failing": suspect.failing,
+                "failing_total": failing_total,
+                "passing": suspect.passing,
+                "passing_total": passing_total,
+                "source": source_line(suspect.file, suspect.line),
+                "values": {
+                    "failing": dict(failing_values.values) if failing_values else {},
+                    "passing": dict(passing_values.values) if passing_values else {},
+                },
+            }
+        )
+    return data
