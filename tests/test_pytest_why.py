@@ -152,8 +152,8 @@ class TestSeededBug:
             "ochiai",
         )
         assert first["values"] == {
-            "failing": {"qty": "5", "avail": "5", "qty >= avail": "True"},
-            "passing": {"qty": "1", "avail": "5", "qty >= avail": "False"},
+            "failing": {"qty": ["5"], "avail": ["5"], "qty >= avail": ["True"]},
+            "passing": {"qty": ["1"], "avail": ["5"], "qty >= avail": ["False"]},
         }
 
     def test_the_ini_twin_turns_it_on(self, shop: pytest.Pytester) -> None:

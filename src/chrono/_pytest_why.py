@@ -126,10 +126,11 @@ class _StandingAside:
 
 
 class _Values(NamedTuple):
-    """What one run's logpoint recorded at a line: how often it ran, the last values."""
+    """What one run's logpoint recorded at a line: how often it ran, and each expression's
+    values, each once, in the order they came."""
 
     hits: int
-    values: dict[str, str]
+    values: dict[str, list[str]]
 
 
 _NONE = _Values(0, {})
@@ -177,11 +178,10 @@ class WhyPlugin:
         measurement = self._measurement
         if measurement is None:
             return (yield)
+        # Switched at each test's start only: each switch writes what was measured, and
+        # between two tests no code of the project runs.
         measurement.switch(item.nodeid)
-        try:
-            return (yield)
-        finally:
-            measurement.switch("")
+        return (yield)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self._on_worker:
@@ -220,12 +220,42 @@ class WhyPlugin:
         from chrono._spectra import rank_lines
 
         ranked = rank_lines(spectra, failing, passing)
+        tops = {
+            nodeid: [suspect for suspect in ranked if nodeid in suspect.failing_tests][:TOP]
+            for nodeid in failing
+        }
+        siblings = {nodeid: _sibling(nodeid, passing, tops[nodeid], spectra) for nodeid in failing}
         items = {item.nodeid: item for item in session.items} if self._measures else {}
+        runs: dict[str, _Run] = {}
+        if items:
+            again = failing[:MOST_RERUNS]
+            with_siblings = [*again, *(siblings[nodeid] for nodeid in again)]
+            wanted = [items[nodeid] for nodeid in dict.fromkeys(with_siblings) if nodeid in items]
+            lines = {(s.file, s.line) for nodeid in again for s in tops[nodeid]}
+            runs = _runs_with_logpoints(wanted, sorted(lines))
         for index, nodeid in enumerate(failing):
             report = self._failed_reports[nodeid]
-            mine = [suspect for suspect in ranked if nodeid in suspect.failing_tests][:TOP]
+            if not tops[nodeid]:
+                why_no_values = None
+            elif not items:
+                why_no_values = (
+                    "values not recorded: under pytest-xdist the tests are not here to run "
+                    "again; run the failing tests without -n to see them"
+                )
+            elif index >= MOST_RERUNS:
+                why_no_values = f"values recorded for the first {MOST_RERUNS} failing tests only"
+            else:
+                why_no_values = None
+            sibling = siblings[nodeid]
             try:
-                self._explain(report, mine, spectra, failing, passing, items, index < MOST_RERUNS)
+                self._explain(
+                    report,
+                    tops[nodeid],
+                    (len(failing), len(passing)),
+                    sibling,
+                    (runs.get(nodeid), runs.get(sibling or "")),
+                    why_no_values,
+                )
             except Exception as error:  # one test's trouble must not hide the others'
                 if from_outside(error):
                     raise
@@ -250,84 +280,77 @@ class WhyPlugin:
         self,
         report: pytest.TestReport,
         suspects: list[SuspectLine],
-        spectra: Spectra,
-        failing: list[str],
-        passing: list[str],
-        items: dict[str, pytest.Item],
-        rerun: bool,
+        totals: tuple[int, int],
+        sibling: str | None,
+        runs: tuple[_Run | None, _Run | None],
+        why_no_values: str | None,
     ) -> None:
-        nodeid = report.nodeid
-        sibling = _sibling(nodeid, passing, suspects, spectra)
-        values: dict[tuple[str, int], tuple[_Values | None, _Values | None]] = {}
-        why_no_values = None
-        if not suspects:
-            why_no_values = ""
-        elif not items:
-            why_no_values = (
-                "values not recorded: under pytest-xdist the tests are not here to run again; "
-                "run the failing tests without -n to see them"
-            )
-        elif not rerun:
-            why_no_values = f"values recorded for the first {MOST_RERUNS} failing tests only"
-        else:
-            values = self._values(items.get(nodeid), items.get(sibling or ""), suspects)
-        lines = _section_lines(
-            self.root, suspects, len(failing), len(passing), sibling, values, why_no_values
-        )
-        _pytest_sections.add_section(report, SECTION_TITLE, "\n".join(lines))
-        setattr(
-            report,
-            REPORT_ATTRIBUTE,
-            _as_data(self.root, suspects, len(failing), len(passing), values),
-        )
-
-    def _values(
-        self,
-        failing_item: pytest.Item | None,
-        passing_item: pytest.Item | None,
-        suspects: list[SuspectLine],
-    ) -> dict[tuple[str, int], tuple[_Values | None, _Values | None]]:
-        """Each suspect line's values in a new run of the failing test and of its sibling."""
-        from chrono import _logpoints
-        from chrono._spectra import names_read
-
-        logpoints = []
-        for suspect in suspects:
-            expressions = ",".join(names_read(suspect.file, suspect.line))
-            spec = f"{suspect.file}:{suspect.line}" + (f":{expressions}" if expressions else "")
-            try:
-                logpoints.append(_logpoints.parse_spec(spec))
-            except (_logpoints.LogpointError, SyntaxError):
-                # A line a logpoint cannot hold: recorded as having run, nothing more.
-                logpoints.append(_logpoints.parse_spec(f"{suspect.file}:{suspect.line}"))
-        _logpoints.add(logpoints)
-        try:
-            failing = _run_again(failing_item) if failing_item is not None else None
-            passing = _run_again(passing_item) if passing_item is not None else None
-        finally:
-            _logpoints.remove(logpoints)
-        return {
+        failing_run, passing_run = runs
+        values = {
             (suspect.file, suspect.line): (
-                None if failing is None else failing.get(_real(suspect.file, suspect.line)),
-                None if passing is None else passing.get(_real(suspect.file, suspect.line)),
+                None if failing_run is None else failing_run.lines.get(_real(suspect)),
+                None if passing_run is None else passing_run.lines.get(_real(suspect)),
             )
             for suspect in suspects
         }
+        if failing_run is not None and not failing_run.failed:
+            why_no_values = "it passed when run again: its values may not show the failure"
+        lines = _section_lines(
+            self.root,
+            suspects,
+            totals,
+            sibling if passing_run is not None else None,
+            values if failing_run is not None else {},
+            why_no_values,
+        )
+        _pytest_sections.add_section(report, SECTION_TITLE, "\n".join(lines))
+        setattr(report, REPORT_ATTRIBUTE, _as_data(self.root, suspects, totals, values))
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         if self._note is not None:
             terminalreporter.write_line(self._note, red=True)
 
 
-def _real(file: str, line: int) -> tuple[str, int]:
+def _real(suspect: SuspectLine) -> tuple[str, int]:
+    return _real_place(suspect.file, suspect.line)
+
+
+def _real_place(file: str, line: int) -> tuple[str, int]:
     return os.path.normcase(os.path.realpath(file)), line
 
 
-def _run_again(item: pytest.Item) -> dict[tuple[str, int], _Values]:
-    """Run ``item``'s whole protocol again, unlogged, in a story of its own; what each
-    logpoint recorded there, by real path and line."""
-    from _pytest.runner import runtestprotocol
+class _Run(NamedTuple):
+    """A test run again with logpoints: what each recorded, by real path and line, and
+    whether the test failed again."""
 
+    lines: dict[tuple[str, int], _Values]
+    failed: bool
+
+
+def _runs_with_logpoints(items: list[pytest.Item], lines: list[tuple[str, int]]) -> dict[str, _Run]:
+    """Run each of ``items`` again with logpoints at ``lines``, recording what each reads."""
+    from chrono import _logpoints
+    from chrono._spectra import names_read
+
+    logpoints = []
+    for file, line in lines:
+        expressions = ",".join(names_read(file, line))
+        try:
+            logpoints.append(_logpoints.parse_spec(f"{file}:{line}:{expressions}"))
+        except (_logpoints.LogpointError, SyntaxError):
+            # What it reads cannot be recorded there: that the line ran, and how often.
+            logpoints.append(_logpoints.parse_spec(f"{file}:{line}"))
+    _logpoints.add(logpoints)
+    try:
+        return {item.nodeid: _run_again(item) for item in items}
+    finally:
+        _logpoints.remove(logpoints)
+
+
+def _run_again(item: pytest.Item) -> _Run:
+    """Run ``item`` again (setup, call, teardown, through their hooks, so that its output is
+    captured as before) in a story of its own. No report is made: it would format the failure
+    again, which costs more than the test, and nothing would show it."""
     from chrono._logpoints import LOGPOINT_MARK
     from chrono._story import Scope, Story
 
@@ -337,20 +360,57 @@ def _run_again(item: pytest.Item) -> dict[tuple[str, int], _Values]:
         attach_to_exceptions=False,
         capture_logs=False,
     )
+    hooks = item.ihook
+    reraise = (pytest.exit.Exception, KeyboardInterrupt)
+    # As pytest's own runner does when it runs a test again (pytest-rerunfailures): a fresh
+    # fixture request, dropped afterwards.
+    function: Any = item  # a pytest.Function: its fixture request is pytest's own business
+    if hasattr(function, "_request") and not function._request:
+        function._initrequest()
     story.start()
     try:
-        runtestprotocol(item, log=False, nextitem=None)
+        setup = pytest.CallInfo.from_call(
+            lambda: hooks.pytest_runtest_setup(item=item), when="setup", reraise=reraise
+        )
+        call = None
+        if setup.excinfo is None:
+            call = pytest.CallInfo.from_call(
+                lambda: hooks.pytest_runtest_call(item=item), when="call", reraise=reraise
+            )
+        pytest.CallInfo.from_call(
+            lambda: hooks.pytest_runtest_teardown(item=item, nextitem=None),
+            when="teardown",
+            reraise=reraise,
+        )
     finally:
         story.stop()
-    found: dict[tuple[str, int], _Values] = {}
+        if hasattr(function, "_request"):
+            function._request = False
+            function.funcargs = None
+    seen: dict[tuple[str, int], tuple[int, dict[str, dict[str, None]]]] = {}
     for event in story.events:
         if not event.function.endswith(LOGPOINT_MARK):
             continue
-        key = _real(event.file, event.line)
-        before = found.get(key)
-        hits = 1 if before is None else before.hits + 1
-        found[key] = _Values(hits, dict(event.items))
-    return found
+        key = _real_place(event.file, event.line)
+        hits, values = seen.get(key, (0, {}))
+        for text, value in event.items:
+            values.setdefault(text, {})[value] = None
+        seen[key] = (hits + 1, values)
+    found = {
+        key: _Values(hits, {text: list(each) for text, each in values.items()})
+        for key, (hits, values) in seen.items()
+    }
+    # A unittest TestCase's failure is kept on the item until its report is made (and no
+    # report is made here): taken off, as making the report would.
+    kept_failures = getattr(function, "_excinfo", None)
+    if kept_failures:
+        function._excinfo = None
+    failed = (
+        setup.excinfo is not None
+        or (call is not None and call.excinfo is not None)
+        or bool(kept_failures)
+    )
+    return _Run(found, failed)
 
 
 def _sibling(
@@ -395,21 +455,25 @@ def _count(count: int, total: int, what: str) -> str:
     return f"{count} of {total} {what}"
 
 
-def _short(text: str) -> str:
+def _short(values: list[str] | None) -> str:
+    """A line's values for one expression, in the order they came, within a width."""
+    if values is None:
+        return "-"
+    text = values[0] if len(values) == 1 else " → ".join(values)
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
 def _section_lines(
     root: str,
     suspects: list[SuspectLine],
-    failing_total: int,
-    passing_total: int,
+    totals: tuple[int, int],
     sibling: str | None,
     values: dict[tuple[str, int], tuple[_Values | None, _Values | None]],
     why_no_values: str | None,
 ) -> list[str]:
     from chrono._spectra import source_line
 
+    failing_total, passing_total = totals
     if not suspects:
         return ["no line of the project's own code ran in this test (coverage.py measured none)"]
     lines = [
@@ -436,31 +500,31 @@ def _value_lines(failing: _Values | None, passing: _Values | None, has_sibling: 
         return []
     names = list(dict.fromkeys([*(failing or _NONE).values, *(passing or _NONE).values]))
     width = max((len(name) for name in names), default=0)
-    here = [_short(failing.values.get(name, "-")) if failing else "(did not run)" for name in names]
+    here = [_short(failing.values.get(name)) if failing else "(did not run)" for name in names]
     here_width = max((len(text) for text in here), default=0)
     rows = []
     for name, text in zip(names, here):
         row = f"      {name.ljust(width)}  failing: {text}"
         if has_sibling:
-            there = _short(passing.values.get(name, "-")) if passing else "(did not run)"
+            there = _short(passing.values.get(name)) if passing else "(did not run)"
             row = f"{row.ljust(width + here_width + 17)}   passing: {there}"
         rows.append(row)
     ran = f"ran {failing.hits}× failing" if failing else "did not run failing"
     if has_sibling:
         ran += f", {passing.hits}× passing" if passing else ", not passing"
-    rows.append(f"      ({ran}; the values of its last run)" if names else f"      ({ran})")
+    rows.append(f"      ({ran}; the values it saw, in order)" if names else f"      ({ran})")
     return rows
 
 
 def _as_data(
     root: str,
     suspects: list[SuspectLine],
-    failing_total: int,
-    passing_total: int,
+    totals: tuple[int, int],
     values: dict[tuple[str, int], tuple[_Values | None, _Values | None]],
 ) -> list[dict[str, Any]]:
     from chrono._spectra import FORMULA, source_line
 
+    failing_total, passing_total = totals
     data = []
     for rank, suspect in enumerate(suspects, 1):
         failing_values, passing_values = values.get((suspect.file, suspect.line), (None, None))

@@ -20,7 +20,6 @@ import builtins
 import linecache
 import math
 import os
-import re
 import warnings
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Callable, NamedTuple
@@ -196,9 +195,13 @@ class Measurement:
                 if tests:
                     spectra[Predicate(path, line)] = tests
                     contexts_of_file.setdefault(path, set()).update(tests)
+        files_of_context: dict[str, list[str]] = {}
         for path, contexts in contexts_of_file.items():
             for context in contexts:
-                data.set_query_contexts([f"^{re.escape(context)}$"])
+                files_of_context.setdefault(context, []).append(path)
+        for context, paths in files_of_context.items():
+            data.set_query_context(context)  # matched exactly: a test id is no pattern
+            for path in paths:
                 for start, end in data.arcs(path) or ():
                     if start > 0 and end != start:
                         spectra.setdefault(Predicate(path, start, end), set()).add(context)
