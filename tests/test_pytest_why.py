@@ -104,17 +104,19 @@ class TestSeededBug:
         result = _run(shop, "--chrono-why")
         result.assert_outcomes(passed=4, failed=1)
         section = _section(result)
-        assert section[0] == (
-            "suspect lines, ranked by Ochiai over 1 failing and 4 passing tests (coverage.py); "
-            "values beside test_stock.py::test_take[1] (passing)"
+        assert section[:2] == [
+            "suspect lines, ranked by Ochiai over 1 failing and 4 passing tests (coverage.py)",
+            "values recorded by running the test again, beside test_stock.py::test_take[1], "
+            "which passed",
+        ]
+        assert section[2] == (
+            f"#1 shop/stock.py:{BUG_LINE}  score 0.71  in 1 of 1 failing tests, 1 of 4 passing"
+            f" (when it went on to line {BUG_LINE + 1})"
         )
-        assert section[1].startswith(
-            f"#1 shop/stock.py:{BUG_LINE}  0.71  in 1 of 1 failing tests, 1 of 4 passing"
-        )
-        assert section[2].strip() == "if qty >= avail:"
-        assert re.fullmatch(r" +qty +failing: 5 +passing: 1", section[3])
-        assert re.fullmatch(r" +avail +failing: 5 +passing: 5", section[4])
-        assert re.fullmatch(r" +qty >= avail +failing: True +passing: False", section[5])
+        assert section[3].strip() == "if qty >= avail:"
+        assert re.fullmatch(r" +qty +failing: 5 +passing: 1", section[4])
+        assert re.fullmatch(r" +avail +failing: 5 +passing: 5", section[5])
+        assert re.fullmatch(r" +qty >= avail +failing: True +passing: False", section[6])
 
     def test_private_names_are_read_as_python_stores_them(self, shop: pytest.Pytester) -> None:
         """A suspect line reading ``self.__levels`` shows its value, read under the name Python
@@ -159,7 +161,7 @@ class TestSeededBug:
     def test_the_ini_twin_turns_it_on(self, shop: pytest.Pytester) -> None:
         """``chrono_why = true`` in the ini file does what the option does."""
         shop.makeini("[pytest]\nchrono_why = true\n")
-        assert _section(_run(shop))[1].startswith(f"#1 shop/stock.py:{BUG_LINE} ")
+        assert _section(_run(shop))[2].startswith(f"#1 shop/stock.py:{BUG_LINE} ")
 
     def test_under_xdist_the_workers_spectra_are_ranked(self, shop: pytest.Pytester) -> None:
         """Under ``-n 2`` each worker measures its own tests and the controller ranks them
@@ -172,7 +174,18 @@ class TestSeededBug:
             section[1] == "values not recorded: under pytest-xdist the tests are not here to "
             "run again; run the failing tests without -n to see them"
         )
-        assert section[2].startswith(f"#1 shop/stock.py:{BUG_LINE}  0.71  in 1 of 1 failing")
+        assert section[2].startswith(f"#1 shop/stock.py:{BUG_LINE}  score 0.71  in 1 of 1 failing")
+
+    def test_a_run_stopped_at_the_first_failure_explains_it(self, shop: pytest.Pytester) -> None:
+        """``-x`` stops the run at the failure: the tests that ran are ranked, and the failing
+        one still runs again for its values."""
+        result = _run(shop, "-x", "--chrono-why")
+        result.assert_outcomes(passed=2, failed=1)
+        section = _section(result)
+        assert section[0] == (
+            "suspect lines, ranked by Ochiai over 1 failing and 2 passing tests (coverage.py)"
+        )
+        assert re.fullmatch(r" +qty >= avail +failing: True +passing: False", section[6])
 
     def test_a_run_that_passes_shows_nothing(self, shop: pytest.Pytester) -> None:
         """With no failing test there is nothing to rank and no section."""
@@ -205,7 +218,7 @@ class TestBesideCoverage:
     def test_no_cov_lets_it_run(self, shop: pytest.Pytester) -> None:
         """With pytest-cov turned off by ``--no-cov``, the suspect lines are ranked."""
         result = _run(shop, "--cov=shop", "--no-cov", "--chrono-why")
-        assert _section(result)[1].startswith(f"#1 shop/stock.py:{BUG_LINE} ")
+        assert _section(result)[2].startswith(f"#1 shop/stock.py:{BUG_LINE} ")
 
 
 def _coverage_data(root: Path) -> dict[str, tuple[list[int], list[tuple[int, int]]]]:

@@ -152,6 +152,8 @@ class WhyPlugin:
         self._passed: dict[str, None] = {}
         #: Where this process measured: not on an xdist controller.
         self._measures = False
+        #: What went wrong in chrono's own work, said at the end (None: nothing).
+        self._note: str | None = None
 
     # -- measuring ------------------------------------------------------------------------
 
@@ -164,14 +166,25 @@ class WhyPlugin:
             self._measurement = Measurement(self.root)
             self._measurement.start()
         try:
-            return (yield)
-        finally:
-            try:
-                self._after_tests(session)
-            except Exception as error:  # chrono's failure must not hide the run's outcome
-                if from_outside(error):
-                    raise
-                self._note = f"chrono: --chrono-why failed: {error!r}"
+            outcome = yield
+        except (session.Failed, session.Interrupted):
+            # -x or --maxfail stopped the run: its failures are explained all the same.
+            self._after_tests_safely(session)
+            raise
+        except BaseException:
+            # Ctrl-C, or pytest's own trouble: no test runs again.
+            self._stop_measuring(session)
+            raise
+        self._after_tests_safely(session)
+        return outcome
+
+    def _after_tests_safely(self, session: pytest.Session) -> None:
+        try:
+            self._after_tests(session)
+        except Exception as error:  # chrono's failure must not hide the run's outcome
+            if from_outside(error):
+                raise
+            self._note = f"chrono: --chrono-why failed: {error!r}"
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -200,8 +213,6 @@ class WhyPlugin:
         plain = output.get(_SPECTRA_FROM_WORKER)
         if plain is not None:
             merge_plain(self._gathered, plain)
-
-    _note: str | None = None
 
     def _after_tests(self, session: pytest.Session) -> None:
         spectra = self._stop_measuring(session)
@@ -479,13 +490,15 @@ def _section_lines(
     lines = [
         f"suspect lines, ranked by Ochiai over {failing_total} failing and {passing_total} "
         "passing tests (coverage.py)"
-        + (f"; values beside {sibling} (passing)" if sibling and values else "")
     ]
     if why_no_values:
         lines.append(why_no_values)
+    elif values:
+        beside = f", beside {sibling}, which passed" if sibling else " (no passing test ran them)"
+        lines.append(f"values recorded by running the test again{beside}")
     for rank, suspect in enumerate(suspects, 1):
         lines.append(
-            f"#{rank} {_where(root, suspect.file)}:{suspect.line}  {suspect.score:.2f}  in "
+            f"#{rank} {_where(root, suspect.file)}:{suspect.line}  score {suspect.score:.2f}  in "
             f"{_count(suspect.failing, failing_total, 'failing tests')}, "
             f"{_count(suspect.passing, passing_total, 'passing')}{_predicate_note(suspect)}"
         )
