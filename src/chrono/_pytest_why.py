@@ -118,9 +118,8 @@ class _StandingAside:
         if hasattr(self.config, "workerinput"):
             return
         terminalreporter.write_line(
-            f"chrono: --chrono-why did not run: {self.reason}, and a second coverage "
-            "measurement would change its data; to rank suspect lines, run the tests again "
-            "with --no-cov --chrono-why",
+            f"chrono: --chrono-why stood aside: {self.reason}, and a second measurement "
+            "would change its data; run with --no-cov to rank suspect lines",
             yellow=True,
         )
 
