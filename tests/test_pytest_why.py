@@ -174,18 +174,24 @@ class TestSeededBug:
         shop.makeini("[pytest]\nchrono_why = true\n")
         assert _section(_run(shop))[2].startswith(f"#1 shop/stock.py:{BUG_LINE} ")
 
-    def test_under_xdist_the_workers_spectra_are_ranked(self, shop: pytest.Pytester) -> None:
+    def test_under_xdist_the_failing_test_runs_again_in_a_pytest_of_its_own(
+        self, shop: pytest.Pytester
+    ) -> None:
         """Under ``-n 2`` each worker measures its own tests and the controller ranks them
-        all, saying in one line why no values are shown."""
-        result = _run(shop, "-n", "2", "--chrono-why")
+        all; the failing test and its sibling run again in one more pytest for their values,
+        which leaves the run's JUnit XML as it was."""
+        result = _run(shop, "-n", "2", "--chrono-why", "--junitxml=junit.xml")
         result.assert_outcomes(passed=4, failed=1)
         section = _section(result)
-        assert section[0].startswith("suspect lines, ranked by Ochiai over 1 failing and 4 passing")
-        assert (
-            section[1] == "values not recorded: under pytest-xdist the tests are not here to "
-            "run again; run the failing tests without -n to see them"
-        )
+        assert section[:2] == [
+            "suspect lines, ranked by Ochiai over 1 failing and 4 passing tests (coverage.py)",
+            "values recorded by running the test again, beside test_stock.py::test_take[1], "
+            "which passed",
+        ]
         assert section[2].startswith(f"#1 shop/stock.py:{BUG_LINE}  score 0.71  in 1 of 1 failing")
+        assert re.fullmatch(r" +qty >= avail +failing: True +passing: False", section[6])
+        junit = (shop.path / "junit.xml").read_text("utf-8")
+        assert 'tests="5"' in junit
 
     def test_a_run_stopped_at_the_first_failure_explains_it(self, shop: pytest.Pytester) -> None:
         """``-x`` stops the run at the failure: the tests that ran are ranked, and the failing

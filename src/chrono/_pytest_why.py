@@ -9,8 +9,10 @@ scores and counts, and the values there, failing beside passing. JSON exports ca
 ``suspect_lines``.
 
 Under pytest-xdist each worker measures its own tests and hands their spectra to the
-controller when it finishes; the controller ranks them. The controller holds no tests to run
-again, so there the section shows the ranking without values, and says so.
+controller when it finishes; the controller ranks them. The controller holds no tests to run,
+so the failing tests and their siblings run again in one more pytest, in one process
+(``--chrono-at`` for the logpoints, and a hidden option, ``--chrono-why-values``, for the file
+it writes what they recorded to), with the user's cache and report files kept out of its way.
 
 coverage.py can measure a process once at a time: beside pytest-cov (or ``coverage run``) a
 second measurement would change the user's coverage data, so ``--chrono-why`` stands aside
@@ -19,8 +21,9 @@ then and says so in one line. Without the option, nothing here imports coverage.
 
 from __future__ import annotations
 
+import argparse
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
@@ -31,6 +34,7 @@ from chrono._errors import from_outside
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
+    from chrono._events import Event
     from chrono._spectra import Measurement, Spectra, SuspectLine
 
 SECTION_TITLE = "chrono: why"
@@ -45,6 +49,8 @@ MOST_RERUNS = 10
 _SPECTRA_FROM_WORKER = "chrono_why_spectra"
 #: The longest value shown in a section (the JSON keeps the recorded repr whole).
 _VALUE_WIDTH = 40
+#: How long the pytest that runs failing tests again under xdist may take, in seconds.
+_SUBPROCESS_TIMEOUT = 600
 #: Which extra brings coverage.py.
 EXTRA = "chrono-tp[why]"
 
@@ -57,6 +63,8 @@ def add_options(parser: pytest.Parser, group: Any) -> None:
         help="rank the project's lines by how they separate failing from passing tests "
         "(coverage.py), and show the values at the top ones, failing beside passing",
     )
+    # The pytest that runs failing tests again under xdist writes what it recorded there.
+    group.addoption("--chrono-why-values", default=None, help=argparse.SUPPRESS)
     parser.addini(
         "chrono_why",
         "rank suspect lines with coverage.py and show the values there",
@@ -74,6 +82,16 @@ def wanted(config: pytest.Config) -> bool:
         return bool(config.getini("chrono_why"))
     except (ValueError, pytest.UsageError):
         raise pytest.UsageError("chrono_why: use true or false") from None
+
+
+def register_values(config: pytest.Config) -> None:
+    """In the pytest that runs failing tests again for an xdist run: note what the logpoints
+    recorded in each test."""
+    path = config.getoption("chrono_why_values")
+    from chrono._switch import is_enabled
+
+    if path and is_enabled():
+        config.pluginmanager.register(ValuesPlugin(path), "chrono-why-values")
 
 
 def register(config: pytest.Config) -> None:
@@ -235,25 +253,30 @@ class WhyPlugin:
             for nodeid in failing
         }
         siblings = {nodeid: _sibling(nodeid, passing, tops[nodeid], spectra) for nodeid in failing}
-        items = {item.nodeid: item for item in session.items} if self._measures else {}
-        runs: dict[str, _Run] = {}
-        if items:
-            again = failing[:MOST_RERUNS]
-            with_siblings = [*again, *(siblings[nodeid] for nodeid in again)]
-            wanted = [items[nodeid] for nodeid in dict.fromkeys(with_siblings) if nodeid in items]
-            lines = {(s.file, s.line) for nodeid in again for s in tops[nodeid]}
-            runs = _runs_with_logpoints(wanted, sorted(lines))
+        again = failing[:MOST_RERUNS]
+        wanted = [
+            nodeid
+            for nodeid in dict.fromkeys([*again, *(siblings[nodeid] for nodeid in again)])
+            if nodeid is not None
+        ]
+        lines = sorted({(s.file, s.line) for nodeid in again for s in tops[nodeid]})
+        if not lines:
+            runs: dict[str, _Run] = {}
+        elif self._measures:
+            items = {item.nodeid: item for item in session.items}
+            runs = _runs_with_logpoints([items[nodeid] for nodeid in wanted], lines)
+        else:
+            # An xdist controller holds no tests to run: they run again in a pytest of their
+            # own, in one process.
+            runs = _runs_in_subprocess(self.config, wanted, lines)
         for index, nodeid in enumerate(failing):
             report = self._failed_reports[nodeid]
-            if not tops[nodeid]:
-                why_no_values = None
-            elif not items:
+            if tops[nodeid] and nodeid not in runs:
                 why_no_values = (
-                    "values not recorded: under pytest-xdist the tests are not here to run "
-                    "again; run the failing tests without -n to see them"
+                    f"values recorded for the first {MOST_RERUNS} failing tests only"
+                    if index >= MOST_RERUNS
+                    else "values not recorded: the test could not run again"
                 )
-            elif index >= MOST_RERUNS:
-                why_no_values = f"values recorded for the first {MOST_RERUNS} failing tests only"
             else:
                 why_no_values = None
             sibling = siblings[nodeid]
@@ -361,7 +384,6 @@ def _run_again(item: pytest.Item) -> _Run:
     """Run ``item`` again (setup, call, teardown, through their hooks, so that its output is
     captured as before) in a story of its own. No report is made: it would format the failure
     again, which costs more than the test, and nothing would show it."""
-    from chrono._logpoints import LOGPOINT_MARK
     from chrono._story import Scope, Story
 
     story = Story(
@@ -397,19 +419,7 @@ def _run_again(item: pytest.Item) -> _Run:
         if hasattr(function, "_request"):
             function._request = False
             function.funcargs = None
-    seen: dict[tuple[str, int], tuple[int, dict[str, dict[str, None]]]] = {}
-    for event in story.events:
-        if not event.function.endswith(LOGPOINT_MARK):
-            continue
-        key = _real_place(event.file, event.line)
-        hits, values = seen.get(key, (0, {}))
-        for text, value in event.items:
-            values.setdefault(text, {})[value] = None
-        seen[key] = (hits + 1, values)
-    found = {
-        key: _Values(hits, {text: list(each) for text, each in values.items()})
-        for key, (hits, values) in seen.items()
-    }
+    found = _recorded_at_logpoints(story.events)
     # A unittest TestCase's failure is kept on the item until its report is made (and no
     # report is made here): taken off, as making the report would.
     kept_failures = getattr(function, "_excinfo", None)
@@ -421,6 +431,145 @@ def _run_again(item: pytest.Item) -> _Run:
         or bool(kept_failures)
     )
     return _Run(found, failed)
+
+
+def _recorded_at_logpoints(events: Iterable[Event]) -> dict[tuple[str, int], _Values]:
+    """What the logpoints recorded among ``events``, by real path and line."""
+    from chrono._logpoints import LOGPOINT_MARK
+
+    seen: dict[tuple[str, int], tuple[int, dict[str, dict[str, None]]]] = {}
+    for event in events:
+        if not event.function.endswith(LOGPOINT_MARK):
+            continue
+        key = _real_place(event.file, event.line)
+        hits, values = seen.get(key, (0, {}))
+        for text, value in event.items:
+            values.setdefault(text, {})[value] = None
+        seen[key] = (hits + 1, values)
+    return {
+        key: _Values(hits, {text: list(each) for text, each in values.items()})
+        for key, (hits, values) in seen.items()
+    }
+
+
+def _logpoint_specs(lines: list[tuple[str, int]]) -> list[str]:
+    """A logpoint at each line, recording what it reads; that it ran, where what it reads
+    cannot be recorded there."""
+    from chrono import _logpoints
+    from chrono._spectra import names_read
+
+    specs = []
+    for file, line in lines:
+        spec = f"{file}:{line}:{','.join(names_read(file, line))}"
+        try:
+            _logpoints.parse_spec(spec)
+        except (_logpoints.LogpointError, SyntaxError):
+            spec = f"{file}:{line}"
+        specs.append(spec)
+    return specs
+
+
+def _runs_in_subprocess(
+    config: pytest.Config, nodeids: list[str], lines: list[tuple[str, int]]
+) -> dict[str, _Run]:
+    """Run ``nodeids`` again in one pytest of their own, without xdist, with logpoints at
+    ``lines``: what each recorded, by test id. The user's cache, coverage and exports are left
+    alone; nothing is shown."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="chrono-why-") as folder:
+        values_file = os.path.join(folder, "values.json")
+        arguments = [
+            sys.executable,
+            "-m",
+            "pytest",
+            *nodeids,
+            "-n",
+            "0",
+            "-q",
+            "--tb=no",
+            "-p",
+            "no:pytest_cov",
+            "-o",
+            f"cache_dir={os.path.join(folder, 'cache')}",
+            "-o",
+            "chrono_why=false",
+            "--chrono-compare=off",
+            # Files the user's options may ask for go here, not over the run's own.
+            f"--junitxml={os.path.join(folder, 'junit.xml')}",
+            f"--chrono-json={os.path.join(folder, 'json')}",
+            f"--chrono-trace={os.path.join(folder, 'trace')}",
+            f"--chrono-html={os.path.join(folder, 'page.html')}",
+            f"--rootdir={config.rootpath}",
+            f"--chrono-why-values={values_file}",
+            *(f"--chrono-at={spec}" for spec in _logpoint_specs(lines)),
+        ]
+        if config.inipath is not None:
+            arguments += ["-c", str(config.inipath)]
+        subprocess.run(
+            arguments,
+            cwd=config.rootpath,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=_SUBPROCESS_TIMEOUT,
+            check=False,
+        )
+        try:
+            with open(values_file, encoding="utf-8") as handle:
+                recorded = json.load(handle)
+        except (OSError, ValueError):
+            return {}
+    return {
+        nodeid: _Run(
+            {
+                _real_place(file, line): _Values(hits, values)
+                for file, line, hits, values in run["lines"]
+            },
+            run["failed"],
+        )
+        for nodeid, run in recorded.items()
+    }
+
+
+class ValuesPlugin:
+    """The pytest that ``_runs_in_subprocess`` starts: what the logpoints recorded in each
+    test, and whether it failed, written to a file when the run ends."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.runs: dict[str, dict[str, Any]] = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        from chrono._story import Scope, Story
+
+        story = Story(
+            item.nodeid, scope=Scope.PROCESS, attach_to_exceptions=False, capture_logs=False
+        )
+        story.start()
+        try:
+            return (yield)
+        finally:
+            story.stop()
+            found = _recorded_at_logpoints(story.events)
+            run = self.runs.setdefault(item.nodeid, {"failed": False})
+            run["lines"] = [
+                [file, line, each.hits, each.values] for (file, line), each in found.items()
+            ]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.runs.setdefault(report.nodeid, {"failed": False})["failed"] = True
+
+    def pytest_sessionfinish(self) -> None:
+        import json
+
+        with open(self.path, "w", encoding="utf-8") as handle:
+            json.dump(self.runs, handle)
 
 
 def _sibling(

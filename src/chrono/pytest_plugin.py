@@ -179,6 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if options.why:
         # Before anything runs too: without coverage.py, a usage error naming the extra.
         _pytest_why.register(config)
+    _pytest_why.register_values(config)
     comparison = None
     if options.compare.enabled and is_enabled():
         gatherer = None
