@@ -15,8 +15,10 @@ import coverage
 import jsonschema
 import pytest
 
+from chrono._pytest_why import _sibling
 from chrono._spectra import (
     Predicate,
+    SuspectLine,
     names_read,
     ochiai,
     rank_lines,
@@ -256,6 +258,24 @@ def _coverage_report(result: pytest.RunResult) -> list[str]:
 class TestWithoutCoverage:
     """What the option costs and says when coverage.py is not there or not asked for."""
 
+    def test_chrono_off_measures_nothing(
+        self, shop: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With ``CHRONO=off`` the option is inert: no section, and coverage.py is not even
+        started (the test would see its tracer)."""
+        shop.makepyfile(
+            test_no_tracer="""
+            import sys
+
+            def test_nothing_traces():
+                assert sys.gettrace() is None
+            """
+        )
+        monkeypatch.setenv("CHRONO", "off")
+        result = _run(shop, "-p", "no:pytest_cov", "--chrono-why")
+        result.assert_outcomes(passed=5, failed=1)
+        assert "chrono: why" not in result.stdout.str()
+
     def test_missing_coverage_is_a_usage_error_naming_the_extra(
         self, shop: pytest.Pytester
     ) -> None:
@@ -308,6 +328,17 @@ class TestRanking:
             (10, 11, 1.0),
             (11, None, 1.0),
         ]
+
+    def test_the_sibling_is_the_closest_passing_test_through_the_top_line(self) -> None:
+        """Beside a failing test goes a passing case of the same function; without one, the
+        passing test of its own class that ran the top line, not the first such test."""
+        top = Predicate("m.py", 10)
+        spectra = {top: {"t.py::A::test_x", "t.py::B::test_z", "t.py::B::test_fails"}}
+        line = SuspectLine("m.py", 10, 1.0, 1, 0, top, frozenset({"t.py::B::test_fails"}))
+        passing = ["t.py::A::test_x", "t.py::A::test_y", "t.py::B::test_z"]
+        assert _sibling("t.py::B::test_fails", passing, [line], spectra) == "t.py::B::test_z"
+        cases = ["t.py::A::test_x", "t.py::B::test_fails[2]"]
+        assert _sibling("t.py::B::test_fails[1]", cases, [line], spectra) == cases[1]
 
     def test_spectra_cross_as_plain_data(self) -> None:
         """The plain form a worker sends reads back as the same spectra."""

@@ -576,7 +576,8 @@ def _sibling(
     nodeid: str, passing: list[str], suspects: list[SuspectLine], spectra: Spectra
 ) -> str | None:
     """The passing test to run beside a failing one: a passing case of the same function
-    (parametrized), else the first passing test that ran the top suspect line."""
+    (parametrized), else, of the passing tests that ran the top suspect line, the closest
+    (the same class, then the same module), the first to run among equals."""
     function = nodeid.partition("[")[0]
     for candidate in passing:
         if candidate.partition("[")[0] == function:
@@ -587,10 +588,20 @@ def _sibling(
 
     top = suspects[0]
     ran_top = spectra.get(Predicate(top.file, top.line), set())
+    parts = function.split("::")
+    best: str | None = None
+    best_shared = -1
     for candidate in passing:
-        if candidate in ran_top:
-            return candidate
-    return None
+        if candidate not in ran_top:
+            continue
+        shared = 0
+        for mine, theirs in zip(parts, candidate.partition("[")[0].split("::")):
+            if mine != theirs:
+                break
+            shared += 1
+        if shared > best_shared:
+            best, best_shared = candidate, shared
+    return best
 
 
 def _where(root: str, file: str) -> str:
