@@ -26,7 +26,7 @@ from chrono._spectra import (
     spectra_to_plain,
 )
 from chrono.export import story_schema
-from pytest_plugin_runs import QUIET_PLUGINS
+from pytest_plugin_runs import PYTEST_9, QUIET_PLUGINS
 
 #: A stock-keeping module whose bug (``>=`` for ``>``) fails exactly one case of a
 #: parametrized test; the other tests pass, one of them through the faulty branch.
@@ -205,6 +205,44 @@ class TestSeededBug:
             "suspect lines, ranked by Ochiai over 1 failing and 2 passing tests (coverage.py)"
         )
         assert re.fullmatch(r" +qty >= avail +failing: True +passing: False", section[6])
+
+    @pytest.mark.parametrize("kind", ["pytest", "unittest"])
+    def test_a_test_with_subtests_runs_again_without_counting_twice(
+        self, shop: pytest.Pytester, kind: str
+    ) -> None:
+        """A failing test with subtests (pytest's fixture, unittest's subTest) runs again out
+        of the run's sight: the run counts each subtest once, and the values are shown."""
+        if kind == "pytest":
+            if not PYTEST_9:
+                pytest.skip("the subtests fixture is pytest 9's")
+            source = """
+            from shop.stock import Stock
+
+            def test_takes(subtests):
+                for qty in (1, 5):
+                    with subtests.test(qty=qty):
+                        assert Stock({"apple": 5}).take("apple", qty) == 5 - qty
+            """
+        else:
+            source = """
+            import unittest
+
+            from shop.stock import Stock
+
+            class TakeTest(unittest.TestCase):
+                def test_takes(self):
+                    for qty in (1, 5):
+                        with self.subTest(qty=qty):
+                            self.assertEqual(Stock({"apple": 5}).take("apple", qty), 5 - qty)
+            """
+        shop.makepyfile(test_subtests=source)
+        plain = _run(shop, "test_subtests.py", "test_stock.py")
+        result = _run(shop, "--chrono-why", "test_subtests.py", "test_stock.py")
+        assert result.outlines[-1].split(" in ")[0] == plain.outlines[-1].split(" in ")[0]
+        assert any(
+            re.fullmatch(r" +qty >= avail +failing: (False → )?True +passing: False", line)
+            for line in _section(result)
+        )
 
     def test_a_run_that_passes_shows_nothing(self, shop: pytest.Pytester) -> None:
         """With no failing test there is nothing to rank and no section."""

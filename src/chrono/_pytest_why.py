@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -262,13 +263,20 @@ class WhyPlugin:
         lines = sorted({(s.file, s.line) for nodeid in again for s in tops[nodeid]})
         if not lines:
             runs: dict[str, _Run] = {}
-        elif self._measures:
-            items = {item.nodeid: item for item in session.items}
-            runs = _runs_with_logpoints([items[nodeid] for nodeid in wanted], lines)
         else:
-            # An xdist controller holds no tests to run: they run again in a pytest of their
-            # own, in one process.
-            runs = _runs_in_subprocess(self.config, wanted, lines)
+            # Run here, unless a test may log subtests' reports as it runs (pytest would count
+            # them in the run's outcome), or this is an xdist controller, which holds no
+            # tests: those run again in a pytest of their own, in one process.
+            items = {item.nodeid: item for item in session.items} if self._measures else {}
+            here = [
+                items[nodeid]
+                for nodeid in wanted
+                if nodeid in items and not _may_log_subtests(items[nodeid])
+            ]
+            elsewhere = [nodeid for nodeid in wanted if nodeid not in {i.nodeid for i in here}]
+            runs = _runs_with_logpoints(here, lines) if here else {}
+            if elsewhere:
+                runs.update(_runs_in_subprocess(self.config, elsewhere, lines))
         for index, nodeid in enumerate(failing):
             report = self._failed_reports[nodeid]
             if tops[nodeid] and nodeid not in runs:
@@ -433,6 +441,43 @@ def _run_again(item: pytest.Item) -> _Run:
     return _Run(found, failed)
 
 
+def _may_log_subtests(item: pytest.Item) -> bool:
+    """Whether running ``item`` may log reports of its own subtests: it asks for pytest's
+    ``subtests`` fixture, or it is a unittest test whose class's source calls ``subTest``."""
+    if "subtests" in getattr(item, "fixturenames", ()):
+        return True
+    test_class = getattr(item, "cls", None)
+    unittest = sys.modules.get("unittest")
+    if test_class is None or unittest is None or not issubclass(test_class, unittest.TestCase):
+        return False
+    import inspect
+
+    for each in test_class.__mro__:
+        if each.__module__ in ("unittest.case", "builtins"):
+            continue
+        try:
+            path = inspect.getsourcefile(each)
+        except TypeError:
+            continue
+        if path is not None and "subTest" in _source_of(path):
+            return True
+    return False
+
+
+_sources: dict[str, str] = {}
+
+
+def _source_of(path: str) -> str:
+    """The text of ``path`` ("" where it cannot be read), read once per run."""
+    if path not in _sources:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                _sources[path] = handle.read()
+        except OSError:
+            _sources[path] = ""
+    return _sources[path]
+
+
 def _recorded_at_logpoints(events: Iterable[Event]) -> dict[tuple[str, int], _Values]:
     """What the logpoints recorded among ``events``, by real path and line."""
     from chrono._logpoints import LOGPOINT_MARK
@@ -477,7 +522,6 @@ def _runs_in_subprocess(
     alone; nothing is shown."""
     import json
     import subprocess
-    import sys
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="chrono-why-") as folder:
