@@ -263,20 +263,13 @@ class WhyPlugin:
         lines = sorted({(s.file, s.line) for nodeid in again for s in tops[nodeid]})
         if not lines:
             runs: dict[str, _Run] = {}
+        elif self._measures:
+            items = {item.nodeid: item for item in session.items}
+            runs = _runs_with_logpoints([items[nodeid] for nodeid in wanted], lines)
         else:
-            # Run here, unless a test may log subtests' reports as it runs (pytest would count
-            # them in the run's outcome), or this is an xdist controller, which holds no
-            # tests: those run again in a pytest of their own, in one process.
-            items = {item.nodeid: item for item in session.items} if self._measures else {}
-            here = [
-                items[nodeid]
-                for nodeid in wanted
-                if nodeid in items and not _may_log_subtests(items[nodeid])
-            ]
-            elsewhere = [nodeid for nodeid in wanted if nodeid not in {i.nodeid for i in here}]
-            runs = _runs_with_logpoints(here, lines) if here else {}
-            if elsewhere:
-                runs.update(_runs_in_subprocess(self.config, elsewhere, lines))
+            # An xdist controller holds no tests to run: they run again in a pytest of their
+            # own, in one process.
+            runs = _runs_in_subprocess(self.config, wanted, lines)
         for index, nodeid in enumerate(failing):
             report = self._failed_reports[nodeid]
             if tops[nodeid] and nodeid not in runs:
@@ -371,21 +364,38 @@ class _Run(NamedTuple):
 def _runs_with_logpoints(items: list[pytest.Item], lines: list[tuple[str, int]]) -> dict[str, _Run]:
     """Run each of ``items`` again with logpoints at ``lines``, recording what each reads."""
     from chrono import _logpoints
-    from chrono._spectra import names_read
 
-    logpoints = []
-    for file, line in lines:
-        expressions = ",".join(names_read(file, line))
-        try:
-            logpoints.append(_logpoints.parse_spec(f"{file}:{line}:{expressions}"))
-        except (_logpoints.LogpointError, SyntaxError):
-            # What it reads cannot be recorded there: that the line ran, and how often.
-            logpoints.append(_logpoints.parse_spec(f"{file}:{line}"))
+    if not items:
+        return {}
+    logpoints = [_logpoints.parse_spec(spec) for spec in _logpoint_specs(lines)]
+    session: Any = items[0].session  # its gethookproxy is replaced for a while, below
+    hook_proxy = session.gethookproxy
+    # A test reaches its hooks through its ``ihook``, which asks the session. A test that
+    # runs subtests (pytest's fixture, unittest's subTest) logs their reports itself as it
+    # runs: run again, they must not reach the run's outcome, JUnit XML or cache a second time.
+    session.gethookproxy = lambda path: _WithoutReports(hook_proxy(path))
     _logpoints.add(logpoints)
     try:
         return {item.nodeid: _run_again(item) for item in items}
     finally:
         _logpoints.remove(logpoints)
+        vars(session).pop("gethookproxy", None)
+
+
+class _WithoutReports:
+    """A test's hooks, less the logging of reports."""
+
+    def __init__(self, hooks: Any) -> None:
+        self._hooks = hooks
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "pytest_runtest_logreport":
+            return _log_nothing
+        return getattr(self._hooks, name)
+
+
+def _log_nothing(**arguments: object) -> None:
+    """What logging a report does while a test runs again: nothing."""
 
 
 def _run_again(item: pytest.Item) -> _Run:
@@ -439,43 +449,6 @@ def _run_again(item: pytest.Item) -> _Run:
         or bool(kept_failures)
     )
     return _Run(found, failed)
-
-
-def _may_log_subtests(item: pytest.Item) -> bool:
-    """Whether running ``item`` may log reports of its own subtests: it asks for pytest's
-    ``subtests`` fixture, or it is a unittest test whose class's source calls ``subTest``."""
-    if "subtests" in getattr(item, "fixturenames", ()):
-        return True
-    test_class = getattr(item, "cls", None)
-    unittest = sys.modules.get("unittest")
-    if test_class is None or unittest is None or not issubclass(test_class, unittest.TestCase):
-        return False
-    import inspect
-
-    for each in test_class.__mro__:
-        if each.__module__ in ("unittest.case", "builtins"):
-            continue
-        try:
-            path = inspect.getsourcefile(each)
-        except TypeError:
-            continue
-        if path is not None and "subTest" in _source_of(path):
-            return True
-    return False
-
-
-_sources: dict[str, str] = {}
-
-
-def _source_of(path: str) -> str:
-    """The text of ``path`` ("" where it cannot be read), read once per run."""
-    if path not in _sources:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                _sources[path] = handle.read()
-        except OSError:
-            _sources[path] = ""
-    return _sources[path]
 
 
 def _recorded_at_logpoints(events: Iterable[Event]) -> dict[tuple[str, int], _Values]:
