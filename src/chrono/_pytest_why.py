@@ -265,7 +265,7 @@ class WhyPlugin:
             runs: dict[str, _Run] = {}
         elif self._measures:
             items = {item.nodeid: item for item in session.items}
-            runs = _runs_with_logpoints([items[nodeid] for nodeid in wanted], lines)
+            runs = _runs_with_logpoints([items[n] for n in wanted if n in items], lines)
         else:
             # An xdist controller holds no tests to run: they run again in a pytest of their
             # own, in one process.
