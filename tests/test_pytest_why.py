@@ -7,6 +7,7 @@ and the reading of lines are tested on their own below.
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -76,6 +77,9 @@ def shop(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
     """The project: a package ``shop`` with the seeded bug, and its tests."""
     for name in ("CHRONO", "FORCE_COLOR", "NO_COLOR", "COVERAGE_PROCESS_START"):
         monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("COV_CORE_"):  # pytest-cov measuring the suite: not the inner run
+            monkeypatch.delenv(name)
     monkeypatch.setenv("COLUMNS", "120")
     package = pytester.mkpydir("shop")
     (package / "stock.py").write_text(STOCK)

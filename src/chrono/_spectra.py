@@ -160,8 +160,15 @@ class Measurement:
 
         # No configuration file: the user's [coverage:*] settings are for their own runs, and
         # must change neither what this measures nor where anything is written.
+        own_package = os.path.dirname(os.path.abspath(__file__))
         measuring = coverage.Coverage(
-            data_file=None, config_file=False, branch=True, source=[self.root]
+            data_file=None,
+            config_file=False,
+            branch=True,
+            source=[self.root],
+            # Not traced at all, rather than traced and left out: a virtualenv inside the
+            # project, and chrono itself (its logpoints, its recorder), cost nothing.
+            omit=["*/site-packages/*", "*/dist-packages/*", os.path.join(own_package, "*")],
         )
         measuring.set_option(
             "run:disable_warnings",
