@@ -181,7 +181,8 @@ class WhyPlugin:
 
         self._measures = not session.config.pluginmanager.has_plugin("dsession")
         if self._measures:
-            self._measurement = Measurement(self.root)
+            tests = {str(item.path) for item in session.items}
+            self._measurement = Measurement(self.root, tests)
             self._measurement.start()
         try:
             outcome = yield

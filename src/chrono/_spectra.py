@@ -151,8 +151,10 @@ class Measurement:
     disk. ``leave_out(path)`` says which measured files are not the project's own code (its
     tests, chrono); installed packages are never measured."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, tests: Iterable[str] = ()) -> None:
         self.root = root
+        #: The test files, known before the tests run: never traced.
+        self.tests = sorted(set(tests))
         self._coverage: Any = None
 
     def start(self) -> None:
@@ -166,9 +168,16 @@ class Measurement:
             config_file=False,
             branch=True,
             source=[self.root],
-            # Not traced at all, rather than traced and left out: a virtualenv inside the
-            # project, and chrono itself (its logpoints, its recorder), cost nothing.
-            omit=["*/site-packages/*", "*/dist-packages/*", os.path.join(own_package, "*")],
+            # Not traced at all, rather than traced and left out: the tests (their loops can
+            # cost more than the code they test), conftest.py files, a virtualenv inside the
+            # project, and chrono itself (its logpoints, its recorder) cost nothing.
+            omit=[
+                *self.tests,
+                "*/conftest.py",
+                "*/site-packages/*",
+                "*/dist-packages/*",
+                os.path.join(own_package, "*"),
+            ],
         )
         measuring.set_option(
             "run:disable_warnings",
