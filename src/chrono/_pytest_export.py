@@ -273,9 +273,10 @@ class ExportPlugin:
         data: Any = getattr(report, REPORT_ATTRIBUTE, None)
         if data is None:
             return
-        if (self.siblings_compared or self.suspect_lines) and data["test"][
-            "outcome"
-        ] != FLAKY_OUTCOME:
+        # Written when the run ends, with what it found then (a flaky test's file carries
+        # neither a sibling's divergence nor suspect lines).
+        written_at_the_end = self.siblings_compared or self.suspect_lines
+        if written_at_the_end and data["test"]["outcome"] != FLAKY_OUTCOME:
             self._waiting.append((data, reports))
         else:
             self._write(data, reports)
