@@ -25,6 +25,7 @@ from chrono import _config
 from chrono._events import has_events
 from chrono._pytest_compare import DIVERGENCES_ATTRIBUTE
 from chrono._pytest_suspects import SUSPECTS_ATTRIBUTE
+from chrono._pytest_why import REPORT_ATTRIBUTE as SUSPECT_LINES_ATTRIBUTE
 from chrono._story import story_part
 
 if TYPE_CHECKING:
@@ -145,12 +146,18 @@ _phases_key = pytest.StashKey[_TestPhases]()
 
 
 def keep_story_data(
-    item: pytest.Item, report: pytest.TestReport, story: Story, *, passing: bool = False
+    item: pytest.Item,
+    report: pytest.TestReport,
+    story: Story,
+    *,
+    passing: bool = False,
+    keep_empty: bool = False,
 ) -> None:
     """Note the phase's outcome; on the last report of an attempt that failed, attach the
-    test's story; on the last report of a rerun that passed after one that failed, attach the
-    failing attempt's story, as a flaky test's; with ``passing``, on the last report of a test
-    whose every phase passed, its story."""
+    test's story (one of no events too, with ``keep_empty``: its suspect lines are worth a
+    file); on the last report of a rerun that passed after one that failed, attach the failing
+    attempt's story, as a flaky test's; with ``passing``, on the last report of a test whose
+    every phase passed, its story."""
     test = item.stash.setdefault(_phases_key, _TestPhases())
     test.phases.append({"when": report.when, "outcome": report.outcome})
     if report.failed and test.attempt_message is None:
@@ -164,9 +171,10 @@ def keep_story_data(
     message, test.attempt_message = test.attempt_message, None
     if any(phase["outcome"] == "failed" for phase in attempt):
         call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in test.phases)
-        data = _story_data(item, test, story, "failed" if call_failed else "error")
+        outcome = "failed" if call_failed else "error"
+        data = _story_data(item, test, story, outcome, keep_empty=keep_empty)
         if data is not None:
-            through = data["events"][-1]["seq"]
+            through = data["events"][-1]["seq"] if data["events"] else test.attempt_after
             test.failed_attempt = (test.attempt_after, through, message)
             test.attempt_after = through
             setattr(report, REPORT_ATTRIBUTE, data)
@@ -182,9 +190,9 @@ def keep_story_data(
 
 
 def _story_data(
-    item: pytest.Item, test: _TestPhases, story: Story, outcome: str
+    item: pytest.Item, test: _TestPhases, story: Story, outcome: str, *, keep_empty: bool = False
 ) -> dict[str, Any] | None:
-    if not has_events(story.events):
+    if not keep_empty and not has_events(story.events):
         return None  # a story of nothing gets no file, as it gets no section
     data = story.to_dict()  # still collecting: ended_ns is None, as in the terminal's story
     data["test"] = {
@@ -242,7 +250,12 @@ class ExportPlugin:
     """
 
     def __init__(
-        self, config: pytest.Config, options: ExportOptions, *, siblings_compared: bool
+        self,
+        config: pytest.Config,
+        options: ExportOptions,
+        *,
+        siblings_compared: bool,
+        suspect_lines: bool = False,
     ) -> None:
         from chrono.export import StoryFiles
 
@@ -256,6 +269,8 @@ class ExportPlugin:
         self.title = f"chrono: stories of {tests} in {config.rootpath.name}"
         self.errors: list[str] = []
         self.siblings_compared = siblings_compared
+        #: Whether --chrono-why ranks suspect lines when the run ends: files wait for them.
+        self.suspect_lines = suspect_lines
         #: The reports of each running attempt (test id, attempt number) whose divergences
         #: its file may carry.
         self._reports: dict[tuple[str, int], list[pytest.TestReport]] = {}
@@ -288,7 +303,10 @@ class ExportPlugin:
         data: Any = getattr(report, REPORT_ATTRIBUTE, None)
         if data is None:
             return
-        if self.siblings_compared and data["test"]["outcome"] in ("failed", "error"):
+        # Written when the run ends, with what it found then (a flaky test's file carries
+        # neither a sibling's divergence nor suspects; a passing test's has nothing to wait for).
+        written_at_the_end = self.siblings_compared or self.suspect_lines
+        if written_at_the_end and data["test"]["outcome"] in ("failed", "error"):
             self._waiting.append((data, reports))
         else:
             self._write(data, reports)
@@ -304,6 +322,11 @@ class ExportPlugin:
             if suspects is not None:
                 # The first failing report's: a test's, or its first failing subtest's.
                 data["suspects"] = suspects
+                break
+        for report in reports:
+            suspect_lines = getattr(report, SUSPECT_LINES_ATTRIBUTE, None)
+            if suspect_lines is not None:
+                data["suspect_lines"] = suspect_lines
                 break
         try:
             self.files.add(data)
@@ -328,8 +351,16 @@ class ExportPlugin:
             terminalreporter.write_sep("!", line, red=True)
 
 
-def register(config: pytest.Config, options: ExportOptions, *, siblings_compared: bool) -> None:
+def register(
+    config: pytest.Config,
+    options: ExportOptions,
+    *,
+    siblings_compared: bool,
+    suspect_lines: bool = False,
+) -> None:
     """Register the writer where reports are gathered: not on an xdist worker."""
     if options.enabled and not hasattr(config, "workerinput"):
-        plugin = ExportPlugin(config, options, siblings_compared=siblings_compared)
+        plugin = ExportPlugin(
+            config, options, siblings_compared=siblings_compared, suspect_lines=suspect_lines
+        )
         config.pluginmanager.register(plugin, "chrono-export")

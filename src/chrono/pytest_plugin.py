@@ -31,6 +31,7 @@ from chrono import (
     _pytest_logpoints,
     _pytest_sections,
     _pytest_suspects,
+    _pytest_why,
 )
 from chrono._errors import from_outside
 from chrono._events import Event, has_events, marker_event
@@ -108,6 +109,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _pytest_suspects.add_options(parser, group)
     _pytest_export.add_options(parser, group)
     _pytest_logpoints.add_options(parser, group)
+    _pytest_why.add_options(parser, group)
 
 
 def _positive_int(text: str) -> int:
@@ -168,6 +170,8 @@ class ChronoOptions:
         self.suspects = _pytest_suspects.SuspectOptions.from_config(config)
         if not self.compare.siblings:
             self.suspects = dataclasses.replace(self.suspects, formula=None)
+        #: --chrono-why: suspect lines from coverage.py's per-test spectra.
+        self.why: bool = _pytest_why.wanted(config)
 
 
 def _ini_bool(config: pytest.Config, name: str) -> bool:
@@ -183,6 +187,10 @@ def pytest_configure(config: pytest.Config) -> None:
     options = ChronoOptions(config)
     # Before anything runs: a bad logpoint stops the run with a usage error.
     _pytest_logpoints.register(config)
+    if options.why:
+        # Before anything runs too: without coverage.py, a usage error naming the extra.
+        _pytest_why.register(config)
+    _pytest_why.register_values(config)
     comparison = None
     if options.compare.enabled and is_enabled():
         gatherer = None
@@ -192,7 +200,9 @@ def pytest_configure(config: pytest.Config) -> None:
         comparison = _pytest_compare.Recorder(config, options.compare, gatherer)
     config.pluginmanager.register(ChronoPlugin(config, options, comparison), "chrono-plugin")
     siblings_compared = comparison is not None and options.compare.siblings
-    _pytest_export.register(config, options.exports, siblings_compared=siblings_compared)
+    _pytest_export.register(
+        config, options.exports, siblings_compared=siblings_compared, suspect_lines=options.why
+    )
     config.addinivalue_line(
         "markers", f"{MAX_EVENTS_MARK}(n): keep at most n events in this test's story"
     )
@@ -326,7 +336,9 @@ class ChronoPlugin:
             return report
         exports = self.options.exports
         if exports.enabled:
-            _pytest_export.keep_story_data(item, report, story, passing=exports.passing)
+            _pytest_export.keep_story_data(
+                item, report, story, passing=exports.passing, keep_empty=self.options.why
+            )
         told = self._told
         # Only a failure pays for reading what it is about.
         failure = _failure_focus(call) if report.failed and self.options.show != "never" else None
