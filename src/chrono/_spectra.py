@@ -10,7 +10,8 @@ in which it held.
 
 The score is Ochiai's similarity coefficient, as spectrum-based fault localization uses it
 (Abreu, Zoeteweij and van Gemund, "On the Accuracy of Spectrum-based Fault Localization",
-TAICPART-MUTATION 2007): ``failed(s) / sqrt(total_failed * (failed(s) + passed(s)))``.
+TAICPART-MUTATION 2007): ``failed(s) / sqrt(total_failed * (failed(s) + passed(s)))``, the
+one function that scores the suspects of recorded stories too (``_suspects.ochiai``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from __future__ import annotations
 import ast
 import builtins
 import linecache
-import math
 import os
 import warnings
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Callable, NamedTuple
+
+from chrono._suspects import ochiai
 
 __all__ = [
     "FORMULA",
@@ -68,14 +70,6 @@ class SuspectLine(NamedTuple):
     #: The predicate that scored it, and the failing tests in which it held.
     predicate: Predicate
     failing_tests: frozenset[str]
-
-
-def ochiai(failed_here: int, passed_here: int, total_failed: int) -> float:
-    """Ochiai's coefficient of a predicate that held in ``failed_here`` of ``total_failed``
-    failing tests and in ``passed_here`` passing ones (0 where it held in no failing test)."""
-    if failed_here == 0 or total_failed == 0:
-        return 0.0
-    return failed_here / math.sqrt(total_failed * (failed_here + passed_here))
 
 
 def rank_lines(
