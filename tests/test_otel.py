@@ -109,6 +109,34 @@ class TestSpans:
         assert span.status.status_code is StatusCode.ERROR
         assert span.status.description == "ValueError: declined"
 
+    def test_the_status_description_is_masked_and_cut(self, exported: Exported) -> None:
+        """The exception's message in the span status is masked and bounded like a repr."""
+        message = "rejected token=S3CRET07X " + "x" * 10_000_000
+        with pytest.raises(ValueError, match="rejected"), chrono.story("pay"):
+            raise ValueError(message)
+        (span,) = exported.story_spans()
+        description = span.status.description
+        assert description.startswith(f"ValueError: rejected token={MASK} xxx")
+        assert "S3CRET07X" not in description
+        assert description.endswith(" characters in all)")
+        assert len(description) < 1_100
+
+    def test_an_exception_whose_str_raises_keeps_its_span(self, exported: Exported) -> None:
+        """A __str__ that raises neither loses the span nor reaches the program."""
+
+        class Unprintable(Exception):
+            def __str__(self) -> str:
+                raise RuntimeError("no text")
+
+        with pytest.raises(Unprintable), chrono.story("pay"):
+            raise Unprintable()
+        (span,) = exported.story_spans()
+        assert span.status.status_code is StatusCode.ERROR
+        assert span.status.description == (
+            "TestSpans.test_an_exception_whose_str_raises_keeps_its_span.<locals>.Unprintable:"
+            " <str() failed: RuntimeError>"
+        )
+
     def test_the_dropped_count_is_on_the_span(self, exported: Exported) -> None:
         """A bounded story's span says how many events the bound dropped."""
         with chrono.story("loop", max_events=5):
