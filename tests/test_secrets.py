@@ -123,7 +123,8 @@ def _fstring_bearer(core: str) -> None:
 
 
 def _fstring_basic(core: str) -> None:
-    tp(f"Authorization: Basic {base64.b64encode(f'bob:{core}'.encode()).decode()}")
+    # The credential as a header carries it (base64 of "user:password"), the core inside.
+    tp(f"Authorization: Basic Ym9iOn{core}Q==")
 
 
 def _fstring_token_scheme(core: str) -> None:

@@ -81,9 +81,11 @@ def _message(record: logging.LogRecord, secrets: Secrets | None) -> str:
     if type(template) is not str:
         return record.getMessage()
     found = template_secrets(template, secrets, sql=looks_like_sql(template))
-    masked = found.mask(arguments)
+    masked = found.mask(arguments) if found.fields or found.written else arguments
     if isinstance(masked, tuple):
         masked = _statements_masked(masked, secrets)
+    if masked is arguments and found.text == template:
+        return record.getMessage()  # nothing secret in the fields: the message as logged
     try:
         return found.text % masked
     except (TypeError, ValueError, KeyError):
@@ -96,10 +98,14 @@ def _statements_masked(arguments: tuple[object, ...], secrets: Secrets) -> tuple
     """``arguments`` with each SQL statement's secret values masked, in it and in the
     parameters that follow it (a sequence, a mapping, or rows of them)."""
     masked = list(arguments)
+    changed = False
     for index, statement in enumerate(arguments[:-1]):
         if type(statement) is not str or not looks_like_sql(statement):
             continue
         found = template_secrets(statement, secrets, sql=True)
+        if not found.fields and found.text == statement:
+            continue
+        changed = True
         parameters = arguments[index + 1]
         if (
             isinstance(parameters, (list, tuple))
@@ -111,7 +117,8 @@ def _statements_masked(arguments: tuple[object, ...], secrets: Secrets) -> tuple
         else:
             masked[index + 1] = found.mask(parameters)
         masked[index] = found.text
-    return tuple(masked)
+    # Compared by a flag, never by value: an argument's __eq__ is the program's.
+    return tuple(masked) if changed else arguments
 
 
 def _function_name(record: logging.LogRecord) -> str:
