@@ -189,6 +189,19 @@ class TestLogRecords:
         (record,) = exported.records()
         assert record.body == f"api_key={MASK}"
 
+    def test_secrets_known_by_their_form_are_masked(self, exported: Exported) -> None:
+        """A credential under an innocent name leaves the process masked, in a tp event's
+        body and in a log record's."""
+        database = "postgres://app:S3CRET07X@db.local/shop"
+        with chrono.story():
+            chrono.tp(database)
+            logging.getLogger("db").warning("INSERT INTO u (name, pwd) VALUES (%s, %s)", "a", "b7")
+        bodies = [record.body for record in exported.records()]
+        assert bodies == [
+            f"database='postgres://app:{MASK}@db.local/shop'",
+            f"INSERT INTO u (name, pwd) VALUES (a, {MASK})",
+        ]
+
     def test_nested_stories_send_an_event_once_to_the_innermost(self, exported: Exported) -> None:
         """An event held by nested stories is one log record, in the inner story's span."""
         with chrono.story("outer"):
