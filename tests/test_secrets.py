@@ -351,37 +351,55 @@ class TestEverySecretForm:
         assert len({case for case, _ in FORMS}) == len(FORMS) >= 39
 
 
+#: A text of each form, and how it is shown.
+FORM_EXAMPLES = [
+    ("Authorization: Bearer abc", f"Authorization: Bearer {MASK}"),
+    ("authorization=bearer abc", f"authorization=bearer {MASK}"),
+    ("Bearer eyJraWQ.a-b_c9", f"Bearer {MASK}"),
+    ("Basic dXNlcjpwYXNz", f"Basic {MASK}"),
+    ("https://bob:hunter2@example.com/x", f"https://bob:{MASK}@example.com/x"),
+    ("redis://:pw1@cache:6379", f"redis://:{MASK}@cache:6379"),
+    ("key sk_live_4eC39HqLyjWDarjtT1zdp7dc", f"key sk_live_{MASK}"),
+    ("ghp_0123456789abcdefABCDEF0123456789abcd", f"ghp_{MASK}"),
+    ("xoxb-12345-67890-abcdef", f"xoxb-{MASK}"),
+    ("AKIAIOSFODNN7EXAMPLE", f"AKIA{MASK}"),
+    ("AIzaSyA-0123456789abcdefghijklmnopqrstu", f"AIza{MASK}"),
+    (
+        "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3Blbn\\n-----END OPENSSH PRIVATE KEY-----",
+        f"-----BEGIN OPENSSH PRIVATE KEY-----{MASK}-----END OPENSSH PRIVATE KEY-----",
+    ),
+    ("eyJhbGciOi.eyJzdWIiOi.sig-nature", MASK),
+    ('Digest username="a", response="b"', f"Digest {MASK}"),
+    ('OAuth oauth_consumer_key="k", oauth_nonce="n"', f"OAuth {MASK}"),
+    ("Token 0123abcd9", f"Token {MASK}"),
+    ("ApiKey 0123456789abcdef", f"ApiKey {MASK}"),
+    ("NTLM TlRMTVNTUAABAAAAB4IIog==", f"NTLM {MASK}"),
+    ("Negotiate YIIBhwYGKwYBBQUCoIIBezCCAXeg", f"Negotiate {MASK}"),
+    ("sk-proj-abcdefgh12345", f"sk-proj-{MASK}"),
+    ("github_pat_11ABCDEFG0123456789_abcdef", f"github_pat_{MASK}"),
+    ("glpat-0123456789abcdefghij", f"glpat-{MASK}"),
+    ("ASIAIOSFODNN7EXAMPLE", f"ASIA{MASK}"),
+    ("SG.0123456789abcdefgh.0123456789abcdefghij", f"SG.{MASK}"),
+]
+
+
 def masked(text: str, secrets: Secrets | None = None) -> str:
     return (secrets or Secrets(DEFAULT_SECRET_NAMES)).mask(text)
 
 
 class TestForms:
-    @pytest.mark.parametrize(
-        ("text", "expected"),
-        [
-            ("Authorization: Bearer abc", f"Authorization: Bearer {MASK}"),
-            ("authorization=bearer abc", f"authorization=bearer {MASK}"),
-            ("Bearer eyJraWQ.a-b_c9", f"Bearer {MASK}"),
-            ("Basic dXNlcjpwYXNz", f"Basic {MASK}"),
-            ("https://bob:hunter2@example.com/x", f"https://bob:{MASK}@example.com/x"),
-            ("redis://:pw1@cache:6379", f"redis://:{MASK}@cache:6379"),
-            ("key sk_live_4eC39HqLyjWDarjtT1zdp7dc", f"key sk_live_{MASK}"),
-            ("ghp_0123456789abcdefABCDEF0123456789abcd", f"ghp_{MASK}"),
-            ("xoxb-12345-67890-abcdef", f"xoxb-{MASK}"),
-            ("AKIAIOSFODNN7EXAMPLE", f"AKIA{MASK}"),
-            ("AIzaSyA-0123456789abcdefghijklmnopqrstu", f"AIza{MASK}"),
-            (
-                "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3Blbn\\n-----END OPENSSH PRIVATE KEY-----",
-                f"-----BEGIN OPENSSH PRIVATE KEY-----{MASK}-----END OPENSSH PRIVATE KEY-----",
-            ),
-            ("eyJhbGciOi.eyJzdWIiOi.sig-nature", MASK),
-        ],
-    )
+    @pytest.mark.parametrize(("text", "expected"), FORM_EXAMPLES)
     def test_the_secret_is_masked_and_its_kind_stays_in_view(
         self, text: str, expected: str
     ) -> None:
         """Each form masks the credential and keeps what says what it was (scheme, prefix)."""
         assert masked(text) == expected
+
+    def test_a_long_text_is_masked_alike(self) -> None:
+        """Past 64 characters a quicker test decides whether to scan: every form still counts."""
+        for text, expected in FORM_EXAMPLES:
+            padding = "\n" + "0" * 80
+            assert masked(text + padding) == expected + padding
 
     @pytest.mark.parametrize(
         "text",

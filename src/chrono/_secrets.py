@@ -32,10 +32,13 @@ class _Form(NamedTuple):
     anchors: tuple[str, ...]
     back: int
     pattern: re.Pattern[str]
+    #: Text the form cannot match without (a URL's "@"): tested first, at C speed, so that a
+    #: plain URL costs no match.
+    requires: str
 
 
-def _form(anchors: tuple[str, ...], pattern: str, back: int = 0) -> _Form:
-    return _Form(anchors, back, re.compile(pattern))
+def _form(anchors: tuple[str, ...], pattern: str, back: int = 0, requires: str = "") -> _Form:
+    return _Form(anchors, back, re.compile(pattern), requires)
 
 
 #: HTTP authentication schemes whose credential is one token (RFC 7235's token68).
@@ -47,13 +50,14 @@ _PARAMETER_SCHEMES = ("Digest", "OAuth")
 #: text has no quotes to end a value, so each form says where its secret ends.
 _FORMS = (
     # scheme://user:password@host: the password.
-    _form(("://",), r"://[^\s/?#@:'\"]*:(?P<secret>[^\s/?#@'\"]+)@"),
+    _form(("://",), r"://[^\s/?#@:'\"]*:(?P<secret>[^\s/?#@'\"]+)@", requires="@"),
     # A PEM private key (RSA, EC, DSA, OPENSSH, PGP, PKCS#8, encrypted): its body, up to the
     # END line, which stays; a body cut short by the repr limit is masked to its end.
     _form(
         ("-----BEGIN ",),
         r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
         r"(?P<secret>(?:(?!-----END)[\w\s+/=:,.\\-])+)",
+        requires="PRIVATE KEY",
     ),
     # Authorization: Bearer <credential>. Outside a secret-looking key these scheme words are
     # also plain English ("Basic support"), so the credential must look like one: eight
@@ -90,9 +94,14 @@ _FORMS = (
     # SendGrid API keys.
     _form(("SG.",), r"(?<![\w-])SG\.(?P<secret>[\w-]{16,}\.[\w-]{16,})"),
     # JSON Web Tokens: header.payload.signature, each base64url, both JSON parts "{…" (eyJ).
-    _form(("eyJ",), r"(?<![\w-])(?P<secret>eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]*)"),
+    _form(("eyJ",), r"(?<![\w-])(?P<secret>eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]*)", requires=".eyJ"),
 )
 _FORM_BY_ANCHOR = {anchor: form for form in _FORMS for anchor in form.anchors}
+#: A character that every form holds one of: ":" a URL's, "-" a key block's, a dash or an
+#: underscore a token prefix's (Slack's and JWT's need "-" and "."), a scheme word's capital.
+_FORM_CHARACTERS = (".", "_", ":", "-", "A", "B", "b", "T", "N", "D")
+#: Shorter texts are scanned at once: the scan costs less than the test that could spare it.
+_LONG_TEXT = 64
 #: The name of the alternative of the scanning pattern that holds the user's own patterns.
 _OWN = "own"
 
@@ -151,6 +160,9 @@ class Secrets:
                 rf"""(?<![\w.-])['"]?[\w.-]*(?:{names})[\w.-]*['"]?\s*[:=]\s*""", re.IGNORECASE
             )
         self.scanning_pattern = _scanning_pattern(forms, values)
+        #: One of these is in every text where the scan can find something; a pattern of the
+        #: user's own may match anything (the empty string is in every text).
+        self.form_characters = ("",) if values else _FORM_CHARACTERS
 
     def is_secret_name(self, text: str) -> bool:
         """Whether an argument written as ``text`` holds a secret."""
@@ -162,8 +174,18 @@ class Secrets:
         # On the hot path (every recorded repr): one scan each, and the work past it only
         # where a scan found something.
         scanning = self.scanning_pattern
-        if scanning is not None and scanning.search(text) is not None:
-            text = self._mask_values(text, scanning)
+        if scanning is not None and len(text) >= _LONG_TEXT:
+            # The scan costs some fifty instructions a character; a text holding none of the
+            # characters every form needs (a list of numbers) is told by one memchr each.
+            for character in self.form_characters:
+                if character in text:
+                    break
+            else:
+                scanning = None
+        if scanning is not None:
+            hit = scanning.search(text)
+            if hit is not None:
+                text = self._mask_values(text, scanning, hit)
         name_pattern = self.name_pattern
         if (
             name_pattern is not None
@@ -174,8 +196,9 @@ class Secrets:
         return text
 
     @staticmethod
-    def _mask_values(text: str, scanning: re.Pattern[str]) -> str:
-        hit = scanning.search(text)
+    def _mask_values(text: str, scanning: re.Pattern[str], first: re.Match[str]) -> str:
+        hit: re.Match[str] | None = first
+        present: dict[str, bool] = {}
         pieces: list[str] = []
         done = 0
         while hit is not None:
@@ -184,9 +207,13 @@ class Secrets:
                 start, end = hit.span()
             else:
                 form = _FORM_BY_ANCHOR[hit.group()]
-                found = form.pattern.match(text, max(hit.start() - form.back, 0))
-                if found is not None:
-                    start, end = found.span("secret")
+                has = present.get(form.requires)
+                if has is None:  # asked once per text: asked per hit, it would be quadratic
+                    has = present[form.requires] = form.requires in text
+                if has:
+                    found = form.pattern.match(text, max(hit.start() - form.back, 0))
+                    if found is not None:
+                        start, end = found.span("secret")
             if end > start and start >= done:
                 pieces += [text[done:start], MASK]
                 done = end
