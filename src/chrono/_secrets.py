@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["DEFAULT_SECRET_NAMES", "MASK", "Secrets", "secrets_from"]
+__all__ = [
+    "DEFAULT_SECRET_NAMES",
+    "MASK",
+    "MASKED_ARGUMENT",
+    "Secrets",
+    "TemplateSecrets",
+    "looks_like_sql",
+    "secrets_from",
+    "template_secrets",
+]
 
 MASK = "<masked>"
 
