@@ -725,6 +725,29 @@ class TestFailureMessageMasking:
             assert "sk-live-123456" not in text, path
             assert text.count("api_key=<masked>") >= 2, path  # the event and the message
 
+    def test_a_secret_known_by_its_form_is_masked_in_the_message(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A key that only its format gives away (no secret name in sight) is masked in the
+        message the JSON and HTML copy."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(
+            test_exported_key="""
+            from chrono import tp
+
+            def test_key():
+                tp(1)
+                assert 'sk-live-S3CRET1' == 'x'
+            """
+        )
+        result = pytester.runpytest("--chrono-json=stories", "--chrono-html=report.html")
+        result.assert_outcomes(failed=1)
+        assert "sk-live-S3CRET1" in result.stdout.str()  # pytest's own report
+        (story,) = read_stories(pytester.path / "stories").values()
+        assert "assert 'sk-live-<masked>' == 'x'" in story["test"]["message"]
+        for path in [*(pytester.path / "stories").iterdir(), pytester.path / "report.html"]:
+            assert "S3CRET1" not in path.read_text(encoding="utf-8"), path
+
 
 class TestTraceOption:
     def test_one_trace_per_failing_test(self, failing_tests: pytest.Pytester) -> None:

@@ -109,6 +109,34 @@ class TestSpans:
         assert span.status.status_code is StatusCode.ERROR
         assert span.status.description == "ValueError: declined"
 
+    def test_the_status_description_is_masked_and_cut(self, exported: Exported) -> None:
+        """The exception's message in the span status is masked and bounded like a repr."""
+        message = "rejected token=S3CRET07X " + "x" * 10_000_000
+        with pytest.raises(ValueError, match="rejected"), chrono.story("pay"):
+            raise ValueError(message)
+        (span,) = exported.story_spans()
+        description = span.status.description
+        assert description.startswith(f"ValueError: rejected token={MASK} xxx")
+        assert "S3CRET07X" not in description
+        assert description.endswith(" characters in all)")
+        assert len(description) < 1_100
+
+    def test_an_exception_whose_str_raises_keeps_its_span(self, exported: Exported) -> None:
+        """A __str__ that raises neither loses the span nor reaches the program."""
+
+        class Unprintable(Exception):
+            def __str__(self) -> str:
+                raise RuntimeError("no text")
+
+        with pytest.raises(Unprintable), chrono.story("pay"):
+            raise Unprintable()
+        (span,) = exported.story_spans()
+        assert span.status.status_code is StatusCode.ERROR
+        assert span.status.description == (
+            "TestSpans.test_an_exception_whose_str_raises_keeps_its_span.<locals>.Unprintable:"
+            " <str() failed: RuntimeError>"
+        )
+
     def test_the_dropped_count_is_on_the_span(self, exported: Exported) -> None:
         """A bounded story's span says how many events the bound dropped."""
         with chrono.story("loop", max_events=5):
@@ -160,6 +188,19 @@ class TestLogRecords:
             chrono.tp(api_key="sk-live-123")
         (record,) = exported.records()
         assert record.body == f"api_key={MASK}"
+
+    def test_secrets_known_by_their_form_are_masked(self, exported: Exported) -> None:
+        """A credential under an innocent name leaves the process masked, in a tp event's
+        body and in a log record's."""
+        database = "postgres://app:S3CRET07X@db.local/shop"
+        with chrono.story():
+            chrono.tp(database)
+            logging.getLogger("db").warning("INSERT INTO u (name, pwd) VALUES (%s, %s)", "a", "b7")
+        bodies = [record.body for record in exported.records()]
+        assert bodies == [
+            f"database='postgres://app:{MASK}@db.local/shop'",
+            f"INSERT INTO u (name, pwd) VALUES (a, {MASK})",
+        ]
 
     def test_nested_stories_send_an_event_once_to_the_innermost(self, exported: Exported) -> None:
         """An event held by nested stories is one log record, in the inner story's span."""

@@ -157,6 +157,22 @@ class TestBreadcrumbs:
         assert "hunter2" not in text
         assert MASK in text
 
+    def test_secrets_known_by_their_form_stay_masked(self, sent: KeepEnvelopes) -> None:
+        """A credential under an innocent name (a header line, a URL) is masked in the
+        breadcrumbs and the attachment, as is a log record's SQL argument."""
+        header = "Authorization: Bearer S3CRET07Xtoken"
+        database = "postgres://app:S3CRET07X@db.local/shop"
+        with chrono.story():
+            chrono.tp(header, database)
+            logging.getLogger("db").warning("UPDATE u SET pwd = %s WHERE id = %s", "S3CRET07X", 7)
+            sentry_sdk.capture_message("login failed")
+        crumbs = [crumb["message"] for crumb in chrono_crumbs(sent.events()[0])]
+        assert crumbs[0] == (
+            f"header='Authorization: Bearer {MASK}', database='postgres://app:{MASK}@db.local/shop'"
+        )
+        ((_, text),) = sent.attachments()
+        assert all("S3CRET07X" not in shown for shown in [*crumbs, text])
+
     def test_nothing_is_sent_while_chrono_is_off(self, sent: KeepEnvelopes) -> None:
         """With chrono off, a story sends no breadcrumb and attaches nothing."""
         chrono.disable()

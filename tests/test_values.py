@@ -13,7 +13,8 @@ import pytest
 import chrono
 from chrono import tp
 from chrono._config import DEFAULT_REPR_LIMIT
-from chrono._values import DEFAULT_SECRET_NAMES, MASK, Secrets, safe_repr
+from chrono._secrets import DEFAULT_SECRET_NAMES, MASK, Secrets
+from chrono._values import safe_repr
 
 DEFAULT_SECRETS = Secrets(DEFAULT_SECRET_NAMES)
 

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any, Callable, Union
 
-from chrono._values import DEFAULT_SECRET_NAMES, Secrets
+from chrono._secrets import DEFAULT_SECRET_NAMES, Secrets, secrets_from
 
 if TYPE_CHECKING:
     from chrono._events import Event
@@ -48,6 +48,8 @@ def configure(
     output: OutputTarget | None = None,
     repr_limit: int | None = None,
     secret_names: str | None = None,
+    secret_forms: bool | None = None,
+    secret_values: str | None = None,
 ) -> None:
     """Change how chrono records and where it prints; arguments left out keep their values.
 
@@ -59,7 +61,14 @@ def configure(
 
     ``secret_names``: a regular expression (case-insensitive); an argument whose source text
     matches it, and a ``key=value`` or ``'key': value`` inside a repr whose key matches it,
-    are shown as ``<masked>``. An empty string turns masking off.
+    are shown as ``<masked>``. An empty string turns masking by name off.
+
+    ``secret_forms``: whether values that look like secrets are masked whatever their name:
+    the credential after an HTTP auth scheme, the password in a URL, a private key block,
+    tokens of well-known formats (``docs/configuration.md`` lists them).
+
+    ``secret_values``: a regular expression of your own; wherever it matches in a recorded
+    text, the match is masked. An empty string (the default) adds none.
     """
     global settings
     changes: dict[str, object] = {}
@@ -77,8 +86,8 @@ def configure(
                 f"chrono.configure: repr_limit must be >= {_MINIMUM_REPR_LIMIT}, not {repr_limit}"
             )
         changes["repr_limit"] = repr_limit
-    if secret_names is not None:
-        changes["secrets"] = _compile_secrets(secret_names)
+    if secret_names is not None or secret_forms is not None or secret_values is not None:
+        changes["secrets"] = _compile_secrets(secret_names, secret_forms, secret_values)
     # New settings, never changed in place: each cache built from the old ones (call sites,
     # the live output) sees that they are not the ones it was built from, and builds again.
     settings = replace(settings, **changes)  # type: ignore[arg-type]
@@ -111,20 +120,41 @@ def check_output_target(target: object) -> None:
     )
 
 
-def _compile_secrets(names: str) -> Secrets | None:
+def _compile_secrets(names: str | None, forms: bool | None, values: str | None) -> Secrets | None:
+    """The secrets of the current settings with these changes (None: left as they are)."""
     import re
 
-    if not isinstance(names, str):
+    current = settings.secrets
+    if names is None:
+        names = "" if current is None else current.names
+    elif not isinstance(names, str):
         raise TypeError(
             f"chrono.configure: secret_names must be a regular expression string, not {names!r}"
         )
-    if names == "":
-        return None
+    if forms is None:
+        forms = current is not None and current.forms
+    elif not isinstance(forms, bool):
+        raise TypeError(f"chrono.configure: secret_forms must be True or False, not {forms!r}")
+    if values is None:
+        values = "" if current is None else current.values
+    elif not isinstance(values, str):
+        raise TypeError(
+            f"chrono.configure: secret_values must be a regular expression string, not {values!r}"
+        )
     try:
-        return Secrets(names)
+        re.compile(names)
     except re.error as error:
         raise ValueError(
             f"chrono.configure: secret_names is not a valid regular expression: {error}"
+        ) from None
+    try:
+        # secret_values joins chrono's own pattern, where a global flag such as (?i) is an
+        # error: the scoped form (?i:...) is the one to use.
+        return secrets_from(names, forms, values)
+    except re.error as error:
+        raise ValueError(
+            f"chrono.configure: secret_values is not a valid regular expression here: {error}"
+            " (a flag applies to a group of its own: (?i:...))"
         ) from None
 
 

@@ -210,10 +210,16 @@ def event_from_dict(raw: Mapping[str, Any]) -> Event:
 
 
 def marker_event(label: str, file: str, line: int, function: str) -> Event:
-    """An event that marks a point in a story, taking the next sequence number now."""
+    """An event that marks a point in a story, taking the next sequence number now.
+
+    The label is masked as a value is: a subtest's description holds its parameters' values
+    (``subtest (password='…') failed``)."""
     seq = next_sequence_number()
     now_ns = time.monotonic_ns()
     thread = threading.current_thread()
+    secrets = _config.settings.secrets
+    if secrets is not None:
+        label = secrets.mask(label)
     return Event(
         seq,
         now_ns,

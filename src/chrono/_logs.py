@@ -24,8 +24,9 @@ from chrono._callsite import logged_function_name
 from chrono._collecting import active_stories
 from chrono._errors import swallowed
 from chrono._events import Event, next_sequence_number
+from chrono._secrets import Secrets, looks_like_sql, template_secrets
 from chrono._switch import is_enabled
-from chrono._values import truncated, without_lone_surrogates
+from chrono._values import safe_str, truncated, without_lone_surrogates
 
 OWN_LOGGER = "chrono"
 
@@ -38,19 +39,20 @@ _IN_LOGGING = os.path.join(os.path.dirname(logging.__file__), "<chrono: log obse
 def log_event(record: logging.LogRecord) -> Event:
     """The event for one log record: label is the level, the item is (logger, message)."""
     now_ns = time.monotonic_ns()
-    limit = _config.settings.repr_limit
-    message = record.getMessage()
+    settings = _config.settings
+    limit = settings.repr_limit
+    secrets = settings.secrets
+    message = _message(record, secrets)
     if record.exc_info and record.exc_info[1] is not None:
         error = record.exc_info[1]
-        message += f" [{type(error).__name__}: {error}]"
+        message += f" [{type(error).__name__}: {safe_str(error, limit, secrets)}]"
     if len(message) > limit:
         message = truncated(message, limit, len(message), "character")
     if not message.isascii():
         # A file name decoded with surrogateescape, say: escaped, or no file could hold it.
         message = without_lone_surrogates(message)
-    secrets = _config.settings.secrets
     if secrets is not None:
-        message = secrets.mask_fields(message)
+        message = secrets.mask(message)
     return Event(
         seq=next_sequence_number(),
         monotonic_ns=now_ns,
@@ -65,6 +67,58 @@ def log_event(record: logging.LogRecord) -> Event:
         kind="log",
         thread_id=record.thread or 0,
     )
+
+
+def _message(record: logging.LogRecord, secrets: Secrets | None) -> str:
+    """The record's message, its secret arguments masked: those that fill a field after a
+    secret-looking key (``"password = %s"``), and an SQL statement's values logged beside it
+    (Django's ``"(%.3f) %s; args=%s"``). The record itself is left as it is: the program's
+    handlers see it unchanged."""
+    arguments = record.args
+    template = record.msg
+    if not arguments or secrets is None or secrets.key_pattern is None:
+        return record.getMessage()
+    if type(template) is not str:
+        return record.getMessage()
+    found = template_secrets(template, secrets, sql=looks_like_sql(template))
+    masked = found.mask(arguments) if found.fields or found.written else arguments
+    if isinstance(masked, tuple):
+        masked = _statements_masked(masked, secrets)
+    if masked is arguments and found.text == template:
+        return record.getMessage()  # nothing secret in the fields: the message as logged
+    try:
+        return found.text % masked
+    except (TypeError, ValueError, KeyError):
+        # A numeric field (%d) given the mask: the message as logging writes it, masked as
+        # text afterwards.
+        return record.getMessage()
+
+
+def _statements_masked(arguments: tuple[object, ...], secrets: Secrets) -> tuple[object, ...]:
+    """``arguments`` with each SQL statement's secret values masked, in it and in the
+    parameters that follow it (a sequence, a mapping, or rows of them)."""
+    masked = list(arguments)
+    changed = False
+    for index, statement in enumerate(arguments[:-1]):
+        if type(statement) is not str or not looks_like_sql(statement):
+            continue
+        found = template_secrets(statement, secrets, sql=True)
+        if not found.fields and found.text == statement:
+            continue
+        changed = True
+        parameters = arguments[index + 1]
+        if (
+            isinstance(parameters, (list, tuple))
+            and parameters
+            and all(isinstance(row, (list, tuple, dict)) for row in parameters)
+        ):
+            rows = [found.mask(row) for row in parameters]  # executemany
+            masked[index + 1] = rows if isinstance(parameters, list) else tuple(rows)
+        else:
+            masked[index + 1] = found.mask(parameters)
+        masked[index] = found.text
+    # Compared by a flag, never by value: an argument's __eq__ is the program's.
+    return tuple(masked) if changed else arguments
 
 
 def _function_name(record: logging.LogRecord) -> str:

@@ -237,7 +237,7 @@ def _failure_message(report: pytest.TestReport) -> str:
     # pytest's text repeats the values the test compared: the story masks secret names in
     # what it recorded, and the copy of pytest's text must not give them away.
     secrets = _config.settings.secrets
-    return message if secrets is None else secrets.mask_fields(message)
+    return message if secrets is None else secrets.mask(message)
 
 
 class ExportPlugin:

@@ -11,92 +11,17 @@ import reprlib
 from typing import Any
 
 from chrono._errors import from_outside
+from chrono._secrets import MASK, Secrets
 
-MASK = "<masked>"
-
-#: Argument texts and mapping keys whose values are masked unless configured otherwise.
-DEFAULT_SECRET_NAMES = (
-    r"passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key"
-    r"|private[_-]?key|authori[sz]ation|auth[_-]?header|cookie|session[_-]?id|csrf"
-    r"|credential|signature|dsn"
-)
-
-
-class Secrets:
-    """Which names are secret: argument texts, and keys inside a value's repr.
-
-    ``names`` is a regular expression, searched case-insensitively.
-    """
-
-    def __init__(self, names: str) -> None:
-        self.names = names
-        self.name_pattern = re.compile(names, re.IGNORECASE)
-        # Works on repr text, so dicts, dataclasses, named tuples and keyword-style reprs are
-        # masked alike without walking the object a second time.
-        # A key starts where a run of name characters starts: a match tried from inside a run
-        # would scan the rest of the run from each of its characters (quadratic: a 10 kB
-        # word after a secret key took seconds).
-        self.key_pattern = re.compile(
-            rf"""(?<![\w.-])['"]?[\w.-]*(?:{names})[\w.-]*['"]?\s*[:=]\s*""", re.IGNORECASE
-        )
-
-    def is_secret_name(self, text: str) -> bool:
-        """Whether an argument written as ``text`` holds a secret."""
-        return self.name_pattern.search(text) is not None
-
-    def mask_fields(self, text: str) -> str:
-        """``text`` with the value of every secret ``key=value`` / ``'key': value`` masked."""
-        # Without "=" or ":" there is no field to mask (a cheap test that spares most reprs the
-        # regex); the plain name search is linear, and the assignment pattern runs only when it
-        # may match.
-        if ("=" not in text and ":" not in text) or self.name_pattern.search(text) is None:
-            return text
-        pieces: list[str] = []
-        done = 0
-        for key in self.key_pattern.finditer(text):
-            if key.start() < done:
-                continue  # a key inside a value already masked
-            end = _value_end(text, key.end())
-            if end > key.end():
-                pieces += [text[done : key.end()], MASK]
-                done = end
-        pieces.append(text[done:])
-        return "".join(pieces)
-
-
-#: What can end a value in a repr, or nest one: quotes, brackets, separators.
-_VALUE_TOKEN = re.compile(r"""['"(\[{<)\]}>,\s]""")
-_STRING_PREFIX = re.compile(r"[bBrRuU]{0,2}")
-_QUOTED_REST = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.S) for quote in "'\""}
-
-
-def _value_end(text: str, start: int) -> int:
-    """Where the value starting at ``start`` ends: a whole string, or a whole bracketed
-    container (so that a secret list or dict is masked entirely), or a plain token."""
-    depth = 0
-    position = start
-    while True:
-        token = _VALUE_TOKEN.search(text, position)
-        if token is None:
-            return len(text)
-        char, index = token.group(), token.start()
-        if char in "'\"":
-            if depth == 0 and not _STRING_PREFIX.fullmatch(text, start, index):
-                return index  # the quote that closes a string holding ``key=value``
-            rest = _QUOTED_REST[char].match(text, index + 1)
-            if rest is None:
-                return len(text)
-            position = rest.end()
-        elif char in "([{<":
-            depth += 1
-            position = index + 1
-        elif depth == 0:
-            return index
-        elif char in ")]}>":
-            depth -= 1
-            position = index + 1
-        else:
-            position = index + 1
+__all__ = [
+    "MASK",
+    "Secrets",
+    "failed_repr_placeholder",
+    "safe_repr",
+    "safe_str",
+    "truncated",
+    "without_lone_surrogates",
+]
 
 
 class _BoundedRepr(reprlib.Repr):
@@ -149,16 +74,41 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
     except BaseException as error:  # a user's __repr__ may raise anything, SystemExit too
         if from_outside(error):
             raise  # an interrupt or a timeout that landed while the repr ran: the program's
-        return failed_repr_placeholder(error)
+        return failed_repr_placeholder(error, secrets)
     if secrets is not None:
         beyond = len(text) - limit * _MASKED_WINDOW
         if beyond > 0:
             text = _masked(text, limit, secrets)
             return truncated(text, limit, len(text) + beyond, "character")
-        text = secrets.mask_fields(text)
+        text = secrets.mask(text)
     if len(text) > limit:
         return truncated(text, limit, len(text), "character")
     return text
+
+
+class _Text:
+    """A text shown as it is (its repr is the text), so that ``safe_str`` bounds and masks it
+    exactly as ``safe_repr`` does a repr."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def safe_str(value: object, limit: int, secrets: Secrets | None) -> str:
+    """``str(value)`` as chrono may show it (an exception's message): masked, cut past
+    ``limit`` like a repr, and never raising (a failing ``__str__`` becomes a placeholder)."""
+    try:
+        text = str(value)
+    except BaseException as error:
+        if from_outside(error):
+            raise
+        return f"<str() failed: {type(error).__name__}>"
+    return safe_repr(_Text(text), limit, secrets)
 
 
 #: A repr longer than this many times the limit is searched for secrets only that far:
@@ -171,7 +121,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _masked(text: str, limit: int, secrets: Secrets | None) -> str:
     if secrets is None:
         return text
-    return secrets.mask_fields(text[: limit * _MASKED_WINDOW])
+    return secrets.mask(text[: limit * _MASKED_WINDOW])
 
 
 def without_lone_surrogates(text: str) -> str:
@@ -196,8 +146,9 @@ def _shortened_container(value: Any, limit: int, secrets: Secrets | None) -> str
     return f"{text}  ({counted(len(value), 'item')})"
 
 
-def failed_repr_placeholder(error: BaseException) -> str:
-    """Placeholder text for a value whose ``__repr__`` raised ``error``."""
+def failed_repr_placeholder(error: BaseException, secrets: Secrets | None = None) -> str:
+    """Placeholder text for a value whose ``__repr__`` raised ``error``: its message is the
+    value's own text (``ValueError("token=…")``), so it is masked as a repr is, then cut."""
     try:
         message = str(error)
     except BaseException as failure:
@@ -205,12 +156,20 @@ def failed_repr_placeholder(error: BaseException) -> str:
             raise
         message = ""
     name = type(error).__name__
-    if message:
-        if len(message) > 200:
-            message = message[:200] + "…"
-        message = without_lone_surrogates(message)
-        return f"<repr failed: {name}: {message}>"
-    return f"<repr failed: {name}>"
+    if not message:
+        return f"<repr failed: {name}>"
+    if type(message) is not str:
+        message = str.__str__(message)
+    message = without_lone_surrogates(message[: _PLACEHOLDER_MESSAGE * _MASKED_WINDOW])
+    if secrets is not None:
+        message = secrets.mask(message)
+    if len(message) > _PLACEHOLDER_MESSAGE:
+        message = message[:_PLACEHOLDER_MESSAGE] + "…"
+    return f"<repr failed: {name}: {message}>"
+
+
+#: How much of a failed repr's exception message its placeholder keeps.
+_PLACEHOLDER_MESSAGE = 200
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:

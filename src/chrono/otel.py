@@ -30,11 +30,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from chrono import _config
 from chrono._collecting import collecting
 from chrono._errors import swallowed
 from chrono._events import SUBTEST_KIND
 from chrono._switch import is_enabled
 from chrono._text import content_text, line_breaks_marked
+from chrono._values import safe_str
 
 if TYPE_CHECKING:
     from chrono._events import Event
@@ -174,7 +176,13 @@ class Instrumentation:
             return
         self._open.discard(story)
         ended = _wall_ns(story.ended_ns or time.monotonic_ns())
-        failure = None if error is None else (type(error).__qualname__, str(error))
+        failure = None
+        if error is not None:
+            # The message is the program's text, as a value is: masked and cut like a repr,
+            # and a __str__ that raises must not cost the span its end.
+            settings = _config.settings
+            message = safe_str(error, settings.repr_limit, settings.secrets)
+            failure = (type(error).__qualname__, message)
         # The counts from the stored records: no event is built for them.
         head, dropped, tail = story.record_parts()
         self._put(("stop", story, ended, failure, len(head) + dropped + len(tail), dropped))
