@@ -27,6 +27,7 @@ import pytest
 
 from chrono import _pytest_sections
 from chrono._errors import from_outside
+from chrono._values import counted
 
 if TYPE_CHECKING:
     from chrono._failure import EventMarks
@@ -64,8 +65,8 @@ def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
         "--chrono-full",
         action="store_true",
         default=None,
-        help=f"show failing tests' stories whole, not cut to {BUDGET_LINES} lines around "
-        "the suspects",
+        help=f"show failing tests' stories whole, not cut to {counted(BUDGET_LINES, 'line')} "
+        "around the suspects",
     )
     parser.addini("chrono_full", "show failing tests' stories whole", type="bool", default=False)
 

@@ -647,7 +647,7 @@ def _short(values: list[str] | None) -> str:
     """A line's values for one expression, in the order they came, within a width."""
     if values is None:
         return "-"
-    text = values[0] if len(values) == 1 else " → ".join(values)
+    text = " → ".join(values)  # one value is itself
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 

@@ -431,11 +431,10 @@ def coloured_story(
 
 def _suspect_lines(suspects: Sequence[Suspect]) -> Iterator[list[Piece]]:
     for suspect in suspects:
-        lead = "look first at" if suspect.rank == 1 else "     then at"
+        lead = "     then at" if suspect.rank > 1 else "look first at"
         site = site_text(reader_path(suspect.file), suspect.line, suspect.function)
         counts = (
-            f": in {suspect.failing} of {suspect.failing_total} failing "
-            f"test{'s' if suspect.failing_total != 1 else ''}, "
+            f": in {suspect.failing} of {counted(suspect.failing_total, 'failing test')}, "
             f"{suspect.passing} of {suspect.passing_total} passing"
         )
         score = f" ({suspect.formula} {suspect.score:.2f}{', tied' if suspect.tied else ''})"
