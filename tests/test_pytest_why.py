@@ -116,7 +116,7 @@ class TestSeededBug:
             "which passed",
         ]
         assert section[2] == (
-            f"#1 shop/stock.py:{BUG_LINE}  score 0.71  in 1 of 1 failing tests, 1 of 4 passing"
+            f"#1 shop/stock.py:{BUG_LINE}  score 0.71  in 1 of 1 failing test, 1 of 4 passing"
             f" (when it went on to line {BUG_LINE + 1})"
         )
         assert section[3].strip() == "if qty >= avail:"

@@ -31,6 +31,7 @@ import pytest
 
 from chrono import _pytest_sections
 from chrono._errors import from_outside
+from chrono._values import counted
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -639,10 +640,6 @@ def _predicate_note(suspect: SuspectLine) -> str:
     return f" (when it went on to line {to})"
 
 
-def _count(count: int, total: int, what: str) -> str:
-    return f"{count} of {total} {what}"
-
-
 def _short(values: list[str] | None) -> str:
     """A line's values for one expression, in the order they came, within a width."""
     if values is None:
@@ -665,8 +662,8 @@ def _section_lines(
     if not suspects:
         return ["no line of the project's own code ran in this test (coverage.py measured none)"]
     lines = [
-        f"suspect lines, ranked by Ochiai over {failing_total} failing and {passing_total} "
-        "passing tests (coverage.py)"
+        f"suspect lines, ranked by Ochiai over {failing_total} failing and "
+        f"{counted(passing_total, 'passing test')} (coverage.py)"
     ]
     if why_no_values:
         lines.append(why_no_values)
@@ -676,8 +673,8 @@ def _section_lines(
     for rank, suspect in enumerate(suspects, 1):
         lines.append(
             f"#{rank} {_where(root, suspect.file)}:{suspect.line}  score {suspect.score:.2f}  in "
-            f"{_count(suspect.failing, failing_total, 'failing tests')}, "
-            f"{_count(suspect.passing, passing_total, 'passing')}{_predicate_note(suspect)}"
+            f"{suspect.failing} of {counted(failing_total, 'failing test')}, "
+            f"{suspect.passing} of {passing_total} passing{_predicate_note(suspect)}"
         )
         lines.append(f"    {source_line(suspect.file, suspect.line)}")
         failing_values, passing_values = values.get((suspect.file, suspect.line), (None, None))
