@@ -67,7 +67,9 @@ class TestDemo:
         assert result.returncode == 0, result.stdout + result.stderr
         story = story_section(result.stdout).split("chrono: where it diverged")[0]
         assert "chrono story" in story
-        assert story.count("line >= code.minimum=False") == 3
+        # The three checks, and the first suspect above the story: the check itself.
+        assert story.count("line >= code.minimum=False") == 4
+        assert "look first at" in story
         assert "total=Decimal('120.00')" in story
         assert "1 failed, 2 passed" in result.stdout
 

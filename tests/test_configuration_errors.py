@@ -135,6 +135,12 @@ BAD_OPTIONS = {
     "--chrono-trace": ("--chrono-trace=a_file", "is a file; expected a directory"),
     "--chrono-html": ("--chrono-html=a_directory", "is a directory; expected a file"),
     "--chrono-at": ("--chrono-at=test_one.py", "is not understood: write FILE:LINE or"),
+    "--chrono-suspects": (
+        "--chrono-suspects=best",
+        r"choose from '?ochiai'?, '?dstar'?, '?off'?",
+    ),
+    "--chrono-full": ("--chrono-full=yes", "ignored explicit argument 'yes'"),
+    "--chrono-why": ("--chrono-why=yes", "ignored explicit argument 'yes'"),
 }
 #: Ini keys: (bad value, what the message must say).
 BAD_INI_VALUES = {
@@ -148,6 +154,9 @@ BAD_INI_VALUES = {
     "chrono_trace": ("a_file", "is a file; expected a directory"),
     "chrono_html": ("a_directory", "is a directory; expected a file"),
     "chrono_at": ("test_one.py:9", "line 9 is past the end of"),
+    "chrono_suspects": ("best", "use one of ochiai, dstar, off"),
+    "chrono_full": ("maybe", "use true or false"),
+    "chrono_why": ("maybe", "use true or false"),
 }
 BAD_MARKERS = ['"abc"', "0", "-3", "True", "2.5"]
 
