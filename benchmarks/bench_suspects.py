@@ -32,9 +32,11 @@ two better ones, ranks (3 + 6) / 2 = 4.5. chrono ranks per failing test; a case'
 the median over its failing tests (a test whose list misses the line counts as missed). Until
 the installed chrono writes ``suspects`` or ``suspect_lines``, the column says so.
 
-The table gives each rank and each tool's wall time as a ratio to plain pytest's; the summary
-gives each tool's share of cases with the bug at rank 1, within the top 3 and within the top 5,
-beside the goals of issue 25. Times on a shared machine vary by a third from run to run.
+The table gives, for the ``tp`` form, in how many failing tests' stories the bug's event was
+recorded (a check of the corpus: a ``tp`` that never ran could not be ranked), then each rank,
+and each tool's wall time as a ratio to plain pytest's; the summary gives each tool's share of
+cases with the bug at rank 1, within the top 3 and within the top 5, beside the goals of
+issue 25. Times on a shared machine vary by a third from run to run.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ FAUXPY_VENV_REQUIREMENTS = ["fauxpy==0.7.0", "pytest>=8,<9", *TEST_REQUIREMENTS]
 COMMON_ARGUMENTS = ["-p", "no:cacheprovider", "-q"]
 #: What the environment may carry that would change a run.
 CLEARED_VARIABLES = ("CHRONO", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "COLUMNS", "PYTHONPATH")
+#: The option of issue 25 that ranks lines with no tp written (branch "why").
+WHY_OPTION = "--chrono-why"
 NOT_YET = "n/a (no suspects in the JSON)"
 FORMS = {"tp": ("tp",), "none": ("none",), "both": ("tp", "none")}
 
@@ -212,6 +216,24 @@ def chrono_rank(json_directory: Path, key: str, bug_file: str, bug_line: int) ->
     return "missed" if rank is None else rank
 
 
+def bug_event_counts(json_directory: Path, bug_file: str, bug_line: int) -> tuple[int, int]:
+    """(failing tests whose story holds an event at the bug's line, failing tests with a file).
+
+    A check of the corpus itself: the ``tp`` on the bug's line must run in the failing tests,
+    or no ranking of events could find it."""
+    seen = total = 0
+    for path in sorted(json_directory.glob("**/*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or "test" not in data:
+            continue
+        total += 1
+        seen += any(
+            event.get("line") == bug_line and same_file(str(event.get("file", "")), bug_file)
+            for event in data.get("events", ())
+        )
+    return seen, total
+
+
 def fauxpy_rank(scores_file: Path, bug_file: str, bug_line: int) -> float | str:
     """The bug line's rank in FauxPy's ``Scores_Ochiai.csv`` (``path::line,score`` rows)."""
     entries = []
@@ -331,7 +353,7 @@ def prepare_venvs(cache: Path, *, fauxpy: bool) -> Venvs:
     return Venvs(
         chrono=chrono,
         fauxpy=prepare_venv("fauxpy", FAUXPY_VENV_REQUIREMENTS, cache) if fauxpy else None,
-        has_why="--chrono-why" in helped.stdout,
+        has_why=WHY_OPTION in helped.stdout,
     )
 
 
@@ -378,6 +400,8 @@ class Result:
     #: Wall seconds per run name ("plain", "chrono-tp", "chrono-why", "plain-fauxpy", "fauxpy").
     walls: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: In the tp form: (failing tests whose story has the bug's event, failing tests' files).
+    bug_events: tuple[int, int] | None = None
 
     def ratio(self, run: str, baseline: str) -> float | None:
         if run not in self.walls or baseline not in self.walls:
@@ -412,6 +436,9 @@ def run_case(case: Case, forms: Sequence[str], venvs: Venvs, cache: Path) -> Res
         result.ranks["chrono-tp"] = chrono_rank(
             json_directory, "suspects", case.bug_file, case.bug_line_with_tp
         )
+        result.bug_events = bug_event_counts(json_directory, case.bug_file, case.bug_line_with_tp)
+        if result.bug_events[0] == 0:
+            result.problems.append(f"no failing test's story recorded the bug's line ({tree})")
     if "none" in forms:
         if venvs.has_why:
             json_directory = cache / "json" / case.name / "why"
@@ -420,7 +447,7 @@ def run_case(case: Case, forms: Sequence[str], venvs: Venvs, cache: Path) -> Res
                 venvs.chrono,
                 case,
                 plain_tree,
-                ["--chrono-why", f"--chrono-json={json_directory}", *case.pytest_args],
+                [WHY_OPTION, f"--chrono-json={json_directory}", *case.pytest_args],
                 logs / "chrono-why.txt",
             )
             result.walls["chrono-why"] = run.wall
@@ -478,7 +505,7 @@ def format_ratio(ratio: float | None) -> str:
 
 def table(results: Sequence[Result]) -> list[str]:
     header = (
-        "case", "project", "form", "rank chrono-tp", "rank chrono-why", "rank FauxPy",
+        "case", "project", "form", "bug event", "rank chrono-tp", "rank chrono-why", "rank FauxPy",
         "plain s", "chrono-tp", "chrono-why", "FauxPy",
     )  # fmt: skip
     rows = [header]
@@ -490,6 +517,7 @@ def table(results: Sequence[Result]) -> list[str]:
                 case.name,
                 f"{case.project} {case.version}",
                 form,
+                "-" if result.bug_events is None else "{}/{}".format(*result.bug_events),
                 format_rank(result.ranks.get("chrono-tp")),
                 format_rank(result.ranks.get("chrono-why")),
                 format_rank(result.ranks.get("fauxpy")),

@@ -192,3 +192,12 @@ class TestRanks:
                 json.dumps({**story, "suspects": suspects}), encoding="utf-8"
             )
         assert bench.chrono_rank(tmp_path, "suspects", "pkg/mod.py", 5) == 2
+
+    def test_bug_event_counts(self, tmp_path: Path) -> None:
+        """The corpus check counts the failing tests whose story holds an event at the bug's
+        line, and no other line of the file."""
+        event = {"file": "/w/tp/pkg/mod.py", "line": 5}
+        for name, events in (("a", [event]), ("b", [{**event, "line": 6}])):
+            story = {"test": {"id": f"t::{name}"}, "events": events}
+            (tmp_path / f"{name}.json").write_text(json.dumps(story), encoding="utf-8")
+        assert bench.bug_event_counts(tmp_path, "pkg/mod.py", 5) == (1, 2)
