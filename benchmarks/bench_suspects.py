@@ -611,11 +611,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     def one(case: Case) -> Result:
         print(f"  {case.name} ...", flush=True)
         try:
-            return run_case(case, forms, venvs, cache)
+            result = run_case(case, forms, venvs, cache)
         except (RuntimeError, subprocess.CalledProcessError) as error:
             result = Result(case)
             result.problems.append(str(error))
-            return result
+        # A line per case as it ends: a long run shows what it found so far.
+        ranks = ", ".join(f"{name} {format_rank(rank)}" for name, rank in result.ranks.items())
+        walls = ", ".join(f"{name} {wall:.1f}s" for name, wall in result.walls.items())
+        print(f"  {case.name} done: {ranks or 'no ranks'}; {walls}", flush=True)
+        return result
 
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         results = list(pool.map(one, cases))
