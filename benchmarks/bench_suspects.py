@@ -368,6 +368,19 @@ class Run:
     status: int
     output: Path
 
+    @property
+    def crashed(self) -> bool:
+        """pytest stopped on an error of its own or a plugin's (1 means tests failed)."""
+        return self.status not in (0, 1)
+
+
+def crashed(run: Run, name: str, result: Result) -> bool:
+    """Note a crashed run as the tool's answer and as a problem; whether it crashed."""
+    if run.crashed:
+        result.ranks[name] = f"crashed (exit {run.status})"
+        result.problems.append(f"{name} exited with {run.status}; see {run.output}")
+    return run.crashed
+
 
 def run_pytest(python: Path, case: Case, tree: Path, arguments: Sequence[str], log: Path) -> Run:
     """``python -m pytest`` on the case's tests in ``tree``, the patched project first."""
@@ -386,8 +399,6 @@ def run_pytest(python: Path, case: Case, tree: Path, arguments: Sequence[str], l
             check=False,
         )
         wall = time.perf_counter() - started
-    if completed.returncode not in (0, 1):  # 1: tests failed, as a seeded bug should make them
-        raise RuntimeError(f"pytest exited with {completed.returncode}; see {log}")
     return Run(wall, completed.returncode, log)
 
 
@@ -418,6 +429,9 @@ def run_case(case: Case, forms: Sequence[str], venvs: Venvs, cache: Path) -> Res
         venvs.chrono, case, plain_tree, ["-p", "no:chrono", *case.pytest_args], logs / "plain.txt"
     )
     result.walls["plain"] = plain.wall
+    if plain.crashed:
+        result.problems.append(f"plain pytest exited with {plain.status}; see {plain.output}")
+        return result
     if plain.status != 1:
         result.problems.append(f"the bug makes no test fail (see {plain.output})")
         return result
@@ -433,12 +447,14 @@ def run_case(case: Case, forms: Sequence[str], venvs: Venvs, cache: Path) -> Res
             logs / "chrono-tp.txt",
         )
         result.walls["chrono-tp"] = run.wall
-        result.ranks["chrono-tp"] = chrono_rank(
-            json_directory, "suspects", case.bug_file, case.bug_line_with_tp
-        )
-        result.bug_events = bug_event_counts(json_directory, case.bug_file, case.bug_line_with_tp)
-        if result.bug_events[0] == 0:
-            result.problems.append(f"no failing test's story recorded the bug's line ({tree})")
+        if not crashed(run, "chrono-tp", result):
+            result.ranks["chrono-tp"] = chrono_rank(
+                json_directory, "suspects", case.bug_file, case.bug_line_with_tp
+            )
+            line = case.bug_line_with_tp
+            result.bug_events = bug_event_counts(json_directory, case.bug_file, line)
+            if result.bug_events[0] == 0:
+                result.problems.append(f"no failing test's story recorded the bug's line ({tree})")
     if "none" in forms:
         if venvs.has_why:
             json_directory = cache / "json" / case.name / "why"
@@ -451,9 +467,10 @@ def run_case(case: Case, forms: Sequence[str], venvs: Venvs, cache: Path) -> Res
                 logs / "chrono-why.txt",
             )
             result.walls["chrono-why"] = run.wall
-            result.ranks["chrono-why"] = chrono_rank(
-                json_directory, "suspect_lines", case.bug_file, case.bug_line
-            )
+            if not crashed(run, "chrono-why", result):
+                result.ranks["chrono-why"] = chrono_rank(
+                    json_directory, "suspect_lines", case.bug_file, case.bug_line
+                )
         else:
             result.ranks["chrono-why"] = NOT_YET
         if venvs.fauxpy is not None:
@@ -475,10 +492,15 @@ def run_fauxpy(case: Case, python: Path, cache: Path, result: Result) -> None:
         shutil.rmtree(old)
     arguments = [
         "--src", case.package_folder, "--family", "sbfl", "--granularity", "statement",
+        # The project's conftest imports it before FauxPy starts coverage, and coverage warns
+        # so; a project whose warnings are errors (click) would stop the run on it.
+        "-W", "ignore::coverage.exceptions.CoverageWarning",
         *case.serial_args,
     ]  # fmt: skip
     run = run_pytest(python, case, tree, arguments, logs / "fauxpy.txt")
     result.walls["fauxpy"] = run.wall
+    if crashed(run, "fauxpy", result):
+        return
     reports = sorted(tree.parent.glob("FauxPyReport_*/Scores_Ochiai.csv"))
     if not reports:
         result.ranks["fauxpy"] = f"no report (see {run.output})"
