@@ -573,23 +573,30 @@ def shares(ranks: Iterable[float | str | None]) -> tuple[int, int, int, int] | N
     )
 
 
+def corpus_ratio(results: Sequence[Result], name: str) -> float | None:
+    """The tool's wall time over plain pytest's, summed over the cases that ran both."""
+    baseline = "plain-fauxpy" if name == "fauxpy" else "plain"
+    pairs = [
+        (result.walls[name], result.walls[baseline])
+        for result in results
+        if name in result.walls and baseline in result.walls
+    ]
+    if not pairs:
+        return None
+    return sum(wall for wall, _ in pairs) / sum(plain for _, plain in pairs)
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "MISS"
+
+
 def summary(results: Sequence[Result]) -> list[str]:
     lines = ["", "Shares of cases with the bug's line at rank 1 / within 3 / within 5:"]
     goals = {
         "chrono-tp": "goal: #1 in >= 70%, top 3 in >= 90%",
-        "chrono-why": "goal: top 5 in >= 60%, never behind FauxPy",
+        "chrono-why": "goal: top 5 in >= 60%, never behind FauxPy, <= 2x plain's time",
         "fauxpy": "published (BugsInPy, Ochiai): top 1 12%, top 5 43%",
     }
-    for column in COLUMNS:
-        counts = shares(result.ranks.get(column) for result in results)
-        if counts is None:
-            lines.append(f"  {column:<11} {NOT_YET}   ({goals[column]})")
-            continue
-        total, first, top3, top5 = counts
-        lines.append(
-            f"  {column:<11} {first}/{total} = {first / total:.0%} / "
-            f"{top3 / total:.0%} / {top5 / total:.0%}   ({goals[column]})"
-        )
     behind = [
         result.case.name
         for result in results
@@ -597,17 +604,34 @@ def summary(results: Sequence[Result]) -> list[str]:
         and isinstance(result.ranks.get("fauxpy"), float)
         and result.ranks["chrono-why"] > result.ranks["fauxpy"]  # type: ignore[operator]
     ]
+    for column in COLUMNS:
+        counts = shares(result.ranks.get(column) for result in results)
+        if counts is None:
+            lines.append(f"  {column:<11} {NOT_YET}   ({goals[column]})")
+            continue
+        total, first, top3, top5 = counts
+        if column == "chrono-tp":
+            mark = verdict(first >= 0.7 * total and top3 >= 0.9 * total)
+        elif column == "chrono-why":
+            ratio = corpus_ratio(results, column)
+            within_time = ratio is not None and ratio <= 2.0
+            mark = verdict(top5 >= 0.6 * total and not behind and within_time)
+        else:
+            mark = "    "
+        lines.append(
+            f"  {mark} {column:<11} {first}/{total} = {first / total:.0%} / "
+            f"{top3 / total:.0%} / {top5 / total:.0%}   ({goals[column]})"
+        )
     if behind:
         lines.append(f"  chrono-why ranks the bug lower than FauxPy in: {', '.join(behind)}")
-    for name in ("chrono-tp", "chrono-why", "fauxpy"):
-        ratios = [
-            ratio
-            for result in results
-            if (ratio := result.ratio(name, "plain-fauxpy" if name == "fauxpy" else "plain"))
-        ]
-        if ratios:
+    lines.append("Wall time over plain pytest's (the corpus summed; per case, median and range):")
+    for name in COLUMNS:
+        baseline = "plain-fauxpy" if name == "fauxpy" else "plain"
+        ratios = [ratio for result in results if (ratio := result.ratio(name, baseline))]
+        whole = corpus_ratio(results, name)
+        if whole is not None and ratios:
             lines.append(
-                f"  {name} wall time over plain pytest: median {statistics.median(ratios):.2f}x, "
+                f"  {name:<11} {whole:.2f}x; median {statistics.median(ratios):.2f}x, "
                 f"{min(ratios):.2f}x to {max(ratios):.2f}x"
             )
     return lines

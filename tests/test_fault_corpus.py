@@ -201,3 +201,32 @@ class TestRanks:
             story = {"test": {"id": f"t::{name}"}, "events": events}
             (tmp_path / f"{name}.json").write_text(json.dumps(story), encoding="utf-8")
         assert bench.bug_event_counts(tmp_path, "pkg/mod.py", 5) == (1, 2)
+
+
+class TestSummary:
+    def test_goals_judged_on_the_shares(self) -> None:
+        """With tp, 7 of 10 cases at #1 and 9 in the top 3 pass; a case not found counts as a
+        miss, and a case whose chrono has no suspects yet is left out."""
+        results = []
+        for index, rank in enumerate([1.0] * 7 + [2.5, 3.0, "missed", bench.NOT_YET]):
+            result = bench.Result(CASES[index % len(CASES)])
+            result.ranks["chrono-tp"] = rank
+            results.append(result)
+        assert bench.shares(result.ranks["chrono-tp"] for result in results) == (10, 7, 9, 9)
+        lines = bench.summary(results)
+        assert any(line.startswith("  PASS chrono-tp ") for line in lines)
+        results[0].ranks["chrono-tp"] = 4.0
+        assert any(line.startswith("  MISS chrono-tp ") for line in bench.summary(results))
+
+    def test_why_must_not_trail_fauxpy_nor_cost_twice(self) -> None:
+        """--chrono-why misses its goal when it ranks a case below FauxPy, or when the corpus
+        takes more than twice plain pytest's wall time."""
+        result = bench.Result(CASES[0])
+        result.ranks.update({"chrono-why": 1.0, "fauxpy": 2.0})
+        result.walls.update({"plain": 10.0, "chrono-why": 15.0})
+        assert any(line.startswith("  PASS chrono-why ") for line in bench.summary([result]))
+        result.walls["chrono-why"] = 25.0
+        assert any(line.startswith("  MISS chrono-why ") for line in bench.summary([result]))
+        result.walls["chrono-why"] = 15.0
+        result.ranks["fauxpy"] = 0.5
+        assert any(line.startswith("  MISS chrono-why ") for line in bench.summary([result]))
