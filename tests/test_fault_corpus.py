@@ -202,6 +202,16 @@ class TestRanks:
             (tmp_path / f"{name}.json").write_text(json.dumps(story), encoding="utf-8")
         assert bench.bug_event_counts(tmp_path, "pkg/mod.py", 5) == (1, 2)
 
+    def test_a_traceback_at_start_up_is_a_crash(self, tmp_path: Path) -> None:
+        """A run that exits 1 with pytest's closing count is a run with failing tests; one that
+        exits 1 after a start-up traceback, or 3, is a crash."""
+        log = tmp_path / "run.txt"
+        log.write_text("...F\n1 failed, 3 passed in 0.10s\n", encoding="utf-8")
+        assert not bench.Run(0.1, 1, log).crashed
+        assert bench.Run(0.1, 3, log).crashed
+        log.write_text("Traceback (most recent call last):\nWarning: chrono\n", encoding="utf-8")
+        assert bench.Run(0.1, 1, log).crashed
+
 
 class TestSummary:
     def test_goals_judged_on_the_shares(self) -> None:
