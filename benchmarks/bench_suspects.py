@@ -615,7 +615,7 @@ def summary(results: Sequence[Result]) -> list[str]:
     for column in COLUMNS:
         counts = shares(result.ranks.get(column) for result in results)
         if counts is None:
-            lines.append(f"  {column:<11} {NOT_YET}   ({goals[column]})")
+            lines.append(f"  {'':4} {column:<11} {NOT_YET}   ({goals[column]})")
             continue
         total, first, top3, top5 = counts
         if column == "chrono-tp":
