@@ -615,7 +615,9 @@ def summary(results: Sequence[Result]) -> list[str]:
     for column in COLUMNS:
         counts = shares(result.ranks.get(column) for result in results)
         if counts is None:
-            lines.append(f"  {'':4} {column:<11} {NOT_YET}   ({goals[column]})")
+            said = [result.ranks.get(column) for result in results]
+            why = NOT_YET if NOT_YET in said else "not run"
+            lines.append(f"  {'':4} {column:<11} {why}   ({goals[column]})")
             continue
         total, first, top3, top5 = counts
         if column == "chrono-tp":
@@ -659,6 +661,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache.mkdir(parents=True, exist_ok=True)
     print(f"{len(cases)} cases; cache {cache}", flush=True)
     venvs = prepare_venvs(cache, fauxpy=not options.no_fauxpy and "none" in forms)
+    # Before the cases run at once (--jobs), so that no two of them unpack one sdist together.
+    for case in cases:
+        fetch_sdist(case.project, case.version, cache)
     if not venvs.has_why:
         print(f"  this checkout's chrono has no --chrono-why: {NOT_YET}", flush=True)
 
