@@ -38,7 +38,7 @@ REQUIRED_FILES = [
     "chrono/_demo/pytest.ini",
     "chrono/_page/report.css",
     "chrono/_page/report.js",
-    "chrono/schema/story-1.json",
+    "chrono/schema/story-2.json",
 ]
 
 #: What `CHRONO=off python -c "import chrono"` must not import.
@@ -257,7 +257,7 @@ def check_installed(python: Path, env: dict[str, str], work: Path, version: str)
         cwd=project,
         env=env,
     )
-    expect(schema_id.strip() == "urn:chrono:schema:story-1", f"the schema says {schema_id}")
+    expect(schema_id.strip() == "urn:chrono:schema:story-2", f"the schema says {schema_id}")
     compared = run_status(["chrono", "compare", *stories], cwd=project, env=env)
     expect(compared.returncode == 1, "chrono compare found no divergence", compared.stdout)
     expect("share their first" in compared.stdout, "chrono compare said", compared.stdout)

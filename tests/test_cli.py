@@ -179,6 +179,24 @@ class TestCompare:
             "monday.json and tuesday.json ran alike: 2 events, the same call sites and values.\n"
         )
 
+    def test_one_tests_files_from_two_runs_are_named_by_their_folders(
+        self, workdir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """One test's file from two runs' folders (one file name): the folders name the sides."""
+        for folder, prices in (("failing", [10, 25]), ("passing", [10, 20])):
+            (workdir / folder).mkdir()
+            exported_story(workdir / folder, "test_total", prices, story_name="test_total")
+        code, out, _ = run_command(
+            capsys,
+            "compare",
+            "failing/test_total.json",
+            "passing/test_total.json",
+            "--width",
+            "120",
+        )
+        assert code == 1
+        assert out.startswith("failing and passing share their first event (of 2 and 2).\n")
+
     def test_a_file_written_by_the_plugin(self, tmp_path: Path) -> None:
         """The demo's --chrono-json file compares with itself through ``python -m chrono``."""
         demo = run_chrono("demo", "--", "-q", f"--chrono-json={tmp_path / 'stories'}", cwd=tmp_path)

@@ -122,6 +122,10 @@ BAD_OPTIONS = {
     ),
     "--chrono-live": ("--chrono-live=yes", "ignored explicit argument 'yes'"),
     "--chrono-no-logs": ("--chrono-no-logs=yes", "ignored explicit argument 'yes'"),
+    "--chrono-export-passing": (
+        "--chrono-export-passing=yes",
+        "ignored explicit argument 'yes'",
+    ),
     "--chrono-json": ("--chrono-json=a_file", "is a file; expected a directory"),
     "--chrono-trace": ("--chrono-trace=a_file", "is a file; expected a directory"),
     "--chrono-html": ("--chrono-html=a_directory", "is a directory; expected a file"),
@@ -134,6 +138,7 @@ BAD_INI_VALUES = {
     "chrono_compare": ("always", "use one of auto, siblings, last-pass, off"),
     "chrono_live": ("maybe", "use true or false"),
     "chrono_logs": ("maybe", "use true or false"),
+    "chrono_export_passing": ("maybe", "use true or false"),
     "chrono_json": ("a_file", "is a file; expected a directory"),
     "chrono_trace": ("a_file", "is a file; expected a directory"),
     "chrono_html": ("a_directory", "is a directory; expected a file"),

@@ -165,7 +165,7 @@ class TestBoundedStory:
         kept = Counter((event.line, event.label) for event in story.events)
         (number_line,) = {event.line for event in story.events if event.label is None}
         (odd_line,) = {event.line for event in story.events if event.label == "odd"}
-        dropped_hits = {line: hits for (_, line), hits in story.dropped_hits.items()}
+        dropped_hits = {line: hits for (_, line, _, _), hits in story.dropped_hits.items()}
         assert kept[(number_line, None)] + dropped_hits.get(number_line, 0) == calls
         assert kept[(odd_line, "odd")] + dropped_hits.get(odd_line, 0) == odd
 

@@ -1,4 +1,4 @@
-"""Stories as files: the chrono.story/1 JSON and its schema, Chrome traces, and the pytest options
+"""Stories as files: the chrono.story/2 JSON and its schema, Chrome traces, and the pytest options
 that write them for failing tests (in-process, in a subprocess and under pytest-xdist)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ pytest_plugins = ["pytester"]
 
 
 def validate(data: object) -> None:
-    """Raise unless ``data`` is a valid chrono.story/1 document."""
+    """Raise unless ``data`` is a valid chrono.story/2 document."""
     jsonschema.Draft202012Validator(story_schema()).validate(data)
 
 
@@ -82,9 +83,9 @@ class TestStoryToDict:
             }
 
     def test_validates_against_the_shipped_schema(self) -> None:
-        """A story from threads, a task and logging is a valid chrono.story/1 document."""
+        """A story from threads, a task and logging is a valid chrono.story/2 document."""
         data = threaded_story().to_dict()
-        assert data["schema"] == STORY_SCHEMA == "chrono.story/1"
+        assert data["schema"] == STORY_SCHEMA == "chrono.story/2"
         validate(data)
 
     def test_to_json_is_the_same_data(self) -> None:
@@ -172,9 +173,16 @@ class TestStoryFromDict:
         assert "not counted" not in again.text()
 
     def test_rejects_another_schema(self) -> None:
-        """Data that does not say chrono.story/1 is refused with a message naming the schema."""
-        with pytest.raises(ValueError, match=r"chrono\.story/1"):
-            chrono.Story.from_dict({"schema": "chrono.story/2", "events": []})
+        """Data that does not say chrono.story/2 (or /1) is refused with a message naming the
+        schema."""
+        with pytest.raises(ValueError, match=r"chrono\.story/2"):
+            chrono.Story.from_dict({"schema": "chrono.story/3", "events": []})
+
+    def test_reads_version_1(self) -> None:
+        """A version 1 document (version 2 only added keys) is read as it was."""
+        data = threaded_story().to_dict()
+        data["schema"] = "chrono.story/1"
+        assert chrono.Story.from_dict(data).to_dict() == {**data, "schema": "chrono.story/2"}
 
     def test_ignores_keys_it_does_not_know(self) -> None:
         """The pytest plugin's test object, and unknown keys on events, do not get in the way."""
@@ -205,11 +213,11 @@ class TestStorySchema:
 
     def test_ships_inside_the_package(self) -> None:
         """The schema is a file in the installed package, where readers can find it."""
-        path = Path(chrono.__file__).parent / "schema" / "story-1.json"
+        path = Path(chrono.__file__).parent / "schema" / "story-2.json"
         assert json.loads(path.read_text(encoding="utf-8")) == story_schema()
 
     def test_refuses_an_event_missing_a_field(self) -> None:
-        """An event without thread_id is not a valid chrono.story/1 event."""
+        """An event without thread_id is not a valid chrono.story/2 event."""
         data = threaded_story().to_dict()
         del data["events"][0]["thread_id"]
         with pytest.raises(jsonschema.ValidationError, match="thread_id"):
@@ -531,6 +539,145 @@ class TestJsonOption:
             "<masked>",
         ]
         assert len(list((failing_tests.path / "traces").glob("*.trace.json"))) == 3
+
+
+PASSING_ID = "test_exported_stories.py::test_passes"
+
+
+class TestPassingStories:
+    """--chrono-export-passing (ini chrono_export_passing), or --chrono-show=all, writes
+    passing tests' stories beside the failing ones: the other side of ``chrono compare``."""
+
+    def test_the_option_writes_a_passing_tests_story_too(
+        self, failing_tests: pytest.Pytester
+    ) -> None:
+        """With --chrono-export-passing the passing test gets a file, its outcome passed."""
+        result = failing_tests.runpytest("--chrono-json=stories", "--chrono-export-passing")
+        result.assert_outcomes(passed=1, failed=2, errors=1)
+        stories = read_stories(failing_tests.path / "stories")
+        assert set(stories) == {*FAILING_IDS, PASSING_ID}
+        passing = stories[PASSING_ID]["test"]
+        assert passing["outcome"] == "passed"
+        assert passing["message"] is None
+        assert {phase["outcome"] for phase in passing["phases"]} == {"passed"}
+        assert [event["label"] for event in stories[PASSING_ID]["events"]] == ["fine"]
+        result.stdout.fnmatch_lines(["*chrono: 4 stories as JSON in *stories*"])
+
+    def test_show_all_writes_passing_stories_too(self, failing_tests: pytest.Pytester) -> None:
+        """--chrono-show=all with --chrono-json keeps every story it shows."""
+        failing_tests.runpytest("--chrono-show=all", "--chrono-json=stories")
+        assert PASSING_ID in read_stories(failing_tests.path / "stories")
+
+    def test_the_ini_twin_writes_them(self, failing_tests: pytest.Pytester) -> None:
+        """chrono_export_passing = true in the ini file does what the option does."""
+        failing_tests.makeini("[pytest]\nchrono_export_passing = true\n")
+        failing_tests.runpytest("--chrono-json=stories")
+        assert PASSING_ID in read_stories(failing_tests.path / "stories")
+
+    def test_skipped_and_xfailed_tests_get_no_file(self, pytester: pytest.Pytester) -> None:
+        """Only a test whose every phase passed counts as passing: skipped and xfailed do not."""
+        pytester.makepyfile(
+            test_outcomes="""
+            import pytest
+            from chrono import tp
+
+            def test_skips():
+                tp("before the skip")
+                pytest.skip("not today")
+
+            @pytest.mark.xfail
+            def test_expected_to_fail():
+                tp("before the failure")
+                assert False
+            """
+        )
+        result = pytester.runpytest("--chrono-json=stories", "--chrono-export-passing")
+        result.assert_outcomes(skipped=1, xfailed=1)
+        assert not (pytester.path / "stories").exists()
+
+    def test_the_html_page_holds_them_and_says_so(self, failing_tests: pytest.Pytester) -> None:
+        """The page holds the passing story beside the failing ones, its title says tests,
+        not failing tests."""
+        failing_tests.runpytest("--chrono-html=report.html", "--chrono-export-passing")
+        page = (failing_tests.path / "report.html").read_text(encoding="utf-8")
+        block = page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0]
+        data = json.loads(block)
+        outcomes = sorted(story["test"]["outcome"] for story in data["stories"])
+        assert outcomes == ["error", "failed", "failed", "passed"]
+        assert data["title"].startswith("chrono: stories of tests in ")
+
+    def test_a_flaky_tests_file_is_still_its_failing_attempt(
+        self, pytester: pytest.Pytester
+    ) -> None:
+        """A test that failed, then passed on a rerun, keeps the file of its failing attempt
+        (outcome flaky): its passing rerun does not replace it."""
+        pytester.makepyfile(
+            test_flaky_export="""
+            import pytest
+            from chrono import tp
+
+            ATTEMPTS = []
+
+            @pytest.mark.flaky(reruns=1)
+            def test_flaky():
+                ATTEMPTS.append(1)
+                tp(attempt=len(ATTEMPTS))
+                assert len(ATTEMPTS) > 1
+            """
+        )
+        result = pytester.runpytest(
+            "-p", "rerunfailures", "--chrono-json=stories", "--chrono-export-passing"
+        )
+        assert result.parseoutcomes() == {"passed": 1, "rerun": 1}
+        (story,) = read_stories(pytester.path / "stories").values()
+        assert story["test"]["outcome"] == "flaky"
+        assert [event["items"] for event in story["events"]] == [[["attempt", "1"]]]
+
+    def test_under_xdist_the_controller_writes_them(self, failing_tests: pytest.Pytester) -> None:
+        """With -n 2 a passing story crosses to the controller as a failing one does."""
+        result = failing_tests.runpytest_subprocess(
+            "-n", "2", "--chrono-json=stories", "--chrono-export-passing"
+        )
+        result.assert_outcomes(passed=1, failed=2, errors=1)
+        assert set(read_stories(failing_tests.path / "stories")) == {*FAILING_IDS, PASSING_ID}
+
+    def test_chrono_compare_reads_the_two_files(self, pytester: pytest.Pytester) -> None:
+        """The failing and the passing case's files compare on the command line: exit 1, the
+        two cases named, the differing value shown."""
+        pytester.makepyfile(
+            test_prices="""
+            import pytest
+            from chrono import tp
+
+            @pytest.mark.parametrize("price", [20, 120])
+            def test_total(price):
+                tp(price)
+                total = price * 9 // 10 if price >= 100 else price
+                tp(total)
+                assert total == price
+            """
+        )
+        pytester.runpytest("--chrono-json=stories", "--chrono-export-passing")
+        files = {
+            story["test"]["id"].rpartition("[")[2].rstrip("]"): path
+            for path, story in (
+                (path, json.loads(path.read_text(encoding="utf-8")))
+                for path in (pytester.path / "stories").glob("*.json")
+            )
+        }
+        assert set(files) == {"20", "120"}
+        result = pytester.run(
+            sys.executable,
+            "-m",
+            "chrono",
+            "compare",
+            str(files["120"]),
+            str(files["20"]),
+        )
+        assert result.ret == 1
+        # Named as the plugin names them: as much of the ids as tells them apart.
+        assert result.stdout.lines[0].startswith("[120] and [20] differ from their first event")
+        result.stdout.fnmatch_lines(["*price=120*│*price=20*"])
 
 
 SECRET_IN_THE_FAILURE = """

@@ -310,3 +310,52 @@ class TestEventMarks:
         (event,) = story.events
         assert not event.items[0][0].startswith("total")
         assert event_marks(story.events, focus) is None
+
+
+INVENTORY = """
+import threading
+
+from chrono import tp
+
+
+def restock(sku, qty):
+    tp(sku, qty)
+
+
+def reserve(sku, qty, avail):
+    tp(sku, qty)
+    assert qty <= avail
+
+
+def order(sku, qty):
+    tp(qty)
+    reserve(sku, qty, 2)
+
+
+def run():
+    restock("nut", 9)
+    worker = threading.Thread(target=reserve, args=("bolt", 1, 5))
+    worker.start()
+    worker.join()
+    order("nut", 3)
+"""
+
+
+class TestMarksFollowTheFailingFrame:
+    """Marks go to the failing function and its callers, in the failing thread, only."""
+
+    def test_another_function_or_thread_is_not_marked(self, tmp_path: Path) -> None:
+        """``assert qty <= avail`` in reserve marks reserve's and its caller order's ``qty``
+        events in the failing thread; not restock's ``qty`` (another function), nor the
+        ``qty`` reserve recorded in another thread."""
+        module = import_source(tmp_path, "inventory", INVENTORY)
+        with chrono.story() as story:
+            focus = focus_of(module.run)
+        by_function = {(event.function, event.thread): event.seq for event in story.events}
+        marks = event_marks(story.events, focus)
+        assert marks is not None
+        assert marks.seqs == {
+            by_function["reserve", "MainThread"],
+            by_function["order", "MainThread"],
+        }
+        assert len(story.events) == 4

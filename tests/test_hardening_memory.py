@@ -21,6 +21,7 @@ import pytest
 import chrono
 from chrono import tp
 from helpers import import_path
+from pytest_plugin_runs import QUIET_PLUGINS
 
 LONG = os.environ.get("CHRONO_HYPOTHESIS_PROFILE") == "long"
 EVENTS = 1_000_000 if LONG else 250_000
@@ -127,6 +128,140 @@ class TestNoReferenceKept:
             assert is_collected_after(tp)
         finally:
             chrono.enable()
+
+
+#: What pytest keeps of the last failure for post-mortem debugging (``pytest --pdb``, ``pdb.pm()``):
+#: pytest's own reference to the failing test's frames, with chrono or without.
+PYTEST_LAST_FAILURE = ("last_type", "last_value", "last_traceback", "last_exc")
+
+#: Where the inner run's tests leave weak references to what they held. A run of its own
+#: makes it; an in-process run finds the outer test's.
+PROBE_CONFTEST = """
+    import sys, types
+
+    if "chrono_frames_probe" not in sys.modules:
+        probe = types.ModuleType("chrono_frames_probe")
+        probe.references = []
+        probe.check_between_tests = True
+        sys.modules["chrono_frames_probe"] = probe
+"""
+
+FAILING_TESTS_WITH_PROBES = """
+    import gc
+    import sys
+    import weakref
+
+    import pytest
+
+    import chrono_frames_probe as probe
+    from chrono import tp
+
+    class Precious:
+        def __repr__(self):
+            return "Precious()"
+
+    @pytest.fixture
+    def resource():
+        held = Precious()
+        probe.references.append(("resource", weakref.ref(held)))
+        yield held
+        tp("tearing down", held)
+
+    @pytest.mark.parametrize("case", ["a", "b"])
+    def test_fails_holding_a_local(case, resource):
+        precious = Precious()
+        probe.references.append((f"test_fails_holding_a_local[{case}]", weakref.ref(precious)))
+        tp(precious, case)
+        assert case == "a" or precious is None
+
+    def test_passes(resource):
+        tp(resource)
+
+    @pytest.fixture
+    def failing_teardown():
+        precious = Precious()
+        probe.references.append(("failing_teardown", weakref.ref(precious)))
+        yield
+        tp(precious)
+        raise RuntimeError("teardown broke")
+
+    def test_with_failing_teardown(failing_teardown):
+        pass
+
+    def test_after_them_what_they_held_is_freed():
+        if not probe.check_between_tests:
+            pytest.skip("pytester's in-process recorder holds every hook call's arguments")
+        # pytest keeps the last failure for post-mortem debugging, with chrono or without.
+        for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+            if hasattr(sys, name):
+                delattr(sys, name)
+        gc.collect()
+        alive = [name for name, reference in probe.references if reference() is not None]
+        assert (len(probe.references), alive) == (6, [])
+"""
+
+#: The options under which a failing test's story, comparison and files are made.
+WHAT_FAILURES_MAKE = ("--chrono-json=stories", "--chrono-html=report.html", "--chrono-show=all")
+
+
+@pytest.fixture
+def probed(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A folder with the failing tests that leave weak references to what they held."""
+    monkeypatch.delenv("CHRONO", raising=False)
+    pytester.makeconftest(PROBE_CONFTEST)
+    pytester.makepyfile(test_frames=FAILING_TESTS_WITH_PROBES)
+    return pytester
+
+
+class TestNoFailureKept:
+    """chrono keeps nothing of a failed test's frames past its report: what a failing test
+    held is freed as it would be without the plugin (issue 24 item 11)."""
+
+    @pytest.mark.parametrize("options", [(), WHAT_FAILURES_MAKE], ids=["default", "all"])
+    def test_the_next_test_finds_a_failing_tests_locals_freed(
+        self, probed: pytest.Pytester, options: tuple[str, ...]
+    ) -> None:
+        """Objects local to failing tests' frames (call, fixture, teardown), recorded by tp,
+        told in reports, compared with a passing sibling and exported, are dead in the next
+        test once the garbage collector ran (pytest's own post-mortem references aside)."""
+        # pytest-rerunfailures keeps each failure's traceback on its test item, with chrono or
+        # without: left out, as the other plugins the inner run does not need.
+        result = probed.runpytest_subprocess(
+            *QUIET_PLUGINS, "-p", "no:rerunfailures", *options, timeout=120
+        )
+        result.assert_outcomes(passed=4, failed=1, errors=1)
+        result.stdout.fnmatch_lines(["*precious=Precious(), case='b'*"])
+
+    @pytest.mark.parametrize("options", [(), WHAT_FAILURES_MAKE], ids=["default", "all"])
+    def test_a_failing_tests_locals_are_freed_after_an_in_process_run(
+        self, probed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...]
+    ) -> None:
+        """After an in-process run (as pytester's, or an IDE's, makes), chrono's state holds
+        nothing a failing test held: every object is dead once the garbage collector ran."""
+        probe = type(sys)("chrono_frames_probe")
+        probe.references = []  # type: ignore[attr-defined]
+        probe.check_between_tests = False  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "chrono_frames_probe", probe)
+        kept = {name: getattr(sys, name) for name in PYTEST_LAST_FAILURE if hasattr(sys, name)}
+        recorder = probed.inline_run(*QUIET_PLUGINS, "-p", "no:rerunfailures", *options)
+        try:
+            passed, skipped, failed = recorder.listoutcomes()
+            assert (len(passed), len(skipped), len(failed)) == (3, 1, 2)
+            told = recorder.getfailures("pytest_runtest_logreport")[0].longreprtext
+            assert "precious=Precious(), case='b'" in told
+        finally:
+            for name in PYTEST_LAST_FAILURE:
+                if name in kept:
+                    setattr(sys, name, kept[name])
+                elif hasattr(sys, name):
+                    delattr(sys, name)
+            # The recorder holds every hook call's arguments (the failures' too) until this
+            # test ends.
+            recorder.calls.clear()
+        gc.collect()
+        references = probe.references  # type: ignore[attr-defined]
+        alive = [name for name, reference in references if reference() is not None]
+        assert (len(references), alive) == (6, [])
 
 
 class TestBoundedMemory:

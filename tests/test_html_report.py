@@ -358,6 +358,71 @@ class TestHtmlOption:
         assert '"stories":[]' in page
 
 
+# -- suspects -----------------------------------------------------------------------------------
+
+SEEDED = {
+    "limits": """
+    from chrono import tp
+
+
+    def allowed(amount, limit):
+        return not tp(amount >= limit)  # the bug: > is right
+    """,
+    "test_limits": """
+    import pytest
+    from limits import allowed
+
+
+    @pytest.mark.parametrize("amount", [1, 5, 9])
+    def test_under(amount):
+        assert allowed(amount, 10)
+
+
+    @pytest.mark.parametrize("amount", [10])
+    def test_at_the_limit(amount):
+        assert allowed(amount, 10)
+
+
+    def test_over():
+        assert not allowed(11, 10)
+    """,
+}
+
+
+def _seeded_page(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("CHRONO", raising=False)
+    pytester.makepyfile(**SEEDED)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--chrono-html=report.html")
+    result.assert_outcomes(passed=4, failed=1)
+    return pytester.path / "report.html"
+
+
+class TestSuspectsInThePage:
+    def test_page_carries_the_suspects(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The failing story's data in the page holds its suspects, #1 the seeded condition."""
+        page = _seeded_page(pytester, monkeypatch).read_text(encoding="utf-8")
+        data = json.loads(page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0])
+        (story,) = data["stories"]
+        first = story["suspects"][0]
+        assert (first["rank"], first["predicate"], first["failing"], first["passing"]) == (
+            1,
+            "amount >= limit=True",
+            1,
+            1,
+        )
+
+    def test_suspects_listed_and_their_rows_marked(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, browser: Browser
+    ) -> None:
+        """The page lists the suspects over the story and marks each one's event row."""
+        dom = browser.dom(_seeded_page(pytester, monkeypatch).as_uri())
+        assert '<ol class="suspects">' in dom
+        assert "amount &gt;= limit=True" in dom
+        assert re.search(r'<tr class="event [^"]*suspect-row[^"]*">', dom)
+
+
 # -- where a failing story diverged from a passing one ------------------------------------------
 
 

@@ -181,6 +181,27 @@ class TestRecording:
         err = capsys.readouterr().err
         assert f"shop.py:{RETURN_LINE} in total (logpoint)  result=3" in err
 
+    def test_a_logpoint_on_a_tp_line_counts_its_own_runs(
+        self, workdir: Path, live_logpoints: Any
+    ) -> None:
+        """A logpoint and a tp on one line each number their own runs (1, 2), not one shared
+        counter's."""
+        source = "from chrono import tp\n\n\ndef step(x):\n    return tp(x) + 1\n"
+        module = import_path(write_module(workdir, "stepper", source))
+        add(live_logpoints, "stepper.py:5:x")
+        with chrono.story() as once:
+            module.step(1)
+        assert "×" not in once.text()
+        with chrono.story() as twice:
+            module.step(1)
+            module.step(2)
+        rows = twice.text().splitlines()[1:]
+        logpoint_rows = [row for row in rows if LOGPOINT_MARK in row]
+        tp_rows = [row for row in rows if row and LOGPOINT_MARK not in row]
+        counted = [(True, False), (False, True)]
+        assert [("×1" in row, "×2" in row) for row in logpoint_rows] == counted
+        assert [("×1" in row, "×2" in row) for row in tp_rows] == counted
+
     def test_threads_and_tasks_are_recorded_as_for_tp(self, shop: Any, live_logpoints: Any) -> None:
         """An event in another thread names the thread; one in an asyncio task names the task."""
         add(live_logpoints, f"shop.py:{RETURN_LINE}:result")
@@ -543,10 +564,44 @@ class TestChronoAtEnvironment:
         )  # fmt: skip
         assert (result.returncode, result.stdout, result.stderr) == (0, "total 2\n", "")
 
+    def test_python_e_and_i_ignore_it(self, workdir: Path, venv_with_startup_hook: Path) -> None:
+        """Under ``python -E`` and ``-I``, which tell Python to ignore its own variables,
+        CHRONO_AT sets no logpoint; ``-s``, which does not, leaves it working."""
+        # -E ignores PYTHONPATH too: chrono is found through a .pth of paths, read before the
+        # hook (site reads them in name order), as an installed chrono is found.
+        python = venv_with_startup_hook
+        purelib = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        here = [str(Path(chrono.__file__).parent.parent), *site.getsitepackages()]
+        Path(purelib, "_chrono_paths.pth").write_text("\n".join(here) + "\n", encoding="utf-8")
+        write_module(workdir, "script", SCRIPT)
+        printed = {}
+        for flag in ("-s", "-E", "-I"):
+            result = subprocess.run(
+                [str(python), flag, "script.py", "1", "0"],
+                cwd=workdir,
+                env=environment(CHRONO_AT="script.py:5:subtotal"),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert (result.returncode, result.stdout) == (0, "total 2\n"), result.stderr
+            printed[flag] = result.stderr
+        assert printed["-s"].endswith("script.py:5 in total (logpoint)  subtotal=3\n")
+        assert printed["-E"] == printed["-I"] == ""
+
 
 def test_the_startup_hook_is_one_line_that_reads_one_variable() -> None:
-    """The .pth is one line that site runs (it starts with ``import``), reading CHRONO_AT before
-    importing anything of chrono."""
+    """The .pth is one line that site runs (it starts with ``import``), reading CHRONO_AT,
+    unless -E or -I tell Python to ignore the environment, before importing anything of chrono."""
     lines = STARTUP_HOOK.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith('import os; os.environ.get("CHRONO_AT") and __import__(')
+    assert lines[0].startswith(
+        'import os; os.environ.get("CHRONO_AT") and not '
+        '__import__("sys").flags.ignore_environment and __import__('
+    )

@@ -369,3 +369,44 @@ class TestCost:
         """A run of passing tests with events never loads the module that reads failures."""
         runner.pytester.makepyfile(test_pm_passing=PASSING)
         runner().assert_outcomes(passed=2)
+
+
+INVENTORY = """
+import threading
+
+from chrono import tp
+
+
+def restock(sku, qty):
+    tp(sku, qty)
+
+
+def reserve(sku, qty, avail):
+    tp(sku, qty)
+    if qty > avail:
+        raise ValueError(f"only {avail} of {sku}")
+    return qty
+
+
+def test_reserve_more_than_there_is():
+    worker = threading.Thread(target=restock, args=("nut", 5))
+    worker.start()
+    worker.join()
+    restock("bolt", 9)
+    reserve("bolt", 3, 2)
+"""
+
+
+@pytest.mark.parametrize("mode", BOTH)
+class TestMarksStayInTheFailingFrame:
+    """The failing frame's local names mark only its own events and its callers', in its
+    thread (issue 25's inventory project)."""
+
+    def test_another_functions_and_threads_locals_are_not_marked(self, runner: Runner) -> None:
+        """The ValueError in reserve marks reserve's ``sku, qty`` event only: not restock's,
+        in the main thread or in another one, though they record the same names."""
+        runner.pytester.makepyfile(test_pm_inventory=INVENTORY)
+        result = runner("--color=no", "-p", "no:faulthandler")
+        result.assert_outcomes(failed=1)
+        story = story_of(result, "test_reserve_more_than_there_is")
+        assert _marked(story) == ["sku='bolt', qty=3"], story

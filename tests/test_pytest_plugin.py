@@ -723,9 +723,10 @@ class TestBoundedReport:
     """A test that records far more events than the bound still gets a small report."""
 
     def test_two_hundred_thousand_events(self, pytester: pytest.Pytester, runner: Runner) -> None:
-        """The report stays under 3 MB, keeps the most recent events and counts the dropped."""
+        """The report stays under 3 MB, keeps the most recent events and counts the dropped
+        (shown whole: by default the failure's output is cut further, to its budget)."""
         pytester.makepyfile(test_pp_lots=LOTS)
-        result = runner()
+        result = runner("--chrono-full")
         result.assert_outcomes(failed=1)
         size = len("\n".join(result.outlines + result.errlines).encode())
         assert size < 3_000_000, size
@@ -827,3 +828,88 @@ def test_report_hooks_only_where_they_have_work(
     result.assert_outcomes(passed=1)
     written = (pytester.path / "hooks.txt").read_text()
     assert set(filter(None, written.split(","))) == registered
+
+
+PASSING_SUITE = """
+import logging
+import threading
+
+import pytest
+from chrono import tp
+
+
+class Item:
+    pass
+
+
+@pytest.fixture
+def item():
+    created = tp(Item())
+    yield created
+    tp("teardown", created)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_counts(n, item):
+    for step in range(n):
+        tp(step)
+    logging.getLogger("app").warning("counted %s", n)
+    print("printed", n)
+
+
+def test_in_a_thread():
+    worker = threading.Thread(target=lambda: tp("from a thread"))
+    worker.start()
+    worker.join()
+
+
+class TestQuiet:
+    def test_without_events(self):
+        assert True
+"""
+
+#: What differs between two runs of one suite by the clock and the allocator alone.
+_RUN_TIME = re.compile(r"\bin \d+\.\d+s( \(\d+:\d\d:\d\d\))?")
+_ADDRESS = re.compile(r"0x[0-9a-f]+")
+_CHRONO_PLUGIN = re.compile(r"chrono-tp-[^,\s]+(, )?")
+
+
+def _normalised(lines: list[str]) -> list[str]:
+    """A run's lines with its times and addresses made alike."""
+    return [_ADDRESS.sub("0x…", _RUN_TIME.sub("in …s", line)) for line in lines]
+
+
+class TestPassingRunOutput:
+    """The one line chrono adds to a passing run is pytest's ``plugins: chrono-tp-…``
+    header."""
+
+    @pytest.mark.parametrize(
+        "options", [(), ("-v",), ("-q",), ("-n", "2")], ids=["default", "-v", "-q", "xdist"]
+    )
+    def test_only_the_plugins_header_differs_from_a_run_without_chrono(
+        self,
+        pytester: pytest.Pytester,
+        monkeypatch: pytest.MonkeyPatch,
+        options: tuple[str, ...],
+    ) -> None:
+        """A passing suite with tp calls, logs, prints, fixtures and a thread prints the same
+        lines with the plugin as with ``-p no:chrono``, but for the plugins line, which names
+        chrono-tp."""
+        make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(test_passing_suite=PASSING_SUITE)
+        arguments = (*QUIET_PLUGINS, *options)
+        with_chrono = pytester.runpytest_subprocess(*arguments, timeout=120)
+        without = pytester.runpytest_subprocess(*arguments, "-p", "no:chrono", timeout=120)
+        with_chrono.assert_outcomes(passed=4)
+        without.assert_outcomes(passed=4)
+        lines = _normalised(with_chrono.outlines)
+        if "-q" not in options:  # pytest -q prints no header
+            (header,) = [line for line in lines if line.startswith("plugins: ")]
+            assert re.search(r"\bchrono-tp-\d", header)
+        # The header without chrono-tp: where it was the only plugin, no header at all.
+        lines = [
+            _CHRONO_PLUGIN.sub("", line).rstrip(", ") if line.startswith("plugins: ") else line
+            for line in lines
+        ]
+        assert [line for line in lines if line != "plugins:"] == _normalised(without.outlines)
+        assert with_chrono.errlines == without.errlines == []

@@ -460,6 +460,11 @@ _BAD_VALUES = [
         {"chrono_logs": "maybe"},
         r"ERROR: chrono_logs: invalid truth value 'maybe'; use true or false",
     ),
+    (
+        [],
+        {"chrono_export_passing": "maybe"},
+        r"ERROR: chrono_export_passing: invalid truth value 'maybe'; use true or false",
+    ),
 ]
 
 

@@ -78,6 +78,27 @@ class TestPlainText:
         assert "index=1" in rows[1]
         assert "×" not in rows[2]
 
+    def test_two_calls_on_one_line_count_their_own_runs(self, tmp_path: Path) -> None:
+        """tp(a) + tp(b) on one line, run twice: a and b each show their own count (x1, x2)."""
+        source = "from chrono import tp\n\n\ndef add(a, b):\n    return tp(a) + tp(b)\n"
+        module = import_source(tmp_path, "sums", source)
+        with chrono.story() as story:
+            module.add(1, 2)
+            module.add(3, 4)
+        counts = [
+            (row.rsplit("  ", 1)[-1], re.search(r"×\d+", row).group())  # type: ignore[union-attr]
+            for row in (event_row(story, event) for event in story.events)
+        ]
+        assert counts == [("a=1", "×1"), ("b=2", "×1"), ("a=3", "×2"), ("b=4", "×2")]
+
+    def test_hit_counters_across_dropped_events_count_each_call_of_a_line(self) -> None:
+        """After the bound drops events, two calls on one line still count their own runs."""
+        with chrono.story(max_events=10) as story:
+            for number in range(50):
+                tp(number), tp(-number)
+        last_two = [event_row(story, event) for event in story.events[-2:]]
+        assert ["×50" in row for row in last_two] == [True, True]
+
     def test_hit_counter_counts_dropped_events(self) -> None:
         """After the bound drops events, a site's hit count still counts every time it ran."""
         with chrono.story(max_events=10) as story:
@@ -616,4 +637,52 @@ class TestProgramTime:
         )
         assert shown_gap_ms == pytest.approx(
             (second.monotonic_ns - first.monotonic_ns) / 1e6, abs=0.002
+        )
+
+
+class TestSuspectsDrawn:
+    """The suspects' lines, their ranks beside their events, and a story cut to its room."""
+
+    def test_ranks_marked_and_cuts_counted(self) -> None:
+        """Rank 1 beside #3, the stretches left out each one row saying how many events."""
+        from chrono.render import story_text
+
+        story = story_at(*[("src/app.py", line, "f") for line in range(10, 20)])
+        text = story_text(story, 80, suspects={3: 1}, kept={2, 3, 4, 9})
+        assert text.splitlines()[1:] == [
+            "      … 2 events …",
+            " 1  #3  0.300ms  src/app.py:12 in f  x=1",
+            "    #4  0.400ms  src/app.py:13 in f  x=1",
+            "    #5  0.500ms  src/app.py:14 in f  x=1",
+            "      … 4 events …",
+            "   #10  1.000ms  src/app.py:19 in f  x=1",
+            "      1 marks the suspect above",
+        ]
+
+    def test_suspect_lines(self) -> None:
+        """One line per suspect: where to look, what held, the counts, the score, a tie."""
+        from chrono._suspects import Suspect
+        from chrono.render import suspects_text
+
+        suspect = Suspect(
+            rank=1,
+            seq=19,
+            seqs=(19,),
+            file=os.path.join(os.getcwd(), "src", "cache.py"),
+            line=85,
+            function="Cache.set",
+            predicate="size >= maxsize=True",
+            kind="value",
+            score=0.8452,
+            formula="ochiai",
+            failing=5,
+            failing_total=5,
+            passing=2,
+            passing_total=41,
+            increase=0.5,
+            tied=True,
+        )
+        assert suspects_text([suspect]) == (
+            "1 look first at #19 src/cache.py:85 in Cache.set — size >= maxsize=True: "
+            "in 5 of 5 failing tests, 2 of 41 passing (ochiai 0.85, tied)"
         )

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import random
 import subprocess
 import sys
 import sysconfig
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chrono import _strip
-from chrono._leftovers import SourceFile, SourceText, find_leftovers, parse
+from chrono._leftovers import SkippedFile, SourceFile, SourceText, find_leftovers, parse
 from chrono._strip import StripRefused, StripResult, strip_source, unified_diff
 from helpers import run_command
 
@@ -133,6 +135,88 @@ class TestValueRewrites:
     def test_parentheses_keep_precedence(self, before: str, after: str) -> None:
         """Parentheses are added exactly where the bare argument would parse differently."""
         assert stripped(before) == after
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        dedent_pairs(
+            (
+                "line break in brackets",
+                "if (\n    tp(a\n    and b)\n):\n    pass\n",
+                "if (\n    a\n    and b\n):\n    pass\n",
+            ),
+            (
+                "comment in brackets",
+                "f(\n    tp(a  # why\n    or b),\n)\n",
+                "f(\n    a  # why\n    or b,\n)\n",
+            ),
+            ("nested, multi-line", "y = [tp(tp(\n    a\n    + b))]\n", "y = [a\n    + b]\n"),
+            ("f-string field and its spec", 's = f"{tp(x + 1):{tp(x)}}"\n', 's = f"{x + 1:{x}}"\n'),
+            (
+                "conditional in an f-string",
+                's = f"{tp(a if b else c)!r}"\n',
+                's = f"{a if b else c!r}"\n',
+            ),
+            (
+                "comprehension",
+                "s = [x for x in tp(a or b) if tp(not x)]\n",
+                "s = [x for x in a or b if not x]\n",
+            ),
+            ("inside its own parentheses", "ok = (tp(a or b)) and c\n", "ok = (a or b) and c\n"),
+            (
+                "conditional as a condition",
+                "if tp(a if b else c):\n    pass\n",
+                "if a if b else c:\n    pass\n",
+            ),
+            (
+                "assignment condition",
+                "while tp(chunk := read()):\n    pass\n",
+                "while chunk := read():\n    pass\n",
+            ),
+            ("assignment argument", "f(tp(n := len(a)), n)\n", "f(n := len(a), n)\n"),
+            ("slice bounds", "v = s[tp(a + 1) : tp(b or c)]\n", "v = s[a + 1 : b or c]\n"),
+            (
+                "defaults",
+                "def f(a=tp(-1), *, b=tp(x or y)): pass\n",
+                "def f(a=-1, *, b=x or y): pass\n",
+            ),
+            ("dict keys", "d = {tp(a + b): 1, **e}\n", "d = {a + b: 1, **e}\n"),
+            ("comprehension key", "d = {tp(k + 1): v for k in i}\n", "d = {k + 1: v for k in i}\n"),
+        ),
+    )
+    def test_no_parentheses_that_were_not_there(self, before: str, after: str) -> None:
+        """Where the bare argument parses alike, stripping gives back exactly the text that
+        was wrapped: brackets around a line break, f-string fields, comprehension conditions,
+        ``:=`` in a condition."""
+        assert stripped(before) == after
+
+    @pytest.mark.parametrize(
+        ("before", "after"),
+        dedent_pairs(
+            ("lambda in an f-string", 's = f"{tp(lambda: 1)}"\n', 's = f"{(lambda: 1)}"\n'),
+            ("set in an f-string", 's = f"{tp({a})}"\n', 's = f"{({a})}"\n'),
+            (
+                "conditional in a comprehension condition",
+                "s = [x for x in r if tp(a if b else c)]\n",
+                "s = [x for x in r if (a if b else c)]\n",
+            ),
+            ("assignment as a keyword", "f(k=tp(n := 1))\n", "f(k=(n := 1))\n"),
+            (
+                "generator as a base",
+                "class C(tp(x for x in s)): pass\n",
+                "class C((x for x in s)): pass\n",
+            ),
+        ),
+    )
+    def test_parentheses_where_the_bare_form_differs(self, before: str, after: str) -> None:
+        """In those same places, what would not parse alone (or parse as something else) still
+        gets its parentheses."""
+        assert stripped(before) == after
+
+    @pytest.mark.skipif(sys.version_info < (3, 10), reason="match from Python 3.10")
+    def test_match_guard(self) -> None:
+        """A guard takes any condition bare, as ``if`` does."""
+        source = "match p:\n    case [x] if tp(x > 1 and ok):\n        pass\n"
+        assert stripped(source) == source.replace("tp(x > 1 and ok)", "x > 1 and ok")
 
 
 class TestStatementRewrites:
@@ -900,7 +984,7 @@ def wrap_in_tp_calls(text: str, share: float, seed: int) -> str:
     tree = parse(text)
     chooser = random.Random(seed)
     insertions: list[tuple[int, int, int, str]] = []  # offset, order at one offset, tiebreak
-    for node in _wrappable_expressions(tree):
+    for node in _wrappable_expressions(tree, source):
         if chooser.random() < share:
             start, end = source.span(node)
             glued = start and (text[start - 1].isalnum() or text[start - 1] == "_")
@@ -919,6 +1003,11 @@ def wrap_in_tp_calls(text: str, share: float, seed: int) -> str:
                     label = chooser.choice(['tp("HERE")', "tp()", "tp(__name__, 1)"])
                     line_break = source.line_break(statement.lineno)
                     insertions.append((start, 1, 0, label + line_break + indent))
+    return inserted(text, insertions)
+
+
+def inserted(text: str, insertions: list[tuple[int, int, int, str]]) -> str:
+    """``text`` with pieces inserted: (offset, order at one offset, tiebreak, piece)."""
     insertions.sort(key=lambda insertion: insertion[:3])
     pieces = []
     cursor = 0
@@ -929,8 +1018,12 @@ def wrap_in_tp_calls(text: str, share: float, seed: int) -> str:
     return "".join(pieces)
 
 
-def _wrappable_expressions(tree: ast.Module) -> list[ast.expr]:
-    """Expressions that ``tp(...)`` can wrap without changing the syntax tree's shape."""
+def _wrappable_expressions(tree: ast.Module, source: SourceText) -> list[ast.expr]:
+    """Expressions that ``tp(...)`` can wrap without changing the syntax tree's shape.
+
+    A tuple written without parentheses is left out: ``tp(a, b)`` is a call of two values,
+    which strip gives back as ``(a, b)``.
+    """
     excluded: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr) or type(node).__name__ == "match_case":
@@ -948,26 +1041,103 @@ def _wrappable_expressions(tree: ast.Module) -> list[ast.expr]:
         and isinstance(getattr(node, "ctx", ast.Load()), ast.Load)
         and not (
             isinstance(node, ast.Tuple)
-            and (len(node.elts) < 2 or any(isinstance(item, unwrappable) for item in node.elts))
+            and (
+                len(node.elts) < 2
+                or any(isinstance(item, unwrappable) for item in node.elts)
+                or source.span(node)[0] == source.span(node.elts[0])[0]  # no "(" of its own
+            )
         )
     ]
 
 
 class TestStripRoundTrip:
-    """Real modules littered with tp() calls strip back to exactly their own syntax tree."""
+    """Real modules littered with tp() calls strip back to exactly their own text."""
 
     @pytest.mark.parametrize(
         "module", ["textwrap.py", "json/decoder.py", "asyncio/locks.py", "contextlib.py"]
     )
     def test_standard_library_module(self, module: str) -> None:
-        """Wrapping a third of a stdlib module's expressions in tp() and stripping undoes it,
-        down to the blank lines."""
+        """Wrapping a third of a stdlib module's expressions in tp() and adding label calls
+        between its statements, then stripping, gives back the module byte for byte."""
         original = (Path(sysconfig.get_paths()["stdlib"]) / module).read_text(encoding="utf-8")
         littered = wrap_in_tp_calls(original, share=0.3, seed=len(module))
         result = strip_result(littered)
         assert result.stripped > 100
         assert result.notes == []
-        assert ast.dump(parse(result.text)) == ast.dump(parse(original))
-        # Parentheses may be added inside lines, but no line is left blank or lost.
-        blank = [not line.strip() for line in original.splitlines()]
-        assert [not line.strip() for line in result.text.splitlines()] == blank
+        assert result.text == original
+
+
+def wrap_places(text: str) -> tuple[str, int]:
+    """``text`` with ``tp(...)`` around the expressions a debugging session wraps most (the
+    conditions of ``if``, ``elif`` and ``while``, call arguments, f-string fields, comprehension
+    conditions, match guards), and how many were wrapped."""
+    source = SourceText(text)
+    insertions: list[tuple[int, int, int, str]] = []  # offset, order at one offset, tiebreak
+    for node in _wrapped_places(parse(text)):
+        start, end = source.span(node)
+        segment = text[start:end]
+        try:
+            reparsed = parse(f"({segment})").body[0]
+        except SkippedFile:
+            continue
+        # Python 3.9 misplaces expressions inside f-strings; ``{x=}`` prints its own text.
+        if not isinstance(reparsed, ast.Expr) or ast.dump(reparsed.value) != ast.dump(node):
+            continue
+        rest = text[end:].lstrip()
+        if rest.startswith("=") and not rest.startswith("=="):
+            continue
+        glued = start and (text[start - 1].isalnum() or text[start - 1] == "_")
+        insertions.append((start, 1, start - end, " tp(" if glued else "tp("))
+        insertions.append((end, 0, end - start, ")"))
+    return inserted(text, insertions), len(insertions) // 2
+
+
+def _wrapped_places(tree: ast.Module) -> Iterator[ast.expr]:
+    unwrappable = (ast.Starred, ast.GeneratorExp, ast.Yield, ast.YieldFrom)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.If, ast.While)):
+            places = [node.test]
+        elif isinstance(node, ast.Call):
+            places = [*node.args, *(keyword.value for keyword in node.keywords if keyword.arg)]
+        elif isinstance(node, ast.FormattedValue):
+            places = [node.value]
+        elif isinstance(node, ast.comprehension):
+            places = list(node.ifs)
+        elif type(node).__name__ == "match_case":
+            places = [node.guard] if node.guard is not None else []  # type: ignore[attr-defined]
+        else:
+            continue
+        yield from (place for place in places if not isinstance(place, unwrappable))
+
+
+def installed_source(module: str) -> str:
+    """The text of an installed module's file, read where it is installed (never copied)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        pytest.skip(f"{module} is not installed")
+    return Path(spec.origin).read_bytes().decode("utf-8")
+
+
+class TestStripByteForByte:
+    """Real files of other projects, their expressions wrapped in tp(), strip back to the
+    same bytes."""
+
+    @pytest.mark.parametrize("module", ["rich.console", "django.db.models.query", "attr._make"])
+    def test_installed_module(self, module: str) -> None:
+        """Every wrapped condition, argument, f-string field and guard is unwrapped, and the
+        file is byte-identical to the installed one."""
+        original = installed_source(module)
+        littered, wrapped = wrap_places(original)
+        result = strip_result(littered)
+        assert result.notes == []
+        assert (result.stripped, wrapped > 500) == (wrapped, True)
+        assert result.text == original
+
+    @pytest.mark.parametrize("module", ["rich.console", "django.db.models.query", "attr._make"])
+    def test_every_expression(self, module: str) -> None:
+        """Half of all the file's expressions (operands, attributes, defaults, keys...) wrapped,
+        and label calls added between statements: stripped, the file is byte-identical."""
+        original = installed_source(module)
+        result = strip_result(wrap_in_tp_calls(original, share=0.5, seed=len(module)))
+        assert (result.notes, result.stripped > 1000) == ([], True)
+        assert result.text == original

@@ -197,7 +197,9 @@ class TestInternalErrors:
             raise RuntimeError("call site lookup failed")
 
         monkeypatch.setattr(_errors, "RAISE_INTERNAL_ERRORS", False)
+        # Both the lookup and its fallback (values under the placeholder) fail.
         monkeypatch.setattr(_callsite, "_resolve", broken)
+        monkeypatch.setattr(_callsite, "_unread", broken)
         marker = object()
         output = io.StringIO()
         chrono.configure(output=output)

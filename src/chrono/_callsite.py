@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
-from chrono._errors import from_outside
+from chrono._errors import from_outside, held_signals, swallowed
 from chrono._own_time import note_since
 from chrono._sites import site_text
 
@@ -155,7 +155,19 @@ def call_site(
         # The event was timed before this lookup: its cost is chrono's, not the program's.
         started_ns = _monotonic_ns()
         try:
-            site = _resolve(frame, positional_count, keyword_names, secrets)
+            # executing catches Exception where one way of finding the node fails: a timeout
+            # raised in there by a signal handler would never reach the program. Held, it is
+            # raised once the lookup is done, here (see chrono._errors).
+            with held_signals():
+                site = _resolve(frame, positional_count, keyword_names, secrets)
+        except Exception as error:
+            if not swallowed(error):
+                raise
+            # Reading the call failed as a whole: the import system is gone (a __del__ at
+            # interpreter shutdown), or the stack is too near the recursion limit for
+            # executing. The values are recorded all the same, and not cached: the next call
+            # here may read its names.
+            return _unread(frame, positional_count, keyword_names, secrets)
         finally:
             note_since(started_ns)
         _sites[key] = (secrets, site)
@@ -187,7 +199,18 @@ def _resolve(
                 secret_keywords=secret_keywords,
                 keywords=bool(keyword_names),
             )
-    # No source to go by: what the bytecode alone tells.
+    return _from_bytecode(frame, function, positional_count, keyword_names, secrets)
+
+
+def _from_bytecode(
+    frame: FrameType,
+    function: str,
+    positional_count: int,
+    keyword_names: tuple[str, ...],
+    secrets: Secrets | None,
+) -> CallSite:
+    """The call site as far as the running bytecode tells, with no source to go by."""
+    code = frame.f_code
     mask_unnamed = secrets is not None and _reads_secret(frame, secrets)
     read = _bytecode_texts(code, frame.f_lasti, positional_count, len(keyword_names))
     texts = None if read is None else tuple(None if text == _LABEL else text for text in read)
@@ -205,6 +228,38 @@ def _resolve(
         ),
         code,
         mask_unnamed,
+        keywords=bool(keyword_names),
+    )
+
+
+def _unread(
+    frame: FrameType,
+    positional_count: int,
+    keyword_names: tuple[str, ...],
+    secrets: Secrets | None,
+) -> CallSite:
+    """A call site for a call whose reading failed: what the bytecode tells if that can be
+    read, else every value under the placeholder, all masked if the function names any secret
+    at all. It imports nothing and goes only a few frames deep."""
+    code = frame.f_code
+    function = code.co_qualname if sys.version_info >= (3, 11) else code.co_name
+    try:
+        return _from_bytecode(frame, function, positional_count, keyword_names, secrets)
+    except Exception as error:
+        if not swallowed(error):
+            raise
+    masked = secrets is not None and any(
+        secrets.is_secret_name(name) for name in (*code.co_names, *code.co_varnames)
+    )
+    return CallSite(
+        code.co_filename,
+        frame.f_lineno,
+        function,
+        (UNKNOWN_TEXT,) * positional_count,
+        False,
+        (masked,) * positional_count,
+        code,
+        masked,
         keywords=bool(keyword_names),
     )
 

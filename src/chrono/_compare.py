@@ -44,6 +44,8 @@ __all__ = [
     "compare",
     "compare_moved",
     "moved_sites",
+    "short_names",
+    "split_test_id",
 ]
 
 #: The version of ``compact()``'s form of a story.
@@ -64,7 +66,7 @@ DEFAULT_CONTEXT = 3
 #: is all the alignment is needed for, and this window bounds its cost.
 ALIGNMENT_WINDOW = 400
 
-_STORY_SCHEMA = "chrono.story/1"
+_STORY_SCHEMAS = ("chrono.story/1", "chrono.story/2")
 _CUT_MARK = "…"
 # A default repr's address (``at 0x7f3a5c2b1d90``), or any long hex number alike.
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
@@ -73,7 +75,7 @@ _MASKED_ADDRESS = "0x…"
 COMPACT_EVENT_FIELDS = ("kind", "file", "line", "function", "label", "items", "seq", "thread")
 
 _EXPECTED_INPUT = (
-    "a chrono Story, its to_dict() data (schema 'chrono.story/1') "
+    "a chrono Story, its to_dict() data (schema 'chrono.story/2', or /1) "
     "or its compact() form (schema 'chrono.compact/1')"
 )
 
@@ -375,7 +377,7 @@ def load(story: object, which: str, caller: str = "chrono.compare") -> Loaded:
             schema = story.get("schema")
             if schema == COMPACT_SCHEMA:
                 return _load_compact(story)
-            if schema == _STORY_SCHEMA:
+            if schema in _STORY_SCHEMAS:
                 return _load_story_data(story)
         else:
             loaded = _load_story(story)
@@ -721,6 +723,29 @@ def _default_names(a: Loaded, b: Loaded) -> tuple[str, str]:
     if a.name and b.name and a.name != b.name:
         return a.name, b.name
     return "first", "second"
+
+
+def short_names(first: str, second: str) -> tuple[str, str]:
+    """What to call two tests beside each other: only as much of their ids as tells them apart
+    (``[SAVE10]`` beside ``[WELCOME10]``, ``TestNames::test_comma`` beside ``::test_plain``)."""
+    first_base, first_case = split_test_id(first)
+    second_base, second_case = split_test_id(second)
+    if first_base == second_base and first_case and second_case:
+        return first_case, second_case
+    first_file, _, first_test = first.partition("::")
+    second_file, _, second_test = second.partition("::")
+    if first_file == second_file and first_test and second_test:
+        return first_test, second_test
+    return first, second
+
+
+def split_test_id(test_id: str) -> tuple[str, str]:
+    """A test id as the test, and what names its case: ``file.py::test[case]``, and a
+    subtest's ``file.py::test [message] (i=1)``; the case is empty for a plain test."""
+    cut = min((at for at in (test_id.find("["), test_id.find(" ")) if at > 0), default=-1)
+    if cut < 0:
+        return test_id, ""
+    return test_id[:cut], test_id[cut:].strip()
 
 
 def _aligned(

@@ -11,14 +11,24 @@ handler runs as a frame of its own on top of whatever frame it interrupted, so i
 the exception's traceback; ``KeyboardInterrupt`` (Ctrl-C, ``_thread.interrupt_main()``, a
 notebook's interrupt) is the program's wherever it comes from.
 
+Some libraries chrono calls catch ``Exception`` themselves (executing falls back to another
+way of finding a call's node when one raises): a timeout that a signal handler raised inside
+them would be swallowed there, beyond chrono's reach. ``held_signals`` keeps the program's
+Python signal handlers from running while chrono is inside such a library, and runs them, in
+order, as soon as it is out, so that what they raise starts in chrono's own frame and goes on
+to the program.
+
 A leaf: it imports nothing of chrono, so every module can use it, the hot path included, and
-the signal module only when an error is being looked at.
+the signal module only when an error is being looked at or a library call is held.
 """
 
 from __future__ import annotations
 
 import sys
-from types import CodeType, TracebackType
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import CodeType, FrameType, TracebackType
 from typing import Any
 
 #: Tests set this so that errors chrono normally swallows (to protect the user's program) are
@@ -54,6 +64,56 @@ def from_outside(error: BaseException) -> bool:
     return False
 
 
+@contextmanager
+def held_signals() -> Iterator[None]:
+    """Run the block with the program's Python signal handlers held, then run those whose
+    signal arrived meanwhile, in the order they arrived.
+
+    For chrono's rare, slow steps that run a library which swallows exceptions (a call site's
+    first lookup), never for the hot path: it costs a few microseconds. Python runs signal
+    handlers in the main thread only, so elsewhere it holds nothing.
+    """
+    signal = sys.modules.get("signal")
+    if signal is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[tuple[int, FrameType | None]] = []
+
+    def hold(number: int, frame: FrameType | None) -> None:
+        arrived.append((number, frame))
+
+    held: dict[int, Any] = {}
+    try:
+        for number in signal.valid_signals():
+            try:
+                handler = signal.getsignal(number)
+                if callable(handler):
+                    # Noted before it is replaced: a signal landing between the two finds it
+                    # put back by the finally.
+                    held[number] = handler
+                    signal.signal(number, hold)
+            except ValueError:  # a reserved number (not OSError: TimeoutError is one)
+                continue
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+        _run_held(signal, held, arrived)
+
+
+def _run_held(signal: Any, handlers: dict[int, Any], arrived: list[tuple[int, Any]]) -> None:
+    """Run the held handlers of the signals that arrived, as if they arrived now. The first
+    that raises ends the run; the signals after it are sent again, for their handlers to run
+    at Python's next chance."""
+    for index, (number, frame) in enumerate(arrived):
+        try:
+            handlers[number](number, frame)
+        except BaseException:
+            for later, _ in arrived[index + 1 :]:
+                signal.raise_signal(later)
+            raise
+
+
 def _signal_handler_codes() -> set[CodeType]:
     """The code of every Python signal handler installed now (read afresh: handlers change)."""
     signal = sys.modules.get("signal")
@@ -64,7 +124,7 @@ def _signal_handler_codes() -> set[CodeType]:
     for number in signal.valid_signals():
         try:
             handler = signal.getsignal(number)
-        except (OSError, ValueError):  # a number this platform reserves
+        except ValueError:  # a reserved number (not OSError: TimeoutError is one)
             continue
         code = _code_of(handler)
         if code is not None:

@@ -134,6 +134,9 @@ def event_of(record: Record | TpRecord, wall_at_zero: float) -> Event:
     )
 
 
+#: The call site whose runs a story's hit counter counts: ``(file, line, function, text of
+#: the first argument)``, the text None where there is none or it is a literal.
+HitKey = tuple[str, int, str, Optional[str]]
 #: Where an event was recorded, as a comparison reads it: ``(kind, file, line, function, first
 #: text)``. A tp call site keeps its own (``CallSite.where``), shared by all its events.
 Where = tuple[str, str, int, str, Optional[str]]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import os
 import sysconfig
+import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, NamedTuple
@@ -52,6 +53,12 @@ class FailureFocus(NamedTuple):
     names: frozenset[str]
     #: What was read, for a reader: ``the failing assertion: assert total == 8 (file:line)``.
     about: str
+    #: The functions, as ``(file, qualified name)``, of the failing frame and its callers in
+    #: the traceback: only events recorded in them are about the failure (a same-named local
+    #: of another function is another variable). None: any function.
+    functions: frozenset[tuple[str, str]] | None = None
+    #: The thread the failure was raised in (``threading.get_ident()``); None: any thread.
+    thread: int | None = None
 
 
 class EventMarks(NamedTuple):
@@ -68,11 +75,14 @@ def failure_focus(error: BaseException, traceback: TracebackType | None) -> Fail
         found = _failing_frame(traceback)
         if found is None:
             return None
-        frame, line = found
+        frame, line, functions = found
         try:
-            return _focus_in(frame, line, error)
+            focus = _focus_in(frame, line, error)
         finally:
             del frame
+        if focus is None:
+            return None
+        return focus._replace(functions=functions, thread=threading.get_ident())
     except Exception as error:
         # Marking a story must never break a report.
         if not swallowed(error):
@@ -81,11 +91,18 @@ def failure_focus(error: BaseException, traceback: TracebackType | None) -> Fail
 
 
 def event_marks(events: Iterable[Event], focus: FailureFocus) -> EventMarks | None:
-    """The events a failure is about, among ``events``; None if there are none."""
+    """The events a failure is about, among ``events``; None if there are none. An event is
+    about it when recorded in the failing function or one of its callers, in the failing
+    thread, under a name the failing code reads."""
     readings: dict[str, tuple[str, str | None]] = {}
     marked: list[int] = []
+    functions, thread = focus.functions, focus.thread
     for event in events:
         if event.kind in _UNNAMED_KINDS:
+            continue
+        if functions is not None and (event.file, event.function) not in functions:
+            continue
+        if thread is not None and event.thread_id and event.thread_id != thread:
             continue
         for text, _value in event.items:
             if not text:
@@ -103,19 +120,28 @@ def event_marks(events: Iterable[Event], focus: FailureFocus) -> EventMarks | No
 # -- the failing frame ----------------------------------------------------------------------
 
 
-def _failing_frame(traceback: TracebackType | None) -> tuple[FrameType, int] | None:
-    """The frame the failure is read in, and its line: the innermost of the program's own.
-    None if the program has none there (a doctest's failure is raised by doctest): a
-    library's local names say nothing about the program's events."""
+def _failing_frame(
+    traceback: TracebackType | None,
+) -> tuple[FrameType, int, frozenset[tuple[str, str]]] | None:
+    """The frame the failure is read in, and its line: the innermost of the program's own;
+    and the functions (file, qualified name) of the program's frames from the outermost to
+    it, the failing one and its callers. None if the program has none there (a doctest's
+    failure is raised by doctest): a library's local names say nothing about the program's
+    events."""
     own: tuple[FrameType, int] | None = None
+    seen: list[tuple[str, str]] = []
+    functions: frozenset[tuple[str, str]] = frozenset()
     while traceback is not None:
         frame = traceback.tb_frame
         # The library check first: it reads no frame's locals.
-        if not _is_library(frame.f_code.co_filename) and not _is_hidden(frame):
-            # 3.11+ may not know the line of an instruction.
-            own = (frame, traceback.tb_lineno or frame.f_code.co_firstlineno)
+        if not _is_library(frame.f_code.co_filename):
+            seen.append((frame.f_code.co_filename, function_name(frame)))
+            if not _is_hidden(frame):
+                # 3.11+ may not know the line of an instruction.
+                own = (frame, traceback.tb_lineno or frame.f_code.co_firstlineno)
+                functions = frozenset(seen)
         traceback = traceback.tb_next
-    return own
+    return None if own is None else (*own, functions)
 
 
 def _is_hidden(frame: FrameType) -> bool:

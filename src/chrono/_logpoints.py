@@ -43,6 +43,7 @@ from chrono._callsite import CallSite, _holds_secret, _is_literal, _is_string_li
 # The recorder's re-entry guard (the threads recording right now) is the logpoints' too.
 from chrono._errors import from_outside, swallowed
 from chrono._recorder import _busy, _busy_add, _busy_discard, _left_behind, busy_holders
+from chrono._values import counted
 
 if TYPE_CHECKING:
     from chrono._values import Secrets
@@ -162,7 +163,7 @@ def _check_line(spec: str, path: str, line: int) -> None:
     total = len(source.splitlines())
     if line < 1 or line > total:
         raise LogpointError(
-            f"logpoint {spec!r}: line {line} is past the end of {path} ({total} lines)"
+            f"logpoint {spec!r}: line {line} is past the end of {path} ({counted(total, 'line')})"
         )
     try:
         code = compile(source, path, "exec", dont_inherit=True)
@@ -685,11 +686,18 @@ _environment_read = False
 
 def install_from_environment(environ: Mapping[str, str] = os.environ) -> list[Logpoint]:
     """Make the logpoints of ``CHRONO_AT`` live (specs separated by ``;``). A bad spec gets one
-    warning on stderr and is left out; the others stand. Nothing happens when chrono is off."""
+    warning on stderr and is left out; the others stand. Nothing happens when chrono is off,
+    nor under ``python -E`` or ``-I``, which tell Python to ignore its own variables: a
+    variable that runs code in every process must be ignored with them."""
     global _environment_read
     raw = environ.get(ENVIRONMENT_VARIABLE, "")
     # Once per process: site runs a venv's .pth files twice on some Pythons (3.12 does).
-    if _environment_read or not raw.strip() or not _switch.is_enabled():
+    if (
+        _environment_read
+        or not raw.strip()
+        or not _switch.is_enabled()
+        or sys.flags.ignore_environment  # -E, and -I, which implies it
+    ):
         return []
     _environment_read = True
     logpoints = []

@@ -44,7 +44,7 @@ def log_event(record: logging.LogRecord) -> Event:
         error = record.exc_info[1]
         message += f" [{type(error).__name__}: {error}]"
     if len(message) > limit:
-        message = truncated(message, limit, len(message), "characters")
+        message = truncated(message, limit, len(message), "character")
     if not message.isascii():
         # A file name decoded with surrogateescape, say: escaped, or no file could hold it.
         message = without_lone_surrogates(message)

@@ -10,14 +10,19 @@ import threading
 from typing import IO, TYPE_CHECKING, Callable
 
 from chrono import _config
+from chrono._errors import held_signals, swallowed
 from chrono._events import Event, RawTpRecord, event_of, wall_at_zero
+from chrono._text import plain_live_line
 
 if TYPE_CHECKING:
     from rich.color import ColorSystem
 
 LOGGER_NAME = "chrono"
 
-_write_lock = threading.Lock()
+# Taken only in a with block, which an interrupt cannot leave holding it on 3.10+. Reentrant
+# because on 3.9 an interrupt landing just as the block ends can skip the release: the thread
+# it struck (the main thread, where Python runs signal handlers) still writes its next lines.
+_write_lock = threading.RLock()
 #: Where live tp records go, and the settings it was resolved from. The recorder calls
 #: ``resolve_sink`` when ``sink_settings`` are not the current settings (the first live event,
 #: and the first after ``configure()``), then ``sink``. Two module names, not a tuple or an
@@ -30,7 +35,7 @@ def _reset_after_fork() -> None:
     # Another thread may have been writing a line when the process forked: its lock would
     # stay held in the child, and the child's first live event would wait on it for ever.
     global _write_lock
-    _write_lock = threading.Lock()
+    _write_lock = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -70,12 +75,11 @@ class _StreamOutput:
     def __init__(
         self, *, fixed: IO[str] | None = None, current: Callable[[], IO[str]] | None = None
     ) -> None:
-        from chrono.render import live_line, plain_live_line
-
         self._fixed = fixed
         self._current = current
-        self._live_line = live_line
         self._plain_live_line = plain_live_line
+        #: render's coloured line, imported for the first stream that takes colour.
+        self._live_line: Callable[..., str] | None = None
         # What was learnt of the last stream written to: (stream, colour, flush after a line,
         # whether one write call puts a whole line out without chrono's lock).
         self._known: tuple[IO[str], ColorSystem | None, bool, bool] | None = None
@@ -90,7 +94,7 @@ class _StreamOutput:
         if known[1] is None:
             line = self._plain_live_line(record)
         else:
-            line = self._live_line(event_of(record, wall_at_zero()), colour=known[1])
+            line = self._live_line(event_of(record, wall_at_zero()), colour=known[1])  # type: ignore[misc]
         line += "\n"
         if known[3]:
             stream.write(line)
@@ -100,7 +104,7 @@ class _StreamOutput:
         # One lock for every other stream: a line is never torn by another thread's line. A
         # with block, not acquire() then try: an interrupt that lands between those two (a
         # signal handler's timeout) would leave the lock held, and the next line would wait
-        # for ever; the with statement gives it back on 3.10+ whatever lands where.
+        # for ever (see _write_lock).
         with _write_lock:
             stream.write(line)
             if known[2]:
@@ -109,10 +113,23 @@ class _StreamOutput:
     def _learn(self, stream: IO[str]) -> tuple[IO[str], ColorSystem | None, bool, bool]:
         # Deciding the colour means building a rich Console: once per stream, not per line.
         # A line-buffered stream (stderr, a file chrono opened) has flushed the line already.
-        from chrono.render import stream_colour_system
-
         line_buffered = getattr(stream, "line_buffering", False) is True
-        colour = stream_colour_system(stream)
+        try:
+            # rich catches OSError around the terminal's size, and a timeout is an OSError:
+            # the program's signal handlers wait until rich is done (see chrono._errors).
+            with held_signals():
+                from chrono.render import live_line, stream_colour_system
+
+                colour = stream_colour_system(stream)
+        except Exception as error:
+            if not swallowed(error):
+                raise
+            # rich could not be loaded: every import fails once the interpreter is shutting
+            # down (a __del__ that calls tp), and importing rich near the recursion limit runs
+            # out of frames. This line goes out plain, which needs no rich; the next one asks
+            # again.
+            return (stream, None, not line_buffered, _writes_whole_lines(stream))
+        self._live_line = live_line
         self._known = (stream, colour, not line_buffered, _writes_whole_lines(stream))
         return self._known
 

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import marshal
-import os
 import sys
 import textwrap
 import time
 from collections import deque
+from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -47,12 +47,14 @@ from chrono._events import (
     wall_at_zero,
     what_ran_within,
 )
+from chrono._files import NotWritten, write_whole
 
 if TYPE_CHECKING:
     from _pytest.cacheprovider import Cache
     from _pytest.terminal import TerminalReporter
 
     from chrono._compare import Divergence, Rows, Site
+    from chrono._pytest_suspects import SuspectOptions
     from chrono._story import Story
 
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
@@ -260,9 +262,13 @@ class Recorder:
                 self._failed(item, report, story, attempt)
         if report.when != "teardown":
             return
-        if not attempt.failed:
+        if not attempt.failed and not attempt.subtest_failed:
             del self._attempts[nodeid]
             self._passed(report, nodeid, story, attempt.started_ns, end, attempt.failed_story)
+        elif not attempt.failed:
+            # A unittest method whose subTest failed passes as a test: its story holds the
+            # failing subtests' parts, and is no passing story (nor a last pass).
+            del self._attempts[nodeid]
         else:
             # pytest-rerunfailures may run the test again: a new attempt begins now.
             self._attempts[nodeid] = _Attempt(
@@ -386,9 +392,16 @@ class Gatherer:
     """Where reports are gathered: passing stories of this run, failures to compare at the
     end, the last passes to keep, and the flaky tests to tell in the summary."""
 
-    def __init__(self, config: pytest.Config, options: CompareOptions) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        options: CompareOptions,
+        suspects: SuspectOptions | None = None,
+    ) -> None:
         self.config = config
         self.options = options
+        #: How suspects are ranked over the stories gathered here (None: they are not).
+        self.suspects = suspects
         #: This run's passing stories, oldest first, and their total size, bounded.
         self._passing: deque[_PassingStory] = deque()
         self._passing_bytes = 0
@@ -400,6 +413,8 @@ class Gatherer:
         #: end (pytest-rerunfailures turns a failure it will rerun into "rerun").
         self._failures: list[tuple[pytest.TestReport, dict[str, Any]]] = []
         self._flaky: list[tuple[str, str]] = []
+        #: Why the last passes could not be kept, if they could not.
+        self._not_kept: str | None = None
 
     def take_ran(self, name: str, ran: list[WhatRan], *, last_pass: bool) -> None:
         """What a passing story ran (``last_pass``: as ``take_passing``), marshalled with
@@ -461,10 +476,28 @@ class Gatherer:
                     _pytest_sections.use_coloured(report)
                 if self.options.as_data:
                     note_divergence(report, divergence, "sibling", test=sibling)
+        if failures and self.suspects is not None and self.suspects.formula is not None:
+            from chrono._pytest_suspects import rank_failures
+
+            passed = {story.name for story in self._passing}
+            rank_failures(
+                self.config, self.suspects, failures, passing, self._cached_passes(passed)
+            )
         if self.options.last_pass and self._last_passes:
-            keep_last_passes(self.config, self._last_passes)
+            self._not_kept = keep_last_passes(self.config, self._last_passes)
+
+    def _cached_passes(self, passed: set[str]) -> Iterator[dict[str, Any]]:
+        """The last passes the cache keeps of tests that did not pass in this run (compact),
+        read as they are wanted."""
+        kept = read_last_passes(self.config)
+        for nodeid in kept.keys() - passed:
+            last = last_pass_of(kept, nodeid)
+            if last is not None:
+                yield last["story"]
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
+        if self._not_kept is not None:
+            terminalreporter.write_sep("!", self._not_kept, yellow=True)
         if not self._flaky:
             return
         terminalreporter.write_sep("=", "chrono: where flaky tests' failing attempts diverged")
@@ -505,7 +538,7 @@ def closest_sibling(
     """The closest passing story among those that went through a call site of ``failing``:
     its name, and where ``failing`` diverged from it, the sides named as short as tells them
     apart; None when no passing story shares a call site."""
-    from chrono._compare import closest
+    from chrono._compare import closest, short_names
 
     sites = _call_sites_of(failing)
     ranked = []
@@ -531,34 +564,13 @@ def closest_sibling(
     return sibling, _renamed(divergence, *short_names(failing["name"], sibling))
 
 
-def short_names(failing: str, passing: str) -> tuple[str, str]:
-    """What to call two tests beside each other: only as much of their ids as tells them apart
-    (``[SAVE10]`` beside ``[WELCOME10]``, ``TestNames::test_comma`` beside ``::test_plain``)."""
-    failing_base, failing_rest = _split_parameters(failing)
-    passing_base, passing_rest = _split_parameters(passing)
-    if failing_base == passing_base and failing_rest and passing_rest:
-        return failing_rest, passing_rest
-    failing_file, _, failing_test = failing.partition("::")
-    passing_file, _, passing_test = passing.partition("::")
-    if failing_file == passing_file and failing_test and passing_test:
-        return failing_test, passing_test
-    return failing, passing
-
-
 def _kinship(failing: str, passing: str) -> int:
     """2 for cases of the same test, 1 for tests of the same file, else 0."""
-    if _split_parameters(failing)[0] == _split_parameters(passing)[0]:
+    from chrono._compare import split_test_id
+
+    if split_test_id(failing)[0] == split_test_id(passing)[0]:
         return 2
     return int(failing.partition("::")[0] == passing.partition("::")[0])
-
-
-def _split_parameters(nodeid: str) -> tuple[str, str]:
-    # "file.py::test[case]" and a subtest's "file.py::test [message] (i=1)": the test, then
-    # what names the case.
-    cut = min((at for at in (nodeid.find("["), nodeid.find(" ")) if at > 0), default=-1)
-    if cut < 0:
-        return nodeid, ""
-    return nodeid[:cut], nodeid[cut:].strip()
 
 
 def _renamed(divergence: Divergence, a: str, b: str) -> Divergence:
@@ -685,11 +697,15 @@ def last_pass_of(kept: dict[str, _KeptPass], nodeid: str) -> dict[str, Any] | No
     return {"story": loaded, "when": when}
 
 
-def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) -> None:
-    """Keep each test's passing story as its last pass; past the bound, the oldest go."""
+def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) -> str | None:
+    """Keep each test's passing story as its last pass; past the bound, the oldest go.
+
+    Returns None, or the one line that says why the cache could not be written (the last
+    passes kept before stay as they were).
+    """
     cache = getattr(config, "cache", None)
     if cache is None:
-        return
+        return None
     now = wall_at_zero() + time.monotonic_ns() / 1e9
     kept = _read_kept(cache)
     for nodeid, passing in passes.items():
@@ -710,7 +726,11 @@ def keep_last_passes(config: pytest.Config, passes: dict[str, _PassingStory]) ->
                 break
             total -= len(story)
             del kept[nodeid]
-    _write_kept(cache, kept)
+    try:
+        _write_kept(cache, kept)
+    except NotWritten as error:
+        return f"chrono: {error}; this run's passes are not kept"
+    return None
 
 
 def _when_kept(entry: tuple[str, _KeptPass]) -> float:
@@ -739,15 +759,15 @@ def _write_kept(cache: Cache, kept: dict[str, _KeptPass]) -> None:
     a passing test more than all the rest of comparison when its story changed, and a digest
     of each story to tell whether it had; docs/performance.md has the figures.) A file in the
     cache's own folder is cleared with the rest of the cache (``--cache-clear``); written
-    beside, then moved over, so that a run never reads half of one.
+    beside, then moved over (``write_whole``), so that a run never reads half of one. Raises
+    ``NotWritten``, the file as it was, when the cache cannot be written.
     """
     try:
         path = _kept_path(cache)
-        partial = path.with_name(f"{path.name}.{os.getpid()}")
-        partial.write_bytes(marshal.dumps(kept))
-        os.replace(partial, path)
-    except OSError:
-        pass  # a cache that cannot be written keeps nothing, as pytest's own values
+    except OSError as error:
+        where = f"{CACHE_FOLDER}/{CACHE_FILE} in pytest's cache"
+        raise NotWritten(where, f"cannot make {error.filename} ({error.strerror})") from None
+    write_whole(path, marshal.dumps(kept), durable=False)
 
 
 def _when(kept: dict[str, Any]) -> str:

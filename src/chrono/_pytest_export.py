@@ -2,9 +2,10 @@
 
 Stories are recorded where tests run (a pytest-xdist worker, or the one process), and files
 are written where reports are gathered (the controller): the last report of a failing test
-carries its story as plain data (``Story.to_dict()`` plus a ``test`` object), which crosses
-xdist's process boundary like any other report attribute; so does, for a test that failed and
-then passed on a rerun (pytest-rerunfailures), the failing attempt's story. Where comparing
+(and of a passing one, with ``--chrono-export-passing`` or ``--chrono-show=all``) carries its
+story as plain data (``Story.to_dict()`` plus a ``test`` object), which crosses xdist's
+process boundary like any other report attribute; so does, for a test that failed and then
+passed on a rerun (pytest-rerunfailures), the failing attempt's story. Where comparing
 found the story diverged from a passing one, the reports carry that too
 (``_pytest_compare.DIVERGENCES_ATTRIBUTE``), and the file holds it. Nothing here runs unless
 an export option is given.
@@ -23,6 +24,8 @@ import pytest
 from chrono import _config
 from chrono._events import has_events
 from chrono._pytest_compare import DIVERGENCES_ATTRIBUTE
+from chrono._pytest_suspects import SUSPECTS_ATTRIBUTE
+from chrono._pytest_why import REPORT_ATTRIBUTE as SUSPECT_LINES_ATTRIBUTE
 from chrono._story import story_part
 
 if TYPE_CHECKING:
@@ -44,7 +47,7 @@ _OPTIONS = (
         "--chrono-json",
         "chrono_json",
         "DIR",
-        "write each failing test's story to DIR as JSON (schema chrono.story/1)",
+        "write each failing test's story to DIR as JSON (schema chrono.story/2)",
     ),
     (
         "--chrono-trace",
@@ -61,23 +64,38 @@ _OPTIONS = (
 )
 
 
+_PASSING_HELP = "also export passing tests' stories (so does --chrono-show=all)"
+
+
 def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
     """Register the export options and their ini twins."""
     for option, ini_key, metavar, help_text in _OPTIONS:
         group.addoption(option, dest=ini_key, metavar=metavar, default=None, help=help_text)
         parser.addini(ini_key, f"{help_text} (relative to the ini file)", default="")
+    group.addoption(
+        "--chrono-export-passing",
+        dest="chrono_export_passing",
+        action="store_true",
+        default=None,
+        help=_PASSING_HELP,
+    )
+    parser.addini("chrono_export_passing", _PASSING_HELP, type="bool", default=False)
 
 
 class ExportOptions:
-    """Where each export goes (None: not asked for), checked before any test runs."""
+    """Where each export goes (None: not asked for), checked before any test runs, and whether
+    passing tests' stories go there too (``--chrono-export-passing``, or
+    ``--chrono-show=all``, as the plugin resolved it)."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, *, passing: bool = False) -> None:
         self.json_directory = _path(config, "chrono_json", directory=True)
         self.trace_directory = _path(config, "chrono_trace", directory=True)
         self.html_file = _path(config, "chrono_html", directory=False)
         self.enabled = any(
             path is not None for path in (self.json_directory, self.trace_directory, self.html_file)
         )
+        #: Whether a passing test's story is written too: the passing side of a comparison.
+        self.passing = self.enabled and passing
 
 
 def _path(config: pytest.Config, ini_key: str, *, directory: bool) -> Path | None:
@@ -127,10 +145,19 @@ class _TestPhases:
 _phases_key = pytest.StashKey[_TestPhases]()
 
 
-def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) -> None:
+def keep_story_data(
+    item: pytest.Item,
+    report: pytest.TestReport,
+    story: Story,
+    *,
+    passing: bool = False,
+    keep_empty: bool = False,
+) -> None:
     """Note the phase's outcome; on the last report of an attempt that failed, attach the
-    test's story; on the last report of a rerun that passed after one that failed, attach the
-    failing attempt's story, as a flaky test's."""
+    test's story (one of no events too, with ``keep_empty``: its suspect lines are worth a
+    file); on the last report of a rerun that passed after one that failed, attach the failing
+    attempt's story, as a flaky test's; with ``passing``, on the last report of a test whose
+    every phase passed, its story."""
     test = item.stash.setdefault(_phases_key, _TestPhases())
     test.phases.append({"when": report.when, "outcome": report.outcome})
     if report.failed and test.attempt_message is None:
@@ -143,9 +170,11 @@ def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) 
     test.attempt_start = len(test.phases)
     message, test.attempt_message = test.attempt_message, None
     if any(phase["outcome"] == "failed" for phase in attempt):
-        data = _failing_story_data(item, test, story)
+        call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in test.phases)
+        outcome = "failed" if call_failed else "error"
+        data = _story_data(item, test, story, outcome, keep_empty=keep_empty)
         if data is not None:
-            through = data["events"][-1]["seq"]
+            through = data["events"][-1]["seq"] if data["events"] else test.attempt_after
             test.failed_attempt = (test.attempt_after, through, message)
             test.attempt_after = through
             setattr(report, REPORT_ATTRIBUTE, data)
@@ -153,18 +182,22 @@ def keep_story_data(item: pytest.Item, report: pytest.TestReport, story: Story) 
         data = _flaky_story_data(item, test, story, test.failed_attempt)
         if data is not None:
             setattr(report, REPORT_ATTRIBUTE, data)
+    elif passing and all(phase["outcome"] == "passed" for phase in attempt):
+        # Skipped and xfailed tests stay out: their stories are no passing run to compare with.
+        data = _story_data(item, test, story, "passed")
+        if data is not None:
+            setattr(report, REPORT_ATTRIBUTE, data)
 
 
-def _failing_story_data(
-    item: pytest.Item, test: _TestPhases, story: Story
+def _story_data(
+    item: pytest.Item, test: _TestPhases, story: Story, outcome: str, *, keep_empty: bool = False
 ) -> dict[str, Any] | None:
-    if not has_events(story.events):
+    if not keep_empty and not has_events(story.events):
         return None  # a story of nothing gets no file, as it gets no section
     data = story.to_dict()  # still collecting: ended_ns is None, as in the terminal's story
-    call_failed = any(p["when"] == "call" and p["outcome"] == "failed" for p in test.phases)
     data["test"] = {
         "id": item.nodeid,
-        "outcome": "failed" if call_failed else "error",
+        "outcome": outcome,
         "phases": test.phases,
         "message": test.message,
     }
@@ -217,7 +250,12 @@ class ExportPlugin:
     """
 
     def __init__(
-        self, config: pytest.Config, options: ExportOptions, *, siblings_compared: bool
+        self,
+        config: pytest.Config,
+        options: ExportOptions,
+        *,
+        siblings_compared: bool,
+        suspect_lines: bool = False,
     ) -> None:
         from chrono.export import StoryFiles
 
@@ -227,9 +265,12 @@ class ExportPlugin:
             html_file=options.html_file,
             root=str(config.rootpath),
         )
-        self.title = f"chrono: stories of failing tests in {config.rootpath.name}"
+        tests = "tests" if options.passing else "failing tests"
+        self.title = f"chrono: stories of {tests} in {config.rootpath.name}"
         self.errors: list[str] = []
         self.siblings_compared = siblings_compared
+        #: Whether --chrono-why ranks suspect lines when the run ends: files wait for them.
+        self.suspect_lines = suspect_lines
         #: The reports of each running attempt (test id, attempt number) whose divergences
         #: its file may carry.
         self._reports: dict[tuple[str, int], list[pytest.TestReport]] = {}
@@ -262,7 +303,10 @@ class ExportPlugin:
         data: Any = getattr(report, REPORT_ATTRIBUTE, None)
         if data is None:
             return
-        if self.siblings_compared and data["test"]["outcome"] != FLAKY_OUTCOME:
+        # Written when the run ends, with what it found then (a flaky test's file carries
+        # neither a sibling's divergence nor suspects; a passing test's has nothing to wait for).
+        written_at_the_end = self.siblings_compared or self.suspect_lines
+        if written_at_the_end and data["test"]["outcome"] in ("failed", "error"):
             self._waiting.append((data, reports))
         else:
             self._write(data, reports)
@@ -273,10 +317,22 @@ class ExportPlugin:
         ]
         if divergences:
             data["divergences"] = divergences
+        for report in reports:
+            suspects = getattr(report, SUSPECTS_ATTRIBUTE, None)
+            if suspects is not None:
+                # The first failing report's: a test's, or its first failing subtest's.
+                data["suspects"] = suspects
+                break
+        for report in reports:
+            suspect_lines = getattr(report, SUSPECT_LINES_ATTRIBUTE, None)
+            if suspect_lines is not None:
+                data["suspect_lines"] = suspect_lines
+                break
         try:
             self.files.add(data)
         except OSError as error:
-            self.errors.append(f"chrono: could not write {data['test']['id']}'s story: {error}")
+            # One line (NotWritten's text names the file and why); the file is as it was.
+            self.errors.append(f"chrono: {error} ({data['test']['id']}'s story)")
 
     def pytest_sessionfinish(self) -> None:
         # After the comparisons with siblings (tryfirst, in _pytest_compare's Gatherer).
@@ -286,7 +342,7 @@ class ExportPlugin:
         try:
             self.files.finish(title=self.title)
         except OSError as error:
-            self.errors.append(f"chrono: could not write the HTML page: {error}")
+            self.errors.append(f"chrono: {error} (the HTML page)")
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         for line in self.files.summary():
@@ -295,8 +351,16 @@ class ExportPlugin:
             terminalreporter.write_sep("!", line, red=True)
 
 
-def register(config: pytest.Config, options: ExportOptions, *, siblings_compared: bool) -> None:
+def register(
+    config: pytest.Config,
+    options: ExportOptions,
+    *,
+    siblings_compared: bool,
+    suspect_lines: bool = False,
+) -> None:
     """Register the writer where reports are gathered: not on an xdist worker."""
     if options.enabled and not hasattr(config, "workerinput"):
-        plugin = ExportPlugin(config, options, siblings_compared=siblings_compared)
+        plugin = ExportPlugin(
+            config, options, siblings_compared=siblings_compared, suspect_lines=suspect_lines
+        )
         config.pluginmanager.register(plugin, "chrono-export")

@@ -15,6 +15,7 @@ import pytest
 
 from chrono import _logpoints
 from chrono._switch import is_enabled
+from chrono._values import counted
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -102,8 +103,7 @@ class LogpointsPlugin:
         if not never:
             return
         where = ", ".join(logpoint.spec for logpoint in never)
-        count = len(never)
         terminalreporter.write_line(
-            f"chrono: {count} logpoint{'s' if count != 1 else ''} never ran: {where}",
+            f"chrono: {counted(len(never), 'logpoint')} never ran: {where}",
             yellow=True,
         )

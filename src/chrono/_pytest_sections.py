@@ -46,3 +46,32 @@ def use_coloured(report: pytest.TestReport) -> None:
         return
     for index, (name, content, separator) in enumerate(sections):
         sections[index] = (name, colours.get(name, content), separator)
+
+
+def replace_section(
+    report: pytest.TestReport, title: str, plain: str, coloured: str | None = None
+) -> None:
+    """Put new text in the report's section ``title``, drawn again once more is known (when
+    the run ends: every report has been logged, and JUnit XML has the plain text): the
+    coloured text where the terminal shows colour, else the plain one."""
+    colours: dict[str, str] | None = getattr(report, COLOURED_ATTRIBUTE, None)
+    if colours is not None and title in colours:
+        if coloured is None:
+            del colours[title]
+        else:
+            colours[title] = coloured
+    elif coloured is not None:
+        colours = colours or {}
+        colours[title] = coloured
+        setattr(report, COLOURED_ATTRIBUTE, colours)
+    longrepr_sections = getattr(report.longrepr, "sections", None)
+    if longrepr_sections is not None:
+        for index, (name, _content, separator) in enumerate(longrepr_sections):
+            if name == title:
+                shown = coloured if coloured is not None else plain
+                longrepr_sections[index] = (name, shown, separator)
+                return
+    for index, (name, _content) in enumerate(report.sections):
+        if name == title:
+            report.sections[index] = (name, plain)
+            return

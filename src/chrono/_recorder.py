@@ -181,7 +181,14 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
         except Exception as error:
             # chrono's own failure is swallowed; what a signal handler raised while tp ran
             # (a timeout) is the program's, and goes on to the caller unchanged.
-            if not swallowed(error):
+            try:
+                own = swallowed(error)
+            except RecursionError:
+                # Too near the recursion limit even to look where the error came from: chrono's
+                # work ran out of frames (a signal handler's code would be on the traceback
+                # only if it had found a frame to run in).
+                own = True
+            if not own:
                 raise
         finally:
             _busy_discard(ident)

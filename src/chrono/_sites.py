@@ -42,7 +42,8 @@ def reader_path(path: str, root: str | None = None) -> str:
 def _relative(path: str, root: str) -> str:
     if path.startswith("<"):
         return path
-    import_paths = (entry for entry in sys.path if entry and os.path.isabs(entry))
+    # sys.path is None once the interpreter is shutting down (a __del__ that calls tp).
+    import_paths = (entry for entry in sys.path or () if entry and os.path.isabs(entry))
     # The longest import path first: a virtualenv's site-packages lies under its prefix.
     for base in (root, *sorted(import_paths, key=len, reverse=True)):
         if not base:

@@ -25,6 +25,7 @@ from chrono._collecting import active_stories, collecting
 from chrono._errors import swallowed
 from chrono._events import (
     Event,
+    HitKey,
     Record,
     event_from_dict,
     event_of,
@@ -33,6 +34,7 @@ from chrono._events import (
 )
 from chrono._own_time import Span, spans_between, spans_from_data
 from chrono._switch import is_enabled
+from chrono._values import counted
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -41,7 +43,10 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_EVENTS = 10_000
 #: The version of the plain-data form of a story (``Story.to_dict``); see docs/exports.md.
-STORY_SCHEMA = "chrono.story/1"
+STORY_SCHEMA = "chrono.story/2"
+#: The earlier versions of the schema that ``from_dict`` still reads: version 2 only added
+#: keys (the pytest plugin's ``suspects``).
+READABLE_STORY_SCHEMAS = ("chrono.story/1", STORY_SCHEMA)
 
 _monotonic_ns = time.monotonic_ns
 
@@ -204,14 +209,15 @@ class Story:
             self._dropped_sites.update(sites)
 
     @property
-    def dropped_hits(self) -> dict[tuple[str, int], int]:
-        """How many dropped tp events each call site ``(file, line)`` had."""
+    def dropped_hits(self) -> dict[HitKey, int]:
+        """How many dropped tp events each call site had, by ``(file, line, function, text of
+        its first argument)`` (None for none, or a literal)."""
         from chrono._callsite import CallSite
 
-        hits: dict[tuple[str, int], int] = {}
+        hits: dict[HitKey, int] = {}
         for site, dropped in self._dropped_sites.copy().items():
             if isinstance(site, CallSite):
-                key = (site.file, site.line)
+                key = (site.file, site.line, site.function, site.first_text)
                 hits[key] = hits.get(key, 0) + dropped
         return hits
 
@@ -333,9 +339,10 @@ class Story:
 
     def __repr__(self) -> str:
         state = "active" if self._active else "closed"
-        return f"<chrono.Story {self.name!r} {state}, {len(self)} events, {self.dropped} dropped>"
+        events = counted(len(self), "event")
+        return f"<chrono.Story {self.name!r} {state}, {events}, {self.dropped:,} dropped>"
 
-    # -- plain data (the chrono.story/1 schema, shipped as chrono/schema/story-1.json) -------
+    # -- plain data (the chrono.story/2 schema, shipped as chrono/schema/story-2.json) -------
 
     def to_dict(self) -> dict[str, Any]:
         """The story as JSON-able plain data: every field of every event, and where the gap is."""
@@ -366,7 +373,7 @@ class Story:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Story:
         """A closed story rebuilt from ``to_dict()`` data; keys it does not know are ignored."""
-        if data.get("schema") != STORY_SCHEMA:
+        if data.get("schema") not in READABLE_STORY_SCHEMAS:
             raise ValueError(
                 f"chrono: expected a story in the {STORY_SCHEMA!r} schema, "
                 f"not {data.get('schema')!r}"

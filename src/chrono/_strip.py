@@ -4,6 +4,9 @@ Every change is an edit of the original text at exact positions, so comments, fo
 tabs, line endings and encoding elsewhere stay byte for byte. The same decisions are also
 applied to the syntax tree, and a file is rewritten only when parsing the new text gives
 exactly that tree: a mistake here leaves a file unchanged, never changes what it does.
+Parentheses are added only where the bare argument would parse differently in its place (the
+brackets around it are read from the file's tokens), so that an expression wrapped in
+``tp(...)`` and stripped comes back byte for byte.
 
 What counts as free of side effects (and is dropped from a removed statement): names,
 attributes, subscripts, literals and displays, f-strings, and operators on them. Strictly an
@@ -29,6 +32,9 @@ from typing import Any
 from chrono._leftovers import Leftover, LeftoverKind, SkippedFile, SourceFile, SourceText, parse
 
 _Context = tuple[type, str]
+
+# ``case ... if guard:`` (Python 3.10+); before, a type no node has.
+_MATCH_CASE: type = getattr(ast, "match_case", type("NoMatchCase", (), {}))
 
 # Places where any expression but a few fits without parentheses.
 _OPEN_CONTEXTS: frozenset[_Context] = frozenset(
@@ -58,6 +64,18 @@ _OPEN_CONTEXTS: frozenset[_Context] = frozenset(
         (ast.AnnAssign, "annotation"),
         (ast.FunctionDef, "returns"),
         (ast.AsyncFunctionDef, "returns"),
+        (ast.FormattedValue, "value"),
+        (ast.Slice, "lower"),
+        (ast.Slice, "upper"),
+        (ast.Slice, "step"),
+        (ast.arguments, "defaults"),
+        (ast.arguments, "kw_defaults"),
+        (ast.Dict, "keys"),
+        (ast.DictComp, "key"),
+        # ``for x in a or b if not c``: any operator, but no lambda or conditional.
+        (ast.comprehension, "iter"),
+        (ast.comprehension, "ifs"),
+        (_MATCH_CASE, "guard"),
     }
 )
 # A lambda or conditional expression ends only at a comma or closing bracket; where a colon
@@ -71,6 +89,25 @@ _OPEN_TO_LAMBDAS = _OPEN_CONTEXTS - {
     (ast.AnnAssign, "annotation"),
     (ast.FunctionDef, "returns"),
     (ast.AsyncFunctionDef, "returns"),
+    (ast.FormattedValue, "value"),  # ``f"{lambda: 1}"`` reads ``: 1`` as a format spec
+    (ast.Slice, "lower"),
+    (ast.Slice, "upper"),
+    (ast.Slice, "step"),
+    (ast.arguments, "defaults"),  # in a lambda's parameters, a colon follows
+    (ast.arguments, "kw_defaults"),
+    (ast.Dict, "keys"),  # a colon follows
+    (ast.DictComp, "key"),
+    (ast.comprehension, "iter"),
+    (ast.comprehension, "ifs"),
+    (_MATCH_CASE, "guard"),
+}
+# A conditional expression also ends at the colon of a block or of a format spec.
+_OPEN_TO_CONDITIONALS = _OPEN_TO_LAMBDAS | {
+    (ast.If, "test"),
+    (ast.While, "test"),
+    (ast.Assert, "test"),
+    (_MATCH_CASE, "guard"),
+    (ast.FormattedValue, "value"),
 }
 _ATOMS = (
     ast.Name,
@@ -86,7 +123,11 @@ _ATOMS = (
     ast.SetComp,
     ast.JoinedStr,
 )
-_ALWAYS_PARENTHESIZED = (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.GeneratorExp, ast.Starred)
+_ALWAYS_PARENTHESIZED = (ast.Yield, ast.YieldFrom, ast.GeneratorExp, ast.Starred)
+# ``if m := match(s):``, ``f(n := len(a))``: the places where ``:=`` needs no parentheses.
+_OPEN_TO_ASSIGNMENT_EXPRESSIONS: frozenset[_Context] = frozenset(
+    {(ast.If, "test"), (ast.While, "test"), (_MATCH_CASE, "guard"), (ast.Call, "args")}
+)
 # Expressions that only read and combine values; their parts must be such expressions too.
 _EFFECT_FREE = (
     ast.Constant,
@@ -460,23 +501,48 @@ def _layout(text: str) -> _Layout:
     return _Layout(opens and first_close == significant, loose_line_break)
 
 
-def _needs_parentheses(
-    node: ast.expr, text: str, context: _Context, parent: ast.AST | None = None
-) -> bool:
-    """Whether ``text`` (the source of ``node``) needs parentheses where a call stood, as the
-    ``context`` field of ``parent``."""
+@dataclass(frozen=True)
+class _Place:
+    """Where an unwrapped call's value finally stands, once every call around it is gone."""
+
+    context: _Context
+    parent: ast.AST | None  # the node it is a part of; None in a tuple or after ``**``
+    in_brackets: bool = False  # inside brackets or an f-string's field: line breaks may stay
+    in_parentheses: bool = False  # alone between ``(`` and ``)``: almost anything fits
+    after_brace: bool = False  # just after the ``{`` of an f-string's field
+
+
+# Elements of the tuple a call of several values becomes, inside the parentheses it gets.
+_IN_TUPLE = _Place(_TUPLE_ELEMENT, None, in_brackets=True)
+# Not bare inside any parentheses: ``class C(x for x in s)`` does not parse.
+_NOT_BARE_IN_PARENTHESES = (ast.GeneratorExp, ast.Yield, ast.YieldFrom, ast.Starred)
+
+
+def _needs_parentheses(node: ast.expr, text: str, place: _Place) -> bool:
+    """Whether ``text`` (the source of ``node``) needs parentheses where a call stood."""
+    if place.after_brace and text.startswith("{"):
+        return True  # ``f"{{a}}"`` is a literal brace, ``f"{({a})}"`` a set
     layout = _layout(text)
     if layout.enclosed:
         return False
-    if layout.loose_line_break or isinstance(node, _ALWAYS_PARENTHESIZED):
+    if place.in_parentheses and not isinstance(node, _NOT_BARE_IN_PARENTHESES):
+        return False  # ``(tp(a or b)) and c``, ``while (tp(chunk := read())):``
+    if layout.loose_line_break and not place.in_brackets:
+        return True
+    context = place.context
+    if isinstance(node, ast.NamedExpr):
+        return context not in _OPEN_TO_ASSIGNMENT_EXPRESSIONS
+    if isinstance(node, _ALWAYS_PARENTHESIZED):
         return True
     if isinstance(node, _ATOMS):
         # ``1.real`` does not parse; ``(1).real`` does.
         number = isinstance(node, ast.Constant) and type(node.value) in (int, float, complex)
         return number and context == (ast.Attribute, "value")
-    if isinstance(node, (ast.Lambda, ast.IfExp)):
+    if isinstance(node, ast.Lambda):
         return context not in _OPEN_TO_LAMBDAS
-    if parent is not None and _binds_as_operand(node, parent, context[1]):
+    if isinstance(node, ast.IfExp):
+        return context not in _OPEN_TO_CONDITIONALS
+    if place.parent is not None and _binds_as_operand(node, place.parent, context[1]):
         return False  # ``tp(a + b) <= c`` becomes ``a + b <= c``: no longer than it must be
     return context not in _OPEN_CONTEXTS
 
@@ -530,11 +596,73 @@ def _binds_as_operand(node: ast.expr, parent: ast.AST, field: str) -> bool:
     return False  # chained comparisons and ``a or b or c`` would merge into one
 
 
+class _Brackets:
+    """The brackets of a file that stay once the stripped calls' own parentheses are gone."""
+
+    def __init__(self, source: SourceText, stripped_calls: Sequence[ast.Call]) -> None:
+        #: Each significant token's start offset, its text when it is a bracket that stays
+        #: (else ""), and the depth of such brackets just before it.
+        self._starts: list[int] = []
+        self._brackets: list[str] = []
+        self._depths: list[int] = []
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(source.text, newline="").readline))
+        except (tokenize.TokenError, SyntaxError):
+            return  # no bracket known: every value is placed as if none were around it
+
+        def offset(position: tuple[int, int]) -> int:
+            row, column = position
+            return source.line_starts[row - 1] + column
+
+        for token in tokens:
+            if token.type not in _LAYOUT_TOKENS:
+                self._starts.append(offset(token.start))
+                is_bracket = token.type == tokenize.OP and token.string in "()[]{}"
+                self._brackets.append(token.string if is_bracket else "")
+        gone: set[int] = set()
+        for call in stripped_calls:
+            _, after_name = source.span(call.func)
+            _, end = source.span(call)
+            opening = bisect.bisect_left(self._starts, after_name)
+            while opening < len(self._starts) and self._brackets[opening] != "(":
+                opening += 1
+            closing = bisect.bisect_left(self._starts, end - 1)
+            # A call inside a string token (an f-string before 3.12) has no tokens of its own.
+            if closing < len(self._starts) and self._starts[closing] == end - 1:
+                gone.update((opening, closing))
+        depth = 0
+        for index, bracket in enumerate(self._brackets):
+            self._depths.append(depth)
+            if index in gone:
+                self._brackets[index] = ""
+            elif bracket in ("(", "[", "{"):
+                depth += 1
+            elif bracket:
+                depth -= 1
+
+    def around(self, start: int, end: int) -> tuple[bool, bool]:
+        """Whether the text between two offsets stands inside brackets that stay, and whether
+        alone between ``(`` and ``)``."""
+        index = bisect.bisect_left(self._starts, start)
+        if index == len(self._starts) or self._starts[index] != start:
+            # Inside a string token: an f-string's field before Python 3.12, where the field
+            # is read as if in parentheses. (Or no tokens at all: nothing is known.)
+            return bool(self._starts), False
+        after = bisect.bisect_left(self._starts, end)
+        in_parentheses = (
+            index > 0
+            and self._brackets[index - 1] == "("
+            and after < len(self._starts)
+            and self._brackets[after] == ")"
+        )
+        return self._depths[index] > 0, in_parentheses
+
+
 def _needs_parentheses_as_statement(node: ast.expr, text: str) -> bool:
     layout = _layout(text)
     if layout.enclosed:
         return False
-    return layout.loose_line_break or isinstance(node, _ALWAYS_PARENTHESIZED)
+    return layout.loose_line_break or isinstance(node, (ast.NamedExpr, *_ALWAYS_PARENTHESIZED))
 
 
 def _is_side_effect_free(node: ast.AST, is_unwrapped: Callable[[ast.AST], bool]) -> bool:
@@ -583,6 +711,9 @@ class _CallStripper:
         self.notes: list[tuple[Leftover, str]] = []
         self.stripped = 0
         self._links = _parent_links(tree)
+        # The calls whose parentheses go, and the brackets that stay (read when first needed).
+        self._stripped_calls: list[ast.Call] = []
+        self._brackets: _Brackets | None = None
         statements: list[tuple[ast.stmt, ast.Call]] = []
         for leftover in leftovers:
             reason = self._reason_to_leave_alone(leftover)
@@ -590,6 +721,7 @@ class _CallStripper:
                 self.notes.append((leftover, reason))
                 continue
             self.stripped += 1
+            self._stripped_calls.append(leftover.call)
             parent = self._links[id(leftover.call)].parent
             if isinstance(parent, ast.Expr):
                 statements.append((parent, leftover.call))
@@ -683,32 +815,41 @@ class _CallStripper:
             text = self.edits.render_node(argument)
             if self.edits.is_unwrapped(argument):
                 return text  # already fitted to where this call's value lands
-            wrap = _needs_parentheses(argument, text, *self._destination(call))
+            wrap = _needs_parentheses(argument, text, self._destination(call))
             return f"({text})" if wrap else text
         elements = []
         for argument in arguments:
             text = self.edits.render_node(argument)
             wrap = not self.edits.is_unwrapped(argument) and _needs_parentheses(
-                argument, text, _TUPLE_ELEMENT
+                argument, text, _IN_TUPLE
             )
             elements.append(f"({text})" if wrap else text)
         return "(" + ", ".join(elements) + ")"
 
-    def _destination(self, call: ast.Call) -> tuple[_Context, ast.AST | None]:
-        """Where an unwrapped call's value finally stands, through unwrapped outer calls: the
-        context, and the node it is a part of (None in a tuple or after ``**``)."""
-        node: ast.AST = call
+    def _destination(self, call: ast.Call) -> _Place:
+        """Where an unwrapped call's value finally stands, through unwrapped outer calls."""
+        node: ast.expr = call
         while True:
             link = self._links[id(node)]
             parent = link.parent
             if isinstance(parent, ast.Call) and self.edits.is_unwrapped(parent):
                 if len(_values_of(parent)) > 1:
-                    return _TUPLE_ELEMENT, None
+                    return _IN_TUPLE
                 node = parent
                 continue
-            if _is_unpacking(parent, link):
-                return _UNPACKED, None
-            return (type(parent), link.field), parent
+            if self._brackets is None:
+                self._brackets = _Brackets(self.source, self._stripped_calls)
+            start, end = self.source.span(node)
+            in_brackets, in_parentheses = self._brackets.around(start, end)
+            unpacked = _is_unpacking(parent, link)
+            return _Place(
+                _UNPACKED if unpacked else (type(parent), link.field),
+                None if unpacked else parent,
+                in_brackets=in_brackets,
+                in_parentheses=in_parentheses,
+                after_brace=isinstance(parent, ast.FormattedValue)
+                and self.source.text[start - 1 : start] == "{",
+            )
 
 
 def _is_unpacking(parent: ast.AST, link: _Link) -> bool:

@@ -129,13 +129,13 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
             # Numbers and singletons: no key=value to mask. (repr raises for an int of more
             # than 4,300 digits, hence inside the try.)
             text = repr(value)
-            return text if len(text) <= limit else truncated(text, limit, len(text), "characters")
+            return text if len(text) <= limit else truncated(text, limit, len(text), "character")
         if value_type is str or value_type is bytes:
             if len(value) > limit:
                 # Cut before the repr, so a 100 MB string costs what a short one does; the
                 # part kept is masked like any other ("password=..." inside a long text).
                 text = _masked(repr(value[:limit]), limit, secrets)
-                return truncated(text, limit, len(value), "characters")
+                return truncated(text, limit, len(value), "character")
             text = repr(value)
         elif value_type in _LARGE_CONTAINER_TYPES and len(value) > _LARGE_CONTAINER_LENGTH:
             return _shortened_container(value, limit, secrets)
@@ -154,10 +154,10 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
         beyond = len(text) - limit * _MASKED_WINDOW
         if beyond > 0:
             text = _masked(text, limit, secrets)
-            return truncated(text, limit, len(text) + beyond, "characters")
+            return truncated(text, limit, len(text) + beyond, "character")
         text = secrets.mask_fields(text)
     if len(text) > limit:
-        return truncated(text, limit, len(text), "characters")
+        return truncated(text, limit, len(text), "character")
     return text
 
 
@@ -184,8 +184,8 @@ def without_lone_surrogates(text: str) -> str:
 
 def truncated(text: str, limit: int, total: int, unit: str) -> str:
     """The first ``limit`` characters of ``text``, then how long the whole was: ``total``
-    ``unit`` (``characters``) in all."""
-    return f"{text[:limit]}… ({total:,} {unit} in all)"
+    ``unit`` (``character``, made plural as the count needs) in all."""
+    return f"{text[:limit]}… ({counted(total, unit)} in all)"
 
 
 def _shortened_container(value: Any, limit: int, secrets: Secrets | None) -> str:
@@ -193,7 +193,7 @@ def _shortened_container(value: Any, limit: int, secrets: Secrets | None) -> str
     text = _masked(without_lone_surrogates(_BoundedRepr(limit).repr(value)), limit, secrets)
     if len(text) > limit:
         text = text[:limit] + "…"
-    return f"{text}  ({len(value):,} items)"
+    return f"{text}  ({counted(len(value), 'item')})"
 
 
 def failed_repr_placeholder(error: BaseException) -> str:
@@ -211,3 +211,12 @@ def failed_repr_placeholder(error: BaseException) -> str:
         message = without_lone_surrogates(message)
         return f"<repr failed: {name}: {message}>"
     return f"<repr failed: {name}>"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and its ``noun``, plural unless the number is one, thousands separated:
+    ``1 event``, ``0 events``, ``2,500 events``; ``plural`` where adding an s is wrong
+    (``counted(n, "story", "stories")``)."""
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number:,} {plural or noun + 's'}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
@@ -25,6 +26,7 @@ from chrono._leftovers import (
     load_source,
     prefilter,
 )
+from chrono._values import counted
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -78,8 +80,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Show where two stories diverged: what they share from the start, the first pair "
             "of events that differs, and the call sites that ran on one side only. Each file "
-            "is a story's JSON (--chrono-json, Story.to_json()). Exit 0 when they ran alike, "
-            "1 when they diverged, 2 for a file that holds no story."
+            "is a story's JSON (--chrono-json, Story.to_json(); with --chrono-export-passing, "
+            "pytest writes passing tests' stories too). Exit 0 when they ran alike, 1 when "
+            "they diverged, 2 for a file that holds no story."
         ),
     )
     compare.add_argument("first", metavar="A.json")
@@ -152,9 +155,20 @@ def _format_leftover(path: str, leftover: Leftover, output_format: str) -> str:
                 f"col={leftover.column}",
             )
         )
-        message = f"leftover {leftover.kind.value} call: {leftover.text}"
+        message = f"leftover {leftover.kind.value} call: {_for_terminal(leftover.text)}"
         return f"::warning {location}::{_escape_github(message)}"
-    return f"{path}:{leftover.line}:{leftover.column}: {leftover.text}"
+    return _for_terminal(f"{path}:{leftover.line}:{leftover.column}: {leftover.text}")
+
+
+def _for_terminal(text: str) -> str:
+    """Source text as a terminal may show it: a string in the code can hold escape sequences
+    or the bidi overrides of a Trojan Source attack."""
+    if text.isprintable():
+        return text
+    # Imported only here: chrono check otherwise needs nothing of the recorder's side.
+    from chrono._text import for_terminal
+
+    return for_terminal(text)
 
 
 def _files_with_leftovers(
@@ -210,6 +224,7 @@ def run_strip(
 ) -> int:
     """``chrono strip``: remove leftover calls in place, or print the diff; 2 on a usage error."""
     # Imported here: checking never needs the stripper.
+    from chrono._files import NotWritten, write_whole
     from chrono._strip import StripRefused, strip_source, unified_diff
 
     out = sys.stdout if out is None else out
@@ -219,6 +234,7 @@ def run_strip(
     except UsageError as error:
         err.write(f"chrono strip: error: {error}\n")
         return 2
+    not_written = 0
     for source_file, leftovers in _files_with_leftovers(files, err):
         path = source_file.path
         try:
@@ -233,11 +249,15 @@ def run_strip(
         if diff:
             out.write(unified_diff(source_file.source.text, result.text, path))
             continue
-        with open(path, "wb") as handle:
-            handle.write(result.text.encode(source_file.encoding))
-        plural = "" if result.stripped == 1 else "s"
-        out.write(f"{path}: stripped {result.stripped} call{plural}\n")
-    return 0
+        try:
+            write_whole(path, result.text.encode(source_file.encoding))
+        except NotWritten as error:
+            # The file is as it was; the others are still stripped.
+            err.write(f"chrono strip: error: {error}; left unchanged\n")
+            not_written += 1
+            continue
+        out.write(f"{path}: stripped {counted(result.stripped, 'call')}\n")
+    return 1 if not_written else 0
 
 
 class _NoStory(Exception):
@@ -259,7 +279,8 @@ def _read_story(path: str) -> Any:
         # A list of stories: one is a story; of several, which to compare is not ours to guess.
         if len(data) != 1:
             raise _NoStory(
-                f"{path} holds {len(data)} stories in a list; compare takes one story per file"
+                f"{path} holds {counted(len(data), 'story', 'stories')} in a list; "
+                "compare takes one story per file"
             )
         data = data[0]
     if isinstance(data, dict) and "traceEvents" in data:
@@ -284,7 +305,7 @@ def run_compare(
 ) -> int:
     """``chrono compare``: print where two stories diverged; 0 if they ran alike, 1 if they
     diverged, 2 when a file holds no story."""
-    from chrono._compare import compare
+    from chrono._compare import compare, short_names
 
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -294,9 +315,15 @@ def run_compare(
         err.write(f"chrono compare: error: {error}\n")
         return 2
     story_names = [story.get("name") if isinstance(story, dict) else None for story in stories]
-    # Two runs of the same test share a name: then the files tell them apart.
+    # Two tests are named as the plugin names them: as much of their ids as tells them apart.
+    # Two runs of the same test share a name: then the files tell them apart, by their folders
+    # when they have one name (one test's file, from two runs' --chrono-json folders).
     if all(story_names) and story_names[0] != story_names[1]:
         names = (str(story_names[0]), str(story_names[1]))
+        if all(isinstance(story, dict) and story.get("test") for story in stories):
+            names = short_names(*names)
+    elif os.path.basename(first) == os.path.basename(second) and first != second:
+        names = (os.path.dirname(first) or ".", os.path.dirname(second) or ".")
     else:
         names = (first, second)
     divergence = compare(stories[0], stories[1], names=names)
@@ -311,7 +338,6 @@ def run_program(
     module's arguments) in this process as python would, with the logpoints of ``specs``.
     Returns 2 for a logpoint that cannot be set or no program; the program's own exit is its
     ``SystemExit``, which goes through."""
-    import os
     import runpy
 
     from chrono import _logpoints

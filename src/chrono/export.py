@@ -1,4 +1,4 @@
-"""Stories kept as files: JSON (the ``chrono.story/1`` schema), Chrome trace events, an HTML page.
+"""Stories kept as files: JSON (the ``chrono.story/2`` schema), Chrome trace events, an HTML page.
 
 Every function takes a story's plain data (``Story.to_dict()``) or a ``Story``, so the pytest
 plugin can write files on the pytest-xdist controller from the data its workers send. Nothing
@@ -19,10 +19,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Union
 
+from chrono._files import NotWritten, write_whole
 from chrono._own_time import ProgramClock, spans_from_data
 from chrono._sites import distinct_tails, reader_path, site_text
 from chrono._story import STORY_SCHEMA, Story
 from chrono._text import content_text
+from chrono._values import counted
 
 __all__ = [
     "STORY_SCHEMA",
@@ -42,8 +44,8 @@ _STORY_TRACK = 0
 
 
 def story_schema() -> dict[str, Any]:
-    """The JSON Schema of ``chrono.story/1``, as shipped in ``chrono/schema/story-1.json``."""
-    text = resources.files("chrono").joinpath("schema").joinpath("story-1.json").read_text("utf-8")
+    """The JSON Schema of ``chrono.story/2``, as shipped in ``chrono/schema/story-2.json``."""
+    text = resources.files("chrono").joinpath("schema").joinpath("story-2.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -155,7 +157,7 @@ def _instant(event: Mapping[str, Any], track: int, timestamp: float) -> dict[str
 
 def _dropped_marker(dropped: int, timestamp: float) -> dict[str, Any]:
     return {
-        "name": f"⋯ {dropped:,} events dropped",
+        "name": f"⋯ {counted(dropped, 'event')} dropped",
         "cat": "chrono",
         "ph": "i",
         "s": "p",
@@ -277,51 +279,64 @@ class StoryFiles:
         self.root = root
         #: The stories kept for the HTML page (only when there is one to write).
         self.stories: list[Mapping[str, Any]] = []
-        #: How many stories arrived.
+        #: How many stories arrived, and how many were written as JSON and as traces.
         self.count = 0
+        self.written = {"JSON": 0, "Chrome traces": 0}
+        #: Whether the HTML page was written (``finish``).
+        self.page_written = False
 
     def add(self, story: StoryData) -> None:
-        """Write one story's JSON and trace files now, and keep it for the HTML page."""
+        """Write one story's JSON and trace files now, and keep it for the HTML page.
+
+        Raises ``NotWritten`` (an ``OSError``) when a file cannot be written: that file is as
+        it was, and the story is still kept for the page.
+        """
         data = _plain(story)
+        self.count += 1
+        if self.html_file is not None:
+            self.stories.append(data)
         test = data.get("test") or {}
         stem = story_file_stem(str(test.get("id") or data.get("name") or "story"))
         if self.json_directory is not None:
             _write(self.json_directory / f"{stem}.json", json.dumps(data, ensure_ascii=False))
+            self.written["JSON"] += 1
         if self.trace_directory is not None:
             trace = story_to_chrome_trace(data)
             _write(self.trace_directory / f"{stem}.trace.json", json.dumps(trace))
-        self.count += 1
-        if self.html_file is not None:
-            self.stories.append(data)
+            self.written["Chrome traces"] += 1
 
     def finish(self, *, title: str = "chrono stories") -> None:
         """Write the HTML page, if one was asked for (also when no story arrived)."""
         if self.html_file is not None:
             _write(self.html_file, html_report(self.stories, title=title, root=self.root))
+            self.page_written = True
 
     def summary(self) -> list[str]:
-        """One line per target: what was written where."""
-        count = self.count
-        stories = f"{count} stor{'y' if count == 1 else 'ies'}"
+        """One line per target: what was written where (a file not written says so itself)."""
         lines = []
         for directory, what in (
             (self.json_directory, "JSON"),
             (self.trace_directory, "Chrome traces"),
         ):
-            if directory is not None and count:
-                lines.append(f"chrono: {stories} as {what} in {directory}")
-            elif directory is not None:
+            written = self.written[what]
+            if directory is not None and written:
+                lines.append(
+                    f"chrono: {counted(written, 'story', 'stories')} as {what} in {directory}"
+                )
+            elif directory is not None and not self.count:
                 lines.append(f"chrono: no story to write as {what} in {directory}")
-        if self.html_file is not None:
+        if self.page_written:
+            stories = counted(self.count, "story", "stories")
             lines.append(f"chrono: {stories} in the HTML page {self.html_file}")
         return lines
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed, so a reader never sees half a file.
-    partial = path.with_name(path.name + ".partial")
+    """Write a file whole, or raise ``NotWritten`` (an ``OSError``) and leave it as it was."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NotWritten(path, f"cannot make its folder ({error.strerror or error})") from None
     # A lone surrogate (from a thread name, a file path) is escaped rather than lost with the
     # whole file.
-    partial.write_text(text, encoding="utf-8", errors="backslashreplace")
-    os.replace(partial, path)
+    write_whole(path, text.encode("utf-8", errors="backslashreplace"), durable=False)

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from chrono import _pytest_compare, _pytest_export, _pytest_logpoints, _pytest_sections
+from chrono import (
+    _pytest_compare,
+    _pytest_export,
+    _pytest_logpoints,
+    _pytest_sections,
+    _pytest_suspects,
+    _pytest_why,
+)
 from chrono._errors import from_outside
 from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
@@ -99,8 +106,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "chrono_logs", "put log records into the story in their place", type="bool", default=True
     )
     _pytest_compare.add_options(parser, group)
+    _pytest_suspects.add_options(parser, group)
     _pytest_export.add_options(parser, group)
     _pytest_logpoints.add_options(parser, group)
+    _pytest_why.add_options(parser, group)
 
 
 def _positive_int(text: str) -> int:
@@ -144,14 +153,25 @@ class ChronoOptions:
         self.live: bool = live
         logs = config.getoption("chrono_logs")
         self.logs: bool = _ini_bool(config, "chrono_logs") if logs is None else logs
-        #: --chrono-json/--chrono-trace/--chrono-html: failing tests' stories as files.
-        self.exports = _pytest_export.ExportOptions(config)
+        passing = config.getoption("chrono_export_passing")
+        if passing is None:
+            passing = _ini_bool(config, "chrono_export_passing")
+        #: --chrono-json/--chrono-trace/--chrono-html: failing (and, if asked, passing) tests'
+        #: stories as files. Who asks to see every story and to keep stories keeps every story.
+        self.exports = _pytest_export.ExportOptions(config, passing=passing or show == "all")
         #: --chrono-compare: where a failing story diverged from a passing one.
         self.compare = _pytest_compare.CompareOptions.from_config(
             config, as_data=self.exports.enabled
         )
         if show == "never":
             self.compare = _pytest_compare.CompareOptions(False, False, False)
+        #: --chrono-suspects, --chrono-full: ranked from the stories the siblings' comparison
+        #: gathers, so only where it gathers them.
+        self.suspects = _pytest_suspects.SuspectOptions.from_config(config)
+        if not self.compare.siblings:
+            self.suspects = dataclasses.replace(self.suspects, formula=None)
+        #: --chrono-why: suspect lines from coverage.py's per-test spectra.
+        self.why: bool = _pytest_why.wanted(config)
 
 
 def _ini_bool(config: pytest.Config, name: str) -> bool:
@@ -167,16 +187,22 @@ def pytest_configure(config: pytest.Config) -> None:
     options = ChronoOptions(config)
     # Before anything runs: a bad logpoint stops the run with a usage error.
     _pytest_logpoints.register(config)
+    if options.why:
+        # Before anything runs too: without coverage.py, a usage error naming the extra.
+        _pytest_why.register(config)
+    _pytest_why.register_values(config)
     comparison = None
     if options.compare.enabled and is_enabled():
         gatherer = None
         if not hasattr(config, "workerinput"):
-            gatherer = _pytest_compare.Gatherer(config, options.compare)
+            gatherer = _pytest_compare.Gatherer(config, options.compare, options.suspects)
             config.pluginmanager.register(gatherer, "chrono-compare-gatherer")
         comparison = _pytest_compare.Recorder(config, options.compare, gatherer)
     config.pluginmanager.register(ChronoPlugin(config, options, comparison), "chrono-plugin")
     siblings_compared = comparison is not None and options.compare.siblings
-    _pytest_export.register(config, options.exports, siblings_compared=siblings_compared)
+    _pytest_export.register(
+        config, options.exports, siblings_compared=siblings_compared, suspect_lines=options.why
+    )
     config.addinivalue_line(
         "markers", f"{MAX_EVENTS_MARK}(n): keep at most n events in this test's story"
     )
@@ -308,8 +334,11 @@ class ChronoPlugin:
         story = self._story
         if story is None or item is not self._running:
             return report
-        if self.options.exports.enabled:
-            _pytest_export.keep_story_data(item, report, story)
+        exports = self.options.exports
+        if exports.enabled:
+            _pytest_export.keep_story_data(
+                item, report, story, passing=exports.passing, keep_empty=self.options.why
+            )
         told = self._told
         # Only a failure pays for reading what it is about.
         failure = _failure_focus(call) if report.failed and self.options.show != "never" else None
@@ -392,7 +421,11 @@ class ChronoPlugin:
             from chrono._failure import event_marks
 
             marks = event_marks(part, failure)
-        self._add_section(report, title, story_part(story, part), marks)
+        shown = story_part(story, part)
+        self._add_section(report, title, shown, marks)
+        if report.failed and self.options.suspects.formula is not None:
+            # Drawn again when the run ends, with the suspects first.
+            _pytest_suspects.keep_section(report, title, shown, marks)
         return True
 
     def _add_section(

@@ -3,17 +3,20 @@
 The only module that imports rich. Every line is first laid out as plain ``(text, style)``
 pieces; plain text joins the texts, the terminal and rich render the styles. So the colour
 and the plain versions of a story can never disagree about what it says. One exception, for
-speed: a plain live line for a tp call is written straight out (``plain_live_line``), and the
-tests hold it to the pieces' text.
+speed: a plain live line for a tp call is written straight out (``_text.plain_live_line``,
+which needs no rich), and the tests hold it to the pieces' text.
+
+Whatever the program chose (a repr, a label, a log message, a name) goes through
+``_text.for_terminal`` on its way into a piece, so no view writes a control sequence of the
+program's to a terminal.
 """
 
 from __future__ import annotations
 
 import shutil
 import textwrap
-import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, NamedTuple, Optional
 
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
@@ -21,28 +24,26 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from chrono import _config
-from chrono._events import SUBTEST_KIND, wall_at_zero
+from chrono._events import SUBTEST_KIND, HitKey
 from chrono._own_time import ProgramClock
 from chrono._sites import reader_path, site_column, site_text
 from chrono._text import (
     NOTHING_RECORDED,
-    content_text,
+    clock_time,
+    counted,
+    for_terminal,
     item_name,
-    item_text,
-    labelled,
-    line_breaks_marked,
+    plain_live_line,
 )
-from chrono._values import safe_repr
 
 if TYPE_CHECKING:
     from rich.color import ColorSystem
 
-    from chrono._callsite import CallSite
     from chrono._compare import AlignedPair, Divergence, OnlyIn
-    from chrono._events import Event, RawTpRecord
+    from chrono._events import Event
     from chrono._failure import EventMarks
     from chrono._story import Story
+    from chrono._suspects import Suspect
 
 __all__ = [
     "DivergenceView",
@@ -52,6 +53,7 @@ __all__ = [
     "plain_live_line",
     "story_text",
     "stream_colour_system",
+    "suspects_text",
 ]
 
 #: A piece of a line: its text and the name of its style (None: unstyled).
@@ -64,6 +66,9 @@ _STYLES = {
     "gap": "dim italic",
     "footnote": "dim italic",
     "failure mark": "bold red",
+    "suspect mark": "bold magenta",
+    "suspect": "bold",
+    "cut": "dim italic",
     "site": "cyan",
     "hits": "magenta",
     "thread": "yellow",
@@ -97,70 +102,14 @@ FAILURE_MARK = ">"
 # -- one event, live ----------------------------------------------------------------------------
 
 
-def plain_live_line(raw: RawTpRecord, wall: float | None = None) -> str:
-    """``live_line`` without colour for a tp record, at ``wall``
-    (by default, the wall time of the record's monotonic time).
-
-    Live output to a file or a pipe runs once per tp call, so this writes the line straight
-    from the record, with no event and no pieces built; the tests hold it to the text
-    ``live_line`` gives the record's event.
-    """
-    # Once per tp call: unpacked in TpRecord's field order (tests/test_events.py holds the
-    # recorder to it): reading it by name cost a live line an eighth more (callgrind, 3.11).
-    seq, now_ns, thread, task, site, label, shown = raw
-    try:
-        shown_site = _shown_sites[site]
-    except KeyError:
-        shown_site = site_text(reader_path(site.file), site.line, site.function)
-        _shown_sites[site] = shown_site
-    try:
-        # Thread.name is a property over _name: reading it directly saves a Python call on
-        # every live line (the property stays the fallback).
-        name = thread._name  # type: ignore[attr-defined]
-    except AttributeError:
-        name = thread.name
-    if task:
-        where = f" [{name} / {task}]"
-    elif name == "MainThread":
-        where = ""
-    else:
-        where = f" [{name}]"
-    if not isinstance(shown, tuple):
-        # One value: its text is None for a literal, whose item is the value alone.
-        if isinstance(shown, int):
-            # A small int's repr is short and has no line break; any other goes the long way.
-            if -1_000_000_000 < shown < 1_000_000_000:
-                value = repr(shown)
-            else:
-                value = safe_repr(shown, _config.settings.repr_limit, None)
-        else:
-            value = shown
-        body = item_text(site.first_text, value)
-        if label is not None or not body:
-            body = labelled(label, body)
-    else:
-        body = content_text(label, shown)
-    if wall is None:
-        now_ms = now_ns // 1_000_000
-        clock = _live_clock
-        if clock[0] != now_ms:
-            clock = _set_live_clock(now_ms)
-        return f"#{seq} {clock[1]} {shown_site}{where}  {body}"
-    return f"#{seq} {_clock_time(wall)} {shown_site}{where}  {body}"
-
-
-# The site text of each call site seen live, by its CallSite (hashed by identity).
-_shown_sites: dict[CallSite, str] = {}
-
-
 def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
     """One event as a single line for live output: number, clock time, call site, items."""
     pieces: list[Piece] = [
         (f"#{event.seq}", "seq"),
         (" ", None),
-        (_clock_time(event.wall), "time"),
+        (clock_time(event.wall), "time"),
         (" ", None),
-        (site_text(reader_path(event.file), event.line, event.function), "site"),
+        (for_terminal(site_text(reader_path(event.file), event.line, event.function)), "site"),
     ]
     where = _thread_text(event) if event.thread != "MainThread" or event.task else ""
     if where:
@@ -174,38 +123,6 @@ def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
     return "".join(_style(style).render(text, color_system=colour) for text, style in pieces)
 
 
-_clock_second: tuple[int, str] = (-1, "")
-
-
-def _clock_time(wall: float) -> str:
-    """``HH:MM:SS.mmm`` in local time."""
-    return _clock_text(int(wall * 1000))
-
-
-# The clock text of live lines, formatted once per millisecond of the monotonic clock (a loop
-# of live tp calls makes hundreds of lines in one), so never more than a millisecond off.
-_live_clock: tuple[int, str] = (-1, "")
-
-
-def _set_live_clock(monotonic_millisecond: int) -> tuple[int, str]:
-    global _live_clock
-    wall = wall_at_zero() + monotonic_millisecond / 1000
-    _live_clock = (monotonic_millisecond, _clock_text(int(wall * 1000)))
-    return _live_clock
-
-
-def _clock_text(millisecond: int) -> str:
-    # The seconds part is formatted once per second.
-    global _clock_second
-    second, part = divmod(millisecond, 1000)
-    if _clock_second[0] != second:
-        _clock_second = (second, time.strftime("%H:%M:%S", time.localtime(second)))
-    return f"{_clock_second[1]}.{_MILLISECONDS[part]}"
-
-
-_MILLISECONDS = tuple(f"{millisecond:03d}" for millisecond in range(1000))
-
-
 def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
     """The colours a stream takes: None for pipes and files, or when NO_COLOR is set."""
     console = Console(file=stream)
@@ -214,6 +131,14 @@ def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
 
 
 # -- a whole story --------------------------------------------------------------------------------
+
+
+def _hit_key(event: Event) -> HitKey:
+    """The call site whose runs an event's hit counter counts, as ``Story.dropped_hits`` keys it:
+    a logpoint on a tp's line (its function marked) and two tp calls on one line (their
+    first arguments) each count their own."""
+    first = item_name(*event.items[0]) if event.items else None
+    return (event.file, event.line, event.function, first)
 
 
 class _Row(NamedTuple):
@@ -225,14 +150,27 @@ class _StoryLayout:
     """The columns of a story: widths and what to show are decided from all its events, and
     the call sites from the width of the line (a terminal's)."""
 
-    def __init__(self, story: Story, width: int, marks: EventMarks | None = None) -> None:
+    def __init__(
+        self,
+        story: Story,
+        width: int,
+        marks: EventMarks | None = None,
+        suspects: Mapping[int, int] | None = None,
+        kept: Collection[int] | None = None,
+    ) -> None:
         self.story = story
         #: The events a failure is about, marked at the start of their rows.
         self.marks = marks
+        #: The suspects' events, by sequence number, with the suspect's rank: marked beside.
+        self.suspects = suspects or {}
+        #: The indexes of the events shown (None: all); a stretch left out takes one row.
+        self.kept = kept
+        #: The marks' column: the failure's mark, then a suspect's rank where there are any.
+        self.mark_width = 3 if self.suspects else 2
         self.head, self.dropped, self.tail = story.parts()
         events = self.head + self.tail
         self.events = events
-        hit_totals = Counter((event.file, event.line) for event in events if event.kind == "tp")
+        hit_totals = Counter(_hit_key(event) for event in events if event.kind == "tp")
         hit_totals.update(story.dropped_hits)
         self.repeated = {key for key, total in hit_totals.items() if total > 1}
         self.hits_width = len(f"×{max(hit_totals.values(), default=1)}") if self.repeated else 0
@@ -260,13 +198,14 @@ class _StoryLayout:
             end = events[-1].monotonic_ns if events else story.started_ns
         self.span_ns = clock.elapsed(end)
         sites = [(event.file, event.line, event.function) for event in events]
-        self.sites = site_column(sites, max(width - self._width_beside_sites(), _MIN_SITE_WIDTH))
+        self.sites = _site_column(sites, max(width - self._width_beside_sites(), _MIN_SITE_WIDTH))
         self.site_width = max((len(site) for site in self.sites), default=0)
 
     def _width_beside_sites(self) -> int:
         """What a row needs besides its call site: the other columns, and room for content."""
         # Two spaces before the number, the time, the site and the content.
-        width = 4 * len("  ") + self.seq_width + self.time_width + _MIN_CONTENT_WIDTH
+        width = 3 * len("  ") + self.mark_width + self.seq_width + self.time_width
+        width += _MIN_CONTENT_WIDTH
         if self.hits_width:
             width += len(" ") + self.hits_width
         if self.show_threads:
@@ -283,10 +222,10 @@ class _StoryLayout:
         story = self.story
         # The name as given, not its repr: a test id must read as pytest prints it, so that it
         # can be pasted back into pytest (repr doubles backslashes and changes quotes).
-        name = f" '{line_breaks_marked(story.name)}'" if story.name else ""
+        name = f" '{for_terminal(story.name)}'" if story.name else ""
         # A subtest's mark is not something the program did.
         count = sum(1 for event in self.events if event.kind != SUBTEST_KIND)
-        summary = f"{count:,} event{'s' if count != 1 else ''}"
+        summary = counted(count, "event")
         if count:
             summary += f" over {_duration(self.span_ns).strip()}"
         pieces: list[Piece] = [(f"chrono story{name}", "title"), (f" — {summary}", None)]
@@ -297,18 +236,35 @@ class _StoryLayout:
     def rows(self) -> Iterator[_Row | list[Piece]]:
         """Each event's row, with the gap markers and the dropped marker between them, and a
         footnote for chrono's own time."""
-        hits: Counter[tuple[str, int]] = Counter()
+        hits: Counter[HitKey] = Counter()
         previous_ns = 0
         gap_threshold = max(1_000_000, self.span_ns // 10)
+        kept = self.kept
+        left_out = 0
         for index, event in enumerate(self.events):
             if index == len(self.head) and self.dropped:
+                if left_out:
+                    yield self._left_out_marker(left_out)
+                    left_out = 0
                 yield self._dropped_marker(index)
                 hits.update(self.story.dropped_hits)
+            if kept is not None and index not in kept:
+                # Counted still, so that a later row's hit count says which pass it is.
+                if self.hits_width and event.kind == "tp":
+                    hits[_hit_key(event)] += 1
+                left_out += 1
+                previous_ns = self.elapsed[index]
+                continue
+            if left_out:
+                yield self._left_out_marker(left_out)
+                left_out = 0
             gap = self.elapsed[index] - previous_ns
             if index and gap >= gap_threshold and len(self.events) > 2:
                 yield [(self._indent(), None), (f"⋮ {_duration(gap)} later", "gap")]
             previous_ns = self.elapsed[index]
             yield self._row(index, event, hits)
+        if left_out:
+            yield self._left_out_marker(left_out)
         if self.dropped and not self.tail:
             # Every kept event came before the gap (a story rebuilt from such JSON).
             yield self._dropped_marker(len(self.events))
@@ -317,16 +273,30 @@ class _StoryLayout:
             yield [
                 (self._indent(), None),
                 (f"{FAILURE_MARK} ", "failure mark"),
-                (f"marks the events about {marks.about}", "footnote"),
+                (f"marks the events about {for_terminal(marks.about)}", "footnote"),
+            ]
+        if self.suspects and any(event.seq in self.suspects for event in self.events):
+            ranks = ", ".join(str(rank) for rank in sorted(set(self.suspects.values())))
+            yield [
+                (self._indent(), None),
+                (f"{ranks} ", "suspect mark"),
+                (
+                    "mark the suspects above" if "," in ranks else "marks the suspect above",
+                    "footnote",
+                ),
             ]
         if self.left_out_ns >= _FOOTNOTE_FROM_NS:
             note = f"chrono's own source lookups, {_duration(self.left_out_ns)}, are not counted"
             yield [(self._indent(), None), (f"{note} in these times", "footnote")]
 
-    def _row(self, index: int, event: Event, hits: Counter[tuple[str, int]]) -> _Row:
+    def _row(self, index: int, event: Event, hits: Counter[HitKey]) -> _Row:
         marked = self.marks is not None and event.seq in self.marks.seqs
-        columns: list[Piece] = [
-            (f"{FAILURE_MARK} ", "failure mark") if marked else ("  ", None),
+        columns: list[Piece] = [(FAILURE_MARK, "failure mark") if marked else (" ", None)]
+        if self.suspects:
+            suspect = self.suspects.get(event.seq)
+            columns.append((str(suspect), "suspect mark") if suspect else (" ", None))
+        columns += [
+            (" ", None),
             (f"#{event.seq}".rjust(self.seq_width), "seq"),
             ("  ", None),
             (self.times[index].rjust(self.time_width), "time"),
@@ -334,7 +304,7 @@ class _StoryLayout:
             (self.sites[index].ljust(self.site_width), "site"),
         ]
         if self.hits_width:
-            key = (event.file, event.line)
+            key = _hit_key(event)
             hit = ""
             if key in self.repeated and event.kind == "tp":
                 hits[key] += 1
@@ -355,25 +325,35 @@ class _StoryLayout:
             where = f" here, after {before}" if before else f" here, before {after}"
         else:
             where = ""
-        count = f"{self.dropped:,} event{'s' if self.dropped != 1 else ''}"
+        count = counted(self.dropped, "event")
         return [(self._indent(), None), (f"⋯ {count} dropped{where} ⋯", "dropped")]
 
+    def _left_out_marker(self, count: int) -> list[Piece]:
+        return [(self._indent(), None), (f"… {counted(count, 'event')} …", "cut")]
+
     def _indent(self) -> str:
-        return " " * (self.seq_width + 2)
+        return " " * (self.seq_width + self.mark_width)
 
     def content_indent(self, width: int) -> str:
         """Where content starts when it goes under its row's columns."""
         return " " * min(self.seq_width + 4, max(width // 4, 0))
 
 
-def story_text(story: Story, width: int | None = None, marks: EventMarks | None = None) -> str:
+def story_text(
+    story: Story,
+    width: int | None = None,
+    marks: EventMarks | None = None,
+    suspects: Mapping[int, int] | None = None,
+    kept: Collection[int] | None = None,
+) -> str:
     """The story as plain text: no colour codes, one line per event, never wrapped, so that it
     can be searched with grep. Its call sites are shortened as far as a line ``width`` wide
     needs (by default the terminal's, which ``COLUMNS`` sets). The events in ``marks`` are
-    marked, and a footnote says what they are about."""
+    marked, and a footnote says what they are about; the ``suspects``' events (by sequence
+    number) get their rank beside. ``kept``: the indexes of the events shown (None: all)."""
     if width is None:
         width = shutil.get_terminal_size().columns
-    layout = _StoryLayout(story, width, marks)
+    layout = _StoryLayout(story, width, marks, suspects, kept)
     lines = ["".join(text for text, _ in layout.title())]
     for row in layout.rows():
         pieces = row.columns + row.content if isinstance(row, _Row) else row
@@ -385,13 +365,21 @@ class StoryView:
     """A rich renderable for a story: coloured, and wrapped under its content column; the
     events in ``marks`` marked."""
 
-    def __init__(self, story: Story, marks: EventMarks | None = None) -> None:
+    def __init__(
+        self,
+        story: Story,
+        marks: EventMarks | None = None,
+        suspects: Mapping[int, int] | None = None,
+        kept: Collection[int] | None = None,
+    ) -> None:
         self.story = story
         self.marks = marks
+        self.suspects = suspects
+        self.kept = kept
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        layout = _StoryLayout(self.story, width, self.marks)
+        layout = _StoryLayout(self.story, width, self.marks, self.suspects, self.kept)
         newline = Segment.line()
         for line in _wrap(console, layout.title(), width):
             yield from line.render(console)
@@ -425,11 +413,64 @@ class StoryView:
                     yield newline
 
 
-def coloured_story(story: Story, width: int, marks: EventMarks | None = None) -> str:
+def coloured_story(
+    story: Story,
+    width: int,
+    marks: EventMarks | None = None,
+    suspects: Mapping[int, int] | None = None,
+    kept: Collection[int] | None = None,
+) -> str:
     """The story in the eight standard colours, wrapped at ``width`` columns: for a terminal
-    whose writer (pytest's) has already decided that it shows colour. The events in ``marks``
-    are marked."""
-    return _coloured(StoryView(story, marks), width)
+    whose writer (pytest's) has already decided that it shows colour. ``marks``, ``suspects``
+    and ``kept`` as for ``story_text``."""
+    return _coloured(StoryView(story, marks, suspects, kept), width)
+
+
+# -- suspects -------------------------------------------------------------------------------------
+
+
+def _suspect_lines(suspects: Sequence[Suspect]) -> Iterator[list[Piece]]:
+    for suspect in suspects:
+        lead = "look first at" if suspect.rank == 1 else "     then at"
+        site = site_text(reader_path(suspect.file), suspect.line, suspect.function)
+        counts = (
+            f": in {suspect.failing} of {suspect.failing_total} failing "
+            f"test{'s' if suspect.failing_total != 1 else ''}, "
+            f"{suspect.passing} of {suspect.passing_total} passing"
+        )
+        score = f" ({suspect.formula} {suspect.score:.2f}{', tied' if suspect.tied else ''})"
+        yield [
+            (str(suspect.rank), "suspect mark"),
+            (f" {lead} ", None),
+            (f"#{suspect.seq}", "seq"),
+            (" ", None),
+            (site, "site"),
+            (" — ", None),
+            (for_terminal(suspect.predicate), "suspect"),
+            (counts, None),
+            (score, "footnote"),
+        ]
+
+
+def suspects_text(suspects: Sequence[Suspect], *, coloured: bool = False) -> str:
+    """The suspects, one line each, best first: what the reader looks at first. In the eight
+    standard colours when ``coloured`` (for a terminal pytest already colours)."""
+    lines = list(_suspect_lines(suspects))
+    if not coloured:
+        return "\n".join("".join(text for text, _ in line) for line in lines)
+    return "\n".join(
+        "".join(
+            segment.text if segment.style is None else _ansi(segment) for segment in _segments(line)
+        )
+        for line in lines
+    )
+
+
+def _ansi(segment: Segment) -> str:
+    assert segment.style is not None
+    from rich.color import ColorSystem
+
+    return segment.style.render(segment.text, color_system=ColorSystem.STANDARD)
 
 
 def coloured_divergence(divergence: Divergence, width: int) -> str:
@@ -495,7 +536,7 @@ class _DivergenceLayout:
         events = [event for pair in pairs for event in (pair.a, pair.b) if event is not None]
         seq_width = max((len(f"#{event.seq} ") for event in events), default=0)
         sites = [(event.file, event.line, event.function) for event in events]
-        shown = site_column(sites, self.cell_width - seq_width)
+        shown = _site_column(sites, self.cell_width - seq_width)
         self.sites = dict(zip(sites, shown))
 
     def _pairs(self) -> list[AlignedPair]:
@@ -503,6 +544,12 @@ class _DivergenceLayout:
         return [] if first is None else [first, *self.divergence.context]
 
     def lines(self) -> Iterator[list[Piece]]:
+        """The divergence's lines, safe for a terminal: the sides' names are the stories'
+        (a test id can hold anything), and are written in many places."""
+        for line in self._lines():
+            yield [(for_terminal(text), style) for text, style in line]
+
+    def _lines(self) -> Iterator[list[Piece]]:
         divergence = self.divergence
         yield from self._prose(self._summary(), "title")
         if divergence.dropped:
@@ -536,16 +583,19 @@ class _DivergenceLayout:
         a, b = divergence.a, divergence.b
         both = f"{a.name} and {b.name}"
         if divergence.same:
-            return f"{both} ran alike: {_events_text(a.events)}, the same call sites and values."
+            return (
+                f"{both} ran alike: {counted(a.events, 'event')}, the same call sites and values."
+            )
         totals = f"(of {a.events:,} and {b.events:,})"
         if not divergence.shared:
             return f"{both} differ from their first event {totals}."
-        shared = "event" if divergence.shared == 1 else f"{divergence.shared:,} events"
+        # "their first event", not "their first 1 event".
+        shared = "event" if divergence.shared == 1 else counted(divergence.shared, "event")
         return f"{both} share their first {shared} {totals}."
 
     def _dropped_note(self) -> str:
         sides = [side for side in (self.divergence.a, self.divergence.b) if side.dropped]
-        dropped = " and ".join(f"{side.name} {_events_text(side.dropped)}" for side in sides)
+        dropped = " and ".join(f"{side.name} {counted(side.dropped, 'event')}" for side in sides)
         return f"Not kept, so not compared: {dropped}; what they share counts kept events only."
 
     def _kind_text(self, first: AlignedPair) -> str:
@@ -623,19 +673,15 @@ class _DivergenceLayout:
             return
         head = f"ran only in {name}: "
         sites = [(site.file, site.line, site.function) for site in only_in[:_MAX_ONLY_IN]]
-        shown = site_column(sites, self.width - len(head) - len(" ×0000"))
+        shown = _site_column(sites, self.width - len(head) - len(" ×0000"))
         for site, text in zip(only_in, shown):
             yield [(head, None), (text, "site"), (f" ×{site.count:,}", "hits")]
         if len(only_in) > _MAX_ONLY_IN:
             more = len(only_in) - _MAX_ONLY_IN
             yield [
                 (head, None),
-                (f"and {more:,} more call site{'s' if more != 1 else ''}", "footnote"),
+                (f"and {counted(more, 'more call site')}", "footnote"),
             ]
-
-
-def _events_text(count: int) -> str:
-    return f"{count:,} event{'s' if count != 1 else ''}"
 
 
 def _shortened(name: str, width: int) -> str:
@@ -694,28 +740,34 @@ def _content(event: Event, changed: tuple[int, ...] = ()) -> list[Piece]:
         for index, (logger, message) in enumerate(event.items):
             pieces += [
                 (" ", None),
-                (logger, "logger"),
+                (for_terminal(logger), "logger"),
                 (": ", "logger"),
-                (line_breaks_marked(message), "changed" if index in changed else None),
+                (for_terminal(message), "changed" if index in changed else None),
             ]
         return pieces
     pieces = []
     if event.label is not None:
-        pieces.append((line_breaks_marked(event.label), "label"))
+        pieces.append((for_terminal(event.label), "label"))
     for index, (text, value) in enumerate(event.items):
         if pieces:
             pieces.append((", " if index else "  ", None))
         name = item_name(text, value)
         if name is not None:
-            pieces += [(name, "name"), ("=", "equals")]
-        pieces.append((line_breaks_marked(value), "changed" if index in changed else None))
+            pieces += [(for_terminal(name), "name"), ("=", "equals")]
+        pieces.append((for_terminal(value), "changed" if index in changed else None))
     if not pieces:
         pieces.append((NOTHING_RECORDED, "marker"))
     return pieces
 
 
+def _site_column(sites: Sequence[tuple[str, int, str]], width: int) -> list[str]:
+    """``site_column``, safe for a terminal: a file's or a function's name can hold anything
+    (``compile(source, name, "exec")``)."""
+    return [for_terminal(text) for text in site_column(sites, width)]
+
+
 def _thread_text(event: Event) -> str:
-    return f"{event.thread} / {event.task}" if event.task else event.thread
+    return for_terminal(f"{event.thread} / {event.task}" if event.task else event.thread)
 
 
 def _duration(nanoseconds: int) -> str:

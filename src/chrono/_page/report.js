@@ -54,8 +54,7 @@
     if (before !== null && after !== null) where = " here, between #" + before + " and #" + after;
     else if (before !== null) where = " here, after #" + before;
     else if (after !== null) where = " here, before #" + after;
-    var count = dropped.toLocaleString("en") + (dropped === 1 ? " event" : " events");
-    return "⋯ " + count + " dropped" + where + " ⋯";
+    return "⋯ " + count(dropped, "event") + " dropped" + where + " ⋯";
   }
 
   function laneOf(event) {
@@ -116,8 +115,9 @@
 
   // -- where a story diverged from a passing one (story.divergences) -----------------------
 
-  function count(number, noun) {
-    return number.toLocaleString("en") + " " + noun + (number === 1 ? "" : "s");
+  // "1 event", "2 events"; plural where adding an s is wrong: count(n, "story", "stories").
+  function count(number, noun, plural) {
+    return number.toLocaleString("en") + " " + (number === 1 ? noun : plural || noun + "s");
   }
 
   function divergenceTitle(comparison) {
@@ -275,13 +275,8 @@
     var header = element("header", "top");
     var heading = element("div", "heading");
     heading.appendChild(element("h1", null, page.title));
-    var count = stories.length;
     heading.appendChild(
-      element(
-        "span",
-        "meta",
-        count + (count === 1 ? " story" : " stories") + " · generated " + page.generated
-      )
+      element("span", "meta", count(stories.length, "story", "stories") + " · generated " + page.generated)
     );
     header.appendChild(heading);
 
@@ -354,7 +349,7 @@
     }
     var clock = programClock(story);
     var span = Math.max(clock(end), 1);
-    var summary = events.length + (events.length === 1 ? " event" : " events") + " over " + duration(span);
+    var summary = count(events.length, "event") + " over " + duration(span);
     // What the rows leave out (as the terminal story's footnote tells it).
     var latest = events.reduce(function (most, event) {
       return Math.max(most, event.monotonic_ns);
@@ -377,6 +372,32 @@
     var shown = element("span", "shown");
     summaryLine.appendChild(shown);
     section.appendChild(summaryLine);
+    // The suspects (story.suspects), best first; their events are marked in the table.
+    var suspectRank = {};
+    var suspects = story.suspects || [];
+    if (suspects.length) {
+      var list = element("ol", "suspects");
+      suspects.forEach(function (suspect) {
+        if (!Object.prototype.hasOwnProperty.call(suspectRank, suspect.seq)) suspectRank[suspect.seq] = suspect.rank;
+        var item = element("li", "suspect");
+        item.appendChild(element("span", "suspect-rank", String(suspect.rank)));
+        item.appendChild(element("span", "seq", " #" + suspect.seq + " "));
+        var where = element("span", "site", shortPath(suspect.file) + ":" + suspect.line + " in " + suspect.function);
+        where.title = suspect.file + ":" + suspect.line;
+        item.appendChild(where);
+        item.appendChild(document.createTextNode(" — "));
+        item.appendChild(element("code", "predicate", suspect.predicate));
+        item.appendChild(
+          document.createTextNode(
+            ": in " + suspect.failing + " of " + suspect.failing_total + " failing, " +
+              suspect.passing + " of " + suspect.passing_total + " passing "
+          )
+        );
+        item.appendChild(element("span", "score", "(" + suspect.formula + " " + suspect.score.toFixed(2) + ")"));
+        list.appendChild(item);
+      });
+      section.appendChild(list);
+    }
 
     // Lanes: one per thread (and asyncio task), in order of first appearance.
     var lanes = [];
@@ -445,7 +466,15 @@
       var site = siteOf(event);
       var content = contentText(event);
       var row = element("tr", "event " + kindClass(event));
-      row.appendChild(element("td", "seq", "#" + event.seq));
+      var rank = suspectRank[event.seq];
+      var seqCell = element("td", "seq", "#" + event.seq);
+      if (rank !== undefined) {
+        row.classList.add("suspect-row");
+        var badge = element("span", "suspect-rank", String(rank));
+        badge.title = "suspect " + rank;
+        seqCell.insertBefore(badge, seqCell.firstChild);
+      }
+      row.appendChild(seqCell);
       row.appendChild(element("td", "time", duration(offset)));
       var siteCell = element("td", "site", site);
       siteCell.title = event.file + ":" + event.line;
@@ -552,7 +581,7 @@
       if (!view.section.hidden) shownTotal += shown;
       eventTotal += view.total;
     });
-    controls.count.textContent = shownTotal + " of " + eventTotal + " events";
+    controls.count.textContent = shownTotal + " of " + count(eventTotal, "event");
   }
 
   function onChange() {
