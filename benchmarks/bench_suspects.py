@@ -598,6 +598,17 @@ def verdict(passed: bool) -> str:
     return "PASS" if passed else "MISS"
 
 
+def why_trails_fauxpy(result: Result) -> bool:
+    """Whether --chrono-why ranks the bug lower than FauxPy: a worse rank, or a miss (the bug
+    is not among the five lines it lists) where FauxPy has it in its top 5."""
+    why, fauxpy = result.ranks.get("chrono-why"), result.ranks.get("fauxpy")
+    if not isinstance(fauxpy, float):
+        return False
+    if isinstance(why, float):
+        return why > fauxpy
+    return why == "missed" and fauxpy <= 5
+
+
 def summary(results: Sequence[Result]) -> list[str]:
     lines = ["", "Shares of cases with the bug's line at rank 1 / within 3 / within 5:"]
     goals = {
@@ -605,13 +616,7 @@ def summary(results: Sequence[Result]) -> list[str]:
         "chrono-why": "goal: top 5 in >= 60%, never behind FauxPy, <= 2x plain's time",
         "fauxpy": "published (BugsInPy, Ochiai): top 1 12%, top 5 43%",
     }
-    behind = [
-        result.case.name
-        for result in results
-        if isinstance(result.ranks.get("chrono-why"), float)
-        and isinstance(result.ranks.get("fauxpy"), float)
-        and result.ranks["chrono-why"] > result.ranks["fauxpy"]  # type: ignore[operator]
-    ]
+    behind = [result.case.name for result in results if why_trails_fauxpy(result)]
     for column in COLUMNS:
         counts = shares(result.ranks.get(column) for result in results)
         if counts is None:

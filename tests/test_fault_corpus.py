@@ -240,3 +240,7 @@ class TestSummary:
         result.walls["chrono-why"] = 15.0
         result.ranks["fauxpy"] = 0.5
         assert any(line.startswith("  MISS chrono-why ") for line in bench.summary([result]))
+        result.ranks.update({"chrono-why": "missed", "fauxpy": 4.5})
+        assert bench.why_trails_fauxpy(result)
+        result.ranks["fauxpy"] = 16.5
+        assert not bench.why_trails_fauxpy(result)
