@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import chrono
+from chrono import cli
 from chrono.cli import main
 from helpers import run_command
 
@@ -133,6 +134,98 @@ class TestParsing:
             f"chrono {chrono.__version__}\n",
             "",
         )
+
+
+def run_until_the_reader_goes(
+    *arguments: str, cwd: Path, lines_read: int
+) -> tuple[int, list[str], str]:
+    """Run ``python -m chrono ARGUMENTS`` with its output into a real pipe whose reader takes
+    ``lines_read`` lines, then closes it (0: the reader is gone before the command starts).
+    Returns the exit status, the lines read and all of stderr."""
+    read_end, write_end = os.pipe()
+    if not lines_read:
+        os.close(read_end)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chrono", *arguments],
+        cwd=cwd,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    os.close(write_end)
+    lines: list[str] = []
+    if lines_read:
+        with os.fdopen(read_end, encoding="utf-8") as reader:
+            lines = [reader.readline() for _ in range(lines_read)]
+    assert process.stderr is not None
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    return process.wait(timeout=120), lines, stderr
+
+
+@pytest.fixture(scope="class")
+def many_calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file of 3,000 ``tp()`` calls: more leftovers than a pipe holds lines of."""
+    folder = tmp_path_factory.mktemp("many")
+    calls = "".join(f"value_{number} = tp({number})\n" for number in range(3000))
+    (folder / "calls.py").write_text(f"from chrono import tp\n{calls}", encoding="utf-8")
+    return folder
+
+
+class TestReaderGoesAway:
+    """Each command, its output in a pipe that closes early, stops quietly with status 141."""
+
+    def test_demo(self, tmp_path: Path) -> None:
+        """``chrono demo | head -1``: exit 141, nothing on stderr, not even pytest's."""
+        status, lines, stderr = run_until_the_reader_goes("demo", cwd=tmp_path, lines_read=1)
+        assert lines == [
+            "chrono demo: a real pytest run of a small shop whose discount code does not apply.\n"
+        ]
+        assert (status, stderr) == (cli.READER_GONE, "")
+
+    def test_check(self, many_calls: Path) -> None:
+        """``chrono check . | head -1`` over 3,000 calls: the first line, then exit 141."""
+        status, lines, stderr = run_until_the_reader_goes(
+            "check", ".", cwd=many_calls, lines_read=1
+        )
+        assert lines == ["calls.py:2:11: tp(0)\n"]
+        assert (status, stderr) == (cli.READER_GONE, "")
+
+    def test_strip_diff(self, many_calls: Path) -> None:
+        """``chrono strip --diff | head -1``: exit 141, and the file is left as it was."""
+        before = (many_calls / "calls.py").read_text(encoding="utf-8")
+        status, lines, stderr = run_until_the_reader_goes(
+            "strip", ".", "--diff", cwd=many_calls, lines_read=1
+        )
+        assert lines[0].startswith("--- ")
+        assert (status, stderr) == (cli.READER_GONE, "")
+        assert (many_calls / "calls.py").read_text(encoding="utf-8") == before
+
+    def test_run(self, tmp_path: Path) -> None:
+        """``chrono run`` of a program that prints more than a pipe holds: exit 141, quietly."""
+        (tmp_path / "talk.py").write_text(
+            "for number in range(100_000):\n    print(number)\n", encoding="utf-8"
+        )
+        status, lines, stderr = run_until_the_reader_goes(
+            "run", "talk.py", cwd=tmp_path, lines_read=1
+        )
+        assert lines == ["0\n"]
+        assert (status, stderr) == (cli.READER_GONE, "")
+
+    @pytest.mark.parametrize("arguments", [("--version",), ("--help",), ("compare", "--help")])
+    def test_the_reader_gone_before_a_line(self, tmp_path: Path, arguments: tuple[str]) -> None:
+        """A short output into a pipe nobody reads any more: exit 141, nothing on stderr."""
+        status, _, stderr = run_until_the_reader_goes(*arguments, cwd=tmp_path, lines_read=0)
+        assert (status, stderr) == (cli.READER_GONE, "")
+
+    def test_compare(self, tmp_path: Path) -> None:
+        """``chrono compare`` into a pipe nobody reads any more: exit 141, nothing on stderr."""
+        failing = exported_story(tmp_path, "a", [10, 20], story_name="test_total[a]")
+        passing = exported_story(tmp_path, "b", [10, 21], story_name="test_total[b]")
+        status, _, stderr = run_until_the_reader_goes(
+            "compare", str(failing), str(passing), cwd=tmp_path, lines_read=0
+        )
+        assert (status, stderr) == (cli.READER_GONE, "")
 
 
 def exported_story(directory: Path, name: str, prices: list[int], *, story_name: str) -> Path:
