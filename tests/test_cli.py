@@ -71,6 +71,8 @@ class TestDemo:
         assert story.count("line >= code.minimum=False") == 3
         assert "total=Decimal('120.00')" in story
         assert "1 failed, 2 passed" in result.stdout
+        assert "Read the story under the failure" in result.stdout
+        assert "chrono is off" not in result.stdout
 
     def test_demo_compares_the_failing_case_with_the_passing_one(self, tmp_path: Path) -> None:
         """The SAVE10 case's report says where it left the passing WELCOME10 case: the check."""
@@ -100,6 +102,19 @@ class TestDemo:
         assert "AssertionError" in story
         assert "chrono story" not in story
         assert "line >= code.minimum" not in story
+
+    @pytest.mark.parametrize("value", ["off", "0"])
+    def test_demo_with_chrono_off_says_what_is_shown(self, tmp_path: Path, value: str) -> None:
+        """With chrono off, the demo's closing words say that chrono is off and how to turn it
+        on, not how to read a story that is not there."""
+        result = run_chrono("demo", cwd=tmp_path, CHRONO=value)
+        assert result.returncode == 0, result.stdout + result.stderr
+        afterword = result.stdout.split(" 1 failed, 2 passed", 1)[1]
+        assert f"chrono is off (CHRONO={value}), so tp() recorded nothing" in afterword
+        assert "turn chrono on: run the demo with CHRONO unset, or CHRONO=on" in afterword
+        assert "Read the story" not in afterword
+        assert "compared the story" not in afterword
+        assert "Try: CHRONO=off" not in afterword
 
 
 class TestParsing:
