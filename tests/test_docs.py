@@ -223,3 +223,35 @@ class TestSnippets:
             timeout=120,
         )
         assert (result.returncode, result.stderr) == (0, "")
+
+
+def shell_lines(path: Path) -> list[tuple[int, str]]:
+    """The lines of ``path``'s ```bash blocks, with their numbers."""
+    found: list[tuple[int, str]] = []
+    inside = False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("```"):
+            inside = line == "```bash"
+        elif inside:
+            found.append((number, line))
+    return found
+
+
+class TestInstallCommands:
+    @pytest.mark.parametrize("document", SNIPPET_DOCUMENTS, ids=lambda path: path.name)
+    def test_no_command_installs_from_the_index(self, document: Path) -> None:
+        """No shell block tells the reader to install chrono-tp from the package index, where
+        there is no release yet: each install is from a clone or a wheel built in one."""
+        from_index = re.compile(r"pip install\s+['\"]?chrono-tp\b")
+        found = [
+            (number, line) for number, line in shell_lines(document) if from_index.search(line)
+        ]
+        assert found == []
+
+    def test_the_readme_says_how_to_build_and_install_a_wheel(self) -> None:
+        """The README's wheel commands are there, and its index line is named as future."""
+        readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+        commands = [line for _, line in shell_lines(REPOSITORY / "README.md")]
+        assert any(line.startswith("python -m pip wheel --no-deps . -w dist") for line in commands)
+        assert "When a release is published to the package" in readme
+        assert "No matching distribution found" in readme

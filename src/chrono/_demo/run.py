@@ -44,7 +44,7 @@ def run_demo(pytest_arguments: Sequence[str] = ()) -> int:
     if importlib.util.find_spec("pytest") is None:
         sys.stderr.write(
             "chrono demo runs a test through pytest, which is not installed.\n"
-            "Install it with: python -m pip install 'chrono-tp[demo]'\n"
+            "Install it with: python -m pip install pytest\n"
         )
         return 2
     here = Path(__file__).resolve().parent
