@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import chrono
 from chrono import cli
 from chrono.cli import main
 from helpers import run_command
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def story_section(output: str) -> str:
@@ -61,6 +64,33 @@ class TestDemo:
         output = result.stdout + result.stderr
         assert "Warning" not in output
         assert "1 failed, 2 passed in" in result.stdout
+
+    @pytest.mark.parametrize("columns", ["80", "100"])
+    def test_demo_writes_each_call_site_one_way_from_any_folder(
+        self, tmp_path: Path, columns: str
+    ) -> None:
+        """From the clone's folder, from another, and installed as a wheel, the story, the
+        side-by-side and the 'ran only in' line all write the demo's file as shop.py, as
+        pytest's test ids write test_shop.py: relative to the rootdir."""
+        site = re.compile(r"(\S+\.py):\d+ in ")
+        outputs = []
+        wheel_site = tmp_path / "site"
+        install_like_a_wheel(wheel_site)
+        for cwd, environment in (
+            (REPOSITORY, {}),
+            (tmp_path, {}),
+            (tmp_path, {"PYTHONPATH": str(wheel_site)}),
+        ):
+            result = run_chrono("demo", cwd=cwd, COLUMNS=columns, **environment)
+            assert result.returncode == 0, result.stdout + result.stderr
+            shown = story_section(result.stdout)
+            assert "ran only in [SAVE10]: shop.py:48 in Cart.total ×1" in shown
+            assert {match.group(1) for match in site.finditer(shown)} == {"shop.py"}
+            chrono_part = shown[shown.index(" chrono story ") :].split("Captured log")[0]
+            # Times differ per run, and a slow moment adds a line that marks the pause.
+            lines = [line for line in chrono_part.splitlines() if "⋮" not in line]
+            outputs.append(re.sub(r" *\d+\.\d+ms *", " ", "\n".join(lines)))
+        assert outputs[0] == outputs[1] == outputs[2]
 
     def test_demo_fails_its_test_and_tells_the_story(self, tmp_path: Path) -> None:
         """The demo exits 0 and its failure report carries the story that explains the bug."""

@@ -255,3 +255,75 @@ class TestInstallCommands:
         assert any(line.startswith("python -m pip wheel --no-deps . -w dist") for line in commands)
         assert "When a release is published to the package" in readme
         assert "No matching distribution found" in readme
+
+
+# -- the README's capture of the demo ------------------------------------------------------------
+
+#: Set to rewrite the README's capture from a fresh run instead of comparing with it.
+UPDATE_VARIABLE = "CHRONO_UPDATE_DOCS"
+_README_CAPTURE = "(captured from `COLUMNS=100 python -m chrono demo`):"
+_DURATION = re.compile(r" +\d+(?:\.\d+)?(?:µs|ms|s)\b *")
+
+
+def demo_capture(output: str) -> str:
+    """The part of the demo's output the README shows: the story and the comparison."""
+    lines = output.splitlines()
+    start = next(index for index, line in enumerate(lines) if " chrono story " in line)
+    end = max(index for index, line in enumerate(lines) if line.startswith("ran only in "))
+    return "\n".join(lines[start : end + 1])
+
+
+def without_times(capture: str) -> str:
+    """``capture`` with its durations (which differ per run) replaced, and the lines that
+    only mark a pause between events (there when the machine was slow) left out."""
+    return "\n".join(
+        _DURATION.sub(" <time> ", line) for line in capture.splitlines() if "⋮" not in line
+    )
+
+
+#: Where the docs show the demo's output: the document, the words just above the block, and
+#: whether the block holds the whole capture or its comparison alone.
+DEMO_CAPTURES = [
+    ("README.md", "(captured from `COLUMNS=100 python -m chrono demo`):", False),
+    ("docs/compare.md", "(`COLUMNS=100`, a real run):", True),
+]
+
+
+class TestDemoCaptures:
+    @pytest.fixture(scope="class")
+    def captured(self, tmp_path_factory: pytest.TempPathFactory) -> str:
+        """What `COLUMNS=100 python -m chrono demo` prints today: its story and comparison."""
+        result = subprocess.run(
+            [sys.executable, "-m", "chrono", "demo"],
+            cwd=tmp_path_factory.mktemp("demo"),
+            capture_output=True,
+            text=True,
+            env={**_snippet_environment(), "COLUMNS": "100"},
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return demo_capture(result.stdout)
+
+    @pytest.mark.parametrize(
+        ("document", "words", "comparison_only"),
+        DEMO_CAPTURES,
+        ids=[document for document, _, _ in DEMO_CAPTURES],
+    )
+    def test_the_docs_show_what_the_demo_prints(
+        self, captured: str, document: str, words: str, comparison_only: bool
+    ) -> None:
+        """The document's capture of the demo is what the command prints today, times aside
+        (CHRONO_UPDATE_DOCS=1 rewrites it from the run)."""
+        if comparison_only:
+            lines = captured.splitlines()
+            start = next(n for n, line in enumerate(lines) if " chrono: where it diverged" in line)
+            captured = "\n".join(lines[start:])
+        path = REPOSITORY / document
+        text = path.read_text(encoding="utf-8")
+        opening = text.index("```\n", text.index(words)) + len("```\n")
+        closing = text.index("\n```", opening)
+        if os.environ.get(UPDATE_VARIABLE):
+            text = text[:opening] + captured + text[closing:]
+            path.write_text(text, encoding="utf-8")
+            closing = opening + len(captured)
+        assert without_times(text[opening:closing]) == without_times(captured)
