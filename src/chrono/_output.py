@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Callable
+from typing import IO, TYPE_CHECKING, Callable, cast
 
 from chrono import _config
 from chrono._events import Event, RawTpRecord, event_of, wall_at_zero
@@ -92,19 +92,26 @@ class _StreamOutput:
         else:
             line = self._live_line(event_of(record, wall_at_zero()), colour=known[1])
         line += "\n"
-        if known[3]:
-            stream.write(line)
-            if known[2]:
-                stream.flush()
-            return
-        # One lock for every other stream: a line is never torn by another thread's line. A
-        # with block, not acquire() then try: an interrupt that lands between those two (a
-        # signal handler's timeout) would leave the lock held, and the next line would wait
-        # for ever; the with statement gives it back on 3.10+ whatever lands where.
-        with _write_lock:
-            stream.write(line)
-            if known[2]:
-                stream.flush()
+        try:
+            if known[3]:
+                stream.write(line)
+                if known[2]:
+                    stream.flush()
+                return
+            # One lock for every other stream: a line is never torn by another thread's
+            # line. A with block, not acquire() then try: an interrupt that lands between
+            # those two (a signal handler's timeout) would leave the lock held, and the next
+            # line would wait for ever; the with statement gives it back on 3.10+ whatever
+            # lands where.
+            with _write_lock:
+                stream.write(line)
+                if known[2]:
+                    stream.flush()
+        except BrokenPipeError:
+            # The stream's reader went away (`program 2>&1 | head`). The program goes on;
+            # its later events go nowhere, rather than each failing at the closed pipe.
+            self._fixed = _GONE
+            self._known = (_GONE, None, False, True)
 
     def _learn(self, stream: IO[str]) -> tuple[IO[str], ColorSystem | None, bool, bool]:
         # Deciding the colour means building a rich Console: once per stream, not per line.
@@ -115,6 +122,17 @@ class _StreamOutput:
         colour = stream_colour_system(stream)
         self._known = (stream, colour, not line_buffered, _writes_whole_lines(stream))
         return self._known
+
+
+class _Gone(io.TextIOBase):
+    """Where live lines go once their stream's reader has gone: nowhere."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+# An IO[str] to the type checker: write is all that is ever called on it.
+_GONE = cast("IO[str]", _Gone())
 
 
 def _writes_whole_lines(stream: IO[str]) -> bool:
