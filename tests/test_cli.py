@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,8 +12,11 @@ from pathlib import Path
 import pytest
 
 import chrono
+from chrono import cli
 from chrono.cli import main
 from helpers import run_command
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def story_section(output: str) -> str:
@@ -66,6 +70,33 @@ class TestDemo:
         assert "Warning" not in output
         assert "1 failed, 2 passed in" in result.stdout
 
+    @pytest.mark.parametrize("columns", ["80", "100"])
+    def test_demo_writes_each_call_site_one_way_from_any_folder(
+        self, tmp_path: Path, columns: str
+    ) -> None:
+        """From the clone's folder, from another, and installed as a wheel, the story, the
+        side-by-side and the 'ran only in' line all write the demo's file as shop.py, as
+        pytest's test ids write test_shop.py: relative to the rootdir."""
+        site = re.compile(r"(\S+\.py):\d+ in ")
+        outputs = []
+        wheel_site = tmp_path / "site"
+        install_like_a_wheel(wheel_site)
+        for cwd, environment in (
+            (REPOSITORY, {}),
+            (tmp_path, {}),
+            (tmp_path, {"PYTHONPATH": str(wheel_site)}),
+        ):
+            result = run_chrono("demo", cwd=cwd, COLUMNS=columns, **environment)
+            assert result.returncode == 0, result.stdout + result.stderr
+            shown = story_section(result.stdout)
+            assert "ran only in [SAVE10]: shop.py:48 in Cart.total ×1" in shown
+            assert {match.group(1) for match in site.finditer(shown)} == {"shop.py"}
+            chrono_part = shown[shown.index(" chrono story ") :].split("Captured log")[0]
+            # Times differ per run, and a slow moment adds a line that marks the pause.
+            lines = [line for line in chrono_part.splitlines() if "⋮" not in line]
+            outputs.append(re.sub(r" *\d+\.\d+ms *", " ", "\n".join(lines)))
+        assert outputs[0] == outputs[1] == outputs[2]
+
     def test_demo_fails_its_test_and_tells_the_story(self, tmp_path: Path) -> None:
         """The demo exits 0 and its failure report carries the story that explains the bug."""
         result = run_chrono("demo", cwd=tmp_path)
@@ -77,6 +108,8 @@ class TestDemo:
         assert "look first at" in story
         assert "total=Decimal('120.00')" in story
         assert "1 failed, 2 passed" in result.stdout
+        assert "Read the story under the failure" in result.stdout
+        assert "chrono is off" not in result.stdout
 
     def test_demo_compares_the_failing_case_with_the_passing_one(self, tmp_path: Path) -> None:
         """The SAVE10 case's report says where it left the passing WELCOME10 case: the check."""
@@ -106,6 +139,19 @@ class TestDemo:
         assert "AssertionError" in story
         assert "chrono story" not in story
         assert "line >= code.minimum" not in story
+
+    @pytest.mark.parametrize("value", ["off", "0"])
+    def test_demo_with_chrono_off_says_what_is_shown(self, tmp_path: Path, value: str) -> None:
+        """With chrono off, the demo's closing words say that chrono is off and how to turn it
+        on, not how to read a story that is not there."""
+        result = run_chrono("demo", cwd=tmp_path, CHRONO=value)
+        assert result.returncode == 0, result.stdout + result.stderr
+        afterword = result.stdout.split(" 1 failed, 2 passed", 1)[1]
+        assert f"chrono is off (CHRONO={value}), so tp() recorded nothing" in afterword
+        assert "turn chrono on: run the demo with CHRONO unset, or CHRONO=on" in afterword
+        assert "Read the story" not in afterword
+        assert "compared the story" not in afterword
+        assert "Try: CHRONO=off" not in afterword
 
 
 class TestParsing:
@@ -140,6 +186,98 @@ class TestParsing:
             f"chrono {chrono.__version__}\n",
             "",
         )
+
+
+def run_until_the_reader_goes(
+    *arguments: str, cwd: Path, lines_read: int
+) -> tuple[int, list[str], str]:
+    """Run ``python -m chrono ARGUMENTS`` with its output into a real pipe whose reader takes
+    ``lines_read`` lines, then closes it (0: the reader is gone before the command starts).
+    Returns the exit status, the lines read and all of stderr."""
+    read_end, write_end = os.pipe()
+    if not lines_read:
+        os.close(read_end)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chrono", *arguments],
+        cwd=cwd,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    os.close(write_end)
+    lines: list[str] = []
+    if lines_read:
+        with os.fdopen(read_end, encoding="utf-8") as reader:
+            lines = [reader.readline() for _ in range(lines_read)]
+    assert process.stderr is not None
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    return process.wait(timeout=120), lines, stderr
+
+
+@pytest.fixture(scope="class")
+def many_calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file of 3,000 ``tp()`` calls: more leftovers than a pipe holds lines of."""
+    folder = tmp_path_factory.mktemp("many")
+    calls = "".join(f"value_{number} = tp({number})\n" for number in range(3000))
+    (folder / "calls.py").write_text(f"from chrono import tp\n{calls}", encoding="utf-8")
+    return folder
+
+
+class TestReaderGoesAway:
+    """Each command, its output in a pipe that closes early, stops quietly with status 141."""
+
+    def test_demo(self, tmp_path: Path) -> None:
+        """``chrono demo | head -1``: exit 141, nothing on stderr, not even pytest's."""
+        status, lines, stderr = run_until_the_reader_goes("demo", cwd=tmp_path, lines_read=1)
+        assert lines == [
+            "chrono demo: a real pytest run of a small shop whose discount code does not apply.\n"
+        ]
+        assert (status, stderr) == (cli.READER_GONE, "")
+
+    def test_check(self, many_calls: Path) -> None:
+        """``chrono check . | head -1`` over 3,000 calls: the first line, then exit 141."""
+        status, lines, stderr = run_until_the_reader_goes(
+            "check", ".", cwd=many_calls, lines_read=1
+        )
+        assert lines == ["calls.py:2:11: tp(0)\n"]
+        assert (status, stderr) == (cli.READER_GONE, "")
+
+    def test_strip_diff(self, many_calls: Path) -> None:
+        """``chrono strip --diff | head -1``: exit 141, and the file is left as it was."""
+        before = (many_calls / "calls.py").read_text(encoding="utf-8")
+        status, lines, stderr = run_until_the_reader_goes(
+            "strip", ".", "--diff", cwd=many_calls, lines_read=1
+        )
+        assert lines[0].startswith("--- ")
+        assert (status, stderr) == (cli.READER_GONE, "")
+        assert (many_calls / "calls.py").read_text(encoding="utf-8") == before
+
+    def test_run(self, tmp_path: Path) -> None:
+        """``chrono run`` of a program that prints more than a pipe holds: exit 141, quietly."""
+        (tmp_path / "talk.py").write_text(
+            "for number in range(100_000):\n    print(number)\n", encoding="utf-8"
+        )
+        status, lines, stderr = run_until_the_reader_goes(
+            "run", "talk.py", cwd=tmp_path, lines_read=1
+        )
+        assert lines == ["0\n"]
+        assert (status, stderr) == (cli.READER_GONE, "")
+
+    @pytest.mark.parametrize("arguments", [("--version",), ("--help",), ("compare", "--help")])
+    def test_the_reader_gone_before_a_line(self, tmp_path: Path, arguments: tuple[str]) -> None:
+        """A short output into a pipe nobody reads any more: exit 141, nothing on stderr."""
+        status, _, stderr = run_until_the_reader_goes(*arguments, cwd=tmp_path, lines_read=0)
+        assert (status, stderr) == (cli.READER_GONE, "")
+
+    def test_compare(self, tmp_path: Path) -> None:
+        """``chrono compare`` into a pipe nobody reads any more: exit 141, nothing on stderr."""
+        failing = exported_story(tmp_path, "a", [10, 20], story_name="test_total[a]")
+        passing = exported_story(tmp_path, "b", [10, 21], story_name="test_total[b]")
+        status, _, stderr = run_until_the_reader_goes(
+            "compare", str(failing), str(passing), cwd=tmp_path, lines_read=0
+        )
+        assert (status, stderr) == (cli.READER_GONE, "")
 
 
 def exported_story(directory: Path, name: str, prices: list[int], *, story_name: str) -> Path:

@@ -560,6 +560,22 @@ class TestText:
             "ran only in passing: checkout.py:21 in total ×1",
         ]
 
+    def test_a_file_reads_the_same_beside_and_below(self, workdir: Path) -> None:
+        """A file whose path is too long for the side-by-side cells but not for the lines of
+        call sites that ran on one side only is shortened the same way in both."""
+        folder = workdir / "shop_code_v2"
+        folder.mkdir()
+        module = import_source(folder, "checkout", CHECKOUT)
+        a = renumbered(record(module.total, [10]), 1)
+        b = renumbered(record(module.total, [10, 0]), 11)
+        lines = compare(a, b, names=("failing", "passing"), context=1).text(width=80).splitlines()
+        assert "  (nothing here)                        │ #14 checkout.py:14 in total" in lines
+        assert [line for line in lines if line.startswith("ran only in")] == [
+            "ran only in passing: checkout.py:14 in total ×1",
+            "ran only in passing: checkout.py:19 in total ×1",
+            "ran only in passing: checkout.py:21 in total ×1",
+        ]
+
     def test_narrow_lines_put_one_side_above_the_other(self, checkout: ModuleType) -> None:
         """Below the width two columns need, each side's cell is labelled with its name and
         stacked, and no line is wider than asked (the summary wraps)."""

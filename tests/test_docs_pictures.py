@@ -49,7 +49,8 @@ class TestMakePictures:
         story = "chrono story 'test_shop.py::test_code_applies_to_a_cart_over_the_minimum[SAVE10]'"
         assert story in text
         assert "line >= code.minimum=False" in text
-        assert "chrono/_demo/shop.py" in text
+        assert "shop.py:44 in Cart.total" in text
+        assert "_demo/shop.py" not in text
         assert "chrono: where it diverged from [WELCOME10], which passed" in text
         assert "line >= code.minimum=True" in text
 

@@ -520,6 +520,44 @@ class TestJsonOption:
         failing_tests.runpytest_subprocess("--chrono-json=stories")
         assert not (failing_tests.path / "stories").exists()
 
+    @pytest.mark.parametrize("value", ["off", "0"])
+    def test_chrono_off_is_said_in_one_line_and_on_the_page(
+        self, failing_tests: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, value: str
+    ) -> None:
+        """Exports asked for while chrono is off: the terminal summary says so in one line,
+        and the HTML page, empty, says chrono was off rather than that nothing failed."""
+        monkeypatch.setenv("CHRONO", value)
+        result = failing_tests.runpytest_subprocess(
+            "--chrono-json=stories", "--chrono-trace=traces", "--chrono-html=report.html"
+        )
+        result.assert_outcomes(passed=1, failed=2, errors=1)
+        said = [line for line in result.outlines if line.startswith("- chrono")]
+        page_file = failing_tests.path / "report.html"
+        assert said == [
+            f"- chrono is off (CHRONO={value}): no story recorded; no JSON or trace file written;"
+            f" the HTML page {page_file} says why it is empty -"
+        ]
+        page = page_file.read_text(encoding="utf-8")
+        data = json.loads(page.split('id="chrono-data">', 1)[1].split("</script>", 1)[0])
+        assert data["stories"] == []
+        assert data["empty"].startswith(f"chrono was off (CHRONO={value}) while these tests ran")
+        assert not (failing_tests.path / "stories").exists()
+        assert not (failing_tests.path / "traces").exists()
+
+    def test_an_empty_page_with_chrono_on_says_no_test_failed(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With chrono on and nothing failing, the page carries no reason of its own (its
+        script says no test failed) and the summary line counts 0 stories."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile("def test_passes():\n    pass\n")
+        result = pytester.runpytest_subprocess("--chrono-html=report.html")
+        page = (pytester.path / "report.html").read_text(encoding="utf-8")
+        assert "empty" not in json.loads(
+            page.split('id="chrono-data">', 1)[1].split("</script>")[0]
+        )
+        assert "chrono: 0 stories in the HTML page" in result.stdout.str()
+
     def test_in_a_subprocess(self, failing_tests: pytest.Pytester) -> None:
         """A pytest started as its own process writes the same files."""
         result = failing_tests.runpytest_subprocess("--chrono-json=stories")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -15,6 +17,7 @@ import pytest
 
 import chrono
 from chrono import Event, tp
+from helpers import environment
 
 #: A live line: number, clock time, call site, optional [thread], items.
 LIVE_LINE = re.compile(
@@ -264,3 +267,57 @@ class _PythonStream:
 
     def getvalue(self) -> str:
         return "".join(self._parts)
+
+
+class _ClosesAfter:
+    """A text stream whose reader goes away after ``lines`` lines, counting the writes tried."""
+
+    def __init__(self, lines: int) -> None:
+        self.lines = lines
+        self.tried = 0
+
+    def write(self, text: str) -> int:
+        self.tried += 1
+        if self.tried > self.lines:
+            raise BrokenPipeError(32, "Broken pipe")
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class TestReaderGone:
+    def test_no_write_after_the_pipe_broke(self) -> None:
+        """Once a write finds the reader gone, tp goes on returning its values and writes no
+        more: each later event would only fail again at the closed pipe."""
+        stream = _ClosesAfter(lines=2)
+        chrono.configure(output=stream)
+        assert [tp(number) for number in range(10)] == list(range(10))
+        assert stream.tried == 3
+
+    def test_a_program_whose_stderr_reader_goes_runs_on(self, tmp_path: Path) -> None:
+        """A program printing live events into a pipe that closes after one line runs to its
+        end, quietly: its own output is whole and nothing is printed about the pipe."""
+        script = tmp_path / "events.py"
+        script.write_text(
+            "from chrono import tp\n"
+            "total = sum(tp(number) for number in range(20_000))\n"
+            "print('total', total)\n",
+            encoding="utf-8",
+        )
+        read_end, write_end = os.pipe()
+        process = subprocess.Popen(
+            [sys.executable, str(script)],
+            stdout=subprocess.PIPE,
+            stderr=write_end,
+            env=environment(),
+        )
+        os.close(write_end)
+        with os.fdopen(read_end, encoding="utf-8") as reader:
+            first = reader.readline()
+        assert process.stdout is not None
+        out = process.stdout.read().decode()
+        process.stdout.close()
+        assert process.wait(timeout=120) == 0
+        assert first.startswith("#1 ")
+        assert out == f"total {sum(range(20_000))}\n"

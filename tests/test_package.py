@@ -5,10 +5,14 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import importlib.util
+import os
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 import chrono
 
@@ -48,11 +52,17 @@ def top_level_names() -> dict[str, list[str]]:
     return modules
 
 
+#: The public submodules that are attributes of chrono without being in __all__.
+INTEGRATIONS = {"otel", "sentry"}
+
+
 class TestDir:
     def test_lists_the_public_names_and_the_module_dunders_only(self) -> None:
-        """dir(chrono) is __all__, __version__ and the module's dunders: no imported helpers."""
+        """dir(chrono) is __all__, the integrations, __version__ and the module's dunders: no
+        imported helpers."""
         listed = dir(chrono)
-        assert {name for name in listed if not name.startswith("__")} == set(chrono.__all__)
+        public = {name for name in listed if not name.startswith("__")}
+        assert public == set(chrono.__all__) | INTEGRATIONS
         assert "__version__" in listed
         assert "TYPE_CHECKING" not in listed
         assert "annotations" not in listed
@@ -62,7 +72,47 @@ class TestDir:
         """Using chrono.story (which imports the private modules) adds nothing to dir()."""
         with chrono.story():
             pass
-        assert {name for name in dir(chrono) if not name.startswith("__")} == set(chrono.__all__)
+        public = {name for name in dir(chrono) if not name.startswith("__")}
+        assert public == set(chrono.__all__) | INTEGRATIONS
+
+    def test_all_is_the_sorted_public_surface_without_the_integrations(self) -> None:
+        """__all__ is sorted and names no integration: `from chrono import *` loads no SDK."""
+        assert chrono.__all__ == sorted(chrono.__all__)
+        assert not INTEGRATIONS & set(chrono.__all__)
+
+
+class TestIntegrationAttributes:
+    @pytest.mark.parametrize(
+        ("name", "used"),
+        [("sentry", "chrono.sentry.ChronoIntegration"), ("otel", "chrono.otel.instrument")],
+    )
+    def test_reachable_after_import_chrono_and_loaded_only_then(
+        self, tmp_path: Path, name: str, used: str
+    ) -> None:
+        """With CHRONO=off, `import chrono` loads no integration nor its SDK; the first
+        `chrono.NAME` imports that integration, and the docs' spelling of it works."""
+        script = tmp_path / "reach.py"
+        script.write_text(
+            "import sys\n"
+            "import chrono\n"
+            "WATCHED = ('sentry_sdk', 'opentelemetry', 'chrono.sentry', 'chrono.otel')\n"
+            "def loaded():\n"
+            "    return sorted(m for m in sys.modules if m.startswith(WATCHED))\n"
+            "print(loaded())\n"
+            f"print(callable({used}))\n"
+            f"print(chrono.{name} is sys.modules['chrono.{name}'])\n",
+            encoding="utf-8",
+        )
+        environment = {**os.environ, "CHRONO": "off"}
+        result = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, env=environment
+        )
+        assert result.stdout.splitlines() == ["[]", "True", "True"], result.stderr
+
+    def test_an_unknown_name_is_still_an_attribute_error(self) -> None:
+        """A name chrono does not have raises AttributeError naming it, as before."""
+        with pytest.raises(AttributeError, match="'sentri'"):
+            chrono.sentri
 
 
 class TestPrivateNames:

@@ -6,7 +6,13 @@ import os
 import sys
 from pathlib import Path
 
-from chrono._sites import distinct_tails, reader_path, short_qualname, site_column
+from chrono._sites import (
+    distinct_tails,
+    reader_path,
+    set_default_root,
+    short_qualname,
+    site_column,
+)
 
 
 def native(path: str) -> str:
@@ -31,6 +37,18 @@ class TestReaderPath:
             )
         finally:
             sys.path.remove(site_packages)
+
+    def test_relative_to_the_default_root_wherever_the_program_runs(self, tmp_path: Path) -> None:
+        """With a default root set (pytest's rootdir), a file under it is shown from there,
+        not from the working directory; setting it back restores the working directory."""
+        root = os.path.join(str(tmp_path), "project")
+        path = os.path.join(root, "src", "acme", "app.py")
+        before = set_default_root(root)
+        try:
+            assert reader_path(path) == native("src/acme/app.py")
+        finally:
+            assert set_default_root(before) == root
+        assert reader_path(os.path.join(os.getcwd(), "app.py")) == "app.py"
 
     def test_names_that_are_not_files_stay(self) -> None:
         """``<string>`` and the like are shown as they are."""

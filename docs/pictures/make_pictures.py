@@ -111,7 +111,9 @@ def demo_story(output: Path) -> None:
             "--no-header",
             "--tb=short",
         ),
-        cwd=folder.parent.parent,  # paths read chrono/_demo/..., as from an installed chrono
+        # pytest writes its own paths (the traceback) from here, as for an installed chrono;
+        # chrono writes call sites from the rootdir (shop.py) wherever it runs.
+        cwd=folder.parent.parent,
     )
     failure = between(
         ran,

@@ -75,11 +75,28 @@ def __getattr__(name: str) -> object:
         from chrono import _compare
 
         return getattr(_compare, name)
+    # The integrations, so that `chrono.sentry.ChronoIntegration()` works after `import chrono`
+    # as the docs write it. Each is imported when first reached for, and with it its SDK: a
+    # program that never names one loads neither.
+    if name == "sentry":
+        import chrono.sentry
+
+        return chrono.sentry
+    if name == "otel":
+        import chrono.otel
+
+        return chrono.otel
     raise AttributeError(f"module 'chrono' has no attribute {name!r}")
 
 
+#: The public submodules reached as attributes: listed by dir(), left out of __all__ (a
+#: `from chrono import *` must not import an SDK).
+_INTEGRATIONS = ("otel", "sentry")
+
+
 def __dir__() -> list[str]:
-    # The public names and the module's own dunders: not the helpers this file imports
-    # (TYPE_CHECKING, annotations) nor the private submodules that importing sets on it.
+    # The public names, the integrations and the module's own dunders: not the helpers this
+    # file imports (TYPE_CHECKING, annotations) nor the private submodules that importing
+    # sets on it.
     dunders = (name for name in globals() if name.startswith("__") and name.endswith("__"))
-    return sorted({*__all__, *dunders})
+    return sorted({*__all__, *_INTEGRATIONS, *dunders})

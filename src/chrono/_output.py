@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Callable
+from typing import IO, TYPE_CHECKING, Callable, cast
 
 from chrono import _config
 from chrono._errors import held_signals, swallowed
@@ -96,19 +96,25 @@ class _StreamOutput:
         else:
             line = self._live_line(event_of(record, wall_at_zero()), colour=known[1])  # type: ignore[misc]
         line += "\n"
-        if known[3]:
-            stream.write(line)
-            if known[2]:
-                stream.flush()
-            return
-        # One lock for every other stream: a line is never torn by another thread's line. A
-        # with block, not acquire() then try: an interrupt that lands between those two (a
-        # signal handler's timeout) would leave the lock held, and the next line would wait
-        # for ever (see _write_lock).
-        with _write_lock:
-            stream.write(line)
-            if known[2]:
-                stream.flush()
+        try:
+            if known[3]:
+                stream.write(line)
+                if known[2]:
+                    stream.flush()
+                return
+            # One lock for every other stream: a line is never torn by another thread's
+            # line. A with block, not acquire() then try: an interrupt that lands between
+            # those two (a signal handler's timeout) would leave the lock held, and the next
+            # line would wait for ever (see _write_lock).
+            with _write_lock:
+                stream.write(line)
+                if known[2]:
+                    stream.flush()
+        except BrokenPipeError:
+            # The stream's reader went away (`program 2>&1 | head`). The program goes on;
+            # its later events go nowhere, rather than each failing at the closed pipe.
+            self._fixed = _GONE
+            self._known = (_GONE, None, False, True)
 
     def _learn(self, stream: IO[str]) -> tuple[IO[str], ColorSystem | None, bool, bool]:
         # Deciding the colour means building a rich Console: once per stream, not per line.
@@ -132,6 +138,17 @@ class _StreamOutput:
         self._live_line = live_line
         self._known = (stream, colour, not line_buffered, _writes_whole_lines(stream))
         return self._known
+
+
+class _Gone(io.TextIOBase):
+    """Where live lines go once their stream's reader has gone: nowhere."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+# An IO[str] to the type checker: write is all that is ever called on it.
+_GONE = cast("IO[str]", _Gone())
 
 
 def _writes_whole_lines(stream: IO[str]) -> bool:

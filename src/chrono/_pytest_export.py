@@ -27,6 +27,7 @@ from chrono._pytest_compare import DIVERGENCES_ATTRIBUTE
 from chrono._pytest_suspects import SUSPECTS_ATTRIBUTE
 from chrono._pytest_why import REPORT_ATTRIBUTE as SUSPECT_LINES_ATTRIBUTE
 from chrono._story import story_part
+from chrono._switch import ENVIRONMENT_VARIABLE, is_enabled
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -267,6 +268,8 @@ class ExportPlugin:
         )
         tests = "tests" if options.passing else "failing tests"
         self.title = f"chrono: stories of {tests} in {config.rootpath.name}"
+        #: Why no story will come, when chrono is off for this run (None when it is on).
+        self.off = None if is_enabled() else _off_setting()
         self.errors: list[str] = []
         self.siblings_compared = siblings_compared
         #: Whether --chrono-why ranks suspect lines when the run ends: files wait for them.
@@ -339,16 +342,40 @@ class ExportPlugin:
         for data, reports in self._waiting:
             self._write(data, reports)
         self._waiting.clear()
+        empty_because = None
+        if self.off is not None:
+            empty_because = (
+                f"chrono was off ({self.off}) while these tests ran, so no story was recorded. "
+                "Run them again with chrono on (CHRONO unset, or CHRONO=on) to see the stories "
+                "of the failing tests."
+            )
         try:
-            self.files.finish(title=self.title)
+            self.files.finish(title=self.title, empty_because=empty_because)
         except OSError as error:
             self.errors.append(f"chrono: {error} (the HTML page)")
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
-        for line in self.files.summary():
+        lines = self.files.summary() if self.off is None else [self._off_line()]
+        for line in lines:
             terminalreporter.write_sep("-", line)
         for line in self.errors:
             terminalreporter.write_sep("!", line, red=True)
+
+    def _off_line(self) -> str:
+        """The one line that replaces the summary when chrono is off."""
+        files = self.files
+        directories = (("JSON", files.json_directory), ("trace", files.trace_directory))
+        kinds = [kind for kind, directory in directories if directory is not None]
+        said = [f"no {' or '.join(kinds)} file written"] if kinds else []
+        if files.html_file is not None:
+            said.append(f"the HTML page {files.html_file} says why it is empty")
+        return f"chrono is off ({self.off}): no story recorded; {'; '.join(said)}"
+
+
+def _off_setting() -> str:
+    """What turned chrono off, as the user set it."""
+    value = os.environ.get(ENVIRONMENT_VARIABLE)
+    return "chrono.disable()" if value is None else f"{ENVIRONMENT_VARIABLE}={value}"
 
 
 def register(

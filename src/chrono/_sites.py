@@ -15,12 +15,31 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-__all__ = ["distinct_tails", "reader_path", "short_qualname", "site_column", "site_text"]
+__all__ = [
+    "distinct_tails",
+    "reader_path",
+    "set_default_root",
+    "short_qualname",
+    "site_column",
+    "site_text",
+]
 
 _ELLIPSIS = "…"
 
-#: The reader's path of each file, by (root, file); root None is the working directory.
-_reader_paths: dict[tuple[str | None, str], str] = {}
+#: The reader's path of each file, by (root, file).
+_reader_paths: dict[tuple[str, str], str] = {}
+#: The folder files are shown relative to when no root is given: pytest's rootdir while a
+#: pytest session runs (its test ids are relative to it), else None, the working directory.
+_default_root: str | None = None
+
+
+def set_default_root(root: str | None) -> str | None:
+    """Show files relative to ``root`` (None: the working directory) wherever no root is
+    given, so that every part of the output writes a file the same way whatever folder the
+    program was started from. Returns the root it replaces, to put back."""
+    global _default_root
+    replaced, _default_root = _default_root, root
+    return replaced
 
 
 def site_text(path: str, line: int, function: str) -> str:
@@ -29,13 +48,15 @@ def site_text(path: str, line: int, function: str) -> str:
 
 
 def reader_path(path: str, root: str | None = None) -> str:
-    """A file as its reader knows it: relative to ``root`` (default: the working directory),
-    else to the import path it was found on (``requests/api.py`` rather than a site-packages
-    path). Names that are not files (``<string>``) stay as they are."""
+    """A file as its reader knows it: relative to ``root`` (default: the default root, else the
+    working directory), else to the import path it was found on (``requests/api.py`` rather
+    than a site-packages path). Names that are not files (``<string>``) stay as they are."""
+    if root is None:
+        root = os.getcwd() if _default_root is None else _default_root
     key = (root, path)
     shown = _reader_paths.get(key)
     if shown is None:
-        shown = _reader_paths[key] = _relative(path, os.getcwd() if root is None else root)
+        shown = _reader_paths[key] = _relative(path, root)
     return shown
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from chrono import __version__
 from chrono._leftovers import (
@@ -28,13 +28,31 @@ from chrono._leftovers import (
 )
 from chrono._values import counted
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose help lets a closed output pipe be seen: argparse's own
+    printing passes over a failed write, and ``--help | head -0`` would exit 0."""
+
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        (sys.stdout if file is None else file).write(self.format_help())
+
+
+class _PrintVersion(argparse.Action):
+    """``--version``, written as ``--help`` is, for the same reason."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        sys.stdout.write(f"chrono {__version__}\n")
+        parser.exit()
+
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="chrono",
-        description="Timeline-style print debugging.",
+    parser = _Parser(prog="chrono", description="Timeline-style print debugging.")
+    parser.add_argument(
+        "--version", action=_PrintVersion, nargs=0, help="show the version and exit"
     )
-    parser.add_argument("--version", action="version", version=f"chrono {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -118,8 +136,48 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit status when the reader of the output went away (``chrono demo | head -2``): what a
+#: shell reports for a tool that the pipe's signal ended, 128 + SIGPIPE (13), as ``cat`` or
+#: ``yes`` would give, so that ``set -o pipefail`` tells it from success.
+READER_GONE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``chrono`` command line; returns the process exit code."""
+    """Run the ``chrono`` command line; returns the process exit code.
+
+    When the output's reader goes away (a pipe into ``head`` closed early), the command stops
+    quietly with ``READER_GONE``: no traceback, nothing on stderr.
+    """
+    try:
+        try:
+            return _run_command(argv)
+        finally:
+            # What is still buffered goes now, so that a closed pipe is noticed here and not
+            # as an error printed while the interpreter shuts down. A ``SystemExit`` (from
+            # ``--help``, ``--version``, a usage error, the program ``chrono run`` ran) goes
+            # on unless this flush finds the reader gone.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_output()
+        return READER_GONE
+
+
+def _discard_output() -> None:
+    """Point standard output at the null device: the interpreter flushes it once more as it
+    exits, and that must not find the closed pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        # A stream with no file descriptor of its own (replaced by a test, an embedding
+        # program) has no pipe to leave behind.
+        pass
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
     parser = _build_parser()
     # The demo passes options it does not know (pytest's and the plugin's) on to pytest.
     arguments, unknown = parser.parse_known_args(argv)
@@ -247,7 +305,11 @@ def run_strip(
         if result.stripped == 0:
             continue
         if diff:
-            out.write(unified_diff(source_file.source.text, result.text, path))
+            # Line by line: one write larger than a pipe holds can end short without an
+            # error when the reader goes away, and the command would not know it stopped.
+            out.writelines(
+                unified_diff(source_file.source.text, result.text, path).splitlines(True)
+            )
             continue
         try:
             write_whole(path, result.text.encode(source_file.encoding))

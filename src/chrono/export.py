@@ -172,7 +172,11 @@ def _dropped_marker(dropped: int, timestamp: float) -> dict[str, Any]:
 
 
 def html_report(
-    stories: Iterable[StoryData], *, title: str = "chrono stories", root: str | None = None
+    stories: Iterable[StoryData],
+    *,
+    title: str = "chrono stories",
+    root: str | None = None,
+    empty_because: str | None = None,
 ) -> str:
     """One self-contained HTML page (no network) with a searchable timeline of the stories.
 
@@ -180,7 +184,8 @@ def html_report(
     builds its DOM with ``textContent``, so a value such as ``<script>`` shows as text. Files
     are shown as the terminal story shows them: relative to ``root`` (default: the working
     directory) or to the import path they were found on, with only the directories that tell
-    the page's files apart.
+    the page's files apart. ``empty_because`` is what a page with no story says in place of
+    "no failing tests" (chrono was off, so none was recorded).
     """
     plain = [_plain(story) for story in stories]
     root = os.getcwd() if root is None else str(root)
@@ -191,6 +196,8 @@ def html_report(
         "paths": _display_paths(plain, root),
         "stories": plain,
     }
+    if empty_because is not None:
+        page["empty"] = empty_because
     folder = resources.files("chrono").joinpath("_page")
     style = folder.joinpath("report.css").read_text("utf-8")
     script = folder.joinpath("report.js").read_text("utf-8")
@@ -305,10 +312,14 @@ class StoryFiles:
             _write(self.trace_directory / f"{stem}.trace.json", json.dumps(trace))
             self.written["Chrome traces"] += 1
 
-    def finish(self, *, title: str = "chrono stories") -> None:
-        """Write the HTML page, if one was asked for (also when no story arrived)."""
+    def finish(self, *, title: str = "chrono stories", empty_because: str | None = None) -> None:
+        """Write the HTML page, if one was asked for (also when no story arrived, saying
+        ``empty_because`` when there is a reason other than no failure)."""
         if self.html_file is not None:
-            _write(self.html_file, html_report(self.stories, title=title, root=self.root))
+            page = html_report(
+                self.stories, title=title, root=self.root, empty_because=empty_because
+            )
+            _write(self.html_file, page)
             self.page_written = True
 
     def summary(self) -> list[str]:

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import pytest
 
@@ -32,6 +32,7 @@ from chrono import (
     _pytest_sections,
     _pytest_suspects,
     _pytest_why,
+    _sites,
 )
 from chrono._errors import from_outside
 from chrono._events import Event, has_events, marker_event
@@ -183,8 +184,15 @@ def _ini_bool(config: pytest.Config, name: str) -> bool:
         raise pytest.UsageError(f"{name}: {error}; use true or false") from None
 
 
+#: The default root of call sites before this session set its rootdir, put back at its end.
+_root_before = pytest.StashKey[Optional[str]]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     options = ChronoOptions(config)
+    # Call sites as pytest writes test ids, relative to the rootdir: the same in the story,
+    # the comparison and the HTML page, from whatever folder pytest was started.
+    config.stash[_root_before] = _sites.set_default_root(str(config.rootpath))
     # Before anything runs: a bad logpoint stops the run with a usage error.
     _pytest_logpoints.register(config)
     if options.why:
@@ -206,6 +214,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MAX_EVENTS_MARK}(n): keep at most n events in this test's story"
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _root_before in config.stash:
+        _sites.set_default_root(config.stash[_root_before])
 
 
 class ChronoPlugin:

@@ -535,8 +535,21 @@ class _DivergenceLayout:
         events = [event for pair in pairs for event in (pair.a, pair.b) if event is not None]
         seq_width = max((len(f"#{event.seq} ") for event in events), default=0)
         sites = [(event.file, event.line, event.function) for event in events]
-        shown = _site_column(sites, self.cell_width - seq_width)
-        self.sites = dict(zip(sites, shown))
+        # The call sites that ran on one side only are written by the same rule as the pairs'
+        # and in one column with them, so that a file reads the same on every line.
+        only_in = [
+            (site.file, site.line, site.function)
+            for side in (divergence.only_in_a, divergence.only_in_b)
+            for site in side[:_MAX_ONLY_IN]
+        ]
+        head = max(
+            len(self._only_in_head(divergence.a.name)), len(self._only_in_head(divergence.b.name))
+        )
+        room = self.cell_width - seq_width
+        if only_in:
+            room = min(room, width - head - len(" ×0000"))
+        shown = _site_column([*sites, *only_in], room)
+        self.sites = dict(zip([*sites, *only_in], shown))
 
     def _pairs(self) -> list[AlignedPair]:
         first = self.divergence.first
@@ -667,13 +680,16 @@ class _DivergenceLayout:
             lines.append([(indent, None), *line])
         return lines
 
+    @staticmethod
+    def _only_in_head(name: str) -> str:
+        return f"ran only in {name}: "
+
     def _only_in_lines(self, name: str, only_in: tuple[OnlyIn, ...]) -> Iterator[list[Piece]]:
         if not only_in:
             return
-        head = f"ran only in {name}: "
-        sites = [(site.file, site.line, site.function) for site in only_in[:_MAX_ONLY_IN]]
-        shown = _site_column(sites, self.width - len(head) - len(" ×0000"))
-        for site, text in zip(only_in, shown):
+        head = self._only_in_head(name)
+        for site in only_in[:_MAX_ONLY_IN]:
+            text = self.sites[site.file, site.line, site.function]
             yield [(head, None), (text, "site"), (f" ×{site.count:,}", "hits")]
         if len(only_in) > _MAX_ONLY_IN:
             more = len(only_in) - _MAX_ONLY_IN

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from chrono._switch import ENVIRONMENT_VARIABLE, is_enabled
 
 _PYTEST_TESTS_FAILED = 1  # pytest.ExitCode.TESTS_FAILED
 _INTRODUCTION = """\
@@ -26,13 +29,22 @@ The code is in {shop}.
 Try: CHRONO=off python -m chrono demo   (tp() does nothing; no story)
 """
 
+_AFTERWORD_OFF = """
+chrono is off ({setting}), so tp() recorded nothing: the failure above is pytest's
+report alone, with no story under it and no comparison with the passing case. This is
+what the demo looks like when chrono is off, as in production.
+
+The code is in {shop}.
+To see the story, turn chrono on: run the demo with CHRONO unset, or CHRONO=on.
+"""
+
 
 def run_demo(pytest_arguments: Sequence[str] = ()) -> int:
     """Run the demo; 0 when its test failed as designed and the story was told."""
     if importlib.util.find_spec("pytest") is None:
         sys.stderr.write(
             "chrono demo runs a test through pytest, which is not installed.\n"
-            "Install it with: python -m pip install 'chrono-tp[demo]'\n"
+            "Install it with: python -m pip install pytest\n"
         )
         return 2
     here = Path(__file__).resolve().parent
@@ -56,6 +68,12 @@ def run_demo(pytest_arguments: Sequence[str] = ()) -> int:
         *pytest_arguments,
     ]
     exit_code = subprocess.run(command, check=False).returncode
-    print(_AFTERWORD.format(shop=here / "shop.py"))
+    shop = here / "shop.py"
+    if is_enabled():
+        print(_AFTERWORD.format(shop=shop))
+    else:
+        # pytest ran with the same environment, so its chrono is off too.
+        setting = f"{ENVIRONMENT_VARIABLE}={os.environ.get(ENVIRONMENT_VARIABLE, '')}"
+        print(_AFTERWORD_OFF.format(setting=setting, shop=shop))
     # The demo's test fails on purpose: that outcome is success for the demo.
     return 0 if exit_code == _PYTEST_TESTS_FAILED else exit_code or 1

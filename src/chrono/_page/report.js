@@ -593,7 +593,9 @@
   var main = element("main");
   main.id = "stories";
   if (!stories.length) {
-    main.appendChild(element("p", "empty", "No failing tests: there are no stories to show."));
+    main.appendChild(
+      element("p", "empty", page.empty || "No failing tests: there are no stories to show.")
+    );
   }
   stories.forEach(function (story, index) {
     main.appendChild(buildStory(story, index));
