@@ -147,14 +147,26 @@ def _compile_secrets(names: str | None, forms: bool | None, values: str | None) 
         raise ValueError(
             f"chrono.configure: secret_names is not a valid regular expression: {error}"
         ) from None
+    # secret_values joins chrono's own pattern, where a global flag such as (?i) is an error
+    # from 3.11 on (before, a warning, and the flag would apply to chrono's patterns too): the
+    # scoped form (?i:...) is the one to use, on every version.
+    hint = " (a flag applies to a group of its own: (?i:...))"
     try:
-        # secret_values joins chrono's own pattern, where a global flag such as (?i) is an
-        # error: the scoped form (?i:...) is the one to use.
+        global_flags = re.compile(values).flags & ~re.UNICODE if values else 0
+    except re.error as error:
+        raise ValueError(
+            f"chrono.configure: secret_values is not a valid regular expression: {error}{hint}"
+        ) from None
+    if global_flags:
+        raise ValueError(
+            "chrono.configure: secret_values is not a valid regular expression here:"
+            f" it sets a flag for the whole pattern{hint}"
+        )
+    try:
         return secrets_from(names, forms, values)
     except re.error as error:
         raise ValueError(
-            f"chrono.configure: secret_values is not a valid regular expression here: {error}"
-            " (a flag applies to a group of its own: (?i:...))"
+            f"chrono.configure: secret_values is not a valid regular expression here: {error}{hint}"
         ) from None
 
 
