@@ -173,6 +173,9 @@ class TestValueRewrites:
                 "while chunk := read():\n    pass\n",
             ),
             ("assignment argument", "f(tp(n := len(a)), n)\n", "f(n := len(a), n)\n"),
+            ("assignment in a list", "v = [tp(n := 1), n]\n", "v = [n := 1, n]\n"),
+            ("assignment in a tuple", "v = (a, tp(n := 1))\n", "v = (a, n := 1)\n"),
+            ("assignment in a bare tuple", "v = (a), tp(n := 1)\n", "v = (a), (n := 1)\n"),
             ("slice bounds", "v = s[tp(a + 1) : tp(b or c)]\n", "v = s[a + 1 : b or c]\n"),
             (
                 "defaults",

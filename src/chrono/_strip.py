@@ -510,6 +510,7 @@ class _Place:
     in_brackets: bool = False  # inside brackets or an f-string's field: line breaks may stay
     in_parentheses: bool = False  # alone between ``(`` and ``)``: almost anything fits
     after_brace: bool = False  # just after the ``{`` of an f-string's field
+    parent_in_parentheses: bool = False  # a tuple parent with parentheses of its own
 
 
 # Elements of the tuple a call of several values becomes, inside the parentheses it gets.
@@ -531,6 +532,12 @@ def _needs_parentheses(node: ast.expr, text: str, place: _Place) -> bool:
         return True
     context = place.context
     if isinstance(node, ast.NamedExpr):
+        # PEP 572 lets ``x := …`` stand bare in a list display, and in a tuple that has
+        # parentheses of its own (``(a, b := f())``), on every version; Django's query.py has one.
+        if context == (ast.List, "elts") or (
+            context == (ast.Tuple, "elts") and place.parent_in_parentheses
+        ):
+            return False
         return context not in _OPEN_TO_ASSIGNMENT_EXPRESSIONS
     if isinstance(node, _ALWAYS_PARENTHESIZED):
         return True
@@ -656,6 +663,23 @@ class _Brackets:
             and self._brackets[after] == ")"
         )
         return self._depths[index] > 0, in_parentheses
+
+    def encloses(self, start: int, end: int) -> bool:
+        """Whether the text between two offsets opens with ``(`` and ends with the ``)`` that
+        closes it (``(a, b)``, not ``(a), (b)``)."""
+        opening = bisect.bisect_left(self._starts, start)
+        closing = bisect.bisect_left(self._starts, end - 1)
+        if (
+            opening >= closing
+            or closing >= len(self._starts)
+            or self._starts[opening] != start
+            or self._starts[closing] != end - 1
+            or self._brackets[opening] != "("
+            or self._brackets[closing] != ")"
+        ):
+            return False
+        inside = self._depths[opening] + 1
+        return all(depth >= inside for depth in self._depths[opening + 1 : closing + 1])
 
 
 def _needs_parentheses_as_statement(node: ast.expr, text: str) -> bool:
@@ -842,6 +866,9 @@ class _CallStripper:
             start, end = self.source.span(node)
             in_brackets, in_parentheses = self._brackets.around(start, end)
             unpacked = _is_unpacking(parent, link)
+            parent_in_parentheses = isinstance(parent, ast.Tuple) and self._brackets.encloses(
+                *self.source.span(parent)
+            )
             return _Place(
                 _UNPACKED if unpacked else (type(parent), link.field),
                 None if unpacked else parent,
@@ -849,6 +876,7 @@ class _CallStripper:
                 in_parentheses=in_parentheses,
                 after_brace=isinstance(parent, ast.FormattedValue)
                 and self.source.text[start - 1 : start] == "{",
+                parent_in_parentheses=parent_in_parentheses,
             )
 
 
