@@ -232,7 +232,7 @@ PROJECTS = [
         ("--hypothesis-seed=0", "tests", "docs"),
         (
             "test dependencies: its requirements-dev.txt (what its tox.ini installs) without "
-            "pytest-cov, coverage and build, which the tests do not use",
+            "build; pytest-cov stays, for the no_cover mark its conftest adds (no --cov)",
             "tests and docs, as its tox.ini runs them; --hypothesis-seed=0; tests that change "
             "the machine's time zone stay skipped (DATEUTIL_MAY_CHANGE_TZ unset)",
         ),
