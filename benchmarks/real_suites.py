@@ -1,12 +1,13 @@
-"""Three real projects' test suites with the pytest plugin on and off: same outcomes, no noise.
+"""Real projects' test suites with the pytest plugin on and off: same outcomes, no noise.
 
     python benchmarks/real_suites.py [--runs 3] [--mode serial|xdist|both] [--project attrs]
         [--seeded-bug]
 
-For attrs, structlog and more-itertools, at pinned versions, the script downloads the sdist
-(tests included) into a cache folder, makes one venv per project with pytest, pytest-xdist,
-the project's own test dependencies (read from its sdist), the project, and chrono from this
-checkout (editable), then runs the suite ``--runs`` times with ``-p no:chrono`` and as many
+For attrs, structlog, more-itertools, click, boltons, filelock, python-dateutil and
+packaging, at pinned versions, the script downloads the sdist (tests included) into a cache
+folder, makes one venv per project with pytest, pytest-xdist, the project's own test
+dependencies (read from its sdist), the project, and chrono from this checkout (editable),
+then runs the suite ``--runs`` times with ``-p no:chrono`` and as many
 times with the plugin on, the two alternating in order after a warm-up run. ``--mode xdist``
 runs every suite with ``-n 2`` instead, ``--mode both`` both ways in turn.
 
@@ -103,6 +104,25 @@ def dependency_group(source: Path, group: str) -> list[str]:
     return resolve(group)
 
 
+def requirements_file(name: str, tools: Sequence[str]) -> Callable[[Path], list[str]]:
+    """The requirements listed in ``name`` (one a line), leaving out the ``tools`` named.
+
+    A project's requirements file can list tools that the tests do not import (coverage,
+    build); leaving them out keeps the venv to what the suite runs.
+    """
+
+    def read(source: Path) -> list[str]:
+        requirements = []
+        for line in (source / name).read_text(encoding="utf-8").splitlines():
+            requirement = line.split("#")[0].strip()
+            project = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0]
+            if requirement and project.lower() not in tools:
+                requirements.append(requirement)
+        return requirements
+
+    return read
+
+
 def no_requirements(source: Path) -> list[str]:
     return []
 
@@ -168,6 +188,70 @@ PROJECTS = [
             "its tox.ini runs unittest, which pytest runs as well)",
             "its tests import the package from the unpacked sdist (python -m pytest puts the "
             "working folder first on sys.path), which --seeded-bug relies on",
+        ),
+    ),
+    Project(
+        "click",
+        "8.5.1",
+        lambda source: dependency_group(source, "tests"),
+        (),
+        (
+            "test dependencies: the 'tests' dependency group of its pyproject.toml (pytest "
+            "alone); its own addopts deselect the 'stress' tests on both sides",
+        ),
+    ),
+    Project(
+        "boltons",
+        "26.2.0",
+        lambda source: dependency_group(source, "dev"),
+        # What its tox.ini runs: the doctests of the package beside the tests folder.
+        ("--doctest-modules", "boltons", "tests"),
+        (
+            "test dependencies: the 'dev' dependency group of its pyproject.toml (pytest "
+            "alone), which its tox.ini installs",
+            "--doctest-modules boltons tests, as its tox.ini runs it (on the sdist's copy of "
+            "the package rather than the installed one)",
+        ),
+    ),
+    Project(
+        "filelock",
+        "3.20.3",
+        lambda source: dependency_group(source, "test"),
+        (),
+        (
+            "test dependencies: the 'test' dependency group of its pyproject.toml (pytest-"
+            "asyncio, pytest-mock, pytest-timeout, virtualenv, and coverage tools that are "
+            "installed but not switched on: no --cov)",
+        ),
+    ),
+    Project(
+        "python-dateutil",
+        "4.0.0",
+        requirements_file("requirements-dev.txt", ("build",)),
+        # Its tox.ini runs tests and docs (the exercises' solutions); one Hypothesis seed.
+        ("--hypothesis-seed=0", "tests", "docs"),
+        (
+            "test dependencies: its requirements-dev.txt (what its tox.ini installs) without "
+            "build; pytest-cov stays, for the no_cover mark its conftest adds (no --cov)",
+            "tests and docs, as its tox.ini runs them; --hypothesis-seed=0; tests that change "
+            "the machine's time zone stay skipped (DATEUTIL_MAY_CHANGE_TZ unset)",
+        ),
+    ),
+    Project(
+        "packaging",
+        "26.4",
+        lambda source: dependency_group(source, "test"),
+        # -rA's PASSES section looks up each passed test's teardown among all reports: with
+        # 64,000 tests pytest spent minutes there on either side. -r without P keeps a line per
+        # test; a passing test's own sections (where a story would be) are not printed.
+        ("--hypothesis-seed=0", "-rfEsxXp"),
+        (
+            "test dependencies: the 'test' dependency group of its pyproject.toml; its own "
+            "addopts deselect the opt-in 'property' tests on both sides",
+            "--hypothesis-seed=0, so that both sides try the same examples",
+            "-rfEsxXp instead of -rA: pytest's PASSES section scans every report for each "
+            "of 64,000 passed tests; a line per test is still printed, the passing tests' "
+            "captured sections are not",
         ),
     ),
 ]
@@ -591,7 +675,7 @@ def main() -> int:
         "--project",
         action="append",
         choices=[project.name for project in PROJECTS],
-        help="only this project (repeatable; all three by default)",
+        help="only this project (repeatable; all of them by default)",
     )
     parser.add_argument(
         "--cache", type=Path, default=DEFAULT_CACHE, help=f"sdists and venvs ({DEFAULT_CACHE})"
