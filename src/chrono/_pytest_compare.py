@@ -156,6 +156,16 @@ class _Attempt:
     failed_story: dict[str, Any] | None = None
 
 
+def _subtests_told_late(item: pytest.Item) -> bool:
+    """Whether ``item``'s subtests are reported only when it ends: unittest's before Python
+    3.11, which gathers a method's subtest outcomes and hands them over after ``tearDown``."""
+    if sys.version_info >= (3, 11):
+        return False
+    from _pytest.unittest import TestCaseFunction
+
+    return isinstance(item, TestCaseFunction)
+
+
 class _PassingStory(NamedTuple):
     """A passing story on its way to where reports are gathered, and kept there: what it ran,
     made from its records (no event is built), marshalled into one bytes object, which the
@@ -292,6 +302,10 @@ class Recorder:
         attempt.last_mark_seq = mark.seq
         attempt.subtest_failed = attempt.subtest_failed or report.failed
         if not self.options.siblings or not (report.passed or report.failed):
+            return
+        if _subtests_told_late(item):
+            # Every subtest is reported after the method's body ran: the events before a
+            # subtest's mark are all of them, no subtest's own, and no run of their own.
             return
         name = f"{item.nodeid} {description}"
         if report.passed:
