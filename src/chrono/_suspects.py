@@ -55,6 +55,7 @@ __all__ = [
     "ochiai",
     "rank",
     "spectra",
+    "suspects_from_dicts",
 ]
 
 #: How many suspects a failing story shows, at most.
@@ -323,6 +324,33 @@ class Suspect:
             "passing": self.passing,
             "passing_total": self.passing_total,
         }
+
+
+def suspects_from_dicts(data: Sequence[Mapping[str, Any]]) -> list[Suspect]:
+    """Suspects as the exports carry them (``Suspect.to_dict``), best first. What the exports
+    leave out is rebuilt from what they keep: every event where one held is its first one,
+    equal scores are tied, and the Increase (not shown) is unknown, 0."""
+    suspects = [
+        Suspect(
+            rank=int(entry["rank"]),
+            seq=int(entry["seq"]),
+            seqs=(int(entry["seq"]),),
+            file=str(entry["file"]),
+            line=int(entry["line"]),
+            function=str(entry["function"]),
+            predicate=str(entry["predicate"]),
+            kind=str(entry["kind"]),
+            score=float(entry["score"]),
+            formula=str(entry["formula"]),
+            failing=int(entry["failing"]),
+            failing_total=int(entry["failing_total"]),
+            passing=int(entry["passing"]),
+            passing_total=int(entry["passing_total"]),
+            increase=0.0,
+        )
+        for entry in data
+    ]
+    return _ties_told(sorted(suspects, key=lambda suspect: suspect.rank))
 
 
 def _failure_rate(counts: Counts) -> float:
