@@ -422,6 +422,29 @@ class TestSuspectsInThePage:
         assert "amount &gt;= limit=True" in dom
         assert re.search(r'<tr class="event [^"]*suspect-row[^"]*">', dom)
 
+    def test_suspect_lines_listed_with_their_values(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, browser: Browser
+    ) -> None:
+        """Under --chrono-why the page lists the suspect lines with their source, and the values
+        each read failing beside passing, the differing ones set apart."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(**SEEDED)
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--chrono-why", "--chrono-html=report.html"
+        )
+        result.assert_outcomes(passed=4, failed=1)
+        dom = browser.dom((pytester.path / "report.html").as_uri())
+        assert '<div class="suspect-lines">' in dom
+        assert "Suspect lines, ranked by ochiai over 1 failing and 4 passing tests" in dom
+        assert '<code class="predicate">return not tp(amount &gt;= limit)' in dom
+        assert (
+            '<tr><td class="name">amount</td><td class="value differs">10</td>'
+            '<td class="value differs">1</td></tr>'
+        ) in dom
+        assert (
+            '<tr><td class="name">limit</td><td class="value">10</td><td class="value">10</td></tr>'
+        ) in dom
+
 
 # -- where a failing story diverged from a passing one ------------------------------------------
 

@@ -40,6 +40,70 @@
     return elapsed;
   }
 
+  // The suspect lines --chrono-why ranked (story.suspect_lines), best first: each with its
+  // score, counts and source, and the values it read when the failing test ran again beside a
+  // passing one. Lines past the cut that tie with the last one shown are named in one line.
+  function suspectLines(lines) {
+    var box = element("div", "suspect-lines");
+    var first = lines[0];
+    box.appendChild(
+      element(
+        "p",
+        "suspect-lines-head",
+        "Suspect lines, ranked by " + first.formula + " over " + first.failing_total + " failing and " +
+          first.passing_total + " passing tests (coverage.py)"
+      )
+    );
+    var list = element("ol", "suspects");
+    var tied = [];
+    lines.forEach(function (line) {
+      if (line.shown === false) {
+        tied.push(line.file + ":" + line.line);
+        return;
+      }
+      var item = element("li", "suspect");
+      item.appendChild(element("span", "suspect-rank", String(line.rank)));
+      item.appendChild(element("span", "site", " " + line.file + ":" + line.line + " "));
+      item.appendChild(element("code", "predicate", line.source));
+      item.appendChild(
+        document.createTextNode(
+          " in " + line.failing + " of " + line.failing_total + " failing, " + line.passing + " of " +
+            line.passing_total + " passing "
+        )
+      );
+      item.appendChild(element("span", "score", "(" + line.formula + " " + line.score.toFixed(2) + ")"));
+      var failing = line.values.failing, passing = line.values.passing;
+      var names = Object.keys(failing);
+      Object.keys(passing).forEach(function (name) {
+        if (names.indexOf(name) < 0) names.push(name);
+      });
+      if (names.length) {
+        var table = element("table", "line-values");
+        var head = element("tr");
+        ["read", "failing", "passing"].forEach(function (title) {
+          head.appendChild(element("th", null, title));
+        });
+        table.appendChild(head);
+        names.forEach(function (name) {
+          var row = element("tr");
+          row.appendChild(element("td", "name", name));
+          [failing, passing].forEach(function (side) {
+            var values = side[name];
+            var cell = element("td", "value", values ? values.join(" → ") : "–");
+            if (values && JSON.stringify(failing[name]) !== JSON.stringify(passing[name])) cell.classList.add("differs");
+            row.appendChild(cell);
+          });
+          table.appendChild(row);
+        });
+        item.appendChild(table);
+      }
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    if (tied.length) box.appendChild(element("p", "suspect-lines-tied", "Tied with #" + (lines.length - tied.length) + ": " + tied.join(", ")));
+    return box;
+  }
+
   function shortPath(path) {
     return Object.prototype.hasOwnProperty.call(paths, path) ? paths[path] : path;
   }
@@ -398,6 +462,7 @@
       });
       section.appendChild(list);
     }
+    if ((story.suspect_lines || []).length) section.appendChild(suspectLines(story.suspect_lines));
 
     // Lanes: one per thread (and asyncio task), in order of first appearance.
     var lanes = [];
