@@ -426,24 +426,46 @@ class TestSuspectsInThePage:
         self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, browser: Browser
     ) -> None:
         """Under --chrono-why the page lists the suspect lines with their source, and the values
-        each read failing beside passing, the differing ones set apart."""
+        each read failing beside passing, those that differ set apart (an object's address
+        differs by nature: not set apart)."""
         monkeypatch.delenv("CHRONO", raising=False)
-        pytester.makepyfile(**SEEDED)
+        pytester.makepyfile(
+            limits="""
+            class Limit:
+                def __init__(self, value):
+                    self.value = value
+
+
+            def allowed(amount, limit):
+                return limit is not None and amount < limit.value  # the bug: <= is right
+            """,
+            test_limits="""
+            import pytest
+            from limits import Limit, allowed
+
+
+            @pytest.mark.parametrize("amount", [1, 5, 10])
+            def test_under(amount):
+                assert allowed(amount, Limit(10))
+            """,
+        )
         result = pytester.runpytest_subprocess(
             "-p", "no:cacheprovider", "--chrono-why", "--chrono-html=report.html"
         )
-        result.assert_outcomes(passed=4, failed=1)
+        result.assert_outcomes(passed=2, failed=1)
         dom = browser.dom((pytester.path / "report.html").as_uri())
         assert '<div class="suspect-lines">' in dom
-        assert "Suspect lines, ranked by ochiai over 1 failing and 4 passing tests" in dom
-        assert '<code class="predicate">return not tp(amount &gt;= limit)' in dom
+        assert "Suspect lines, ranked by ochiai over 1 failing and 2 passing tests" in dom
+        assert '<code class="predicate">return limit is not None and amount &lt; limit.value' in dom
         assert (
             '<tr><td class="name">amount</td><td class="value differs">10</td>'
             '<td class="value differs">1</td></tr>'
         ) in dom
-        assert (
-            '<tr><td class="name">limit</td><td class="value">10</td><td class="value">10</td></tr>'
-        ) in dom
+        assert re.search(
+            r'<tr><td class="name">limit</td><td class="value">&lt;limits.Limit object at '
+            r'0x\w+&gt;</td><td class="value">&lt;limits.Limit object at 0x\w+&gt;</td></tr>',
+            dom,
+        )
 
 
 # -- where a failing story diverged from a passing one ------------------------------------------
