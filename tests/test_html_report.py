@@ -427,7 +427,7 @@ class TestSuspectsInThePage:
     ) -> None:
         """Under --chrono-why the page lists the suspect lines with their source, and the values
         each read failing beside passing, those that differ set apart (an object's address
-        differs by nature: not set apart)."""
+        differs by nature: not set apart). The story, of no events, draws no timeline."""
         monkeypatch.delenv("CHRONO", raising=False)
         pytester.makepyfile(
             limits="""
@@ -456,6 +456,9 @@ class TestSuspectsInThePage:
         dom = browser.dom((pytester.path / "report.html").as_uri())
         assert '<div class="suspect-lines">' in dom
         assert "Suspect lines, ranked by ochiai over 1 failing and 2 passing tests" in dom
+        # No tp was written: the story has no events, and no empty timeline or table.
+        assert "No events were recorded." in dom
+        assert 'class="timeline"' not in dom and 'class="events"' not in dom
         assert '<code class="predicate">return limit is not None and amount &lt; limit.value' in dom
         assert (
             '<tr><td class="name">amount</td><td class="value differs">10</td>'

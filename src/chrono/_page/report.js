@@ -504,7 +504,8 @@
     ticks.appendChild(element("span", "tick tick-middle", duration(span / 2)));
     ticks.appendChild(element("span", "tick tick-end", duration(span)));
     timeline.appendChild(axis);
-    section.appendChild(timeline);
+    // A story of no events (a test --chrono-why explains, with no tp written) has no timeline.
+    if (events.length) section.appendChild(timeline);
 
     var table = element("table", "events");
     var head = element("thead");
@@ -516,7 +517,7 @@
     table.appendChild(head);
     var body = element("tbody");
     table.appendChild(body);
-    section.appendChild(table);
+    if (events.length) section.appendChild(table);
 
     var view = { section: section, shown: shown, rows: [], total: events.length, test: test };
     events.forEach(function (event, index) {
