@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
+import time
 from difflib import SequenceMatcher
 from pathlib import Path
 from types import ModuleType
@@ -256,6 +258,21 @@ class TestAlignment:
         assert " at 0x" in event_a.items[0][1]
         assert event_a.items[0][1] != event_b.items[0][1]
         assert compare(a, b).same
+
+    def test_values_that_differ_by_nature_are_the_same(self, tmp_path: Path) -> None:
+        """A log message with an id(), a temporary path and a time differs in every run: two
+        runs whose messages differ only there ran alike; another word still differs."""
+
+        def logged(data: object, word: str) -> chrono.Story:
+            with chrono.story("run") as story:
+                path = tmp_path / f"run-{id(data)}" / "data.txt"
+                message = "%s saved %s to %s at %s"
+                logging.getLogger("store").warning(message, word, id(data), path, time.ctime())
+            return story
+
+        first, second = object(), object()
+        assert compare(logged(first, "Alice"), logged(second, "Alice")).same
+        assert compare(logged(first, "Alice"), logged(second, "Bob")).kind == "data"
 
     def test_a_story_and_its_plain_data_compare_alike(self, checkout: ModuleType) -> None:
         """Either side may be a Story, its to_dict() data, its JSON loaded, or its compact form."""
@@ -594,6 +611,59 @@ class TestText:
             heads
             == "  …_checkout.py::test_total[ten pounds] │ …eckout.py::test_total[eleven pounds]"
         )
+
+    @staticmethod
+    def logpoint_story(name: str, value: str) -> dict[str, Any]:
+        """A one-event story (compact form) at a logpoint of a long qualified name, with a
+        long value after the one that differs."""
+        sentence = "the quick brown fox jumps over the lazy dog and keeps running past the end"
+        items = [["qty >= avail", value], ["note", sentence]]
+        function = "LongishClassName.long_method_name (logpoint)"
+        return {
+            "schema": "chrono.compact/1",
+            "name": name,
+            "files": ["/project/inventory/stock_levels.py"],
+            "events": [["tp", 0, 12, function, None, items, 1, "MainThread"]],
+        }
+
+    def test_a_long_call_site_keeps_the_columns_aligned(self) -> None:
+        """A call site longer than its cell (a logpoint's) is folded inside it, so the column
+        rule stays in one place on every line, and values break between words."""
+        divergence = compare(
+            self.logpoint_story("failing", "True"), self.logpoint_story("passing", "False")
+        )
+        lines = divergence.text(width=80).splitlines()
+        assert lines[2:] == [
+            "  failing                               │ passing",
+            "  #1 stock_levels.py:12 in              │ #1 stock_levels.py:12 in",
+            "  ….long_method_name (logpoint)         │ ….long_method_name (logpoint)",
+            "    qty >= avail=True, note=the quick   │   qty >= avail=False, note=the quick",
+            "    brown fox jumps over the lazy dog   │   brown fox jumps over the lazy dog",
+            "    and keeps running past the end      │   and keeps running past the end",
+        ]
+
+    def test_a_narrow_line_stacks_and_wraps_between_words(self) -> None:
+        """At 50 columns the sides are stacked, no line is wider than 50, and no word is cut."""
+        divergence = compare(
+            self.logpoint_story("failing", "True"), self.logpoint_story("passing", "False")
+        )
+        lines = divergence.text(width=50).splitlines()
+        assert "│" not in "".join(lines)
+        assert max(len(line) for line in lines) <= 50
+        words = {"quick", "brown", "fox", "jumps", "over", "lazy", "keeps", "running", "past"}
+        assert words <= {word for line in lines for word in line.split()}
+
+    def test_a_word_longer_than_half_the_line_is_cut_where_the_line_ends(self) -> None:
+        """A word with no room to break before it is cut at the cell's edge; the next breaks
+        at its space, which is left out, and each piece keeps its style."""
+        from chrono.render import _fold
+
+        assert _fold([("x" * 25, None), (" short", "name")], 10) == [
+            [("x" * 10, None)],
+            [("x" * 10, None)],
+            [("xxxxx", None)],
+            [("short", "name")],
+        ]
 
     def test_same_stories_say_so_in_one_line(self, checkout: ModuleType) -> None:
         """Stories that ran alike are told in one line."""

@@ -71,6 +71,44 @@ _CUT_MARK = "…"
 # A default repr's address (``at 0x7f3a5c2b1d90``), or any long hex number alike.
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 _MASKED_ADDRESS = "0x…"
+#: Other values that differ from run to run by nature, and what stands for each.
+_NATURAL_MASKS = (
+    # Temporary paths: the system's, macOS's, Windows', and pytest's own under any base.
+    (
+        re.compile(
+            r"(?:/private)?/(?:tmp|var/folders)/[^\s'\",)\]}]*"
+            r"|[A-Za-z]:\\\\?(?:[^\s'\"]*\\\\?)?(?:Temp|TEMP|tmp)\\\\?[^\s'\",)\]}]*"
+            r"|[^\s'\"]*pytest-of-[^\s'\",)\]}]*"
+        ),
+        "<temporary path>",
+    ),
+    (
+        re.compile(
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+        ),
+        "<uuid>",
+    ),
+    # Dates and clock times, ISO or as datetime's repr writes them; epoch seconds.
+    (
+        re.compile(
+            r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:[+-]\d{2}:?\d{2}|Z)?"
+        ),
+        "<time>",
+    ),
+    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<time>"),
+    (
+        re.compile(
+            r"\b(?:datetime\.)?(?:datetime|date|time)\(\d{1,4}(?:, \d{1,6})*(?:, tzinfo=[^)]*\))?\)"
+        ),
+        "<time>",
+    ),
+    (re.compile(r"\b1[0-9]{9}(?:\.\d+)?\b"), "<time>"),
+    # id() values: twelve digits and more (addresses in decimal).
+    (re.compile(r"\b\d{12,}\b"), "<id>"),
+)
+#: What any of ``_NATURAL_MASKS`` needs: four digits in a row, a clock's colon, or a path's
+#: separator. Most values have none, and pay for this one search only.
+_MAYBE_NATURAL = re.compile(r"\d{4}|\d:\d|[/\\]")
 #: The fields of one event in the compact form, in order (the file as an index into "files").
 COMPACT_EVENT_FIELDS = ("kind", "file", "line", "function", "label", "items", "seq", "thread")
 
@@ -242,9 +280,15 @@ class Divergence:
 
 
 def comparable_value(value: str) -> str:
-    """A repr as the comparison sees it: cut to ``COMPACT_REPR_LIMIT`` characters, and memory
-    addresses masked, so that two runs' ``<Foo object at 0x7f…>`` are the same value."""
-    return _ADDRESS.sub(_MASKED_ADDRESS, _bounded(value))
+    """A repr as the comparison sees it: cut to ``COMPACT_REPR_LIMIT`` characters, and what
+    differs from run to run by nature masked (memory addresses, ``id()`` numbers, temporary
+    paths, UUIDs, dates, clock times and epoch seconds), so that two runs'
+    ``<Foo object at 0x7f…>`` or ``/tmp/pytest-of-me/pytest-7/data.txt`` are the same value."""
+    shown = _ADDRESS.sub(_MASKED_ADDRESS, _bounded(value))
+    if _MAYBE_NATURAL.search(shown):
+        for pattern, mask in _NATURAL_MASKS:
+            shown = pattern.sub(mask, shown)
+    return shown
 
 
 def _bounded(text: str) -> str:

@@ -674,7 +674,10 @@ class _DivergenceLayout:
         if event is None:
             return [[("(ended)" if ended else "(nothing here)", "marker")]]
         site = self.sites[event.file, event.line, event.function]
-        lines = [[(f"#{event.seq}", "seq"), (" ", None), (site, "site")]]
+        # A call site too long for its cell (a logpoint's "(logpoint)", a long qualified name)
+        # is folded too: nothing may push the column rule out of line.
+        head: list[Piece] = [(f"#{event.seq}", "seq"), (" ", None), (site, "site")]
+        lines = _fold(head, self.cell_width)
         indent = "  "
         for line in _fold(_content(event, pair.differing), self.cell_width - len(indent)):
             lines.append([(indent, None), *line])
@@ -705,19 +708,39 @@ def _shortened(name: str, width: int) -> str:
     return name if len(name) <= width else "…" + name[len(name) - max(width - 1, 0) :]
 
 
+#: A line is broken at a space only when that leaves it at least this share of its width;
+#: past it, a word longer than that is cut where the line ends.
+_WORD_BREAK_SHARE = 0.5
+
+
 def _fold(pieces: list[Piece], width: int) -> list[list[Piece]]:
-    """Pieces cut into lines of at most ``width`` characters, each piece keeping its style."""
+    """Pieces cut into lines of at most ``width`` characters, each piece keeping its style:
+    at the last space that fits (the space itself left out), or, where a word is longer than
+    half the line, inside it."""
     width = max(width, 1)
-    lines: list[list[Piece]] = [[]]
-    room = width
-    for text, style in pieces:
-        while text:
-            if not room:
-                lines.append([])
-                room = width
-            part, text = text[:room], text[room:]
-            lines[-1].append((part, style))
-            room -= len(part)
+    text = "".join(piece for piece, _ in pieces)
+    spans = []
+    start = 0
+    while len(text) - start > width:
+        end = start + width
+        space = text.rfind(" ", start, end + 1)
+        if space - start >= max(width * _WORD_BREAK_SHARE, 1):
+            spans.append((start, space))
+            start = space + 1
+        else:
+            spans.append((start, end))
+            start = end
+    spans.append((start, len(text)))
+    lines: list[list[Piece]] = []
+    for low, high in spans:
+        line: list[Piece] = []
+        offset = 0
+        for piece, style in pieces:
+            part = piece[max(low - offset, 0) : max(high - offset, 0)]
+            if part:
+                line.append((part, style))
+            offset += len(piece)
+        lines.append(line)
     return lines
 
 
