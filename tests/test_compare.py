@@ -127,6 +127,46 @@ class TestAlignment:
         assert values(divergence.context[1]) == (("30",), ("31",))
         assert (divergence.only_in_a, divergence.only_in_b) == ((), ())
 
+    def test_past_a_difference_of_input_the_first_that_matters(self, checkout: ModuleType) -> None:
+        """Another price is the test's input: the divergence also names the first difference
+        past it that is not input (here another call site), and its context follows that."""
+        divergence = compare(
+            record(checkout.total, [10, 20, 30]), record(checkout.total, [10, 120, 30])
+        )
+        first, after = divergence.first, divergence.after_input
+        assert first is not None
+        assert after is not None
+        assert _compare.is_input(first)
+        assert values(first) == (("20",), ("120",))
+        assert after.kind == "control"
+        assert (after.a and after.a.label, after.b and after.b.label) == ("full price", "discount")
+        assert not divergence.only_input
+        assert values(divergence.context[0]) == (("30",), ("118",))
+        text = divergence.text(width=80)
+        assert "They differ first by input: same call site, other values (price)." in text
+        assert "Past the input, the control flow diverged: another call site." in text
+        assert divergence.to_dict()["after_input"]["kind"] == "control"
+
+    def test_a_condition_is_never_input(self, checkout: ModuleType) -> None:
+        """A differing True or False is an outcome: the first difference, with no search past
+        it; and a lone value that differs with nothing after it is no input either."""
+        failing = record(checkout.one_site, 2).to_dict()
+        passing = record(checkout.one_site, 2).to_dict()
+        for story, (one, other) in ((failing, ("True", "5")), (passing, ("False", "6"))):
+            story["events"][0]["items"] = [["x > limit", one]]
+            story["events"][1]["items"] = [["x", other]]
+        conditions = compare(failing, passing)
+        assert conditions.first is not None
+        assert not _compare.is_input(conditions.first)
+        assert conditions.after_input is None
+        failing = record(checkout.one_site, 1).to_dict()
+        passing = record(checkout.one_site, 1).to_dict()
+        passing["events"][0]["items"] = [["1", "2"]]
+        lone = compare(failing, passing)
+        assert lone.kind == "data"
+        assert (lone.after_input, lone.only_input) == (None, False)
+        assert "The data diverged" in lone.text(width=80)
+
     def test_control_divergence_is_another_call_site(self, checkout: ModuleType) -> None:
         """A price over the discount threshold takes the other branch: a control divergence
         pairing the two branches' events, and each branch ran only on its side."""
@@ -540,13 +580,15 @@ class TestText:
 
     def test_eighty_columns(self, checkout: ModuleType) -> None:
         """At 80 columns the pair and its context sit side by side, each call site above what
-        the event says."""
+        the event says. Another price, and only the values computed from it, is input only."""
         assert self.data_divergence(checkout).text(width=80) == (
             "failing and passing share their first 3 events (of 10 and 10).\n"
-            "The data diverged: same call site, other values (price).\n"
+            "They differ first by input: same call site, other values (price).\n"
             "  failing                               │ passing\n"
             "  #4 checkout.py:14 in total            │ #104 checkout.py:14 in total\n"
             "    price=20                            │   price=21\n"
+            "After it they differ only by input: the same calls ran, and no condition (True\n"
+            "or False) went the other way.\n"
             "then:\n"
             "  #5 checkout.py:19 in total            │ #105 checkout.py:19 in total\n"
             "    full price                          │   full price\n"

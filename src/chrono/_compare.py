@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable
 
 from chrono._events import SUBTEST_KIND, Event, WhatRan, items_of_shown, what_ran
@@ -43,6 +44,7 @@ __all__ = [
     "comparable_value",
     "compare",
     "compare_moved",
+    "is_input",
     "moved_sites",
     "short_names",
     "split_test_id",
@@ -228,6 +230,12 @@ class Divergence:
     closeness: float
     #: The side whose events ended where the first difference is (the other ran on), or None.
     ended: str | None = None
+    #: Where ``first`` is only a difference of input (see ``is_input``): the first difference
+    #: after it that is not, when there is one in the aligned window; ``context`` follows it.
+    after_input: AlignedPair | None = None
+    #: Whether ``first`` is a difference of input and none but such follows it: the two ran
+    #: the same way on other inputs.
+    only_input: bool = False
 
     @property
     def same(self) -> bool:
@@ -261,6 +269,8 @@ class Divergence:
             "ended": self.ended,
             "dropped": self.dropped,
             "closeness": self.closeness,
+            "after_input": None if self.after_input is None else self.after_input.to_dict(),
+            "only_input": self.only_input,
         }
 
     def text(self, *, width: int | None = None) -> str:
@@ -743,8 +753,26 @@ def _compare(
     if shared == len(events_a) == len(events_b):
         return Divergence(side_a, side_b, shared, None, (), only_in_a, only_in_b, closeness)
 
-    pairs = _aligned(events_a, events_b, tokens_a, tokens_b, shared, max(context, 0) + 1)
-    first, *after = pairs
+    pairs = _aligned(events_a, events_b, tokens_a, tokens_b, shared)
+    first = next(pairs)
+    after_input = None
+    only_input = False
+    if is_input(first):
+        # The test's own input told apart, not the outcome: the difference that matters is
+        # the first one after it that is not input too; without one, the context is the
+        # pairs after the first, as always.
+        passed: list[AlignedPair] = []
+        for pair in pairs:
+            if pair.kind != "same" and not is_input(pair):
+                after_input = pair
+                break
+            passed.append(pair)
+        # An input is told by what it leads to: a lone value that differs, with nothing
+        # after it, is no input, but the one difference there is.
+        only_input = after_input is None and any(pair.kind != "same" for pair in passed)
+        if after_input is None:
+            pairs = iter(passed)
+    after = list(islice(pairs, max(context, 0)))
     ended = None
     if first.a is None and shared == len(events_a):
         ended = name_a
@@ -755,11 +783,31 @@ def _compare(
         side_b,
         shared,
         first,
-        tuple(after[: max(context, 0)]),
+        tuple(after),
         only_in_a,
         only_in_b,
         closeness,
         ended,
+        after_input,
+        only_input,
+    )
+
+
+#: The values of a condition: an outcome the code decided, never an input it was handed.
+_CONDITION_VALUES = frozenset({"True", "False"})
+
+
+def is_input(pair: AlignedPair) -> bool:
+    """Whether a pair differs only by input: the same call with other values (a log record's
+    message too), none of them a condition's (``True`` or ``False``). Two tests hand the code
+    other values, and values computed from them differ too; what tells a failure apart is a
+    condition that went the other way, or a call that ran on one side only."""
+    if pair.kind != "data" or pair.a is None or pair.b is None:
+        return False
+    return not any(
+        side.items[index][1] in _CONDITION_VALUES
+        for side in (pair.a, pair.b)
+        for index in pair.differing
     )
 
 
@@ -798,18 +846,13 @@ def _aligned(
     tokens_a: list[tuple[Any, ...]],
     tokens_b: list[tuple[Any, ...]],
     start: int,
-    wanted: int,
-) -> list[AlignedPair]:
-    """``wanted`` aligned pairs from ``start``, where the two sides first differ."""
+) -> Iterator[AlignedPair]:
+    """The aligned pairs from ``start``, where the two sides first differ, to the end of the
+    alignment window."""
     end_a = min(len(tokens_a), start + ALIGNMENT_WINDOW)
     end_b = min(len(tokens_b), start + ALIGNMENT_WINDOW)
     matcher = SequenceMatcher(None, tokens_a[start:end_a], tokens_b[start:end_b], autojunk=False)
-    pairs: list[AlignedPair] = []
-    for pair in _pairs(matcher.get_opcodes(), events_a, events_b, start):
-        pairs.append(pair)
-        if len(pairs) == wanted:
-            break
-    return pairs
+    return _pairs(matcher.get_opcodes(), events_a, events_b, start)
 
 
 def _pairs(

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from chrono._compare import Divergence, Rows, Site
     from chrono._pytest_suspects import SuspectOptions
     from chrono._story import Story
+    from chrono._suspects import Suspect
 
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
 #: Where the tests' last passes are kept: by test id, when it last passed and its story (see
@@ -79,6 +80,12 @@ FULL_COMPARISONS = 5
 PASSING_ATTRIBUTE = "chrono_passing"
 FAILING_ATTRIBUTE = "chrono_failing"
 FLAKY_ATTRIBUTE = "chrono_flaky"
+#: The title of the section that compares a failing test with its own last pass, before the
+#: date of that pass.
+LAST_PASS_TITLE = "chrono: where it diverged from its last pass"
+#: Its first line, which says why, when the test fails: it may be chosen, and JUnit XML takes
+#: it then.
+_OWN_LAST_PASS = "Compared with this test's own last pass, {when}."
 #: The JUnit XML property of a flaky test's passing report.
 FLAKY_PROPERTY = "chrono_flaky_divergence"
 #: The report attribute that carries each divergence found for it as data (a list of
@@ -337,10 +344,15 @@ class Recorder:
                 found = _compare_with_last_pass(failing, last["story"])
                 if found is not None:
                     divergence, moved = found
-                    title = f"chrono: where it diverged from its last pass ({_when(last)})"
-                    add_section(self.config, report, title, divergence, _moved_note(moved))
+                    title = f"{LAST_PASS_TITLE} ({_when(last)})"
+                    reason = _OWN_LAST_PASS.format(when=_when(last))
+                    add_section(
+                        self.config, report, title, divergence, _moved_note(moved), reason=reason
+                    )
                     if self.options.as_data:
-                        note_divergence(report, divergence, "last-pass", when=last["when"])
+                        note_divergence(
+                            report, divergence, "last-pass", when=last["when"], reason=reason
+                        )
 
     def _passed(
         self,
@@ -479,35 +491,91 @@ class Gatherer:
         # Before the terminal summary prints the failures, and before the exports are written.
         self._marshal_waiting()
         failures = [(report, story) for report, story in self._failures if report.failed]
-        passing = [story.compact() for story in self._passing] if failures else []
-        for report, failing in failures:
-            found = closest_sibling(failing, passing)
-            if found is not None:
-                sibling, divergence = found
-                title = f"chrono: where it diverged from {divergence.b.name}, which passed"
-                add_section(self.config, report, title, divergence)
-                if self.config.get_terminal_writer().hasmarkup:
-                    _pytest_sections.use_coloured(report)
-                if self.options.as_data:
-                    note_divergence(report, divergence, "sibling", test=sibling)
-        if failures and self.suspects is not None and self.suspects.formula is not None:
-            from chrono._pytest_suspects import rank_failures
-
-            passed = {story.name for story in self._passing}
-            rank_failures(
-                self.config, self.suspects, failures, passing, self._cached_passes(passed)
-            )
+        if failures:
+            self._explain(failures)
         if self.options.last_pass and self._last_passes:
             self._not_kept = keep_last_passes(self.config, self._last_passes)
 
-    def _cached_passes(self, passed: set[str]) -> Iterator[dict[str, Any]]:
-        """The last passes the cache keeps of tests that did not pass in this run (compact),
-        read as they are wanted."""
-        kept = read_last_passes(self.config)
-        for nodeid in kept.keys() - passed:
-            last = last_pass_of(kept, nodeid)
-            if last is not None:
-                yield last["story"]
+    def _explain(self, failures: list[tuple[pytest.TestReport, dict[str, Any]]]) -> None:
+        """Rank the suspects, choose each failure's passing run by them, compare, and draw the
+        failing stories again with their suspects first (the budget counts the comparison)."""
+        passing = [story.compact() for story in self._passing]
+        kept = read_last_passes(self.config) if self.options.last_pass else {}
+        passed = {story.name for story in self._passing}
+        ranked: list[tuple[pytest.TestReport, list[Suspect]]] = []
+        if self.suspects is not None and self.suspects.formula is not None:
+            from chrono._pytest_suspects import rank_failures
+
+            ranked = rank_failures(
+                self.config, self.suspects, failures, passing, _cached_passes(kept, passed)
+            )
+        suspects_of = {id(report): list(suspects) for report, suspects in ranked}
+        failed = {story["name"] for _, story in failures}
+        chooser = _Chooser(self.config, self.options, passing, kept, failed)
+        told: dict[Any, str] = {}
+        for report, failing in failures:
+            suspects = suspects_of.get(id(report)) or []
+            try:
+                chosen = chooser.choose(report, failing, suspects[0] if suspects else None)
+                if chosen is not None:
+                    self._tell(report, failing, chosen, suspects, told)
+            except Exception as error:  # a broken comparison must not hide the test's failure
+                if from_outside(error):
+                    raise
+        if ranked and self.suspects is not None:
+            from chrono._pytest_suspects import retell_failures
+
+            retell_failures(self.config, self.suspects, ranked)
+
+    def _tell(
+        self,
+        report: pytest.TestReport,
+        failing: dict[str, Any],
+        chosen: Chosen,
+        suspects: list[Suspect],
+        told: dict[Any, str],
+    ) -> None:
+        """Put the chosen comparison on the report: whole, or, when an earlier failure had the
+        same top suspect and the same divergence, one line that says so."""
+        if chosen.kind != "last-pass":
+            # Chosen over the test's own last pass, shown when it failed: the terminal shows
+            # one comparison (JUnit XML has taken that one already).
+            _pytest_sections.remove_sections(report, LAST_PASS_TITLE)
+        top = suspects[0] if suspects else None
+        key = (
+            None if top is None else (top.file, top.line, top.predicate),
+            divergence_key(chosen.divergence),
+        )
+        first = told.setdefault(key, failing["name"])
+        if first != failing["name"]:
+            from chrono._compare import short_names
+
+            same_as = short_names(failing["name"], first)[1]
+            what = "the same top suspect, and " if top is not None else ""
+            line = f"same as {same_as}: {what}the same divergence from a passing run"
+            _pytest_sections.remove_sections(report, chosen.title)
+            _pytest_sections.add_section(report, chosen.title, line)
+        else:
+            add_section(
+                self.config,
+                report,
+                chosen.title,
+                chosen.divergence,
+                chosen.note,
+                reason=chosen.reason,
+                replace=chosen.kind == "last-pass",
+            )
+            if self.config.get_terminal_writer().hasmarkup:
+                _pytest_sections.use_coloured(report)
+        if self.options.as_data and chosen.kind != "last-pass":
+            note_divergence(
+                report,
+                chosen.divergence,
+                chosen.kind,
+                test=chosen.test,
+                when=chosen.when,
+                reason=chosen.reason,
+            )
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         if self._not_kept is not None:
@@ -576,6 +644,214 @@ def closest_sibling(
     index, divergence = found
     sibling = finalists[index]["name"]
     return sibling, _renamed(divergence, *short_names(failing["name"], sibling))
+
+
+# -- which passing run a failure is compared with -----------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Chosen:
+    """The passing run a failing story is compared with, why, and where they diverged."""
+
+    #: "sibling" (a case of the same test, this run), "sibling-last-pass" (such a case as it
+    #: last passed), "last-pass" (the test's own), "other-test" (through the top suspect).
+    kind: str
+    divergence: Divergence
+    #: The section's title, and its first line: what was chosen, and why.
+    title: str
+    reason: str
+    #: The passing test's id (all but the test's own last pass), and when it passed (a last
+    #: pass's, epoch seconds).
+    test: str | None = None
+    when: float | None = None
+    #: A line after the divergence (call sites an edit has moved since a last pass).
+    note: str | None = None
+
+
+class _Chooser:
+    """Which passing run each failing story is compared with, in this order: a passing case of
+    the same test in this run; else such a case's last pass (pytest's cache: so that ``--lf``
+    and ``-k`` compare too); else the test's own last pass; else another test, only one whose
+    story went through the top suspect's call site, and then with the events in either test's
+    own body left out (its input and its assertions are no divergence of the code)."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        options: CompareOptions,
+        passing: list[dict[str, Any]],
+        kept: dict[str, _KeptPass],
+        failed: set[str],
+    ) -> None:
+        self.config = config
+        self.options = options
+        self.passing = passing
+        self.kept = kept
+        self.failed = failed
+        self.passed = {story["name"] for story in passing}
+
+    def choose(
+        self, report: pytest.TestReport, failing: dict[str, Any], top: Suspect | None
+    ) -> Chosen | None:
+        from chrono._compare import split_test_id
+
+        name = failing["name"]
+        test = split_test_id(name)[0]
+        if self.options.siblings:
+            cases = [
+                story
+                for story in self.passing
+                if story["name"] != name and split_test_id(story["name"])[0] == test
+            ]
+            found = closest_sibling(failing, cases)
+            if found is not None:
+                sibling, divergence = found
+                reason = (
+                    f"Compared with {divergence.b.name}: a case of the same test that passed "
+                    "in this run."
+                )
+                title = f"chrono: where it diverged from {divergence.b.name}, which passed"
+                return Chosen("sibling", divergence, title, reason, test=sibling)
+        if self.options.last_pass:
+            chosen = self._case_last_pass(failing, test)
+            if chosen is not None:
+                return chosen
+            chosen = self._own_last_pass(report, failing)
+            if chosen is not None:
+                return chosen
+        if self.options.siblings and top is not None:
+            return self._other_test(failing, test, top)
+        return None
+
+    def _case_last_pass(self, failing: dict[str, Any], test: str) -> Chosen | None:
+        """The closest of the same test's other cases as they last passed, of those that did
+        not run in this run (a case that passed now is a sibling; one that failed now is no
+        passing run)."""
+        from chrono._compare import split_test_id
+
+        name = failing["name"]
+        cases: list[dict[str, Any]] = []
+        when: dict[str, float] = {}
+        for nodeid in self.kept:
+            if nodeid == name or nodeid in self.passed or nodeid in self.failed:
+                continue
+            if split_test_id(nodeid)[0] != test:
+                continue
+            last = last_pass_of(self.kept, nodeid)
+            if last is not None:
+                cases.append(last["story"])
+                when[nodeid] = last["when"]
+        found = closest_sibling(failing, cases)
+        if found is None:
+            return None
+        sibling, divergence = found
+        passed_at = _when({"when": when[sibling]})
+        reason = (
+            f"Compared with {divergence.b.name} as it last passed, {passed_at}: a case of the "
+            "same test that did not run in this run."
+        )
+        title = f"chrono: where it diverged from {divergence.b.name}'s last pass ({passed_at})"
+        return Chosen("sibling-last-pass", divergence, title, reason, sibling, when[sibling])
+
+    def _own_last_pass(self, report: pytest.TestReport, failing: dict[str, Any]) -> Chosen | None:
+        from chrono._compare import split_test_id
+
+        last = last_pass_of(self.kept, failing["name"])
+        if last is None:
+            return None
+        found = _compare_with_last_pass(failing, last["story"])
+        if found is None:
+            return None
+        divergence, moved = found
+        reason = _OWN_LAST_PASS.format(when=_when(last))
+        if split_test_id(failing["name"])[1]:
+            reason = f"{reason[:-1]}: no other case of the same test passed, in this run or before."
+        title = f"{LAST_PASS_TITLE} ({_when(last)})"
+        return Chosen(
+            "last-pass", divergence, title, reason, when=last["when"], note=_moved_note(moved)
+        )
+
+    def _other_test(self, failing: dict[str, Any], test: str, top: Suspect) -> Chosen | None:
+        """The closest other passing test whose story went through the top suspect's call
+        site, this run's or a last pass of a test that did not run; compared with the events
+        in either test's own body left out."""
+        from chrono._compare import split_test_id
+
+        site = (top.file, top.line)
+        candidates = [
+            story
+            for story in self.passing
+            if split_test_id(story["name"])[0] != test and site in _call_sites_of(story)
+        ]
+        for nodeid in self.kept.keys() - self.passed - self.failed:
+            if split_test_id(nodeid)[0] == test:
+                continue
+            last = last_pass_of(self.kept, nodeid)
+            if last is not None and site in _call_sites_of(last["story"]):
+                candidates.append(last["story"])
+        if not candidates:
+            return None
+        failing_body = _body_of(failing["name"])
+        found = closest_sibling(
+            _without_body(failing, failing_body),
+            [_without_body(story, failing_body, _body_of(story["name"])) for story in candidates],
+        )
+        if found is None:
+            return None
+        other, divergence = found
+        from chrono._sites import reader_path, site_text
+
+        where = site_text(reader_path(top.file), top.line, top.function)
+        reason = (
+            f"Compared with {divergence.b.name}, another test: no other case of this test "
+            "passed, in this run or before, and it has no last pass of its own; that test went "
+            f"through the top suspect's call site, {where}. Events in either test's own body "
+            "are left out."
+        )
+        title = f"chrono: where it diverged from {divergence.b.name}, which passed"
+        return Chosen("other-test", divergence, title, reason, test=other)
+
+
+def _body_of(test_id: str) -> str:
+    """The name of a test's function, as a qualified name holds it: ``test_take`` of
+    ``tests/test_stock.py::TestStock::test_take[5]``."""
+    from chrono._compare import split_test_id
+
+    return split_test_id(test_id)[0].rpartition("::")[2]
+
+
+def _without_body(story: dict[str, Any], *bodies: str) -> dict[str, Any]:
+    """The compact story less its events in the functions named (and functions inside them)."""
+    events = [row for row in story["events"] if not set(str(row[3]).split(".")) & set(bodies)]
+    return {**story, "events": events}
+
+
+def divergence_key(divergence: Divergence) -> tuple[Any, ...]:
+    """What a divergence says, less what differs between any two failures by nature (their
+    sequence numbers, the sides' names): two failures with the same key diverged alike."""
+
+    def side(event: Event | None) -> tuple[Any, ...] | None:
+        if event is None:
+            return None
+        from chrono._compare import comparable_value
+
+        items = tuple((text, comparable_value(value)) for text, value in event.items)
+        return (event.kind, event.file, event.line, event.function, event.label, items)
+
+    pairs = [divergence.first, divergence.after_input]
+    return (
+        divergence.only_input,
+        tuple(None if pair is None else (pair.kind, side(pair.a), side(pair.b)) for pair in pairs),
+    )
+
+
+def _cached_passes(kept: dict[str, _KeptPass], passed: set[str]) -> Iterator[dict[str, Any]]:
+    """The last passes the cache keeps of tests that did not pass in this run (compact), read
+    as they are wanted."""
+    for nodeid in kept.keys() - passed:
+        last = last_pass_of(kept, nodeid)
+        if last is not None:
+            yield last["story"]
 
 
 def _kinship(failing: str, passing: str) -> int:
@@ -651,22 +927,35 @@ def add_section(
     title: str,
     divergence: Divergence,
     note: str | None = None,
+    *,
+    reason: str | None = None,
+    replace: bool = False,
 ) -> None:
     """Put the divergence on the failing report, where its story is: in colour too when the
     terminal shows colour (the last pass's, known at once, is swapped in by the plugin after
-    JUnit XML; a sibling's, known when the run ends, directly). ``note``: a line after it."""
+    JUnit XML; a sibling's, known when the run ends, directly). ``note``: a line after it;
+    ``reason``: the first line, which says what it was compared with and why; ``replace``:
+    the section may be there already, and is drawn again."""
     writer = config.get_terminal_writer()
+    width = max(writer.fullwidth, 40)
     plain = divergence.text(width=writer.fullwidth)
     coloured = None
     if writer.hasmarkup:
         from chrono.render import coloured_divergence
 
-        coloured = coloured_divergence(divergence, max(writer.fullwidth, 40))
+        coloured = coloured_divergence(divergence, width)
     if note is not None:
-        note = textwrap.fill(note, max(writer.fullwidth, 40), break_on_hyphens=False)
+        note = textwrap.fill(note, width, break_on_hyphens=False)
         plain = f"{plain}\n{note}"
         coloured = None if coloured is None else f"{coloured}\n{note}"
-    _pytest_sections.add_section(report, title, plain, coloured)
+    if reason is not None:
+        reason = textwrap.fill(reason, width, break_on_hyphens=False)
+        plain = f"{reason}\n{plain}"
+        coloured = None if coloured is None else f"{reason}\n{coloured}"
+    if replace:
+        _pytest_sections.replace_section(report, title, plain, coloured)
+    else:
+        _pytest_sections.add_section(report, title, plain, coloured)
 
 
 def note_divergence(
@@ -675,7 +964,8 @@ def note_divergence(
     """Put the divergence on the report as data, saying what it was compared with (and
     ``about`` it: the sibling's ``test``, the last pass's ``when``), for the exports."""
     noted: list[dict[str, Any]] = report.__dict__.setdefault(DIVERGENCES_ATTRIBUTE, [])
-    noted.append({"compared_with": compared_with, **about, "divergence": divergence.to_dict()})
+    known = {key: value for key, value in about.items() if value is not None}
+    noted.append({"compared_with": compared_with, **known, "divergence": divergence.to_dict()})
 
 
 # -- the cache of last passes -----------------------------------------------------------------

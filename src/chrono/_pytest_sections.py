@@ -75,3 +75,20 @@ def replace_section(
         if name == title:
             report.sections[index] = (name, plain)
             return
+
+
+def remove_sections(report: pytest.TestReport, title_start: str) -> None:
+    """Take the report's sections whose title starts with ``title_start`` off it (one drawn
+    when the test failed, that the run's end has replaced), and their coloured text."""
+    colours: dict[str, str] | None = getattr(report, COLOURED_ATTRIBUTE, None)
+    if colours:
+        for title in [title for title in colours if title.startswith(title_start)]:
+            del colours[title]
+    longrepr_sections = getattr(report.longrepr, "sections", None)
+    if longrepr_sections is not None:
+        longrepr_sections[:] = [
+            section for section in longrepr_sections if not section[0].startswith(title_start)
+        ]
+    report.sections[:] = [
+        section for section in report.sections if not section[0].startswith(title_start)
+    ]
