@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import re
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
@@ -298,6 +299,26 @@ class TestSiblingsReadWidely:
         assert "size > limit=False" in text
         assert "in test_big" not in text
         assert "in test_small" not in text
+
+    def test_junit_xml_carries_the_suspects_and_the_chosen_comparison(self, runner: Runner) -> None:
+        """Known only when the run ends, the suspects and the comparison chosen then reach
+        JUnit XML as properties of the failing testcase, suspects first."""
+        runner.pytester.makepyfile(limits=LIMITS, test_limits=LIMITS_TESTS)
+        runner("--color=no", "--junitxml=junit.xml").assert_outcomes(passed=1, failed=1)
+        tree = ElementTree.parse(runner.pytester.path / "junit.xml")
+        (failing,) = [case for case in tree.iter("testcase") if case.find("failure") is not None]
+        properties = [(p.get("name"), p.get("value")) for p in failing.iter("property")]
+        assert [name for name, _ in properties] == ["chrono_suspect_1", "chrono_divergence"]
+        assert re.fullmatch(
+            r"1 look first at #\d+ limits\.py:5 in fits — size > limit=True: in 1 of 1 failing "
+            r"test, 0 of 1 passing \(ochiai 1\.00\)",
+            str(properties[0][1]),
+        )
+        divergence = str(properties[1][1])
+        assert divergence.startswith("Compared with test_small, another test: ")
+        assert "The data diverged: same call site, other values (size > limit)." in divergence
+        passing = next(case for case in tree.iter("testcase") if case.get("name") == "test_small")
+        assert passing.find("properties") is None
 
     def test_no_shared_call_site_no_comparison(self, runner: Runner) -> None:
         """A passing test that ran none of the failing test's call sites is no sibling."""

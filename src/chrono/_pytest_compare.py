@@ -86,6 +86,10 @@ LAST_PASS_TITLE = "chrono: where it diverged from its last pass"
 #: Its first line, which says why, when the test fails: it may be chosen, and JUnit XML takes
 #: it then.
 _OWN_LAST_PASS = "Compared with this test's own last pass, {when}."
+#: The JUnit XML property of a failing test compared, when the run ends, with another passing
+#: run than its own last pass (whose comparison is in the failure's text): what was chosen and
+#: why, and where they diverged.
+JUNIT_PROPERTY = "chrono_divergence"
 #: The JUnit XML property of a flaky test's passing report.
 FLAKY_PROPERTY = "chrono_flaky_divergence"
 #: The report attribute that carries each divergence found for it as data (a list of
@@ -510,6 +514,12 @@ class Gatherer:
                 self.config, self.suspects, failures, passing, _cached_passes(kept, passed)
             )
         suspects_of = {id(report): list(suspects) for report, suspects in ranked}
+        if ranked:
+            from chrono._pytest_suspects import suspect_properties
+
+            for report, suspects in ranked:
+                properties = suspect_properties(suspects)
+                _pytest_sections.add_junit_properties(self.config, report, properties)
         failed = {story["name"] for _, story in failures}
         chooser = _Chooser(self.config, self.options, passing, kept, failed)
         told: dict[Any, str] = {}
@@ -567,6 +577,10 @@ class Gatherer:
             )
             if self.config.get_terminal_writer().hasmarkup:
                 _pytest_sections.use_coloured(report)
+        if chosen.kind != "last-pass":
+            # JUnit XML has taken the failure's text: it gets what was chosen as a property.
+            text = f"{chosen.reason}\n{chosen.divergence.text(width=100)}"
+            _pytest_sections.add_junit_properties(self.config, report, [(JUNIT_PROPERTY, text)])
         if self.options.as_data and chosen.kind != "last-pass":
             note_divergence(
                 report,

@@ -92,3 +92,38 @@ def remove_sections(report: pytest.TestReport, title_start: str) -> None:
     report.sections[:] = [
         section for section in report.sections if not section[0].startswith(title_start)
     ]
+
+
+def add_junit_properties(
+    config: pytest.Config, report: pytest.TestReport, properties: list[tuple[str, str]]
+) -> None:
+    """Add ``properties`` to the report's testcase in JUnit XML (``--junitxml``), when what
+    they say is known only as the run ends: the testcase was written when the test ended, so
+    its element, which JUnit XML writes to its file when the session finishes, is found by
+    the names pytest gives it and added to. Nothing without ``--junitxml``."""
+    import xml.etree.ElementTree as ElementTree
+
+    from _pytest import junitxml
+
+    xml = config.stash.get(junitxml.xml_key, None)
+    if xml is None or not properties:
+        return
+    names = junitxml.mangle_test_address(report.nodeid)
+    classnames = names[:-1]
+    if xml.prefix:
+        classnames.insert(0, xml.prefix)
+    classname, name = ".".join(classnames), junitxml.bin_xml_escape(names[-1])
+    for reporter in xml.node_reporters_ordered:
+        testcase = reporter.to_xml()
+        if testcase.get("classname") != classname or testcase.get("name") != name:
+            continue
+        if testcase.find("failure") is None and testcase.find("error") is None:
+            continue
+        found = testcase.find("properties")
+        if found is None:
+            found = ElementTree.Element("properties")
+            testcase.insert(0, found)
+        for key, value in properties:
+            ElementTree.SubElement(
+                found, "property", name=key, value=junitxml.bin_xml_escape(value)
+            )

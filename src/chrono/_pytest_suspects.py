@@ -175,6 +175,21 @@ def retell_failures(
             _note_failure(report, error)
 
 
+#: The JUnit XML property of a failing testcase's suspect of each rank: its line as the
+#: report's section writes it.
+JUNIT_PROPERTY = "chrono_suspect_{rank}"
+
+
+def suspect_properties(suspects: Sequence[Suspect]) -> list[tuple[str, str]]:
+    """The suspects as JUnit XML properties, best first: each as its line in the report."""
+    from chrono.render import suspects_text
+
+    lines = suspects_text(suspects).splitlines()
+    return [
+        (JUNIT_PROPERTY.format(rank=suspect.rank), line) for suspect, line in zip(suspects, lines)
+    ]
+
+
 def _note_failure(report: pytest.TestReport, error: Exception) -> None:
     """Say on the report that its suspects could not be ranked, and why (as the plugin says of
     a story it could not show)."""
