@@ -300,6 +300,19 @@ class TestSiblingsReadWidely:
         assert "in test_big" not in text
         assert "in test_small" not in text
 
+    def test_failures_alike_print_their_divergence_once(self, runner: Runner) -> None:
+        """test_big and test_huge fail at the same suspect and diverge from test_small alike
+        (the sizes differ in their own bodies only): the second says so in one line."""
+        tests = LIMITS_TESTS + '\n\ndef test_huge():\n    tp("huge")\n    assert fits(12)\n'
+        runner.pytester.makepyfile(limits=LIMITS, test_limits=tests)
+        result = runner("--color=no")
+        result.assert_outcomes(passed=1, failed=2)
+        (_, first), (_, second) = divergence_sections(result)
+        assert "size > limit=True" in first
+        assert " ".join(second.split()) == (
+            "same as test_big: the same top suspect, and the same divergence from a passing run"
+        )
+
     def test_junit_xml_carries_the_suspects_and_the_chosen_comparison(self, runner: Runner) -> None:
         """Known only when the run ends, the suspects and the comparison chosen then reach
         JUnit XML as properties of the failing testcase, suspects first."""

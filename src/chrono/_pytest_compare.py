@@ -563,6 +563,8 @@ class Gatherer:
             same_as = short_names(failing["name"], first)[1]
             what = "the same top suspect, and " if top is not None else ""
             line = f"same as {same_as}: {what}the same divergence from a passing run"
+            width = max(self.config.get_terminal_writer().fullwidth, 40)
+            line = textwrap.fill(line, width, break_on_hyphens=False)
             _pytest_sections.remove_sections(report, chosen.title)
             _pytest_sections.add_section(report, chosen.title, line)
         else:
@@ -746,7 +748,7 @@ class _Chooser:
         name = failing["name"]
         cases: list[dict[str, Any]] = []
         when: dict[str, float] = {}
-        for nodeid in self.kept:
+        for nodeid in sorted(self.kept):
             if nodeid == name or nodeid in self.passed or nodeid in self.failed:
                 continue
             if split_test_id(nodeid)[0] != test:
@@ -797,12 +799,14 @@ class _Chooser:
             for story in self.passing
             if split_test_id(story["name"])[0] != test and site in _call_sites_of(story)
         ]
-        for nodeid in self.kept.keys() - self.passed - self.failed:
+        when: dict[str, float] = {}
+        for nodeid in sorted(self.kept.keys() - self.passed - self.failed):
             if split_test_id(nodeid)[0] == test:
                 continue
             last = last_pass_of(self.kept, nodeid)
             if last is not None and site in _call_sites_of(last["story"]):
                 candidates.append(last["story"])
+                when[nodeid] = last["when"]
         if not candidates:
             return None
         failing_body = _body_of(failing["name"])
@@ -816,14 +820,21 @@ class _Chooser:
         from chrono._sites import reader_path, site_text
 
         where = site_text(reader_path(top.file), top.line, top.function)
+        passed_at = _when({"when": when[other]}) if other in when else None
+        which = (
+            f"{divergence.b.name},"
+            if passed_at is None
+            else f"{divergence.b.name} as it last passed, {passed_at},"
+        )
         reason = (
-            f"Compared with {divergence.b.name}, another test: no other case of this test "
-            "passed, in this run or before, and it has no last pass of its own; that test went "
-            f"through the top suspect's call site, {where}. Events in either test's own body "
-            "are left out."
+            f"Compared with {which} another test: no other case of this test passed, in this "
+            "run or before, and it has no last pass of its own; that test went through the "
+            f"top suspect's call site, {where}. Events in either test's own body are left out."
         )
         title = f"chrono: where it diverged from {divergence.b.name}, which passed"
-        return Chosen("other-test", divergence, title, reason, test=other)
+        if passed_at is not None:
+            title = f"chrono: where it diverged from {divergence.b.name}'s last pass ({passed_at})"
+        return Chosen("other-test", divergence, title, reason, test=other, when=when.get(other))
 
 
 def _body_of(test_id: str) -> str:
