@@ -826,10 +826,19 @@ class _Chooser:
             if passed_at is None
             else f"{divergence.b.name} as it last passed, {passed_at},"
         )
+        missing = []
+        if split_test_id(failing["name"])[1]:
+            missing.append("no other case of this test passed, in this run or before")
+        missing.append(
+            "it has no last pass of its own"
+            if self.options.last_pass
+            else "no last pass is read in this run (pytest's cache is off, or "
+            "--chrono-compare=siblings)"
+        )
         reason = (
-            f"Compared with {which} another test: no other case of this test passed, in this "
-            "run or before, and it has no last pass of its own; that test went through the "
-            f"top suspect's call site, {where}. Events in either test's own body are left out."
+            f"Compared with {which} another test: {', and '.join(missing)}; that test went "
+            f"through the top suspect's call site, {where}. Events in either test's own body "
+            "are left out."
         )
         title = f"chrono: where it diverged from {divergence.b.name}, which passed"
         if passed_at is not None:
