@@ -526,7 +526,7 @@ class Gatherer:
         for report, failing in failures:
             suspects = suspects_of.get(id(report)) or []
             try:
-                chosen = chooser.choose(report, failing, suspects[0] if suspects else None)
+                chosen = chooser.choose(failing, suspects[0] if suspects else None)
                 if chosen is not None:
                     self._tell(report, failing, chosen, suspects, told)
             except Exception as error:  # a broken comparison must not hide the test's failure
@@ -706,9 +706,9 @@ class _Chooser:
         self.failed = failed
         self.passed = {story["name"] for story in passing}
 
-    def choose(
-        self, report: pytest.TestReport, failing: dict[str, Any], top: Suspect | None
-    ) -> Chosen | None:
+    def choose(self, failing: dict[str, Any], top: Suspect | None) -> Chosen | None:
+        """The passing run ``failing`` (compact) is compared with, and where they diverged;
+        ``top``: its top suspect. None when no run applies."""
         from chrono._compare import split_test_id
 
         name = failing["name"]
@@ -732,7 +732,7 @@ class _Chooser:
             chosen = self._case_last_pass(failing, test)
             if chosen is not None:
                 return chosen
-            chosen = self._own_last_pass(report, failing)
+            chosen = self._own_last_pass(failing)
             if chosen is not None:
                 return chosen
         if self.options.siblings and top is not None:
@@ -769,7 +769,7 @@ class _Chooser:
         title = f"chrono: where it diverged from {divergence.b.name}'s last pass ({passed_at})"
         return Chosen("sibling-last-pass", divergence, title, reason, sibling, when[sibling])
 
-    def _own_last_pass(self, report: pytest.TestReport, failing: dict[str, Any]) -> Chosen | None:
+    def _own_last_pass(self, failing: dict[str, Any]) -> Chosen | None:
         from chrono._compare import split_test_id
 
         last = last_pass_of(self.kept, failing["name"])
