@@ -630,6 +630,42 @@ class TestChoice:
         assert "Compared with this test's own last pass, " in junit
 
 
+def test_a_tests_own_body_is_left_out_with_functions_inside_it() -> None:
+    """Rows in the test's function, or in a function defined inside it, are left out; a
+    function of the code that merely shares a word of the name is kept."""
+    from chrono._pytest_compare import _body_of, _without_body
+
+    body = _body_of("tests/test_stock.py::TestStock::test_take[5]")
+    assert body == "test_take"
+    rows = [
+        ["tp", 0, 1, "TestStock.test_take", None, [], 1, "MainThread"],
+        ["tp", 0, 2, "TestStock.test_take.<locals>.helper", None, [], 2, "MainThread"],
+        ["tp", 1, 3, "Stock.take", None, [], 3, "MainThread"],
+        ["tp", 1, 4, "test_take_all", None, [], 4, "MainThread"],
+    ]
+    story = {"name": "t", "files": ["tests/test_stock.py", "stock.py"], "events": rows}
+    kept = _without_body(story, body)["events"]
+    assert [row[3] for row in kept] == ["Stock.take", "test_take_all"]
+
+
+def test_two_divergences_alike_but_for_sequence_numbers_have_one_key() -> None:
+    """The key that tells failures alike ignores sequence numbers and the sides' names, and
+    tells other values apart."""
+    from chrono._compare import compare
+    from chrono._pytest_compare import divergence_key
+
+    def story(name: str, first_seq: int, value: str) -> dict[str, Any]:
+        items = [[["x", "1"]], [["x > limit", value]]]
+        rows = [["tp", 0, 5 + i, "fits", None, items[i], first_seq + i, "T"] for i in range(2)]
+        return {"schema": "chrono.compact/1", "name": name, "files": ["f.py"], "events": rows}
+
+    one = compare(story("a", 1, "True"), story("b", 10, "False"))
+    two = compare(story("c", 20, "True"), story("d", 30, "False"))
+    other = compare(story("e", 1, "True"), story("f", 10, "True"))
+    assert divergence_key(one) == divergence_key(two)
+    assert divergence_key(one) != divergence_key(other)
+
+
 def test_past_the_bound_the_oldest_passes_go(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
