@@ -1,10 +1,12 @@
 """The pytest side of comparison: where a failing test's story diverged from a passing one.
 
-Three passing stories can explain a failure: a sibling that passed in this run (another case
-of the same parametrized test, another method of the class, a passing subtest: any passing
-story that went through the same call sites; the closest wins), the test's own last passing
-run (kept in pytest's cache), and, for a flaky test, the rerun that passed
-(pytest-rerunfailures).
+One passing run is chosen for each failure (``_Chooser``), the first that applies of: a case
+of the same test that passed in this run (another parametrized case, a passing subtest; the
+closest wins); such a case as it last passed (pytest's cache), when it did not run; the test's
+own last pass; another test, only one whose story went through the failing story's top
+suspect, compared with the events in either test's own body left out. The section's first
+line says which, and why; failures with the same top suspect and the same divergence print it
+once. A flaky test's passing rerun (pytest-rerunfailures) is compared too.
 
 Stories are recorded where tests run (``Recorder``) and compared where reports are gathered
 (``Gatherer``: the controller under pytest-xdist). A passing test's story is taken once, when
@@ -13,9 +15,10 @@ form (``_compare.compact``). In one process both go straight to the gatherer, an
 reports for them. A pytest-xdist worker's reports carry them as plain data, and the controller
 takes them off each report at once, so that pytest's list of reports does not keep them.
 Whether a test failed for good is known only at the end (pytest-rerunfailures turns a failure
-it reruns into a rerun), and siblings are compared then, so that a sibling that passed after
-the failure counts too; the last pass and a passing rerun are compared as soon as they are
-known, so that JUnit XML has them.
+it reruns into a rerun), and the passing run is chosen then, after the suspects are ranked, so
+that a sibling that passed after the failure counts too; the last pass and a passing rerun are
+compared as soon as they are known too, so that JUnit XML's failure text has them, and what
+is chosen at the end reaches JUnit XML as a property.
 
 Each test's last pass is kept in one file of the cache, with the others, as the bytes this run
 already made of it: keeping them costs a passing test no more than a place in a dict, whether
