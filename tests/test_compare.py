@@ -167,6 +167,27 @@ class TestAlignment:
         assert (lone.after_input, lone.only_input) == (None, False)
         assert "The data diverged" in lone.text(width=80)
 
+    def test_an_outcome_is_never_input(self) -> None:
+        """A value the failure is known to turn on (the top suspect's item) is no input, though
+        it is no condition: the first difference is told as it is."""
+
+        def story(name: str, year: str, p: str) -> dict[str, Any]:
+            rows = [
+                ["tp", 0, 87, "easter", None, [["year", year], ["p", p]], 1, "T"],
+                ["tp", 0, 89, "easter", None, [["d", str(int(p) + 10)]], 2, "T"],
+            ]
+            return {"schema": "chrono.compact/1", "name": name, "files": ["e.py"], "events": rows}
+
+        failing, passing = story("a", "1991", "3"), story("b", "1990", "18")
+        assert compare(failing, passing).only_input
+        found = closest(failing, [passing], outcomes={("e.py", 87, "p")})
+        assert found is not None
+        divergence = found[1]
+        assert (divergence.only_input, divergence.after_input) == (False, None)
+        assert "The data diverged: same call site, other values (year, p)." in divergence.text(
+            width=80
+        )
+
     def test_control_divergence_is_another_call_site(self, checkout: ModuleType) -> None:
         """A price over the discount threshold takes the other branch: a control divergence
         pairing the two branches' events, and each branch ran only on its side."""

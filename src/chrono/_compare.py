@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from itertools import islice
@@ -735,6 +735,7 @@ def _compare(
     names: tuple[str, str] | None,
     context: int,
     moved_b: Mapping[Site, int] | None = None,
+    outcomes: Collection[Outcome] = (),
 ) -> Divergence:
     name_a, name_b = names if names is not None else _default_names(loaded_a, loaded_b)
     side_a = Side(name_a, len(loaded_a.events), loaded_a.dropped, loaded_a.wall, loaded_a.gaps)
@@ -760,13 +761,13 @@ def _compare(
     first = next(pairs)
     after_input = None
     only_input = False
-    if is_input(first):
+    if is_input(first, outcomes):
         # The test's own input told apart, not the outcome: the difference that matters is
         # the first one after it that is not input too; without one, the context is the
         # pairs after the first, as always.
         passed: list[AlignedPair] = []
         for pair in pairs:
-            if pair.kind != "same" and not is_input(pair):
+            if pair.kind != "same" and not is_input(pair, outcomes):
                 after_input = pair
                 break
             passed.append(pair)
@@ -800,12 +801,23 @@ def _compare(
 _CONDITION_VALUES = frozenset({"True", "False"})
 
 
-def is_input(pair: AlignedPair) -> bool:
+#: An item known to be an outcome, whatever its value: its call site and argument text (the
+#: failing story's top suspect, when it is a value).
+Outcome = tuple[str, int, str]
+
+
+def is_input(pair: AlignedPair, outcomes: Collection[Outcome] = ()) -> bool:
     """Whether a pair differs only by input: the same call with other values (a log record's
     message too), none of them a condition's (``True`` or ``False``). Two tests hand the code
     other values, and values computed from them differ too; what tells a failure apart is a
-    condition that went the other way, or a call that ran on one side only."""
+    condition that went the other way, or a call that ran on one side only. An item in
+    ``outcomes`` (its call site and argument text) is never input."""
     if pair.kind != "data" or pair.a is None or pair.b is None:
+        return False
+    event = pair.a
+    if outcomes and any(
+        (event.file, event.line, event.items[index][0]) in outcomes for index in pair.differing
+    ):
         return False
     return not any(
         side.items[index][1] in _CONDITION_VALUES
@@ -954,14 +966,18 @@ def closest(
     *,
     names: tuple[str, str] | None = None,
     context: int = DEFAULT_CONTEXT,
+    outcomes: Collection[Outcome] = (),
 ) -> tuple[int, Divergence] | None:
     """Which of ``candidates`` ran most like ``target``: its index and the divergence from
     ``target`` to it (``names`` and ``context`` as for ``compare``), or None when there is
     no candidate. The highest ``closeness`` wins; then the longest shared start; then the
-    earliest candidate."""
+    earliest candidate. ``outcomes``: items whose differing values are never input (see
+    ``is_input``)."""
     best: tuple[tuple[float, int, int], int, Divergence] | None = None
+    loaded_target = load(target, "the first story")
     for index, candidate in enumerate(candidates):
-        divergence = compare(target, candidate, names=names, context=context)
+        loaded = load(candidate, "the second story")
+        divergence = _compare(loaded_target, loaded, names, context, outcomes=outcomes)
         rank = (divergence.closeness, divergence.shared, -index)
         if best is None or rank > best[0]:
             best = (rank, index, divergence)

@@ -33,7 +33,7 @@ import sys
 import textwrap
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from _pytest.cacheprovider import Cache
     from _pytest.terminal import TerminalReporter
 
-    from chrono._compare import Divergence, Rows, Site
+    from chrono._compare import Divergence, Outcome, Rows, Site
     from chrono._pytest_suspects import SuspectOptions
     from chrono._story import Story
     from chrono._suspects import Suspect
@@ -634,7 +634,9 @@ class _WorkersReports:
 
 
 def closest_sibling(
-    failing: dict[str, Any], passing: list[dict[str, Any]]
+    failing: dict[str, Any],
+    passing: list[dict[str, Any]],
+    outcomes: Collection[Outcome] = (),
 ) -> tuple[str, Divergence] | None:
     """The closest passing story among those that went through a call site of ``failing``:
     its name, and where ``failing`` diverged from it, the sides named as short as tells them
@@ -657,7 +659,7 @@ def closest_sibling(
             ranked.append((shared / len(sites | other), kinship, -index, candidate))
     ranked.sort(key=lambda entry: entry[:3], reverse=True)
     finalists = [entry[3] for entry in ranked[:FULL_COMPARISONS]]
-    found = closest(failing, finalists)
+    found = closest(failing, finalists, outcomes=outcomes)
     if found is None:
         return None
     index, divergence = found
@@ -708,6 +710,8 @@ class _Chooser:
         self.kept = kept
         self.failed = failed
         self.passed = {story["name"] for story in passing}
+        #: The items the failure now chosen for is about (``_outcomes``).
+        self.outcomes: frozenset[Outcome] = frozenset()
 
     def choose(self, failing: dict[str, Any], top: Suspect | None) -> Chosen | None:
         """The passing run ``failing`` (compact) is compared with, and where they diverged;
@@ -716,13 +720,14 @@ class _Chooser:
 
         name = failing["name"]
         test = split_test_id(name)[0]
+        self.outcomes = _outcomes(failing, top)
         if self.options.siblings:
             cases = [
                 story
                 for story in self.passing
                 if story["name"] != name and split_test_id(story["name"])[0] == test
             ]
-            found = closest_sibling(failing, cases)
+            found = closest_sibling(failing, cases, self.outcomes)
             if found is not None:
                 sibling, divergence = found
                 reason = (
@@ -760,7 +765,7 @@ class _Chooser:
             if last is not None:
                 cases.append(last["story"])
                 when[nodeid] = last["when"]
-        found = closest_sibling(failing, cases)
+        found = closest_sibling(failing, cases, self.outcomes)
         if found is None:
             return None
         sibling, divergence = found
@@ -816,6 +821,7 @@ class _Chooser:
         found = closest_sibling(
             _without_body(failing, failing_body),
             [_without_body(story, failing_body, _body_of(story["name"])) for story in candidates],
+            self.outcomes,
         )
         if found is None:
             return None
@@ -847,6 +853,21 @@ class _Chooser:
         if passed_at is not None:
             title = f"chrono: where it diverged from {divergence.b.name}'s last pass ({passed_at})"
         return Chosen("other-test", divergence, title, reason, test=other, when=when.get(other))
+
+
+def _outcomes(failing: dict[str, Any], top: Suspect | None) -> frozenset[Outcome]:
+    """The items of ``failing`` (compact) that its top suspect is about, when it is a value:
+    their values are what the failure turns on, never its input."""
+    if top is None or top.kind != "value":
+        return frozenset()
+    files = failing["files"]
+    return frozenset(
+        (top.file, top.line, text)
+        for row in failing["events"]
+        if files[row[1]] == top.file and row[2] == top.line
+        for text, _value in row[5]
+        if top.predicate == text or top.predicate.startswith(f"{text}=")
+    )
 
 
 def _body_of(test_id: str) -> str:
