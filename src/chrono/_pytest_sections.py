@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from chrono._errors import swallowed
+
 #: The report attribute holding the coloured text of each of its chrono sections, by title.
 COLOURED_ATTRIBUTE = "chrono_coloured"
 
@@ -101,6 +103,16 @@ def add_junit_properties(
     they say is known only as the run ends: the testcase was written when the test ended, so
     its element, which JUnit XML writes to its file when the session finishes, is found by
     the names pytest gives it and added to. Nothing without ``--junitxml``."""
+    try:
+        _add_junit_properties(config, report, properties)
+    except Exception as error:  # pytest's JUnit XML internals changed: the report goes on
+        if not swallowed(error):
+            raise
+
+
+def _add_junit_properties(
+    config: pytest.Config, report: pytest.TestReport, properties: list[tuple[str, str]]
+) -> None:
     import xml.etree.ElementTree as ElementTree
 
     from _pytest import junitxml
