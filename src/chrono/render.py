@@ -552,8 +552,11 @@ class _DivergenceLayout:
         self.sites = dict(zip([*sites, *only_in], shown))
 
     def _pairs(self) -> list[AlignedPair]:
-        first = self.divergence.first
-        return [] if first is None else [first, *self.divergence.context]
+        divergence = self.divergence
+        if divergence.first is None:
+            return []
+        after_input = [] if divergence.after_input is None else [divergence.after_input]
+        return [divergence.first, *after_input, *divergence.context]
 
     def lines(self) -> Iterator[list[Piece]]:
         """The divergence's lines, safe for a terminal: the sides' names are the stories'
@@ -576,6 +579,17 @@ class _DivergenceLayout:
                 [[(_shortened(divergence.b.name, self.cell_width), "title")]],
             )[0]
         yield from self._pair_lines(first)
+        if divergence.after_input is not None:
+            after = divergence.after_input
+            words = self._kind_words(after, ended=False)
+            yield from self._prose(f"Past the input, {words[0].lower()}{words[1:]}", None)
+            yield from self._pair_lines(after)
+        elif divergence.only_input:
+            yield from self._prose(
+                "After it they differ only by input: the same calls ran, and no condition "
+                "(True or False) went the other way.",
+                None,
+            )
         if divergence.context:
             yield [("then:", "rule")]
             for pair in divergence.context:
@@ -611,7 +625,11 @@ class _DivergenceLayout:
         return f"Not kept, so not compared: {dropped}; what they share counts kept events only."
 
     def _kind_text(self, first: AlignedPair) -> str:
-        text = self._kind_words(first)
+        if self.divergence.after_input is not None or self.divergence.only_input:
+            names = _differing_names(first)
+            text = f"They differ first by input: same call site, other values ({names})."
+        else:
+            text = self._kind_words(first)
         at_gap = [
             side.name
             for side in (self.divergence.a, self.divergence.b)
@@ -621,18 +639,16 @@ class _DivergenceLayout:
             text += f" Just before it, {' and '.join(at_gap)} dropped events."
         return text
 
-    def _kind_words(self, first: AlignedPair) -> str:
+    def _kind_words(self, first: AlignedPair, *, ended: bool = True) -> str:
+        """What kind of difference ``first`` is; ``ended``: whether the divergence's ``ended``
+        speaks of this pair (it does of the first difference)."""
         divergence = self.divergence
         if first.kind == "data":
-            names = ", ".join(
-                "message" if first.a is not None and first.a.kind == "log" else name
-                for name in first.differing_names
-            )
-            return f"The data diverged: same call site, other values ({names})."
+            return f"The data diverged: same call site, other values ({_differing_names(first)})."
         if first.a is not None and first.b is not None:
             return "The control flow diverged: another call site."
         ran_on = divergence.b.name if first.a is None else divergence.a.name
-        if divergence.ended is not None:
+        if ended and divergence.ended is not None:
             return f"The control flow diverged: {divergence.ended} ended here, {ran_on} ran on."
         return f"The control flow diverged: {ran_on} ran more here."
 
@@ -674,7 +690,10 @@ class _DivergenceLayout:
         if event is None:
             return [[("(ended)" if ended else "(nothing here)", "marker")]]
         site = self.sites[event.file, event.line, event.function]
-        lines = [[(f"#{event.seq}", "seq"), (" ", None), (site, "site")]]
+        # A call site too long for its cell (a logpoint's "(logpoint)", a long qualified name)
+        # is folded too: nothing may push the column rule out of line.
+        head: list[Piece] = [(f"#{event.seq}", "seq"), (" ", None), (site, "site")]
+        lines = _fold(head, self.cell_width)
         indent = "  "
         for line in _fold(_content(event, pair.differing), self.cell_width - len(indent)):
             lines.append([(indent, None), *line])
@@ -699,25 +718,53 @@ class _DivergenceLayout:
             ]
 
 
+def _differing_names(pair: AlignedPair) -> str:
+    """The names of a pair's differing items: argument texts, or a log record's message."""
+    return ", ".join(
+        "message" if pair.a is not None and pair.a.kind == "log" else name
+        for name in pair.differing_names
+    )
+
+
 def _shortened(name: str, width: int) -> str:
     """A side's name in ``width`` characters: its end kept, where a test id's parameters are
     (what tells two cases of one test apart)."""
     return name if len(name) <= width else "…" + name[len(name) - max(width - 1, 0) :]
 
 
+#: A line is broken at a space only when that leaves it at least this share of its width;
+#: past it, a word longer than that is cut where the line ends.
+_WORD_BREAK_SHARE = 0.5
+
+
 def _fold(pieces: list[Piece], width: int) -> list[list[Piece]]:
-    """Pieces cut into lines of at most ``width`` characters, each piece keeping its style."""
+    """Pieces cut into lines of at most ``width`` characters, each piece keeping its style:
+    at the last space that fits (the space itself left out), or, where a word is longer than
+    half the line, inside it."""
     width = max(width, 1)
-    lines: list[list[Piece]] = [[]]
-    room = width
-    for text, style in pieces:
-        while text:
-            if not room:
-                lines.append([])
-                room = width
-            part, text = text[:room], text[room:]
-            lines[-1].append((part, style))
-            room -= len(part)
+    text = "".join(piece for piece, _ in pieces)
+    spans = []
+    start = 0
+    while len(text) - start > width:
+        end = start + width
+        space = text.rfind(" ", start, end + 1)
+        if space - start >= max(width * _WORD_BREAK_SHARE, 1):
+            spans.append((start, space))
+            start = space + 1
+        else:
+            spans.append((start, end))
+            start = end
+    spans.append((start, len(text)))
+    lines: list[list[Piece]] = []
+    for low, high in spans:
+        line: list[Piece] = []
+        offset = 0
+        for piece, style in pieces:
+            part = piece[max(low - offset, 0) : max(high - offset, 0)]
+            if part:
+                line.append((part, style))
+            offset += len(piece)
+        lines.append(line)
     return lines
 
 

@@ -192,14 +192,24 @@
   }
 
   function divergenceTitle(comparison) {
-    if (comparison.compared_with === "sibling") {
+    var when = comparison.when ? new Date(comparison.when * 1000).toLocaleString() : "time unknown";
+    if (comparison.compared_with === "sibling" || comparison.compared_with === "other-test") {
       return ["Where it diverged from ", comparison.test, " (passed in this run)"];
     }
+    if (comparison.compared_with === "sibling-last-pass") {
+      return ["Where it diverged from ", comparison.test, " (as it last passed, " + when + ")"];
+    }
     if (comparison.compared_with === "last-pass") {
-      var when = comparison.when ? new Date(comparison.when * 1000).toLocaleString() : "time unknown";
       return ["Where it diverged from its last pass (" + when + ")"];
     }
     return ["Where the failing attempt diverged from the passing rerun"];
+  }
+
+  function differingNames(pair) {
+    var event = pair.a || pair.b;
+    return pair.differing.map(function (index) {
+      return event.kind === "log" ? "message" : event.items[index][0];
+    }).join(", ");
   }
 
   // The same sentences as the terminal's (chrono.render's divergence layout).
@@ -214,23 +224,23 @@
     return both + " share their first " + shared + " " + totals + ".";
   }
 
+  // What kind of difference a pair is; "ended" speaks of the first difference only.
+  function kindWords(pair, divergence, ended) {
+    if (pair.kind === "data") {
+      return "The data diverged: same call site, other values (" + differingNames(pair) + ").";
+    }
+    if (pair.a && pair.b) return "The control flow diverged: another call site.";
+    var ranOn = pair.a ? divergence.a.name : divergence.b.name;
+    return ended && divergence.ended
+      ? "The control flow diverged: " + divergence.ended + " ended here, " + ranOn + " ran on."
+      : "The control flow diverged: " + ranOn + " ran more here.";
+  }
+
   function divergenceKind(divergence) {
     var first = divergence.first;
-    var text;
-    if (first.kind === "data") {
-      var event = first.a || first.b;
-      var names = first.differing.map(function (index) {
-        return event.kind === "log" ? "message" : event.items[index][0];
-      });
-      text = "The data diverged: same call site, other values (" + names.join(", ") + ").";
-    } else if (first.a && first.b) {
-      text = "The control flow diverged: another call site.";
-    } else {
-      var ranOn = first.a ? divergence.a.name : divergence.b.name;
-      text = divergence.ended
-        ? "The control flow diverged: " + divergence.ended + " ended here, " + ranOn + " ran on."
-        : "The control flow diverged: " + ranOn + " ran more here.";
-    }
+    var text = divergence.after_input || divergence.only_input
+      ? "They differ first by input: same call site, other values (" + differingNames(first) + ")."
+      : kindWords(first, divergence, true);
     var atGap = [divergence.a, divergence.b].filter(function (side) {
       return side.gaps.indexOf(divergence.shared) >= 0;
     });
@@ -282,6 +292,7 @@
     });
     section.setAttribute("aria-label", title.textContent);
     section.appendChild(title);
+    if (comparison.reason) section.appendChild(element("p", "divergence-reason", comparison.reason));
     var summary = element("p", "divergence-summary", divergenceSummary(divergence));
     section.appendChild(summary);
     var dropped = [divergence.a, divergence.b].filter(function (side) {
@@ -307,6 +318,21 @@
     var body = element("tbody", "first-pair");
     body.appendChild(pairRow(divergence.first, divergence, true));
     table.appendChild(body);
+    if (divergence.after_input || divergence.only_input) {
+      // The first difference is the test's input: what differs past it, or that nothing does.
+      var past = element("tbody", "after-input");
+      var words = divergence.after_input
+        ? "Past the input, " + kindWords(divergence.after_input, divergence, false).replace(/^T/, "t")
+        : "After it they differ only by input: the same calls ran, and no condition (True or False) went the other way.";
+      var note = element("tr", "then");
+      var noteCell = element("th", null, words);
+      noteCell.colSpan = 2;
+      noteCell.scope = "colgroup";
+      note.appendChild(noteCell);
+      past.appendChild(note);
+      if (divergence.after_input) past.appendChild(pairRow(divergence.after_input, divergence, true));
+      table.appendChild(past);
+    }
     if (divergence.context.length) {
       var context = element("tbody", "context");
       var then = element("tr", "then");
