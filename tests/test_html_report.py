@@ -458,7 +458,8 @@ class TestSuspectsInThePage:
         assert "Suspect lines, ranked by ochiai over 1 failing and 2 passing tests" in dom
         # No tp was written: the story has no events, and no empty timeline or table.
         assert "No events were recorded." in dom
-        assert 'class="timeline"' not in dom and 'class="events"' not in dom
+        assert 'class="timeline"' not in dom
+        assert 'class="events"' not in dom
         assert '<code class="predicate">return limit is not None and amount &lt; limit.value' in dom
         assert (
             '<tr><td class="name">amount</td><td class="value differs">10</td>'
