@@ -90,6 +90,17 @@ SCENARIOS = {
         snoop.install(builtins=False, out=open(os.devnull, "w"), color=False)
         call, value = snoop.pp, 42
     """,
+    # The floors of a switched-off tp: the cheapest bodies of its two possible signatures.
+    "g(x), g(first=None, /, *more, **named)": """
+        def call(first=None, /, *more, **named):
+            return first
+        value = 42
+    """,
+    "g(x), g(first=None, /, *more)": """
+        def call(first=None, /, *more):
+            return first
+        value = 42
+    """,
 }
 
 _LOOP = """
