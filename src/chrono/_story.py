@@ -199,14 +199,23 @@ class Story:
 
     def _count_dropped_sites(self, dropped: list[Record]) -> None:
         sites = list(map(site_of_record, dropped))
+        if not sites:
+            return
+        counts = self._dropped_sites
+        first = sites[0]
+        same = sites.count(first)
+        if same == len(sites):
+            # One call site in a loop, the steady state of a long story: one C-level pass,
+            # nothing hashed.
+            counts[first] += same
+            return
         distinct = set(sites)
         if len(distinct) <= 16:
             # A loop's few call sites: one C-level count of each beats hashing every record.
-            counts = self._dropped_sites
             for site in distinct:
                 counts[site] += sites.count(site)
         else:
-            self._dropped_sites.update(sites)
+            counts.update(sites)
 
     @property
     def dropped_hits(self) -> dict[HitKey, int]:
