@@ -1,0 +1,83 @@
+"""IPython's cells as their user knows them: ``In[6]``, not the file IPython compiled them from.
+
+IPython compiles each cell under a file name of its own and keeps, on its compiler, which
+execution count each name had: plain IPython names a cell ``<ipython-input-6-2d7e187e10ac>``,
+ipykernel a temporary file named after a hash of the cell's text
+(``/tmp/ipykernel_18656/3821971755.py``). IPython's tracebacks write such a place as
+``Cell In[6], line 4``, through the compiler's ``format_code_name``; every view of chrono writes
+it the same way (``_sites``).
+
+The numbers are read when a site is shown, as IPython's own tracebacks read them: a cell whose
+text is run again under a new number is shown under its newest one. Nothing here imports
+IPython: a program that has not imported it has no cells.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from chrono._errors import swallowed
+
+__all__ = ["CELL_PREFIX", "cell_file", "cell_name"]
+
+#: How a cell starts where a file's path would be: ``Cell In[6]``, as IPython's tracebacks say.
+CELL_PREFIX = "Cell In["
+
+# Plain IPython before 8 and its terminal: the execution count is in the name itself.
+_IPYTHON_INPUT = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>")
+# What a logpoint may name a cell by: In[6], or Cell In[6].
+_CELL_SPEC = re.compile(r"(?:Cell )?In\[(\d+)\]")
+
+
+def cell_name(path: str) -> str | None:
+    """``Cell In[6]`` for a file IPython compiled cell 6 into, else None."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return None
+    match = _IPYTHON_INPUT.fullmatch(path)
+    if match is not None:
+        return f"{CELL_PREFIX}{match[1]}]"
+    compiler = _compiler(ipython)
+    if compiler is None:
+        return None
+    number = compiler._filename_map.get(path)
+    return None if number is None else f"{CELL_PREFIX}{number}]"
+
+
+def cell_file(spec: str) -> str | None:
+    """The file IPython compiled the cell ``spec`` names (``In[6]`` or ``Cell In[6]``) into,
+    its newest when the same text ran under several numbers; None where ``spec`` names no
+    cell of this session."""
+    match = _CELL_SPEC.fullmatch(spec.strip())
+    ipython = sys.modules.get("IPython")
+    if match is None or ipython is None:
+        return None
+    compiler = _compiler(ipython)
+    if compiler is None:
+        return None
+    number = int(match[1])
+    files = [file for file, count in compiler._filename_map.items() if count == number]
+    return files[-1] if files else None
+
+
+class _Compiler:
+    """What chrono reads of IPython's ``CachingCompiler``: the execution count of each file it
+    compiled a cell into (``IPython.core.compilerop``, IPython 8 and later)."""
+
+    _filename_map: dict[str, int]
+
+
+def _compiler(ipython: object) -> _Compiler | None:
+    """The running shell's compiler, if a shell runs and its compiler keeps cell numbers."""
+    try:
+        get_ipython = getattr(ipython, "get_ipython", None)
+        shell = get_ipython() if get_ipython is not None else None
+        compiler = getattr(shell, "compile", None)
+        if not isinstance(getattr(compiler, "_filename_map", None), dict):
+            return None
+        return compiler
+    except Exception as error:
+        if not swallowed(error):
+            raise
+        return None

@@ -1,0 +1,84 @@
+"""Call sites in IPython's cells read as IPython's tracebacks write them: ``Cell In[6], line 4``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chrono import _logpoints
+from chrono._cells import cell_file, cell_name
+from chrono._sites import reader_path, site_column, site_text
+from ipython_shell import run, shell_fixture  # noqa: F401  (the fixture "shell")
+
+
+def story_text(shell: Any, cell: str) -> str:
+    """The text of the story ``cell`` records as ``s``."""
+    run(shell, "import chrono\nfrom chrono import tp")
+    run(shell, cell)
+    return str(shell.user_ns["s"].text())
+
+
+class TestCellSites:
+    def test_a_cell_is_its_execution_count_and_line(self, shell: Any) -> None:
+        """An event recorded in a cell's own code reads ``Cell In[n], line m``, no function."""
+        text = story_text(shell, "with chrono.story('s') as s:\n    y = 5\n    tp(y + 1)\n")
+        assert "Cell In[2], line 3  " in text
+        assert "ipython-input" not in text
+
+    def test_a_function_of_a_cell_is_named(self, shell: Any) -> None:
+        """An event in a function defined in a cell also names the function."""
+        run(shell, "from chrono import tp\ndef half(n):\n    return tp(n // 2)\n")
+        text = story_text(shell, "with chrono.story('s') as s:\n    half(9)\n")
+        assert "Cell In[1], line 3 in half" in text
+
+    def test_the_file_is_kept_in_the_event(self, shell: Any) -> None:
+        """The event keeps IPython's own file name; only the views write the cell."""
+        story_text(shell, "with chrono.story('s') as s:\n    tp(1)\n")
+        event = shell.user_ns["s"].events[0]
+        assert cell_name(event.file) == "Cell In[2]"
+        assert reader_path(event.file) == "Cell In[2]"
+        assert site_text("Cell In[2]", 4, "<module>") == "Cell In[2], line 4"
+
+    def test_the_compiler_map_names_any_cell_file(self, shell: Any) -> None:
+        """A file in the compiler's map (ipykernel's temporary files) reads as its cell, and
+        the cell names its file back."""
+        shell.compile._filename_map["/tmp/ipykernel_1/3821971755.py"] = 6
+        assert cell_name("/tmp/ipykernel_1/3821971755.py") == "Cell In[6]"
+        assert cell_file("In[6]") == "/tmp/ipykernel_1/3821971755.py"
+        assert cell_file("Cell In[6]") == "/tmp/ipykernel_1/3821971755.py"
+        assert cell_file("In[99]") is None
+
+    def test_a_narrow_column_keeps_the_cell_whole(self, shell: Any) -> None:
+        """Where the site column is narrow, a cell's site is not cut to a path's tail."""
+        shell.compile._filename_map["/tmp/ipykernel_1/1.py"] = 12
+        shown = site_column(
+            [("/tmp/ipykernel_1/1.py", 3, "<module>"), ("/tmp/ipykernel_1/1.py", 4, "a.b.c.fn")],
+            30,
+        )
+        assert shown == ["Cell In[12], line 3", "Cell In[12], line 4 in a.b….fn"]
+
+    def test_outside_a_shell_nothing_is_a_cell(self) -> None:
+        """Without a running shell, a file is a file."""
+        assert cell_name("/tmp/ipykernel_1/3821971755.py") is None
+        assert cell_file("In[6]") is None
+
+
+class TestCellLogpoints:
+    def test_a_logpoint_names_a_cell(self, shell: Any) -> None:
+        """``In[n]:line:expr`` records at that line of the cell, shown under the cell."""
+        run(shell, "def double(n):\n    m = n * 2\n    return m\n")
+        logpoint = _logpoints.parse_spec("In[1]:3:m")
+        _logpoints.add([logpoint])
+        try:
+            text = story_text(shell, "with chrono.story('s') as s:\n    double(4)\n")
+        finally:
+            _logpoints.remove([logpoint])
+        assert "Cell In[1], line 3 in double (logpoint)" in text
+        assert "m=8" in text
+
+    def test_a_line_past_the_cell_is_refused(self, shell: Any) -> None:
+        """A line the cell does not have is an error naming the spec."""
+        run(shell, "x = 1\n")
+        with pytest.raises(_logpoints.LogpointError, match=r"'In\[1\]:7'.*past the end"):
+            _logpoints.parse_spec("In[1]:7")
