@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chrono._config import configure
     from chrono._events import Event
     from chrono._story import Story, story
+    from chrono._values import register_repr
 
 __all__ = [
     "Divergence",
@@ -38,6 +39,7 @@ __all__ = [
     "enable",
     "install",
     "is_enabled",
+    "register_repr",
     "story",
     "tp",
 ]
@@ -71,6 +73,10 @@ def __getattr__(name: str) -> object:
         from chrono._config import configure
 
         return configure
+    if name == "register_repr":
+        from chrono._values import register_repr
+
+        return register_repr
     if name in ("Divergence", "compare"):
         from chrono import _compare
 
