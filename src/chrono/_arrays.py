@@ -55,7 +55,7 @@ def array_summary(array: Any) -> str:
     fields = [f"shape={array.shape}", f"dtype={_dtype_text(array.dtype)}"]
     size = array.size
     if 0 < size <= WHOLE_RANGE_LIMIT and array.dtype.kind in _RANGED_KINDS:
-        fields += [f"min={array.min().item()!r}", f"max={array.max().item()!r}"]
+        fields += _range(array)
     fields.append(_first_values(array.flat[:FIRST_VALUES].tolist(), size))
     return f"{name}({', '.join(fields)})"
 
@@ -70,7 +70,7 @@ def series_summary(series: Any) -> str:
     is_numpy = numpy is not None and isinstance(dtype, numpy.dtype)
     if is_numpy and 0 < len(series) <= WHOLE_RANGE_LIMIT and dtype.kind in _RANGED_KINDS:
         values = series.to_numpy()
-        fields += [f"min={values.min().item()!r}", f"max={values.max().item()!r}"]
+        fields += _range(values)
     fields.append(_first_values(series.iloc[:FIRST_VALUES].tolist(), len(series)))
     return f"Series({', '.join(fields)})"
 
@@ -100,10 +100,23 @@ def tensor_summary(tensor: Any) -> str:
     if tensor.device.type == "cpu" and not tensor.is_complex() and size:
         flat = tensor.detach()
         if size <= WHOLE_RANGE_LIMIT:
-            fields += [f"min={flat.min().item()!r}", f"max={flat.max().item()!r}"]
+            fields += _range(flat)
         first = [flat[index].item() for index in _first_indexes(shape)]
         fields.append(_first_values(first, size))
     return f"tensor({', '.join(fields)})"
+
+
+def _range(values: Any) -> list[str]:
+    """``min=…`` and ``max=…`` of an array or a tensor."""
+    return [f"min={_value_text(values.min().item())}", f"max={_value_text(values.max().item())}"]
+
+
+def _value_text(value: Any) -> str:
+    """A value as a summary shows it: a float to eight significant digits, as numpy prints
+    arrays; anything else by its repr."""
+    if type(value) is float:
+        return repr(float(f"{value:.8g}"))
+    return repr(value)
 
 
 #: Which summary each library's types take: (library, its class, the summary).
@@ -146,5 +159,5 @@ def _dtype_text(dtype: Any) -> str:
 
 
 def _first_values(values: list[Any], size: int) -> str:
-    shown = ", ".join(repr(value) for value in values)
+    shown = ", ".join(_value_text(value) for value in values)
     return f"[{shown}, …]" if size > len(values) else f"[{shown}]"
