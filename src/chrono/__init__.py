@@ -95,6 +95,20 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'chrono' has no attribute {name!r}")
 
 
+def load_ipython_extension(shell: object) -> None:
+    """``%load_ext chrono``: the ``%chrono`` and ``%%chrono`` magics (``chrono.ipython``)."""
+    from chrono import ipython
+
+    ipython.load_ipython_extension(shell)
+
+
+def unload_ipython_extension(shell: object) -> None:
+    """``%unload_ext chrono``."""
+    from chrono import ipython
+
+    ipython.unload_ipython_extension(shell)
+
+
 #: The public submodules reached as attributes: listed by dir(), left out of __all__ (a
 #: `from chrono import *` must not import an SDK).
 _INTEGRATIONS = ("otel", "sentry")

@@ -14,12 +14,15 @@ IPython: a program that has not imported it has no cells.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from types import CodeType
+from typing import Any
 
 from chrono._errors import swallowed
 
-__all__ = ["CELL_PREFIX", "cell_file", "cell_name"]
+__all__ = ["CELL_PREFIX", "cell_file", "cell_name", "host_task", "in_kernel"]
 
 #: How a cell starts where a file's path would be: ``Cell In[6]``, as IPython's tracebacks say.
 CELL_PREFIX = "Cell In["
@@ -61,6 +64,34 @@ def cell_file(spec: str) -> str | None:
     return files[-1] if files else None
 
 
+def in_kernel() -> bool:
+    """Whether this process is a Jupyter kernel running cells (ipykernel's shell)."""
+    if "ipykernel" not in sys.modules:
+        return False
+    return getattr(_shell(sys.modules.get("IPython")), "kernel", None) is not None
+
+
+#: Where IPython and ipykernel are installed, as a code object's file name holds them.
+_HOST_FOLDERS = tuple(f"{os.sep}{name}{os.sep}" for name in ("IPython", "ipykernel"))
+#: Whether each coroutine's code is IPython's or ipykernel's, by the code object.
+_host_codes: dict[CodeType, bool] = {}
+
+
+def host_task(task: Any) -> bool:
+    """Whether the asyncio ``task`` is IPython's or ipykernel's own (the one that runs a cell),
+    not one the program started: such a task is shown as a script's main code is, unnamed.
+    ipykernel runs every cell in a new task, whose name would change from cell to cell."""
+    code = getattr(task.get_coro(), "cr_code", None)
+    if code is None:
+        return False
+    host = _host_codes.get(code)
+    if host is None:
+        if len(_host_codes) > 1_000:
+            _host_codes.clear()
+        host = _host_codes[code] = any(folder in code.co_filename for folder in _HOST_FOLDERS)
+    return host
+
+
 class _Compiler:
     """What chrono reads of IPython's ``CachingCompiler``: the execution count of each file it
     compiled a cell into (``IPython.core.compilerop``, IPython 8 and later)."""
@@ -70,13 +101,17 @@ class _Compiler:
 
 def _compiler(ipython: object) -> _Compiler | None:
     """The running shell's compiler, if a shell runs and its compiler keeps cell numbers."""
+    compiler = getattr(_shell(ipython), "compile", None)
+    if not isinstance(getattr(compiler, "_filename_map", None), dict):
+        return None
+    return compiler
+
+
+def _shell(ipython: object) -> object:
+    """The running IPython shell, or None."""
     try:
         get_ipython = getattr(ipython, "get_ipython", None)
-        shell = get_ipython() if get_ipython is not None else None
-        compiler = getattr(shell, "compile", None)
-        if not isinstance(getattr(compiler, "_filename_map", None), dict):
-            return None
-        return compiler
+        return get_ipython() if get_ipython is not None else None
     except Exception as error:
         if not swallowed(error):
             raise

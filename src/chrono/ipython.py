@@ -1,0 +1,159 @@
+"""chrono in IPython and Jupyter: ``%load_ext chrono``, then ``%%chrono`` and ``%chrono``.
+
+- ``%%chrono [name]`` runs the cell as a story and shows it below the cell (HTML in a
+  notebook, plain text in a terminal IPython); a cell that raises shows its story after
+  IPython's traceback. Run again, the cell is compared with its previous run, and where the
+  two diverged is shown under the story.
+- ``%chrono on`` / ``%chrono off`` switch chrono for the session (``chrono.enable()`` and
+  ``chrono.disable()``); ``%chrono live`` prints each event of a ``%%chrono`` cell as it happens
+  too, and ``%chrono quiet`` stops that.
+
+Nothing in chrono imports this module: IPython does, through ``chrono.load_ipython_extension``,
+when ``%load_ext chrono`` runs (or ``c.InteractiveShellApp.extensions = ["chrono"]``).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import chrono
+from chrono._cells import cell_name
+from chrono._compare import compare
+from chrono._events import Event
+from chrono._story import Story
+
+__all__ = ["load_ipython_extension", "unload_ipython_extension"]
+
+#: What ``%chrono`` takes, for its usage line.
+USAGE = "%chrono on|off|live|quiet   (and %%chrono [name] on a cell's first line)"
+
+
+class _Session:
+    """What the extension keeps for one shell: whether cells print live, and each cell's last
+    story, to compare a run with."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.live = False
+        #: The last story of each cell (by its name, or its notebook cell id, or its text),
+        #: with the file its code ran under.
+        self.previous: dict[str, tuple[Story, str | None]] = {}
+
+    def magic(self, line: str, cell: str | None = None) -> None:
+        """``%chrono`` and ``%%chrono``: one magic of both kinds."""
+        if cell is None:
+            self.switch(line.strip())
+        else:
+            # The magic's line is kept, as a comment, so that the cell's lines keep the numbers
+            # the notebook shows, in the story and in IPython's traceback alike.
+            self.run_as_story(line.strip() or None, f"# %%chrono {line.strip()}\n{cell}")
+
+    def switch(self, word: str) -> None:
+        if word == "on":
+            chrono.enable()
+        elif word == "off":
+            chrono.disable()
+        elif word == "live":
+            self.live = True
+        elif word == "quiet":
+            self.live = False
+        else:
+            print(f"chrono: {word!r} is not understood: {USAGE}", file=sys.stderr)
+            return
+        state = "on" if chrono.is_enabled() else "off"
+        print(f"chrono is {state}" + (", live" if self.live else ""))
+
+    def run_as_story(self, name: str | None, cell: str) -> None:
+        shell = self.shell
+        if not chrono.is_enabled():
+            shell.run_cell(cell, store_history=False)
+            return
+        number = shell.execution_count
+        story = Story(
+            name or f"In[{number}]",
+            echo=_print_live if self.live else None,
+            attach_to_exceptions=False,
+        )
+        story.start()
+        try:
+            shell.run_cell(cell, store_history=False)
+        finally:
+            story.stop()
+        file = _cell_file(shell, cell, number)
+        key = name or _cell_id(shell) or cell
+        before = self.previous.get(key)
+        self.previous[key] = (story, file)
+        # A story of nothing adds nothing below the cell (as a test's adds no section).
+        if len(story) or story.dropped:
+            _show(story)
+        if before is not None and (len(story) or len(before[0])):
+            divergence = compare(
+                _as_if_run_from(before[0], before[1], file),
+                story,
+                names=("the previous run", "this run"),
+            )
+            if not divergence.same:
+                _show(divergence)
+
+
+def _print_live(event: Event) -> None:
+    from chrono.render import live_line
+
+    print(live_line(event), flush=True)
+
+
+def _show(shown: object) -> None:
+    from IPython.display import display
+
+    display(shown)  # type: ignore[no-untyped-call]
+
+
+def _cell_file(shell: Any, cell: str, number: int) -> str | None:
+    """The file the shell compiled ``cell`` under, when it ran as cell ``number``."""
+    try:
+        transformed = shell.transform_cell(cell)
+        file = shell.compile.get_code_name(cell, transformed, number)
+    except Exception:  # an IPython without these methods: the cell is compared as it is
+        return None
+    return file if isinstance(file, str) and cell_name(file) is not None else None
+
+
+def _cell_id(shell: Any) -> str | None:
+    """The notebook's id of the cell running (JupyterLab and Notebook 7 send it), if any."""
+    parent = getattr(shell, "parent_header", None) or {}
+    metadata = parent.get("metadata") if isinstance(parent, dict) else None
+    cell_id = metadata.get("cellId") if isinstance(metadata, dict) else None
+    return cell_id if isinstance(cell_id, str) else None
+
+
+def _as_if_run_from(story: Story, file: str | None, now: str | None) -> Story:
+    """``story`` with the events of its cell's own code moved to the file the cell runs under
+    now: an edited cell is compiled under another file, and the comparison reads sites by
+    their file."""
+    if file is None or now is None or file == now:
+        return story
+    data = story.to_dict()
+    for event in data["events"]:
+        if event["file"] == file:
+            event["file"] = now
+    return Story.from_dict(data)
+
+
+_sessions: dict[int, _Session] = {}
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """Register ``%chrono`` and ``%%chrono`` with ``shell`` (``%load_ext chrono``)."""
+    session = _sessions.get(id(shell))
+    if session is None:
+        session = _sessions[id(shell)] = _Session(shell)
+    shell.register_magic_function(session.magic, magic_kind="line_cell", magic_name="chrono")
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """Take ``%chrono`` and ``%%chrono`` away again (``%unload_ext chrono``)."""
+    _sessions.pop(id(shell), None)
+    magics = shell.magics_manager.magics
+    for kind in ("line", "cell"):
+        magics[kind].pop("chrono", None)
