@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from chrono import _logpoints
 from chrono._cells import cell_file, cell_name
 from chrono._sites import reader_path, site_column, site_text
+from helpers import run_python
 from ipython_shell import run, shell_fixture  # noqa: F401  (the fixture "shell")
 
 
@@ -82,3 +84,36 @@ class TestCellLogpoints:
         run(shell, "x = 1\n")
         with pytest.raises(_logpoints.LogpointError, match=r"'In\[1\]:7'.*past the end"):
             _logpoints.parse_spec("In[1]:7")
+
+
+class TestNamesOnOneLine:
+    def test_two_calls_on_one_line_of_a_cell_are_named(self, shell: Any) -> None:
+        """``tp(a); tp(b)`` on one line of a cell names both values, as in a file."""
+        text = story_text(shell, "y = 5\nwith chrono.story('s') as s:\n    tp(y - 1); tp(y * 3)\n")
+        assert "y - 1=4" in text
+        assert "y * 3=15" in text
+
+    def test_the_statements_of_a_line_at_the_top_of_a_cell(
+        self, shell: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Top-level statements on one line, the last displayed, an assignment, a label, and
+        two inside one ``if``: every value is named."""
+        run(shell, "from chrono import tp\ny = 5")
+        run(shell, "tp(y - 1); z = tp(y * 3); tp('lab', y)\nif y: tp(y + 2); tp(y + 3)")
+        err = capsys.readouterr().err
+        assert "<?>" not in err
+        for named in ("y - 1=4", "y * 3=15", "lab  y=5", "y + 2=7", "y + 3=8"):
+            assert named in err
+
+    def test_ipython_minus_c_names_its_values(self, tmp_path: Path) -> None:
+        """``ipython -c "…; tp(y + 1); tp(y - 1)"`` names both values."""
+        result = run_python(
+            "-m",
+            "IPython",
+            "--quick",
+            "-c",
+            "from chrono import tp; y = 5; tp(y + 1); tp(y - 1)",
+            cwd=tmp_path,
+        )
+        assert "Cell In[1], line 1  y + 1=6" in result.stderr, result.stderr
+        assert "Cell In[1], line 1  y - 1=4" in result.stderr

@@ -471,6 +471,13 @@ def _find_call(frame: FrameType) -> _FoundCall | None:
             return _FoundCall(found.node, found.source)
         if found.node is not None:
             return None
+    if "IPython" in sys.modules:
+        # A cell's statements run one by one: several on one line are told apart there.
+        from chrono._cell_calls import cell_call
+
+        in_cell = cell_call(frame)
+        if in_cell is not None:
+            return _FoundCall(*in_cell)
     return None
 
 
