@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 
 import chrono
+from browser import find_browser
 from chrono import render, tp
 from chrono._story import Story
 
@@ -79,3 +81,20 @@ class TestDivergenceHtml:
         fragment = divergence._repr_html_()
         expected = divergence.text(width=render.HTML_WIDTH).splitlines()
         assert visible_text(fragment).rstrip("\n").splitlines() == expected
+
+
+class TestInChromium:
+    def test_chromium_reads_the_story_as_its_text(self, tmp_path: Path) -> None:
+        """A page holding a long story's HTML, as a notebook holds it, reads in Chromium as the
+        story's plain text: no line lost to the markup."""
+        browser = find_browser()
+        if browser is None:
+            pytest.skip("no Chromium installed (apt-get install chromium)")
+        story = recorded("long", list(range(render.HTML_FOLDED_FROM_LINES + 5)))
+        page = tmp_path / "story.html"
+        page.write_text(f"<!DOCTYPE html><html><body>{story._repr_html_()}</body></html>")
+        dom = browser.dom(page.as_uri())
+        body = visible_text(dom.split("<body>", 1)[1].split("</body>", 1)[0])
+        title, *lines = story.text(width=render.HTML_WIDTH).splitlines()
+        assert body.startswith(title)
+        assert body.rstrip("\n").endswith("\n".join(lines))

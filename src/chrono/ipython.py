@@ -69,16 +69,21 @@ class _Session:
         if not chrono.is_enabled():
             shell.run_cell(cell, store_history=False)
             return
-        number = shell.execution_count
+        number = _running_cell_number(shell)
         story = Story(
             name or f"In[{number}]",
             echo=_print_live if self.live else None,
             attach_to_exceptions=False,
         )
         story.start()
+        # The cell's code is compiled under the running cell's number (IPython 9 counts the
+        # next cell's while one runs; IPython 8 the running one's).
+        counted = shell.execution_count
+        shell.execution_count = number
         try:
             shell.run_cell(cell, store_history=False)
         finally:
+            shell.execution_count = counted
             story.stop()
         file = _cell_file(shell, cell, number)
         key = name or _cell_id(shell) or cell
@@ -95,6 +100,20 @@ class _Session:
             )
             if not divergence.same:
                 _show(divergence)
+
+
+def _running_cell_number(shell: Any) -> int:
+    """The execution count of the cell running the magic: the count IPython compiled the
+    nearest cell's code on the stack under, else the shell's count."""
+    numbers = getattr(shell.compile, "_filename_map", {})
+    frame = sys._getframe(1)
+    while frame is not None:
+        number = numbers.get(frame.f_code.co_filename)
+        if isinstance(number, int):
+            return number
+        frame = frame.f_back  # type: ignore[assignment]
+    count: int = shell.execution_count
+    return count
 
 
 def _print_live(event: Event) -> None:
