@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from chrono import _logpoints
+from browser import find_browser
+from chrono import _logpoints, export
 from chrono._cells import cell_file, cell_name
 from chrono._sites import reader_path, site_column, site_text
 from helpers import run_python
@@ -117,3 +118,20 @@ class TestNamesOnOneLine:
         )
         assert "Cell In[1], line 1  y + 1=6" in result.stderr, result.stderr
         assert "Cell In[1], line 1  y - 1=4" in result.stderr
+
+
+class TestCellExports:
+    def test_the_exports_write_the_cell(self, shell: Any, tmp_path: Path) -> None:
+        """The Chrome trace and the HTML page write a cell's sites as the cell; the page, read
+        in Chromium, shows ``Cell In[n], line m``."""
+        story_text(shell, "with chrono.story('s') as s:\n    tp(1)\n")
+        story = shell.user_ns["s"]
+        trace = export.story_to_chrome_trace(story)
+        sites = [entry["args"]["site"] for entry in trace["traceEvents"] if "site" in entry["args"]]
+        assert sites == ["Cell In[2], line 2"]
+        page = tmp_path / "report.html"
+        page.write_text(export.html_report([story]), encoding="utf-8")
+        browser = find_browser()
+        if browser is None:
+            pytest.skip("no Chromium installed (apt-get install chromium)")
+        assert "Cell In[2], line 2" in browser.dom(page.as_uri())
