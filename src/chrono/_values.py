@@ -67,10 +67,11 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
         elif value_type in _LARGE_CONTAINER_TYPES and len(value) > _LARGE_CONTAINER_LENGTH:
             return _shortened_container(value, limit, secrets)
         else:
-            shown_by = _shown_by.get(value_type, _UNSEEN)
-            if shown_by is _UNSEEN:
+            try:
+                shown_by = _shown_by[value_type]
+            except KeyError:
                 shown_by = _resolve_shown_by(value_type)
-            text = repr(value) if shown_by is None else shown_by(value)  # type: ignore[operator]
+            text = shown_by(value)
             if type(text) is not str:
                 # repr() allows a str subclass; keep its text, not its overridden methods.
                 text = str.__str__(text)
@@ -101,10 +102,9 @@ def _repr_of(value: object) -> str:
 #: The functions ``register_repr`` was given, by type, subclasses and ABCs resolved as
 #: ``functools.singledispatch`` resolves them; ``_repr_of`` where none was.
 _registered = functools.singledispatch(_repr_of)
-#: What ``safe_repr`` calls for a value of each type seen (None: its own repr), worked out once
-#: per type and forgotten when a function is registered.
-_shown_by: dict[type, Callable[[Any], str] | None] = {}
-_UNSEEN = object()
+#: What ``safe_repr`` calls for a value of each type seen (``repr`` where nothing else), worked
+#: out once per type and forgotten when a function is registered: one dict lookup per value.
+_shown_by: dict[type, Callable[[Any], str]] = {}
 #: Past this many types, ``_shown_by`` starts afresh (a program that makes classes in a loop).
 _MAX_TYPES = 10_000
 
@@ -125,16 +125,16 @@ def register_repr(value_type: type, function: Callable[[Any], str]) -> None:
     _shown_by.clear()
 
 
-def _resolve_shown_by(value_type: type) -> Callable[[Any], str] | None:
-    shown_by: Callable[[Any], str] | None = _registered.dispatch(value_type)
+def _resolve_shown_by(value_type: type) -> Callable[[Any], str]:
+    shown_by: Callable[[Any], str] = _registered.dispatch(value_type)
     if shown_by is _repr_of:
-        shown_by = None
+        shown_by = repr
         # Arrays and frames, only where their library is already imported: its types'
         # module names say so.
         if value_type.__module__.partition(".")[0] in _ARRAY_LIBRARIES:
             from chrono._arrays import summary_for
 
-            shown_by = summary_for(value_type)
+            shown_by = summary_for(value_type) or repr
     if len(_shown_by) >= _MAX_TYPES:
         _shown_by.clear()
     _shown_by[value_type] = shown_by
