@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import chrono
+import chrono.ipython
 from ipython_shell import run, shell_fixture  # noqa: F401  (the fixture "shell")
 
 
@@ -43,6 +44,23 @@ class TestCellMagic:
         out = capsys.readouterr().out
         assert "ZeroDivisionError" in out
         assert out.index("ZeroDivisionError") < out.index("Cell In[2], line 3  total=3")
+        assert "showtraceback" not in vars(loaded)  # the shell's own method again
+
+    def test_the_story_ends_before_the_traceback_is_formatted(self, loaded: Any) -> None:
+        """A raising cell's story ends when its code does, not after IPython has formatted
+        the traceback (which can take longer than the cell ran)."""
+        import time
+
+        def slow_traceback(*arguments: Any, **keywords: Any) -> None:
+            time.sleep(0.5)
+
+        loaded.showtraceback = slow_traceback
+        try:
+            loaded.run_cell("%%chrono slow\ntp(1)\n1 / 0\n", store_history=True)
+        finally:
+            del loaded.showtraceback
+        story = chrono.ipython._sessions[id(loaded)].previous["slow"][0]
+        assert story.ended_ns - story.started_ns < 400_000_000
 
     def test_a_cell_run_again_shows_where_it_diverged(
         self, loaded: Any, capsys: pytest.CaptureFixture[str]
@@ -99,6 +117,11 @@ class TestLineMagic:
         out = capsys.readouterr().out
         assert out.index("Cell In[3], line 2  5") < out.index("after") < out.index("chrono story")
         assert "\x1b[" not in out
+
+    def test_alone_it_says_the_state(self, loaded: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        """``%chrono`` alone says whether chrono is on and live."""
+        run(loaded, "%chrono")
+        assert capsys.readouterr().out == "chrono is on\n"
 
     def test_a_word_it_does_not_know_is_named_with_the_usage(
         self, loaded: Any, capsys: pytest.CaptureFixture[str]

@@ -15,7 +15,7 @@ when ``%load_ext chrono`` runs (or ``c.InteractiveShellApp.extensions = ["chrono
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import chrono
 from chrono._cells import cell_name
@@ -58,7 +58,7 @@ class _Session:
             self.live = True
         elif word == "quiet":
             self.live = False
-        else:
+        elif word:
             print(f"chrono: {word!r} is not understood: {USAGE}", file=sys.stderr)
             return
         state = "on" if chrono.is_enabled() else "off"
@@ -80,9 +80,17 @@ class _Session:
         # next cell's while one runs; IPython 8 the running one's).
         counted = shell.execution_count
         shell.execution_count = number
+        # The story ends where the cell's code does: before IPython formats its traceback,
+        # which can take longer than the cell ran.
+        shown_by = vars(shell).get("showtraceback")
+        shell.showtraceback = _stopping_first(story, shell.showtraceback)
         try:
             shell.run_cell(cell, store_history=False)
         finally:
+            if shown_by is None:
+                del shell.showtraceback  # the shell's own method again
+            else:
+                shell.showtraceback = shown_by
             shell.execution_count = counted
             story.stop()
         file = _cell_file(shell, cell, number)
@@ -100,6 +108,16 @@ class _Session:
             )
             if not divergence.same:
                 _show(divergence)
+
+
+def _stopping_first(story: Story, show: Callable[..., Any]) -> Callable[..., Any]:
+    """``show``, which stops ``story`` before it shows anything."""
+
+    def stop_then_show(*arguments: Any, **keywords: Any) -> Any:
+        story.stop()
+        return show(*arguments, **keywords)
+
+    return stop_then_show
 
 
 def _running_cell_number(shell: Any) -> int:

@@ -484,8 +484,11 @@ HTML_WIDTH = 110
 #: A story of more lines than this shows folded in a notebook, its title saying what it holds.
 HTML_FOLDED_FROM_LINES = 40
 
+#: The terminal's colours on the terminal theme's own background, so that a story reads the
+#: same in a dark notebook theme.
 _HTML_PRE = (
-    '<pre style="white-space: pre-wrap; line-height: 1.35; margin: 0; '
+    '<pre style="white-space: pre-wrap; line-height: 1.35; margin: 0; padding: 4px 6px; '
+    "color: {foreground}; background-color: {background}; "
     "font-family: Menlo, Consolas, 'DejaVu Sans Mono', monospace; font-size: 12px\">"
     "{code}</pre>"
 )
