@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("IPython", reason="the IPython tests need IPython: pip install ipython")
 
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
 
 
 @pytest.fixture(name="shell")
@@ -19,7 +20,10 @@ def shell_fixture() -> Iterator[Any]:
     what it changes of the process (hooks, ``__main__``) put back after the test."""
     saved = (sys.displayhook, sys.excepthook, sys.modules.get("__main__"))
     InteractiveShell.clear_instance()
-    instance = InteractiveShell.instance()
+    # History in memory, as IPython's own tests keep it: nothing written to the home folder.
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    instance = InteractiveShell.instance(config=config)
     try:
         yield instance
     finally:
