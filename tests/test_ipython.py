@@ -141,7 +141,7 @@ class TestLineMagic:
 
 NOTEBOOK_CELLS = [
     "%load_ext chrono\nfrom chrono import tp\nimport asyncio, threading",
-    "y = 5\ntp(y + 1)",
+    "y = 5\ntp(y + 1)\ntp(y - 1); tp(y * 3)",
     "%%chrono\ntp(y)\ndef double(a):\n    return tp(a * 2)\ndouble(3)",
     "%%chrono boom\ntp(y)\n1 / 0",
     "async def later():\n    await asyncio.sleep(0)\n    tp('in a task', y)\n"
@@ -157,7 +157,8 @@ NOTEBOOK_CELLS = [
 @pytest.mark.skipif(sys.platform == "win32", reason="the kernel's temporary files are POSIX here")
 def test_a_notebook_run_by_a_kernel() -> None:
     """Ten cells executed by nbclient in a real ipykernel: every site reads ``Cell In[n], line
-    m``, no task and no escape code is shown, nothing goes to stderr, and the stories are HTML."""
+    m``, every value is named, no task and no escape code is shown, nothing goes to stderr, and
+    the stories are HTML."""
     nbformat = pytest.importorskip("nbformat", reason="install nbclient, nbformat, ipykernel")
     nbclient = pytest.importorskip("nbclient", reason="install nbclient, nbformat, ipykernel")
     pytest.importorskip("ipykernel", reason="install nbclient, nbformat, ipykernel")
@@ -179,6 +180,9 @@ def test_a_notebook_run_by_a_kernel() -> None:
     text = "\n".join(texts)
     assert "#1 " in text
     assert "Cell In[2], line 2  y + 1=6" in text
+    assert "Cell In[2], line 3  y - 1=4" in text
+    assert "Cell In[2], line 3  y * 3=15" in text
+    assert "<?>" not in text
     assert "Cell In[3], line 4 in double  a * 2=6" in text
     assert "Cell In[4], line 2  y=5" in text
     # The cell's own task is not shown; a task the cell started is.
