@@ -128,7 +128,8 @@ class TestLineMagic:
     ) -> None:
         """``%chrono loud`` says what it takes, on stderr."""
         run(loaded, "%chrono loud")
-        assert "'loud' is not understood: %chrono on|off|live|quiet" in capsys.readouterr().err
+        usage = "'loud' is not understood: %chrono on|off|live|quiet, %chrono at"
+        assert usage in capsys.readouterr().err
 
     def test_unloading_takes_the_magics_away(self, loaded: Any) -> None:
         """``%unload_ext chrono`` removes ``%chrono`` and ``%%chrono``."""
@@ -194,3 +195,36 @@ def test_a_notebook_run_by_a_kernel() -> None:
     assert "\x1b[" not in text
     assert "the previous run" not in text  # cells 7 and 8 are two cells, not one run again
     assert sum("chrono story" in fragment for fragment in html) == 6
+
+
+class TestLogpoints:
+    def test_a_logpoint_in_a_cell_records_there(
+        self, loaded: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``%chrono at In[2]:3:m`` records ``m`` at that line of cell 2 when it runs again, in
+        the next ``%%chrono`` cell's story; ``%chrono at`` lists it with its runs."""
+        run(loaded, "def double(n):\n    m = n * 2\n    return m\n")
+        run(loaded, "%chrono at In[2]:3:m")
+        run(loaded, "%%chrono\ndouble(4)\n")
+        run(loaded, "%chrono at")
+        out = capsys.readouterr().out
+        assert "chrono: logpoint In[2]:3:m" in out
+        assert "Cell In[2], line 3 in double (logpoint)  m=8" in out
+        assert "In[2]:3:m  ran 1 time" in out
+
+    def test_clear_takes_the_logpoints_away(
+        self, loaded: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``%chrono clear`` takes the session's logpoints away: the line records nothing."""
+        run(loaded, "def triple(n):\n    return n * 3\n")
+        run(loaded, "%chrono at In[2]:2:n")
+        run(loaded, "%chrono clear")
+        run(loaded, "%%chrono\ntriple(2)\n")
+        out = capsys.readouterr().out
+        assert "chrono: 1 logpoint taken away" in out
+        assert "(logpoint)" not in out
+
+    def test_a_bad_spec_is_named(self, loaded: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        """A spec that cannot be a logpoint is named, with what is wrong, on stderr."""
+        run(loaded, "%chrono at In[1]:99")
+        assert "logpoint 'In[1]:99': line 99 is past the end" in capsys.readouterr().err

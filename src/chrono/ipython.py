@@ -7,6 +7,8 @@
 - ``%chrono on`` / ``%chrono off`` switch chrono for the session (``chrono.enable()`` and
   ``chrono.disable()``); ``%chrono live`` prints each event of a ``%%chrono`` cell as it happens
   too, and ``%chrono quiet`` stops that.
+- ``%chrono at In[6]:4:x, y`` sets a logpoint (a cell or a file, as ``--chrono-at`` takes);
+  ``%chrono at`` lists the session's, ``%chrono clear`` takes them away.
 
 Nothing in chrono imports this module: IPython does, through ``chrono.load_ipython_extension``,
 when ``%load_ext chrono`` runs (or ``c.InteractiveShellApp.extensions = ["chrono"]``).
@@ -15,18 +17,25 @@ when ``%load_ext chrono`` runs (or ``c.InteractiveShellApp.extensions = ["chrono
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import chrono
 from chrono._cells import cell_name
 from chrono._compare import compare
 from chrono._events import Event
 from chrono._story import Story
+from chrono._values import counted
+
+if TYPE_CHECKING:
+    from chrono._logpoints import Logpoint
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 
 #: What ``%chrono`` takes, for its usage line.
-USAGE = "%chrono on|off|live|quiet   (and %%chrono [name] on a cell's first line)"
+USAGE = (
+    "%chrono on|off|live|quiet, %chrono at [In[n]:LINE[:EXPR,…]], %chrono clear"
+    "   (and %%chrono [name] on a cell's first line)"
+)
 
 
 class _Session:
@@ -36,6 +45,8 @@ class _Session:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.live = False
+        #: The logpoints ``%chrono at`` set, in order.
+        self.logpoints: list[Logpoint] = []
         #: The last story of each cell (by its name, or its notebook cell id, or its text),
         #: with the file its code ran under.
         self.previous: dict[str, tuple[Story, str | None]] = {}
@@ -49,20 +60,56 @@ class _Session:
             # the notebook shows, in the story and in IPython's traceback alike.
             self.run_as_story(line.strip() or None, f"# %%chrono {line.strip()}\n{cell}")
 
-    def switch(self, word: str) -> None:
+    def switch(self, line: str) -> None:
+        """``%chrono [on|off|live|quiet|clear|at SPEC]``."""
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if word == "at":
+            self.at(rest)
+            return
+        if rest or word not in ("", "on", "off", "live", "quiet", "clear"):
+            print(f"chrono: {line!r} is not understood: {USAGE}", file=sys.stderr)
+            return
+        if word == "clear":
+            self.clear()
+            return
         if word == "on":
             chrono.enable()
         elif word == "off":
             chrono.disable()
-        elif word == "live":
-            self.live = True
-        elif word == "quiet":
-            self.live = False
         elif word:
-            print(f"chrono: {word!r} is not understood: {USAGE}", file=sys.stderr)
-            return
+            self.live = word == "live"
         state = "on" if chrono.is_enabled() else "off"
         print(f"chrono is {state}" + (", live" if self.live else ""))
+
+    def at(self, spec: str) -> None:
+        """``%chrono at In[6]:4:x, y``: a logpoint, as ``--chrono-at`` sets one; alone, the
+        session's logpoints and how often each ran."""
+        from chrono import _logpoints
+
+        if not spec:
+            for logpoint in self.logpoints:
+                print(f"{logpoint.spec}  ran {counted(logpoint.hits, 'time')}")
+            return
+        try:
+            logpoint = _logpoints.parse_spec(spec)
+        except _logpoints.LogpointError as error:
+            print(f"chrono: {error}", file=sys.stderr)
+            return
+        if not chrono.is_enabled():
+            print("chrono is off: no logpoint is set (%chrono on)", file=sys.stderr)
+            return
+        _logpoints.add([logpoint])
+        self.logpoints.append(logpoint)
+        print(f"chrono: logpoint {logpoint.spec}")
+
+    def clear(self) -> None:
+        """``%chrono clear``: the session's logpoints taken away."""
+        from chrono import _logpoints
+
+        _logpoints.remove(self.logpoints)
+        print(f"chrono: {counted(len(self.logpoints), 'logpoint')} taken away")
+        self.logpoints.clear()
 
     def run_as_story(self, name: str | None, cell: str) -> None:
         shell = self.shell
@@ -189,8 +236,13 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    """Take ``%chrono`` and ``%%chrono`` away again (``%unload_ext chrono``)."""
-    _sessions.pop(id(shell), None)
+    """Take ``%chrono`` and ``%%chrono`` away again, and the logpoints ``%chrono at`` set
+    (``%unload_ext chrono``)."""
+    session = _sessions.pop(id(shell), None)
+    if session is not None and session.logpoints:
+        from chrono import _logpoints
+
+        _logpoints.remove(session.logpoints)
     magics = shell.magics_manager.magics
     for kind in ("line", "cell"):
         magics[kind].pop("chrono", None)
