@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import chrono
-from chrono import _arrays, _values, tp
+from chrono import _arrays, _errors, _values, tp
 from chrono._story import Story
 from helpers import run_script
 
@@ -176,3 +176,22 @@ class TestRegisterRepr:
         """The values module looks for the same libraries the summaries know."""
         assert _values._ARRAY_LIBRARIES == _arrays.LIBRARIES
         assert "numpy" in sys.modules
+
+
+class TestSummaryFailures:
+    def test_a_summary_that_fails_gives_the_repr(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Where a summary cannot be made (an array subclass that hides what it reads), the
+        value shows its own repr in production; under chrono's test switch, the error."""
+
+        class Opaque(numpy.ndarray):
+            @property
+            def flat(self) -> Any:
+                raise RuntimeError("no flat view")
+
+            def __repr__(self) -> str:
+                return "Opaque(...)"
+
+        value = numpy.zeros(3).view(Opaque)
+        assert shown(value) == "<repr failed: RuntimeError: no flat view>"
+        monkeypatch.setattr(_errors, "RAISE_INTERNAL_ERRORS", False)
+        assert shown(value) == "Opaque(...)"

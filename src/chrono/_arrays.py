@@ -16,6 +16,8 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable
 
+from chrono._errors import swallowed
+
 __all__ = ["FIRST_VALUES", "LIBRARIES", "WHOLE_RANGE_LIMIT", "summary_for"]
 
 #: The top-level packages whose types this module summarises.
@@ -119,12 +121,27 @@ def _value_text(value: Any) -> str:
     return repr(value)
 
 
+def _or_repr(summary: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``summary``, or the value's own repr where the summary fails (a library's subclass or
+    a version that does not have what it reads): chrono's error, not the value's."""
+
+    def summarised(value: Any) -> str:
+        try:
+            return summary(value)
+        except Exception as error:
+            if not swallowed(error):
+                raise
+            return repr(value)
+
+    return summarised
+
+
 #: Which summary each library's types take: (library, its class, the summary).
 _SUMMARIES: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
-    ("numpy", "ndarray", array_summary),
-    ("pandas", "DataFrame", frame_summary),
-    ("pandas", "Series", series_summary),
-    ("torch", "Tensor", tensor_summary),
+    ("numpy", "ndarray", _or_repr(array_summary)),
+    ("pandas", "DataFrame", _or_repr(frame_summary)),
+    ("pandas", "Series", _or_repr(series_summary)),
+    ("torch", "Tensor", _or_repr(tensor_summary)),
 )
 
 
