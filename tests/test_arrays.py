@@ -57,6 +57,16 @@ class TestNumpy:
         masked = numpy.ma.masked_array([1, 2, 3], mask=[0, 1, 0])
         assert shown(masked) == "MaskedArray(shape=(3,), dtype=int64, min=1, max=3, [1, None, 3])"
 
+    def test_a_projects_own_subclass_is_summarised(self) -> None:
+        """An ndarray subclass defined outside numpy is summarised too, under its own name."""
+
+        class Field(numpy.ndarray):
+            pass
+
+        assert shown(numpy.ones(2).view(Field)) == (
+            "Field(shape=(2,), dtype=float64, min=1.0, max=1.0, [1.0, 1.0])"
+        )
+
     def test_the_summary_is_masked_like_a_repr(self) -> None:
         """A secret written among an array's first values is masked."""
         assert "hunter2" not in shown(numpy.array(["password=hunter2"]))

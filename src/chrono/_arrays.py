@@ -36,17 +36,13 @@ _RANGED_KINDS = frozenset("biuf")
 
 
 def summary_for(value_type: type) -> Callable[[Any], str] | None:
-    """The summary of values of ``value_type``, or None where it is none of the types known
-    here (or its library is not imported)."""
-    name = value_type.__module__.partition(".")[0]
-    library = sys.modules.get(name)
-    if library is None:
-        return None
+    """The summary of values of ``value_type`` (one of the types known here, or a subclass of
+    one, a project's own included), or None; a library not imported has no types."""
     for library_name, class_name, summary in _SUMMARIES:
-        if library_name == name:
-            known = getattr(library, class_name, None)
-            if isinstance(known, type) and issubclass(value_type, known):
-                return summary
+        library = sys.modules.get(library_name)
+        known = getattr(library, class_name, None) if library is not None else None
+        if isinstance(known, type) and issubclass(value_type, known):
+            return summary
     return None
 
 

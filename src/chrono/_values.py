@@ -129,9 +129,12 @@ def _resolve_shown_by(value_type: type) -> Callable[[Any], str]:
     shown_by: Callable[[Any], str] = _registered.dispatch(value_type)
     if shown_by is _repr_of:
         shown_by = repr
-        # Arrays and frames, only where their library is already imported: its types'
-        # module names say so.
-        if value_type.__module__.partition(".")[0] in _ARRAY_LIBRARIES:
+        # Arrays and frames (and their subclasses), only where their library is already
+        # imported: the modules of the type's classes say so.
+        if any(
+            getattr(base, "__module__", "").partition(".")[0] in _ARRAY_LIBRARIES
+            for base in value_type.__mro__
+        ):
             from chrono._arrays import summary_for
 
             shown_by = summary_for(value_type) or repr
