@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import chrono
 from chrono._cells import cell_name
 from chrono._compare import compare
+from chrono._errors import swallowed
 from chrono._events import Event
 from chrono._story import Story
 from chrono._values import counted
@@ -39,8 +40,8 @@ USAGE = (
 
 
 class _Session:
-    """What the extension keeps for one shell: whether cells print live, and each cell's last
-    story, to compare a run with."""
+    """What the extension keeps for one shell: whether cells print live, the logpoints it
+    set, and each cell's last story, to compare a run with."""
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
@@ -125,7 +126,7 @@ class _Session:
         story.start()
         # The cell's code is compiled under the running cell's number (IPython 9 counts the
         # next cell's while one runs; IPython 8 the running one's).
-        counted = shell.execution_count
+        shell_count = shell.execution_count
         shell.execution_count = number
         # The story ends where the cell's code does: before IPython formats its traceback,
         # which can take longer than the cell ran.
@@ -138,7 +139,7 @@ class _Session:
                 del shell.showtraceback  # the shell's own method again
             else:
                 shell.showtraceback = shown_by
-            shell.execution_count = counted
+            shell.execution_count = shell_count
             story.stop()
         file = _cell_file(shell, cell, number)
         key = name or _cell_id(shell) or cell
@@ -198,7 +199,10 @@ def _cell_file(shell: Any, cell: str, number: int) -> str | None:
     try:
         transformed = shell.transform_cell(cell)
         file = shell.compile.get_code_name(cell, transformed, number)
-    except Exception:  # an IPython without these methods: the cell is compared as it is
+    except Exception as error:
+        # An IPython without these methods: the cell's runs are compared as they are.
+        if not swallowed(error):
+            raise
         return None
     return file if isinstance(file, str) and cell_name(file) is not None else None
 
