@@ -9,7 +9,7 @@ import pytest
 
 from browser import find_browser
 from chrono import _logpoints, export
-from chrono._cells import cell_file, cell_name
+from chrono._cells import cell_file, cell_name, host_task
 from chrono._sites import reader_path, site_column, site_text
 from helpers import run_python
 from ipython_shell import run, shell_fixture  # noqa: F401  (the fixture "shell")
@@ -135,3 +135,34 @@ class TestCellExports:
         if browser is None:
             pytest.skip("no Chromium installed (apt-get install chromium)")
         assert "Cell In[2], line 2" in browser.dom(page.as_uri())
+
+
+class TestHostTasks:
+    def test_ipython_and_ipykernel_tasks_are_the_hosts(self) -> None:
+        """A task running IPython's or ipykernel's own coroutine is the host's; one running
+        the program's coroutine, or of a class without coroutines, is not."""
+        import asyncio
+        import os
+
+        import IPython
+
+        async def programs() -> None:
+            pass
+
+        # A coroutine whose code is compiled as a file of IPython's folder, as its own are.
+        folder = os.path.dirname(IPython.__file__)
+        hosts_code = compile("async def run_cell(): pass", os.path.join(folder, "x.py"), "exec")
+        namespace: dict[str, Any] = {}
+        exec(hosts_code, namespace)
+
+        class Plain:
+            pass
+
+        async def check() -> tuple[bool, bool, bool]:
+            own = asyncio.ensure_future(programs())
+            hosts = asyncio.ensure_future(namespace["run_cell"]())
+            result = (host_task(own), host_task(hosts), host_task(Plain()))
+            await asyncio.gather(own, hosts)
+            return result
+
+        assert asyncio.run(check()) == (False, True, False)

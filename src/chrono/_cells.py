@@ -81,7 +81,8 @@ def host_task(task: Any) -> bool:
     """Whether the asyncio ``task`` is IPython's or ipykernel's own (the one that runs a cell),
     not one the program started: such a task is shown as a script's main code is, unnamed.
     ipykernel runs every cell in a new task, whose name would change from cell to cell."""
-    code = getattr(task.get_coro(), "cr_code", None)
+    get_coro = getattr(task, "get_coro", None)  # a task factory's own class may lack it
+    code = getattr(get_coro(), "cr_code", None) if get_coro is not None else None
     if code is None:
         return False
     host = _host_codes.get(code)
