@@ -4,8 +4,10 @@ IPython compiles each cell under a file name of its own and keeps, on its compil
 execution count each name had: plain IPython names a cell ``<ipython-input-6-2d7e187e10ac>``,
 ipykernel a temporary file named after a hash of the cell's text
 (``/tmp/ipykernel_18656/3821971755.py``). IPython's tracebacks write such a place as
-``Cell In[6], line 4``, through the compiler's ``format_code_name``; every view of chrono writes
-it the same way (``_sites``).
+``Cell In[6], line 4`` (the compiler's ``format_code_name``, which reads its private
+``_filename_map``, as chrono does here: it is there from IPython 8 on, and the names of plain
+IPython carry the number themselves); every view of chrono writes it the same way
+(``_sites``).
 
 The numbers are read when a site is shown, as IPython's own tracebacks read them: a cell whose
 text is run again under a new number is shown under its newest one. Nothing here imports
@@ -27,7 +29,7 @@ __all__ = ["CELL_PREFIX", "cell_file", "cell_name", "host_task", "in_kernel"]
 #: How a cell starts where a file's path would be: ``Cell In[6]``, as IPython's tracebacks say.
 CELL_PREFIX = "Cell In["
 
-# Plain IPython before 8 and its terminal: the execution count is in the name itself.
+# Plain IPython (its terminal, InteractiveShell): the execution count is in the name itself.
 _IPYTHON_INPUT = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>")
 # What a logpoint may name a cell by: In[6], or Cell In[6].
 _CELL_SPEC = re.compile(r"(?:Cell )?In\[(\d+)\]")
@@ -49,9 +51,10 @@ def cell_name(path: str) -> str | None:
 
 
 def cell_file(spec: str) -> str | None:
-    """The file IPython compiled the cell ``spec`` names (``In[6]`` or ``Cell In[6]``) into,
-    its newest when the same text ran under several numbers; None where ``spec`` names no
-    cell of this session."""
+    """The file IPython compiled the cell ``spec`` names (``In[6]`` or ``Cell In[6]``) into:
+    the last one compiled under that number where there are several (a ``%%chrono`` cell's
+    code is compiled under its cell's number after the cell itself); None where ``spec`` names
+    no cell of this session."""
     match = _CELL_SPEC.fullmatch(spec.strip())
     ipython = sys.modules.get("IPython")
     if match is None or ipython is None:
