@@ -102,6 +102,13 @@ class TestPandas:
             "head=[[0, 0.0], [1, 1.0], [2, 2.0], …])"
         )
 
+    def test_a_frames_floats_read_as_numpy_prints_them(self, pandas: Any) -> None:
+        """A frame's head writes its floats to eight significant digits, as its arrays do."""
+        frame = pandas.DataFrame({"amount": [7.966113959219218]})
+        assert shown(frame) == (
+            "DataFrame(shape=(1, 1), columns=[amount: float64], head=[[7.966114]])"
+        )
+
     def test_a_series_reads_as_name_length_range_and_first_values(self, pandas: Any) -> None:
         """A numeric series shows its name, length, dtype, range and first values."""
         series = pandas.Series([5, 3, 9], name="price")

@@ -83,9 +83,10 @@ def frame_summary(frame: Any) -> str:
         described += f", … {columns - HEAD_COLUMNS} more"
     # Row by row, each value of its column's own type (to_numpy would make a frame of ints
     # and floats all floats).
-    head = repr([list(row) for row in shown.itertuples(index=False, name=None)])
-    if rows > HEAD_ROWS:
-        head = f"{head[:-1]}, …]"
+    head = ", ".join(
+        f"[{', '.join(map(_value_text, row))}]" for row in shown.itertuples(index=False, name=None)
+    )
+    head = f"[{head}, …]" if rows > HEAD_ROWS else f"[{head}]"
     return f"DataFrame(shape={frame.shape}, columns=[{described}], head={head})"
 
 
