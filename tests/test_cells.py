@@ -106,6 +106,18 @@ class TestNamesOnOneLine:
         for named in ("y - 1=4", "y * 3=15", "lab  y=5", "y + 2=7", "y + 3=8"):
             assert named in err
 
+    def test_the_same_statement_in_two_cells_is_named_in_both(
+        self, shell: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A cell that runs the statement another cell ran, at another line, is named too (on
+        3.10 their code objects compare equal, their lines apart)."""
+        run(shell, "from chrono import tp\ny = 5")
+        run(shell, "tp(y * 3)")
+        run(shell, "# the same, a line lower\ntp(y * 3)")
+        err = capsys.readouterr().err
+        assert "Cell In[2], line 1  y * 3=15" in err
+        assert "Cell In[3], line 2  y * 3=15" in err
+
     def test_ipython_minus_c_names_its_values(self, tmp_path: Path) -> None:
         """``ipython -c "…; tp(y + 1); tp(y - 1)"`` names both values."""
         result = run_python(

@@ -576,9 +576,16 @@ def _is_loaded(reference: ast.expr, name: str, loads: list[_NameLoad]) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=16)
 def _instructions(code: CodeType) -> list[dis.Instruction]:
+    return _instructions_of(id(code), code)
+
+
+@functools.lru_cache(maxsize=16)
+def _instructions_of(code_id: int, code: CodeType) -> list[dis.Instruction]:
     # Cached: every call site at the top level of a large module shares one code object.
+    # Keyed by identity too: on 3.10 two code objects at different lines can compare equal
+    # (the line table is no part of equality there), as two notebook cells that run the same
+    # statement do, and the lines of one would be read for the other.
     return list(dis.get_instructions(code))
 
 
