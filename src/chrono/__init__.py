@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chrono._config import configure
     from chrono._events import Event
     from chrono._story import Story, story
+    from chrono._values import register_repr
 
 __all__ = [
     "Divergence",
@@ -38,6 +39,7 @@ __all__ = [
     "enable",
     "install",
     "is_enabled",
+    "register_repr",
     "story",
     "tp",
 ]
@@ -71,6 +73,10 @@ def __getattr__(name: str) -> object:
         from chrono._config import configure
 
         return configure
+    if name == "register_repr":
+        from chrono._values import register_repr
+
+        return register_repr
     if name in ("Divergence", "compare"):
         from chrono import _compare
 
@@ -87,6 +93,20 @@ def __getattr__(name: str) -> object:
 
         return chrono.otel
     raise AttributeError(f"module 'chrono' has no attribute {name!r}")
+
+
+def load_ipython_extension(shell: object) -> None:
+    """``%load_ext chrono``: the ``%chrono`` and ``%%chrono`` magics (``chrono.ipython``)."""
+    from chrono import ipython
+
+    ipython.load_ipython_extension(shell)
+
+
+def unload_ipython_extension(shell: object) -> None:
+    """``%unload_ext chrono``."""
+    from chrono import ipython
+
+    ipython.unload_ipython_extension(shell)
 
 
 #: The public submodules reached as attributes: listed by dir(), left out of __all__ (a

@@ -285,6 +285,16 @@ class Divergence:
 
         yield DivergenceView(self)
 
+    def _repr_html_(self) -> str:
+        """The divergence in a notebook: as the terminal shows it, in HTML."""
+        from chrono.render import divergence_html
+
+        return divergence_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The divergence in a terminal IPython: its plain text."""
+        printer.text(repr(self) if cycle else self.text())
+
 
 # -- what is compared -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from chrono import _config, _output
 from chrono._callsite import UNKNOWN_TEXT, CallSite, call_site
+from chrono._cells import host_task
 from chrono._collecting import collecting
 from chrono._errors import swallowed
 from chrono._events import sequence_numbers
@@ -273,7 +274,13 @@ def _items(
 
 def _task_name(asyncio: Any) -> str | None:
     task = asyncio.current_task()
-    return None if task is None else task.get_name()
+    if task is None:
+        return None
+    if "IPython" in _modules and host_task(task):
+        # The task a kernel runs a cell in is no task of the program's.
+        return None
+    name: str = task.get_name()
+    return name
 
 
 def record_values(now_ns: int, ident: int, site: CallSite, values: tuple[Any, ...]) -> None:

@@ -414,6 +414,16 @@ class Story:
 
         yield StoryView(self)
 
+    def _repr_html_(self) -> str:
+        """The story in a notebook: as the terminal shows it, in HTML."""
+        from chrono.render import story_html
+
+        return story_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The story in a terminal IPython: its plain text."""
+        printer.text(repr(self) if cycle else self.text())
+
     # -- activation ---------------------------------------------------------------------------
 
     def start(self) -> Story:

@@ -17,7 +17,7 @@ import shutil
 import textwrap
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, NamedTuple, Optional
+from typing import IO, TYPE_CHECKING, Literal, NamedTuple, Optional
 
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
@@ -48,9 +48,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DivergenceView",
     "StoryView",
+    "divergence_html",
     "divergence_text",
     "live_line",
     "plain_live_line",
+    "story_html",
     "story_text",
     "stream_colour_system",
     "suspects_text",
@@ -124,10 +126,13 @@ def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
 
 
 def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
-    """The colours a stream takes: None for pipes and files, or when NO_COLOR is set."""
+    """The colours a stream takes: None for pipes and files, when NO_COLOR is set, and in a
+    notebook, whose output area shows escape codes as they are."""
     console = Console(file=stream)
     name = console.color_system
-    return None if console.no_color or name is None else COLOR_SYSTEMS[name]
+    if console.no_color or name is None or console.is_jupyter:
+        return None
+    return COLOR_SYSTEMS[name]
 
 
 # -- a whole story --------------------------------------------------------------------------------
@@ -472,6 +477,50 @@ def _ansi(segment: Segment) -> str:
     return segment.style.render(segment.text, color_system=ColorSystem.STANDARD)
 
 
+# -- HTML, for notebooks --------------------------------------------------------------------------
+
+#: How wide a story is laid out for a notebook's output area, in characters.
+HTML_WIDTH = 110
+#: A story of more lines than this shows folded in a notebook, its title saying what it holds.
+HTML_FOLDED_FROM_LINES = 40
+
+#: The terminal's colours on the terminal theme's own background, so that a story reads the
+#: same in a dark notebook theme.
+_HTML_PRE = (
+    '<pre style="white-space: pre-wrap; line-height: 1.35; margin: 0; padding: 4px 6px; '
+    "color: {foreground}; background-color: {background}; "
+    "font-family: Menlo, Consolas, 'DejaVu Sans Mono', monospace; font-size: 12px\">"
+    "{code}</pre>"
+)
+
+
+def story_html(story: Story, width: int = HTML_WIDTH) -> str:
+    """The story as a notebook shows it: the terminal's story, coloured, as an HTML fragment
+    (inline styles, no script); folded under its title when it is long."""
+    layout = _StoryLayout(story, width)
+    title = "".join(text for text, _ in layout.title())
+    return _html(StoryView(story), width, title)
+
+
+def divergence_html(divergence: Divergence, width: int = HTML_WIDTH) -> str:
+    """The divergence as ``story_html`` shows a story."""
+    return _html(DivergenceView(divergence), width, None)
+
+
+def _html(view: StoryView | DivergenceView, width: int, title: str | None) -> str:
+    import html
+    import io
+
+    console = _printed(view, width, "truecolor", io.StringIO(), record=True)
+    body = console.export_html(inline_styles=True, code_format=_HTML_PRE)
+    if title is None or body.count("\n") <= HTML_FOLDED_FROM_LINES:
+        return f'<div class="chrono">{body}</div>'
+    return (
+        f'<details class="chrono"><summary style="cursor: pointer">{html.escape(title)}'
+        f"</summary>{body}</details>"
+    )
+
+
 def coloured_divergence(divergence: Divergence, width: int) -> str:
     """The divergence as ``coloured_story`` draws a story."""
     return _coloured(DivergenceView(divergence), width)
@@ -481,17 +530,33 @@ def _coloured(view: StoryView | DivergenceView, width: int) -> str:
     import io
 
     buffer = io.StringIO()
+    _printed(view, width, "standard", buffer)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _printed(
+    view: StoryView | DivergenceView,
+    width: int,
+    colours: Literal["standard", "truecolor"],
+    buffer: IO[str],
+    *,
+    record: bool = False,
+) -> Console:
+    """A console that has printed ``view`` into ``buffer``, ``width`` wide, whatever the
+    program's own terminal (or notebook) is."""
     console = Console(
         file=buffer,
         width=width,
-        color_system="standard",
+        color_system=colours,
         force_terminal=True,
+        force_jupyter=False,
+        record=record,
         highlight=False,
         emoji=False,
         legacy_windows=False,
     )
     console.print(view, end="", soft_wrap=False)
-    return buffer.getvalue().rstrip("\n")
+    return console
 
 
 def terminal_live_line(event: Event, *, coloured: bool) -> str:

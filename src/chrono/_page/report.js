@@ -116,7 +116,13 @@
   }
 
   function siteOf(event) {
-    return shortPath(event.file) + ":" + event.line + " in " + event.function;
+    var path = shortPath(event.file);
+    if (path.indexOf("Cell In[") === 0) {
+      // An IPython cell, as IPython's tracebacks write it (chrono._sites.site_text).
+      var place = path + ", line " + event.line;
+      return event.function === "<module>" ? place : place + " in " + event.function;
+    }
+    return path + ":" + event.line + " in " + event.function;
   }
 
   // Names only kept events beside the gap: a bound of 1 keeps none before it.
