@@ -1,0 +1,305 @@
+"""A test that runs out of time still tells its story, and where it stood.
+
+- pytest-timeout's ``signal`` method fails the test from a ``SIGALRM`` handler: the report
+  gets the story as any failure does, and a section more, ``chrono story (at the timeout)``:
+  what the test's own thread recorded last ("still running after") and each thread's
+  innermost frames at the moment of the timeout.
+- Its ``thread`` method dumps the stacks and ends the process with ``os._exit``, so no report
+  is ever made: chrono sets the timer itself (pytest-timeout's ``pytest_timeout_set_timer``
+  hook is made for that) and, when it expires, writes the story to the terminal and to
+  ``--chrono-json``/``--chrono-trace`` first, then hands over to pytest-timeout's own expiry.
+- ``faulthandler_timeout`` dumps the stacks from C, with no Python hook: a watchdog thread of
+  chrono's, armed for each test, prints the story shortly before the dump.
+
+pytest-timeout is imported only when the run has loaded it (as its plugin ``timeout``).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from collections.abc import Generator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable
+
+import pytest
+
+from chrono import _hang
+from chrono._errors import swallowed
+
+if TYPE_CHECKING:
+    from chrono._story import Story
+
+#: What pytest-timeout's signal method fails a test with.
+_TIMEOUT_MESSAGE = re.compile(r"Timeout \(>\S+s\) from pytest-timeout\.")
+#: The title of the section a timed-out test's report gets after its story.
+SECTION_TITLE = "chrono story (at the timeout)"
+#: How much earlier than faulthandler's dump chrono's watchdog speaks: the dump may end the
+#: process (``faulthandler_exit_on_timeout``), and it writes from C, past any lock of ours.
+WATCHDOG_LEAD_SECONDS = 0.05
+
+
+class RunningTest:
+    """What the hang reports read of the test running now: handed the plugin's own view."""
+
+    def __init__(self, running: Callable[[], tuple[pytest.Item | None, Story | None]]) -> None:
+        self._running = running
+
+    def story_of(self, item: pytest.Item) -> Story | None:
+        running, story = self._running()
+        return story if running is item else None
+
+
+def register(config: pytest.Config, running: RunningTest) -> None:
+    """Register what the run's timeouts need: nothing when it has none."""
+    plugins = config.pluginmanager
+    if plugins.has_plugin("timeout"):
+        plugins.register(_TimeoutHooks(config, running), "chrono-timeout")
+    if _faulthandler_timeout(config) > 0:
+        plugins.register(_FaulthandlerWatchdog(config, running), "chrono-faulthandler-watchdog")
+
+
+def _faulthandler_timeout(config: pytest.Config) -> float:
+    try:
+        return float(config.getini("faulthandler_timeout") or 0.0)
+    except (ValueError, KeyError):  # pytest's faulthandler plugin off, or a value it rejects
+        return 0.0
+
+
+def tell_running(
+    config: pytest.Config,
+    item: pytest.Item,
+    story: Story,
+    headline: str,
+    *,
+    own_thread: int,
+) -> str:
+    """The story of the running test, with where it stands now, written to the terminal (the
+    controller's, from a pytest-xdist worker); returns the text."""
+    from chrono.render import story_text
+
+    writer = config.get_terminal_writer()
+    now_ns = time.monotonic_ns()
+    found = _hang.standings(leave_out=(threading.get_ident(),))
+    where = _hang.hang_text(story.events, own_thread, now_ns, found)
+    text = f"{headline}\n{story_text(story, writer.fullwidth)}\n{where}"
+    capture: Any = config.pluginmanager.get_plugin("capturemanager")
+    disabled = capture.global_and_fixture_disabled() if capture is not None else _nothing()
+    with disabled:
+        if hasattr(config, "workerinput"):
+            # A pytest-xdist worker: its stderr is the controller's terminal.
+            sys.stderr.write(f"{text}\n")
+            sys.stderr.flush()
+        else:
+            writer.line()
+            writer.sep("+", f"chrono: {item.nodeid}")
+            writer.line(text)
+            writer.flush()
+    return text
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+class _TimeoutHooks:
+    """pytest-timeout's hooks, registered only where the run has loaded it."""
+
+    def __init__(self, config: pytest.Config, running: RunningTest) -> None:
+        self.config = config
+        self.running = running
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings: Any) -> bool | None:
+        """The thread method's timer, set as pytest-timeout sets it, with the story told
+        before its expiry ends the process; the signal method is left to pytest-timeout."""
+        import pytest_timeout
+
+        expire = getattr(pytest_timeout, "timeout_timer", None)
+        uses_thread = settings.method == "thread" or (
+            threading.current_thread() is not threading.main_thread()
+        )
+        if expire is None or not uses_thread or self.running.story_of(item) is None:
+            return None
+        own_thread = threading.get_ident()
+
+        def expired() -> None:
+            try:
+                if settings.disable_debugger_detection or not pytest_timeout.is_debugging():
+                    self._tell_before_exit(item, settings.timeout, own_thread)
+            except Exception as error:
+                if not swallowed(error):
+                    raise
+            finally:
+                expire(item, settings)  # ends the process
+
+        timer = threading.Timer(settings.timeout, expired)
+        timer.name = f"pytest_timeout {item.nodeid}"
+
+        def cancel() -> None:
+            timer.cancel()
+            timer.join()
+
+        item.cancel_timeout = cancel  # type: ignore[attr-defined]  # read by pytest-timeout
+        timer.start()
+        return True
+
+    def _tell_before_exit(self, item: pytest.Item, timeout: float, own_thread: int) -> None:
+        story = self.running.story_of(item)
+        if story is None:
+            return
+        message = f"Timeout (>{timeout}s) from pytest-timeout; the process ended (thread method)"
+        tell_running(
+            self.config,
+            item,
+            story,
+            f"chrono: {item.nodeid} timed out after {timeout} s; its story up to the timeout:",
+            own_thread=own_thread,
+        )
+        exports: Any = self.config.pluginmanager.get_plugin("chrono-export")
+        if exports is not None:
+            data = story.to_dict()
+            data["test"] = {
+                "id": item.nodeid,
+                "outcome": "failed",
+                "phases": [],
+                "message": message,
+            }
+            exports.files.add(data)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        excinfo = call.excinfo
+        if excinfo is None or not _TIMEOUT_MESSAGE.fullmatch(str(excinfo.value)):
+            return report
+        story = self.running.story_of(item)
+        if story is None:
+            return report
+        try:
+            _add_timeout_section(report, story, excinfo.tb)
+        except Exception as error:  # the test's own failure must still be reported
+            if not swallowed(error):
+                raise
+        return report
+
+
+def _add_timeout_section(report: pytest.TestReport, story: Story, tb: TracebackType) -> None:
+    """The signal method's timeout, on the report: the handler interrupted the test's thread
+    (this one) where the traceback enters pytest-timeout."""
+    from chrono import _pytest_sections
+
+    interrupted = _interrupted_frame(tb)
+    own_thread = threading.get_ident()
+    frames = dict(sys._current_frames())
+    if interrupted is None:
+        del frames[own_thread]
+    else:
+        frames[own_thread] = interrupted
+    found = _hang.standings(frames=frames)
+    text = _hang.hang_text(story.events, own_thread, time.monotonic_ns(), found)
+    _pytest_sections.add_section(report, SECTION_TITLE, text)
+
+
+def _interrupted_frame(tb: TracebackType | None) -> Any:
+    """The frame the timeout's signal handler interrupted: the last before pytest-timeout's."""
+    before = None
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") == "pytest_timeout":
+            return before
+        before = tb.tb_frame
+        tb = tb.tb_next
+    return None
+
+
+class _FaulthandlerWatchdog:
+    """One thread for the run that, when a test outlives ``faulthandler_timeout``, prints its
+    story as faulthandler dumps the stacks."""
+
+    def __init__(self, config: pytest.Config, running: RunningTest) -> None:
+        self.config = config
+        self.running = running
+        timeout = _faulthandler_timeout(config)
+        self.timeout = timeout
+        self.lead = min(WATCHDOG_LEAD_SECONDS, timeout / 10)
+        self._condition = threading.Condition()
+        #: The test watched, when it is due (monotonic seconds), and its thread.
+        self._armed: tuple[pytest.Item, float, int] | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._watch, name="chrono faulthandler watchdog", daemon=True
+            )
+            self._thread.start()
+        due = time.monotonic() + self.timeout - self.lead
+        with self._condition:
+            self._armed = (item, due, threading.get_ident())
+            self._condition.notify()
+        try:
+            return (yield)
+        finally:
+            with self._condition:
+                self._armed = None
+
+    def pytest_unconfigure(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify()
+
+    def _watch(self) -> None:
+        # Loaded now, not when a test is due: importing rich takes longer than the lead.
+        import chrono.render  # noqa: F401
+
+        while True:
+            due_now = self._wait_for_due()
+            if due_now is None:
+                return
+            # Told outside the lock: the test may end meanwhile, and must not wait for us.
+            self._tell(*due_now)
+
+    def _wait_for_due(self) -> tuple[pytest.Item, int] | None:
+        """The test that is due, and its thread, once one is; None when the run ends."""
+        condition = self._condition
+        with condition:
+            while not self._closed:
+                armed = self._armed
+                if armed is None:
+                    condition.wait()
+                    continue
+                item, due, own_thread = armed
+                left = due - time.monotonic()
+                if left > 0:
+                    condition.wait(left)
+                    continue
+                self._armed = None
+                return item, own_thread
+        return None
+
+    def _tell(self, item: pytest.Item, own_thread: int) -> None:
+        story = self.running.story_of(item)
+        if story is None:
+            return
+        try:
+            tell_running(
+                self.config,
+                item,
+                story,
+                f"chrono: {item.nodeid} is still running at faulthandler_timeout "
+                f"({self.timeout} s); its story so far:",
+                own_thread=own_thread,
+            )
+        except Exception as error:
+            if not swallowed(error):
+                raise

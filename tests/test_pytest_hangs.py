@@ -1,0 +1,199 @@
+"""A test that runs out of time still tells its story, and where each thread stood.
+
+Real inner pytest runs (see ``pytest_plugin_runs``) with pytest-timeout's two methods and with
+``faulthandler_timeout``, each on a test that sleeps past a one-second limit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+import pytest
+
+from chrono import _hang
+from chrono._events import Event
+from pytest_plugin_runs import (
+    BOTH,
+    SUBPROCESS,
+    SharedRun,
+    make_runner,
+    only_section,
+    run_once,
+    story_of,
+)
+
+pytest.importorskip("pytest_timeout")
+
+HANGS = """
+import threading
+import time
+
+from chrono import tp
+
+
+def poll(stop):
+    while not stop.wait(0.05):
+        pass
+
+
+def test_waits_for_reply():
+    stop = threading.Event()
+    threading.Thread(target=poll, args=(stop,), name="poller", daemon=True).start()
+    request = tp({"id": 7, "path": "/orders"})
+    tp("sent", request["id"])
+    time.sleep(3)
+    tp("reply came")
+
+
+def test_quick():
+    tp("quick")
+"""
+
+STILL_RUNNING = re.compile(
+    r"still running after #\d+ test_hangs\.py:\d+ in test_waits_for_reply, \d\.\d\d s ago"
+)
+
+
+class TestSignalMethod:
+    @pytest.fixture(params=BOTH)
+    def run(
+        self,
+        request: pytest.FixtureRequest,
+        pytester: pytest.Pytester,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> pytest.RunResult:
+        runner = make_runner(pytester, monkeypatch, request.param)
+        return run_once(runner, "signal", {"test_hangs": HANGS}, "--timeout=1").result
+
+    def test_story_up_to_the_timeout(self, run: pytest.RunResult) -> None:
+        """The timed-out test's report tells the events recorded before the timeout, and not
+        the one after the sleep."""
+        story = story_of(run, "test_waits_for_reply")
+        assert 'sent  request["id"]=7' in story
+        assert "reply came" not in story
+        run.assert_outcomes(failed=1, passed=1)
+
+    def test_where_it_stood(self, run: pytest.RunResult) -> None:
+        """A section after the story says what the test's thread recorded last and where
+        each thread stood: the test at its sleep, the poller in its wait."""
+        text = only_section(run, "chrono story (at the timeout)")
+        assert STILL_RUNNING.search(text), text
+        test_thread = text.split("(the test's own thread)\n", 1)[1]
+        assert test_thread.splitlines()[0].strip() == (
+            "test_hangs.py:17 in test_waits_for_reply: time.sleep(3)"
+        )
+        poller = text.split("  poller\n", 1)[1]
+        assert "test_hangs.py:8 in poll: while not stop.wait(0.05):" in poller
+
+
+class TestThreadMethod:
+    @pytest.fixture
+    def shared(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> SharedRun:
+        runner = make_runner(pytester, monkeypatch, SUBPROCESS)
+        arguments = ("--timeout=1", "--timeout-method=thread", "--chrono-json=stories")
+        return run_once(runner, "thread", {"test_hangs": HANGS}, *arguments)
+
+    @pytest.fixture
+    def run(self, shared: SharedRun) -> pytest.RunResult:
+        return shared.result
+
+    def test_story_before_the_process_ends(self, run: pytest.RunResult) -> None:
+        """With os._exit ahead, the story and where the test stood are printed before
+        pytest-timeout's own stack dump."""
+        output = run.stdout.str()
+        told = output.index("timed out after 1.0 s; its story up to the timeout:")
+        assert told < output.index("+ Timeout +")
+        assert 'sent  request["id"]=7' in output[told:]
+        assert STILL_RUNNING.search(output[told:])
+        assert "reply came" not in output
+        assert run.ret == 1  # pytest-timeout's os._exit(1): no report was ever made
+
+    def test_json_written_before_the_process_ends(self, shared: SharedRun) -> None:
+        """--chrono-json holds the timed-out test's story, written before os._exit."""
+        (written,) = (shared.path / "stories").glob("*.json")
+        data = json.loads(written.read_text())
+        assert data["test"]["id"] == "test_hangs.py::test_waits_for_reply"
+        assert data["test"]["message"].startswith("Timeout (>1.0s) from pytest-timeout")
+        assert [event["label"] for event in data["events"]] == [None, "sent"]
+
+
+class TestFaulthandlerTimeout:
+    def test_story_before_the_dump(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """At faulthandler_timeout, the running test's story is printed while it goes on;
+        the test then passes as it would have."""
+        runner = make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(test_hangs=HANGS.replace("time.sleep(3)", "time.sleep(1.5)"))
+        result = runner("-o", "faulthandler_timeout=1", "-p", "no:timeout")
+        output = result.stdout.str()
+        assert "is still running at faulthandler_timeout (1.0 s); its story so far:" in output
+        assert STILL_RUNNING.search(output)
+        assert "Timeout (0:00:01)!" in result.stderr.str()  # faulthandler's own dump
+        result.assert_outcomes(passed=2)
+
+    def test_without_pytest_timeout_it_is_not_imported(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A run that does not load pytest-timeout never imports it through chrono."""
+        runner = make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(
+            test_imports="""
+            import sys
+            from chrono import tp
+
+            def test_no_timeout_module():
+                tp(1)
+                assert "pytest_timeout" not in sys.modules
+            """
+        )
+        runner("-p", "no:timeout", "-o", "faulthandler_timeout=5").assert_outcomes(passed=1)
+
+
+def _event(seq: int, thread_id: int, monotonic_ns: int = 0) -> Event:
+    return Event(seq, monotonic_ns, 0.0, "t", None, "/x/a.py", seq, "f", None, (), "tp", thread_id)
+
+
+class TestHangData:
+    def test_last_event_of_its_own_thread(self) -> None:
+        """ "Still running after" names the last event of the test's thread, not a later
+        event of another thread."""
+        events = [_event(1, 10), _event(2, 10), _event(3, 20)]
+        last = _hang.last_event_of_thread(events, 10)
+        assert last is not None
+        assert last.seq == 2
+
+    def test_nothing_recorded(self) -> None:
+        """A thread with no event says so instead of naming another thread's."""
+        assert _hang.still_running_text(None, 0) == (
+            "its thread recorded no event before this moment"
+        )
+
+    def test_seconds_since_the_last_event(self) -> None:
+        """The time since the last event is given in seconds, from the monotonic clock."""
+        text = _hang.still_running_text(_event(4, 1, 1_000_000_000), 3_500_000_000)
+        assert text.endswith("#4 /x/a.py:4 in f, 2.50 s ago")
+
+    def test_standings_of_a_waiting_thread(self) -> None:
+        """A thread blocked in a wait stands at its innermost frames, and the asking thread is
+        left out."""
+        stop = threading.Event()
+
+        def waiting_here() -> None:
+            stop.wait(10)
+
+        thread = threading.Thread(target=waiting_here, name="waiter")
+        thread.start()
+        try:
+            time.sleep(0.05)
+            found = _hang.standings(leave_out=(threading.get_ident(),))
+        finally:
+            stop.set()
+            thread.join()
+        (waiter,) = (standing for standing in found if standing.thread == "waiter")
+        assert "waiting_here" in [function for _, _, function, _ in waiter.frames]
+        assert len(waiter.frames) == _hang.FRAMES_SHOWN
+        assert threading.get_ident() not in [standing.ident for standing in found]
