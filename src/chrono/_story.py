@@ -251,6 +251,25 @@ class Story:
         split = min(self._head_capacity, len(records))
         return records[:split], dropped, records[split:]
 
+    def newest_records(self, after: int, limit: int) -> tuple[list[Record], int]:
+        """The records received with a sequence number above ``after``, at most ``limit`` of
+        the newest, in the order received, and how many more there were (the flight
+        recorder's question: a look at the end of the list, not a copy of it)."""
+        found: list[Record] = []
+        more = 0
+        with _cutting:
+            records = self._records
+            for index in range(len(records) - 1, -1, -1):
+                record = records[index]
+                if record[0] <= after:
+                    break
+                if len(found) < limit:
+                    found.append(record)
+                else:
+                    more += 1
+        found.reverse()
+        return found, more
+
     def ordered_records(self) -> tuple[list[Record], int]:
         """The stored records kept, in sequence order, and how many were dropped between the
         first fifth and the rest: ``record_parts()`` unsplit, for readers that take all of

@@ -28,6 +28,7 @@ import pytest
 from chrono import (
     _pytest_compare,
     _pytest_export,
+    _pytest_flight,
     _pytest_hangs,
     _pytest_logpoints,
     _pytest_sections,
@@ -112,6 +113,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _pytest_export.add_options(parser, group)
     _pytest_logpoints.add_options(parser, group)
     _pytest_why.add_options(parser, group)
+    _pytest_flight.add_options(parser, group)
 
 
 def _positive_int(text: str) -> int:
@@ -212,6 +214,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if is_enabled():
         # After the plugin: a timed-out test's report tells where it stood after its story.
         _pytest_hangs.register(config, _pytest_hangs.RunningTest(plugin.running))
+        _pytest_flight.register(config, plugin.running)
     siblings_compared = comparison is not None and options.compare.siblings
     _pytest_export.register(
         config, options.exports, siblings_compared=siblings_compared, suspect_lines=options.why

@@ -1,0 +1,155 @@
+"""What the flight recorder costs: buffered ``tp`` with it following the story and without,
+and a pytest run of many small tests with it on and off.
+
+    python benchmarks/bench_flight.py [--runs 7] [--calls 200000] [--tests 2000]
+
+* Buffered ``tp(42)`` in a story past its bound (the steady state of a long test), the
+  recorder following that story or not, alternating, ``--calls`` calls a side per run. The
+  recorder works in a thread of its own, so the figure is the whole process's CPU time
+  (``time.process_time``: every thread), not the calling thread's alone; wall time beside it.
+  Goal: at most 1.10x.
+* A generated suite of ``--tests`` tests, each making five ``tp`` calls, run serially with
+  ``--chrono-flight=on`` and ``=off`` alternately: the child's CPU time (user + system).
+  The recorder writes at each test's start and end. Goal: at most 1.03x.
+
+Figures are medians of ``--runs``; ratios are taken run by run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import environment_lines, load_average
+
+import chrono
+from chrono._flight import FlightRecorder
+
+
+def _tp_loop(calls: int) -> None:
+    tp = chrono.tp
+    for _ in range(calls // 10):
+        tp(42), tp(42), tp(42), tp(42), tp(42), tp(42), tp(42), tp(42), tp(42), tp(42)
+
+
+def buffered(calls: int, runs: int) -> tuple[list[float], list[float], list[float]]:
+    """CPU ns per call without and with the recorder, and the wall ratios, run by run."""
+    chrono.enable()
+    without: list[float] = []
+    with_recorder: list[float] = []
+    wall_ratios: list[float] = []
+    directory = Path(tempfile.mkdtemp(prefix="chrono-bench-flight-"))
+    for run in range(runs):
+        figures: dict[bool, tuple[float, float]] = {}
+        # Alternate which side goes first.
+        for following in (False, True) if run % 2 == 0 else (True, False):
+            with chrono.story("benchmark") as story:
+                for _ in range(story.max_events + 2_000):
+                    chrono.tp(42)
+                recorder = FlightRecorder(directory / f"bench{os.getpid()}")
+                if following:
+                    recorder.follow(story, "benchmark")
+                cpu, wall = time.process_time_ns(), time.perf_counter_ns()
+                _tp_loop(calls)
+                cpu, wall = time.process_time_ns() - cpu, time.perf_counter_ns() - wall
+                recorder.close(remove=True)
+                story.clear()
+            figures[following] = (cpu / calls, wall / calls)
+        without.append(figures[False][0])
+        with_recorder.append(figures[True][0])
+        wall_ratios.append(figures[True][1] / figures[False][1])
+    directory.rmdir()
+    return without, with_recorder, wall_ratios
+
+
+_TEST_FILE = """
+from chrono import tp
+
+{tests}
+"""
+
+
+def suite(tests: int, runs: int) -> tuple[list[float], list[float]]:
+    """The child's CPU seconds with the recorder off and on, run by run."""
+    directory = Path(tempfile.mkdtemp(prefix="chrono-bench-flight-suite-"))
+    body = "\n".join(
+        f"def test_{number}():\n    for step in range(5):\n        tp(step)\n"
+        for number in range(tests)
+    )
+    (directory / "test_many.py").write_text(_TEST_FILE.format(tests=body))
+    off: list[float] = []
+    on: list[float] = []
+    for run in range(runs):
+        for choice in ("off", "on") if run % 2 == 0 else ("on", "off"):
+            command = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:benchmark",
+                "-p",
+                "no:hypothesispytest",
+                "-p",
+                "no:django",
+                f"--chrono-flight={choice}",
+                "test_many.py",
+            ]
+            before = os.times()
+            subprocess.run(command, cwd=directory, check=True, capture_output=True)
+            after = os.times()
+            cpu = (after.children_user - before.children_user) + (
+                after.children_system - before.children_system
+            )
+            (on if choice == "on" else off).append(cpu)
+    for path in directory.iterdir():
+        path.unlink()
+    directory.rmdir()
+    return off, on
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=200_000)
+    parser.add_argument("--tests", type=int, default=2_000)
+    arguments = parser.parse_args(argv)
+    print("\n".join(environment_lines()))
+    without, with_recorder, wall_ratios = buffered(arguments.calls, arguments.runs)
+    ratios = [w / o for w, o in zip(with_recorder, without)]
+    print(
+        f"\nbuffered tp(42), {arguments.calls} calls a side, {arguments.runs} runs "
+        "(process CPU, every thread):"
+    )
+    print(f"  without the recorder: {statistics.median(without):.0f} ns/call")
+    print(f"  with the recorder:    {statistics.median(with_recorder):.0f} ns/call")
+    ratio = statistics.median(ratios)
+    verdict = "PASS" if ratio <= 1.10 else "MISS"
+    print(
+        f"  ratio: {ratio:.3f}x (runs {', '.join(f'{r:.2f}' for r in ratios)}) <= 1.10x {verdict}"
+    )
+    print(f"  wall ratio: {statistics.median(wall_ratios):.3f}x")
+    off, on = suite(arguments.tests, arguments.runs)
+    suite_ratios = [a / b for a, b in zip(on, off)]
+    suite_ratio = statistics.median(suite_ratios)
+    print(f"\n{arguments.tests} tests of five tp calls each, serial, child CPU seconds:")
+    print(f"  --chrono-flight=off: {statistics.median(off):.2f} s")
+    print(f"  --chrono-flight=on:  {statistics.median(on):.2f} s")
+    verdict = "PASS" if suite_ratio <= 1.03 else "MISS"
+    runs_text = ", ".join(f"{r:.3f}" for r in suite_ratios)
+    print(f"  ratio: {suite_ratio:.3f}x (runs {runs_text}) <= 1.03x {verdict}")
+    print(f"\nat the end: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
