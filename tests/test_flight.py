@@ -13,6 +13,7 @@ import pytest
 import chrono
 from chrono import _flight
 from chrono._flight import FlightRecorder, FlightUnavailable, read_flight
+from helpers import run_command, run_script
 
 #: Short, so that a test waits for a few intervals in a fraction of a second.
 INTERVAL = 0.01
@@ -159,3 +160,58 @@ class TestNewestRecords:
         records, more = story.newest_records(first + 2, 4)
         assert [record[0] for record in records] == [first + 6, first + 7, first + 8, first + 9]
         assert more == 3
+
+
+DIES_INSIDE_A_STORY = """
+import os
+import time
+
+import chrono
+from chrono import tp
+
+chrono.configure(flight="last.flight")
+with chrono.story("nightly import"):
+    for row in range(3):
+        tp(row)
+    time.sleep(0.6)
+    os._exit(1)
+"""
+
+
+class TestConfiguredAndShown:
+    def test_dead_script_shown(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A script that dies inside ``chrono.story()`` with ``configure(flight=...)`` leaves
+        a private file, and ``chrono show`` prints the story in it."""
+        result = run_script(tmp_path, DIES_INSIDE_A_STORY)
+        assert result.returncode == 1
+        left = tmp_path / "last.flight"
+        assert stat.S_IMODE(left.stat().st_mode) == 0o600
+        code, out, err = run_command(capsys, "show", str(left), "--width", "100")
+        assert (code, err) == (0, "")
+        assert "was inside nightly import" in out
+        assert "script.py:11 in <module> ×3  row=2" in out
+
+    def test_normal_exit_removes_the_file(self, tmp_path: Path) -> None:
+        """A process that ends normally takes its flight file with it."""
+        source = DIES_INSIDE_A_STORY.replace("os._exit(1)", "pass")
+        assert run_script(tmp_path, source).returncode == 0
+        assert not (tmp_path / "last.flight").exists()
+
+    def test_not_a_flight_file_shown(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``chrono show`` on a file of something else exits 2 and says why."""
+        other = tmp_path / "notes.txt"
+        other.write_text("shopping list\n")
+        code, out, err = run_command(capsys, "show", str(other))
+        assert (code, out) == (2, "")
+        assert "is not a chrono flight file" in err
+
+    def test_flight_setting_checked(self, tmp_path: Path) -> None:
+        """``configure(flight=...)`` takes a file path in an existing folder, or False."""
+        with pytest.raises(TypeError, match="flight must be a file path or False"):
+            chrono.configure(flight=3)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="its folder does not exist"):
+            chrono.configure(flight=str(tmp_path / "missing" / "f"))
+        chrono.configure(flight=str(tmp_path / "f"))
+        chrono.configure(flight=False)

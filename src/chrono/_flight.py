@@ -20,6 +20,7 @@ each time), and removed when the process ends normally. Its lines:
 
 from __future__ import annotations
 
+import atexit
 import collections
 import dataclasses
 import json
@@ -31,7 +32,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chrono import _events
+from chrono import _config, _events
+from chrono._collecting import collecting
 from chrono._errors import swallowed
 from chrono._events import event_of
 
@@ -208,6 +210,74 @@ class FlightRecorder:
                 if not swallowed(error):
                     raise
                 return  # a file that cannot be written stays as it was
+
+
+class ConfiguredFlight:
+    """The observer that ``configure(flight=path)`` stands for: the recorder follows the
+    newest open story (a nested or concurrent one ends: the newest left), and notices new
+    settings by identity when a story starts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settings: _config.Settings | None = None
+        self.recorder: FlightRecorder | None = None
+        self._open: list[Story] = []
+
+    def story_started(self, story: Story) -> None:
+        with self._lock:
+            self._match_settings()
+            if self.recorder is None:
+                return
+            self._open.append(story)
+            self.recorder.follow(story, story.test_id)
+
+    def story_stopped(self, story: Story, error: BaseException | None) -> None:
+        del error
+        with self._lock:
+            self._open = [other for other in self._open if other is not story]
+            if self.recorder is None:
+                return
+            if self._open:
+                self.recorder.follow(self._open[-1], self._open[-1].test_id)
+            else:
+                self.recorder.unfollow()
+
+    def _match_settings(self) -> None:
+        settings = _config.settings
+        if settings is self._settings:
+            return
+        self._settings = settings
+        path = settings.flight
+        recorder = self.recorder
+        if recorder is not None and (path is None or str(recorder.path) != path):
+            recorder.close(remove=True)
+            self.recorder = None
+        if path is not None and self.recorder is None:
+            try:
+                self.recorder = FlightRecorder(Path(path))
+            except OSError as error:
+                sys.stderr.write(f"chrono: no flight recorder: {path}: {error}\n")
+                return
+            atexit.register(self.recorder.close)
+
+    def close(self) -> None:
+        """Stop: the file is removed, as at a normal exit."""
+        with self._lock:
+            if self.recorder is not None:
+                self.recorder.close(remove=True)
+                self.recorder = None
+            self._settings = None
+
+
+_configured: ConfiguredFlight | None = None
+
+
+def observe_configured() -> None:
+    """Register the observer of ``configure(flight=...)`` (once)."""
+    global _configured
+    if _configured is None:
+        _configured = ConfiguredFlight()
+        collecting.observe(_configured)
 
 
 @dataclasses.dataclass

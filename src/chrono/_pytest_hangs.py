@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Generator
+from contextlib import nullcontext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -86,7 +87,7 @@ def tell_running(
     where = _hang.hang_text(story.events, own_thread, now_ns, found)
     text = f"{headline}\n{story_text(story, writer.fullwidth)}\n{where}"
     capture: Any = config.pluginmanager.get_plugin("capturemanager")
-    disabled = capture.global_and_fixture_disabled() if capture is not None else _nothing()
+    disabled = capture.global_and_fixture_disabled() if capture is not None else nullcontext()
     with disabled:
         if hasattr(config, "workerinput"):
             # A pytest-xdist worker: its stderr is the controller's terminal.
@@ -98,14 +99,6 @@ def tell_running(
             writer.line(text)
             writer.flush()
     return text
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
 
 
 class _TimeoutHooks:

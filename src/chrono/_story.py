@@ -20,7 +20,7 @@ from operator import itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from chrono import _events
+from chrono import _config, _events
 from chrono._collecting import active_stories, collecting
 from chrono._errors import swallowed
 from chrono._events import (
@@ -458,6 +458,11 @@ class Story:
         self.ended_ns = None
         # Observers hear of the story once its start is known, before its first event.
         self.listener = self.echo
+        if _config.settings.flight is not None:
+            # configure(flight=...): the recorder is an observer, registered on first need.
+            from chrono._flight import observe_configured
+
+            observe_configured()
         if collecting.observers:
             self._tell_observers_started()
         if self.scope == Scope.PROCESS:
