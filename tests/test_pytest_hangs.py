@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import threading
 import time
 
@@ -197,3 +198,54 @@ class TestHangData:
         assert "waiting_here" in [function for _, _, function, _ in waiter.frames]
         assert len(waiter.frames) == _hang.FRAMES_SHOWN
         assert threading.get_ident() not in [standing.ident for standing in found]
+
+
+SIGNALLED = """
+import os
+import signal
+import time
+
+from chrono import tp
+
+
+def test_slow_import():
+    for batch in range(2):
+        tp(batch)
+    os.kill(os.getpid(), signal.SIGUSR1)
+    time.sleep(0.1)
+    tp("after the signal")
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 (Windows)")
+class TestSignal:
+    def test_usr1_prints_the_running_story(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """``kill -USR1`` prints the running test's story so far and where it stands, and the
+        test goes on and passes."""
+        runner = make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(test_signalled=SIGNALLED)
+        result = runner()
+        result.stdout.fnmatch_lines(
+            [
+                "chrono: test_signalled.py::test_slow_import is running; its story so far:",
+                "*test_signalled.py:10 in test_slow_import ×2  batch=1",
+                "still running after #* test_signalled.py:10 in test_slow_import, *",
+                "*test_signalled.py:11 in test_slow_import: os.kill(os.getpid(), signal.SIGUSR1)",
+            ]
+        )
+        assert "after the signal" not in result.stdout.str()
+        assert "chrono flight recorder" not in result.stdout.str()  # chrono's own thread
+        result.assert_outcomes(passed=1)
+
+    def test_unknown_signal_is_a_usage_error(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A signal chrono does not take stops the run with a message naming the choices."""
+        runner = make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(test_signalled=SIGNALLED)
+        result = runner("--chrono-signal=TERM")
+        assert "chrono_signal = 'TERM' is not understood; use one of USR1, USR2, off" in (
+            result.stderr.str()
+        )

@@ -22,6 +22,10 @@ from chrono._values import counted
 #: How many frames of each thread are shown, innermost first.
 FRAMES_SHOWN = 3
 
+#: How chrono's own threads are named (the flight recorder, the watchdog): where threads
+#: stood, they are left out.
+OWN_THREAD_PREFIX = "chrono "
+
 #: (file, line, function, source line) of one frame.
 FrameLine = tuple[str, int, str, str]
 
@@ -60,7 +64,7 @@ def standings(
     found = [
         Standing(names.get(ident, f"thread {ident}"), ident, innermost_frames(frame))
         for ident, frame in frames.items()
-        if ident not in leave_out
+        if ident not in leave_out and not names.get(ident, "").startswith(OWN_THREAD_PREFIX)
     ]
     found.sort(key=lambda standing: (standing.ident != main, standing.thread))
     return found

@@ -48,14 +48,49 @@ class RunningTest:
     def __init__(self, running: Callable[[], tuple[pytest.Item | None, Story | None]]) -> None:
         self._running = running
 
+    def now(self) -> tuple[pytest.Item | None, Story | None]:
+        """The test running now and its story."""
+        return self._running()
+
     def story_of(self, item: pytest.Item) -> Story | None:
         running, story = self._running()
         return story if running is item else None
 
 
+def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
+    """``--chrono-signal`` and its ini twin."""
+    group.addoption("--chrono-signal", default=None, metavar="SIGNAL", help=_SIGNAL_HELP)
+    parser.addini("chrono_signal", _SIGNAL_HELP, default="USR1")
+
+
+_SIGNAL_HELP = (
+    "print the running test's story, and where each thread stands, when the process gets "
+    "this signal: USR1 (default), USR2 or off (off on Windows)"
+)
+_SIGNAL_CHOICES = ("USR1", "USR2", "off")
+
+
+def _signal_number(config: pytest.Config) -> int | None:
+    """The signal asked for, None for off; a usage error names what is accepted."""
+    choice = config.getoption("chrono_signal") or str(config.getini("chrono_signal")).strip()
+    if choice.upper().removeprefix("SIG") not in _SIGNAL_CHOICES[:2] and choice != "off":
+        raise pytest.UsageError(
+            f"chrono_signal = {choice!r} is not understood; use one of {', '.join(_SIGNAL_CHOICES)}"
+        )
+    if choice == "off" or sys.platform == "win32":
+        return None
+    import signal
+
+    number: int = getattr(signal, f"SIG{choice.upper().removeprefix('SIG')}")
+    return number
+
+
 def register(config: pytest.Config, running: RunningTest) -> None:
     """Register what the run's timeouts need: nothing when it has none."""
     plugins = config.pluginmanager
+    number = _signal_number(config)
+    if number is not None and threading.current_thread() is threading.main_thread():
+        plugins.register(_SignalTold(config, running, number), "chrono-signal")
     if plugins.has_plugin("timeout"):
         plugins.register(_TimeoutHooks(config, running), "chrono-timeout")
     if _faulthandler_timeout(config) > 0:
@@ -83,7 +118,10 @@ def tell_running(
 
     writer = config.get_terminal_writer()
     now_ns = time.monotonic_ns()
-    found = _hang.standings(leave_out=(threading.get_ident(),))
+    asking = threading.get_ident()
+    # A timer's thread leaves itself out; a signal handler runs in the test's own thread,
+    # whose frames under chrono's own are where the signal found it.
+    found = _hang.standings(leave_out=() if asking == own_thread else (asking,))
     where = _hang.hang_text(story.events, own_thread, now_ns, found)
     text = f"{headline}\n{story_text(story, writer.fullwidth)}\n{where}"
     capture: Any = config.pluginmanager.get_plugin("capturemanager")
@@ -294,5 +332,46 @@ class _FaulthandlerWatchdog:
                 own_thread=own_thread,
             )
         except Exception as error:
+            if not swallowed(error):
+                raise
+
+
+class _SignalTold:
+    """``kill -USR1 <pid>``: the running test's story, as faulthandler's ``register`` prints
+    stacks. Installed only over the default disposition (which would end the process): a
+    program's own handler stays."""
+
+    def __init__(self, config: pytest.Config, running: RunningTest, number: int) -> None:
+        import signal
+
+        self.config = config
+        self.running = running
+        self.number = number
+        self.installed = signal.getsignal(number) == signal.SIG_DFL
+        if self.installed:
+            signal.signal(number, self._told)
+
+    def pytest_unconfigure(self) -> None:
+        import signal
+
+        if self.installed and signal.getsignal(self.number) == self._told:
+            signal.signal(self.number, signal.SIG_DFL)
+            self.installed = False
+
+    def _told(self, number: int, frame: Any) -> None:
+        del number, frame
+        try:
+            item, story = self.running.now()
+            if item is None or story is None:
+                sys.stderr.write("chrono: no test is running\n")
+                return
+            tell_running(
+                self.config,
+                item,
+                story,
+                f"chrono: {item.nodeid} is running; its story so far:",
+                own_thread=threading.get_ident(),
+            )
+        except Exception as error:  # the test goes on whatever chrono could not tell
             if not swallowed(error):
                 raise

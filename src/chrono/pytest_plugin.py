@@ -114,6 +114,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _pytest_logpoints.add_options(parser, group)
     _pytest_why.add_options(parser, group)
     _pytest_flight.add_options(parser, group)
+    _pytest_hangs.add_options(parser, group)
 
 
 def _positive_int(text: str) -> int:
