@@ -12,7 +12,7 @@ import linecache
 import sys
 import threading
 from collections.abc import Collection, Mapping, Sequence
-from types import FrameType
+from types import FrameType, TracebackType
 
 from chrono._events import Event
 from chrono._sites import reader_path, site_text
@@ -52,17 +52,45 @@ def innermost_frames(frame: FrameType | None, depth: int = FRAMES_SHOWN) -> tupl
     return tuple(lines)
 
 
+def traceback_frames(
+    tb: TracebackType | None, stop_at_module: str, depth: int = FRAMES_SHOWN
+) -> tuple[FrameLine, ...]:
+    """The ``depth`` innermost frames of a traceback, up to the first frame of the module
+    ``stop_at_module`` (the signal handler that raised), innermost first, chrono's own left
+    out. Lines are the traceback's: the frames themselves ran on (their ``finally`` blocks)
+    while the exception went up."""
+    entries: list[FrameLine] = []
+    while tb is not None:
+        frame = tb.tb_frame
+        module = frame.f_globals.get("__name__", "")
+        if module == stop_at_module:
+            break
+        if not module.startswith("chrono."):
+            code = frame.f_code
+            line = tb.tb_lineno or 0
+            source = linecache.getline(code.co_filename, line).strip()
+            entries.append((code.co_filename, line, code.co_name, source))
+        tb = tb.tb_next
+    return tuple(reversed(entries[-depth:]))
+
+
 def standings(
-    *, leave_out: Collection[int] = (), frames: Mapping[int, FrameType] | None = None
+    *,
+    leave_out: Collection[int] = (),
+    known: Mapping[int, tuple[FrameLine, ...]] | None = None,
 ) -> list[Standing]:
-    """Where each thread of the process stands now (or in ``frames``, by thread id), the main
-    thread first, the threads in ``leave_out`` (the one asking) left out."""
-    if frames is None:
-        frames = sys._current_frames()
+    """Where each thread of the process stands now, the main thread first, the threads in
+    ``leave_out`` (the one asking) left out; for the threads in ``known``, the frames given."""
+    frames = sys._current_frames()
+    known = known or {}
     names = {thread.ident: thread.name for thread in threading.enumerate()}
     main = threading.main_thread().ident
     found = [
-        Standing(names.get(ident, f"thread {ident}"), ident, innermost_frames(frame))
+        Standing(
+            names.get(ident, f"thread {ident}"),
+            ident,
+            known[ident] if ident in known else innermost_frames(frame),
+        )
         for ident, frame in frames.items()
         if ident not in leave_out and not names.get(ident, "").startswith(OWN_THREAD_PREFIX)
     ]

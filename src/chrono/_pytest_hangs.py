@@ -228,27 +228,11 @@ def _add_timeout_section(report: pytest.TestReport, story: Story, tb: TracebackT
     (this one) where the traceback enters pytest-timeout."""
     from chrono import _pytest_sections
 
-    interrupted = _interrupted_frame(tb)
     own_thread = threading.get_ident()
-    frames = dict(sys._current_frames())
-    if interrupted is None:
-        del frames[own_thread]
-    else:
-        frames[own_thread] = interrupted
-    found = _hang.standings(frames=frames)
+    interrupted = _hang.traceback_frames(tb, stop_at_module="pytest_timeout")
+    found = _hang.standings(known={own_thread: interrupted})
     text = _hang.hang_text(story.events, own_thread, time.monotonic_ns(), found)
     _pytest_sections.add_section(report, SECTION_TITLE, text)
-
-
-def _interrupted_frame(tb: TracebackType | None) -> Any:
-    """The frame the timeout's signal handler interrupted: the last before pytest-timeout's."""
-    before = None
-    while tb is not None:
-        if tb.tb_frame.f_globals.get("__name__") == "pytest_timeout":
-            return before
-        before = tb.tb_frame
-        tb = tb.tb_next
-    return None
 
 
 class _FaulthandlerWatchdog:
