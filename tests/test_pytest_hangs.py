@@ -249,3 +249,23 @@ class TestSignal:
         assert "chrono_signal = 'TERM' is not understood; use one of USR1, USR2, off" in (
             result.stderr.str()
         )
+
+
+def _waits_then_cleans_up() -> None:
+    try:
+        raise TimeoutError("interrupted here")
+    finally:
+        cleaned = True  # noqa: F841  (the frame runs on to here as the error goes up)
+
+
+class TestTracebackFrames:
+    def test_lines_from_the_traceback(self) -> None:
+        """A frame that ran on into its ``finally`` block is shown at the line that raised,
+        innermost first."""
+        try:
+            _waits_then_cleans_up()
+        except TimeoutError as error:
+            frames = _hang.traceback_frames(error.__traceback__, stop_at_module="no such module")
+        (innermost, caller) = frames
+        assert innermost[2:] == ("_waits_then_cleans_up", 'raise TimeoutError("interrupted here")')
+        assert caller[2] == "test_lines_from_the_traceback"
