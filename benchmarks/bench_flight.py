@@ -12,6 +12,10 @@ and a pytest run of many small tests with it on and off.
   ``--chrono-flight=on`` and ``=off`` alternately: the child's CPU time (user + system).
   The recorder writes at each test's start and end. Goal: at most 1.03x.
 
+* What the recorder costs a test runner per test (``follow`` at its start, ``unfollow`` at its
+  end: one write each), and what an idle recorder costs a second (it wakes every interval to
+  find nothing new), in CPU time: two figures the machine's load hardly moves.
+
 Figures are medians of ``--runs``; ratios are taken run by run.
 """
 
@@ -118,6 +122,32 @@ def suite(tests: int, runs: int) -> tuple[list[float], list[float]]:
     return off, on
 
 
+def per_test_and_idle(runs: int) -> tuple[float, float]:
+    """CPU ns per follow and unfollow, and CPU ms per second of an idle followed story."""
+    chrono.enable()
+    directory = Path(tempfile.mkdtemp(prefix="chrono-bench-flight-"))
+    recorder = FlightRecorder(directory / "per-test")
+    pairs = 20_000
+    per_test: list[float] = []
+    idle: list[float] = []
+    with chrono.story("idle") as story:
+        recorder.follow(story, "tests/test_shop.py::test_checkout[card-EUR]")
+        for _ in range(runs):
+            cpu = time.process_time_ns()
+            for _ in range(pairs):
+                recorder.follow(story, "tests/test_shop.py::test_checkout[card-EUR]")
+                recorder.unfollow()
+            per_test.append((time.process_time_ns() - cpu) / pairs)
+        recorder.follow(story, "idle")
+        for _ in range(runs):
+            cpu = time.process_time_ns()
+            time.sleep(1.0)
+            idle.append((time.process_time_ns() - cpu) / 1e6)
+    recorder.close()
+    directory.rmdir()
+    return statistics.median(per_test), statistics.median(idle)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7)
@@ -148,6 +178,9 @@ def main(argv: list[str] | None = None) -> None:
     verdict = "PASS" if suite_ratio <= 1.03 else "MISS"
     runs_text = ", ".join(f"{r:.3f}" for r in suite_ratios)
     print(f"  ratio: {suite_ratio:.3f}x (runs {runs_text}) <= 1.03x {verdict}")
+    follow_ns, idle_ms = per_test_and_idle(min(arguments.runs, 3))
+    print(f"\nper test (follow + unfollow): {follow_ns / 1000:.1f} µs CPU")
+    print(f"idle recorder: {idle_ms:.2f} ms CPU a second")
     print(f"\nat the end: {load_average()}")
 
 

@@ -75,7 +75,7 @@ def configure(
 
     ``flight``: a file path for the flight recorder: while a story runs (``chrono.story()``,
     a request's story under the Django middleware), its newest events are kept in that file,
-    written from a background thread every quarter of a second, so that a process that dies
+    written from a background thread every 50 ms, so that a process that dies
     leaves them behind (``chrono show FILE`` prints them). The file is made private (0600)
     and removed when the process exits normally. ``False`` turns the recorder off.
     """

@@ -133,7 +133,7 @@ def tell_running(
             sys.stderr.flush()
         else:
             writer.line()
-            writer.sep("+", f"chrono: {item.nodeid}")
+            writer.sep("+", "chrono")
             writer.line(text)
             writer.flush()
     return text

@@ -417,7 +417,7 @@ def run_show(
     import time
     from pathlib import Path
 
-    from chrono._flight import FlightUnavailable, read_flight
+    from chrono._flight import INTERVAL_SECONDS, FlightUnavailable, read_flight
 
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -437,7 +437,7 @@ def run_show(
         return 0
     out.write(
         f"{path}: {process} was inside {name} (last written {written}); the events of its "
-        "last quarter second may be missing:\n"
+        f"last {INTERVAL_SECONDS * 1000:.0f} ms may be missing:\n"
     )
     out.write(flight.story.text(width=width) + "\n")
     return 0
