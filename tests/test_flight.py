@@ -52,12 +52,32 @@ class TestRecorder:
     def test_ended_story(self, tmp_path: Path) -> None:
         """After ``unfollow`` the file says the process was between stories."""
         path = tmp_path / "flight"
-        recorder = FlightRecorder(path, interval=INTERVAL)
+        recorder = FlightRecorder(path, interval=3600)  # written by hand below
         with chrono.story("done") as story:
             recorder.follow(story, "t")
+            recorder.write_now()
         recorder.unfollow()
         recorder.close(remove=False)
         assert read_flight(path).ended
+
+    def test_runner_calls_write_nothing(self, tmp_path: Path) -> None:
+        """``follow`` and ``unfollow`` do no file work: a story that began and ended between
+        two writes never reaches the file, which still names the story before it."""
+        path = tmp_path / "flight"
+        recorder = FlightRecorder(path, interval=3600)
+        with chrono.story("first") as first:
+            recorder.follow(first, "test_first")
+            recorder.write_now()
+        recorder.unfollow()
+        size = path.stat().st_size
+        with chrono.story("brief") as brief:
+            recorder.follow(brief, "test_brief")
+            chrono.tp("gone")
+        recorder.unfollow()
+        assert path.stat().st_size == size
+        recorder.close(remove=False)
+        flight = read_flight(path)
+        assert (flight.test, flight.ended) == ("test_first", True)
 
     def test_newest_kept_and_the_rest_counted(self, tmp_path: Path) -> None:
         """Past what one write takes, the newest events are kept and the file says exactly how

@@ -6,7 +6,8 @@ it was doing.
 the followed story received since it last looked (at most ``NEWEST_PER_WRITE``, the newest),
 and appends them to the file as JSON lines. What a process did in its last interval before it
 died may be missing; the reader says so. The cheap points of a test runner (a story starts,
-ends) are written at once, so the file always names the story that was running.
+ends) cost a test runner no I/O: the thread writes them too, so a story that began or ended
+within the last interval may not be in the file yet.
 
 The file is bounded (``MAX_FILE_BYTES``: past it, it is written anew with the newest events
 only), private (mode 0600, in a directory of the user's that only the user can enter, checked
@@ -96,7 +97,11 @@ class FlightRecorder:
         os.chmod(path, 0o600)  # a file left by an earlier process of the same pid
         self._lock = threading.Lock()
         self._story: Story | None = None
+        self._test_id: str | None = None
+        #: The followed story's first line, once written ("": not yet); whether the file must
+        #: still say that the story it names ended.
         self._header = ""
+        self._ended_pending = False
         #: The last sequence number written, and the newest lines written for this story.
         self._after = 0
         self._newest: collections.deque[str] = collections.deque(maxlen=NEWEST_KEPT)
@@ -106,32 +111,19 @@ class FlightRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    # -- the cheap points: called by the runner, written at once --------------------------------
+    # -- what a runner calls, for every test: no file work, which the thread does -------------
 
     def follow(self, story: Story, test_id: str | None = None) -> None:
-        """Start keeping ``story`` (one that has started): the file now names it. One write:
-        a test runner calls this for every test."""
-        header = {
-            "kind": "story",
-            "schema": FLIGHT_SCHEMA,
-            "name": story.name,
-            "test": test_id,
-            "pid": os.getpid(),
-            "started_ns": story.started_ns,
-            "max_events": story.max_events,
-            "preexisting_thread_ids": sorted(story.preexisting_threads),
-        }
+        """Start keeping ``story`` (one that has started): the thread's next write names it
+        in the file. Costs a runner no I/O: a story that ends within an interval is never
+        written (nothing it recorded would have been either)."""
         with self._lock:
             self._story = story
-            self._header = json.dumps(header, ensure_ascii=False)
+            self._test_id = test_id
+            self._header = ""
             self._after = 0
             self._newest.clear()
             self._seen = 0
-            if self._size > MAX_FILE_BYTES:
-                self._rewrite([])
-            else:
-                # Appended: the reader takes the last story the file names.
-                self._append([self._header])
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._run, name="chrono flight recorder", daemon=True
@@ -139,19 +131,34 @@ class FlightRecorder:
             self._thread.start()
 
     def unfollow(self) -> None:
-        """The followed story ended: the file says the process is between stories. One
-        write; the story's last events are not written (its process lives on)."""
+        """The followed story ended: the thread's next write says the process is between
+        stories (when the file named the story at all)."""
         with self._lock:
             if self._story is not None:
                 self._story = None
-                self._append(['{"kind": "ended"}'])
+                self._ended_pending = self._ended_pending or bool(self._header)
+
+    # -- the thread's work -------------------------------------------------------------------
 
     def write_now(self) -> None:
-        """Write what the followed story received since the last write."""
+        """Write what changed since the last write: a story that ended, a story that began,
+        the followed story's new events."""
         with self._lock:
-            story = self._story
-            if story is None or self._fd is None:
+            if self._fd is None:
                 return
+            if self._ended_pending:
+                self._ended_pending = False
+                self._append(['{"kind": "ended"}'])
+            story = self._story
+            if story is None:
+                return
+            if not self._header:
+                self._header = self._header_of(story)
+                if self._size > MAX_FILE_BYTES:
+                    self._rewrite([])
+                else:
+                    # Appended: the reader takes the last story the file names.
+                    self._append([self._header])
             records, more = story.newest_records(self._after, NEWEST_PER_WRITE)
             if not records:
                 return
@@ -170,12 +177,28 @@ class FlightRecorder:
             else:
                 self._append(lines)
 
+    def _header_of(self, story: Story) -> str:
+        header = {
+            "kind": "story",
+            "schema": FLIGHT_SCHEMA,
+            "name": story.name,
+            "test": self._test_id,
+            "pid": os.getpid(),
+            "started_ns": story.started_ns,
+            "max_events": story.max_events,
+            "preexisting_thread_ids": sorted(story.preexisting_threads),
+        }
+        return json.dumps(header, ensure_ascii=False)
+
     def close(self, *, remove: bool = True) -> None:
-        """Stop recording; remove the file (a normal end) unless told to keep it."""
+        """Stop recording; remove the file (a normal end) unless told to keep it (then it is
+        brought up to date first)."""
         self._stop.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
+        if not remove:
+            self.write_now()
         with self._lock:
             fd, self._fd = self._fd, None
             if fd is not None:

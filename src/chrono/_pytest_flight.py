@@ -158,8 +158,12 @@ def _story_text(config: pytest.Config, story: Story) -> str:
     return story_text(story, config.get_terminal_writer().fullwidth)
 
 
+def _interval() -> str:
+    return f"{_flight.INTERVAL_SECONDS * 1000:.0f} ms"
+
+
 def _incomplete_note(process: str) -> str:
-    interval = f"{_flight.INTERVAL_SECONDS * 1000:.0f} ms"
+    interval = _interval()
     return (
         f"(the flight recorder writes every {interval}: what {process} did in its last "
         f"{interval} may be missing)"
@@ -211,7 +215,11 @@ class _Controller:
         if flight.story is None or flight.test is None:
             return None
         if flight.test != crashitem or flight.ended:
-            return f"{worker} was last recorded in {flight.test}, which had ended"
+            return (
+                f"{worker}'s flight recorder last wrote {flight.test}, which had ended: "
+                f"{crashitem} ran less than {_interval()} before {worker} died, too briefly "
+                "to be written"
+            )
         return f"{_story_text(self.config, flight.story)}\n{_incomplete_note(worker)}"
 
     def pytest_sessionfinish(self) -> None:
@@ -265,7 +273,10 @@ class _LastRun:
         if flight.story is None or flight.test is None:
             return None
         if flight.ended:
-            return f"chrono: the last run ended between tests, after {flight.test}"
+            return (
+                f"chrono: the last run ended after {flight.test} (between tests, or within "
+                f"{_interval()} of the next test's start)"
+            )
         return (
             f"chrono: the last run ended inside {flight.test}; its story:\n"
             f"{_story_text(self.config, flight.story)}\n{_incomplete_note('the process')}"
