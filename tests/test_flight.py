@@ -171,15 +171,15 @@ class TestPrivacy:
 
 class TestNewestRecords:
     def test_only_after_and_newest(self) -> None:
-        """``Story.newest_records`` gives the newest records past a sequence number, and how
-        many more there were."""
+        """``Story.newest_records`` gives the newest records past a sequence number, how many
+        more there were, and how many the story received."""
         with chrono.story("s") as story:
             for number in range(10):
                 chrono.tp(number)
         first = story.events[0].seq
-        records, more = story.newest_records(first + 2, 4)
+        records, more, received = story.newest_records(first + 2, 4)
         assert [record[0] for record in records] == [first + 6, first + 7, first + 8, first + 9]
-        assert more == 3
+        assert (more, received) == (3, 10)
 
 
 DIES_INSIDE_A_STORY = """

@@ -105,7 +105,8 @@ class FlightRecorder:
         #: The last sequence number written, and the newest lines written for this story.
         self._after = 0
         self._newest: collections.deque[str] = collections.deque(maxlen=NEWEST_KEPT)
-        #: How many events of this story the recorder has seen, and the file's size.
+        #: How many events the followed story had received at the last write, and the file's
+        #: size.
         self._seen = 0
         self._size = 0
         self._stop = threading.Event()
@@ -159,11 +160,11 @@ class FlightRecorder:
                 else:
                     # Appended: the reader takes the last story the file names.
                     self._append([self._header])
-            records, more = story.newest_records(self._after, NEWEST_PER_WRITE)
+            records, more, received = story.newest_records(self._after, NEWEST_PER_WRITE)
             if not records:
                 return
-            self._after = records[-1][0]
-            self._seen += len(records) + more
+            self._after = max(self._after, records[-1][0])
+            self._seen = received
             wall = _events.wall_anchor
             lines = [_event_line(event_of(record, wall)) for record in records]
             if more:

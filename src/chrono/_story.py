@@ -251,24 +251,25 @@ class Story:
         split = min(self._head_capacity, len(records))
         return records[:split], dropped, records[split:]
 
-    def newest_records(self, after: int, limit: int) -> tuple[list[Record], int]:
+    def newest_records(self, after: int, limit: int) -> tuple[list[Record], int, int]:
         """The records received with a sequence number above ``after``, at most ``limit`` of
-        the newest, in the order received, and how many more there were (the flight
-        recorder's question: a look at the end of the list, not a copy of it)."""
-        found: list[Record] = []
-        more = 0
+        the newest, in the order received; how many more there were; and how many records the
+        story has received in all, kept or cut (the flight recorder's question: a binary
+        search of the list, which is in sequence order but for a record a thread appended a
+        moment late, and no copy of it)."""
         with _cutting:
             records = self._records
-            for index in range(len(records) - 1, -1, -1):
-                record = records[index]
-                if record[0] <= after:
-                    break
-                if len(found) < limit:
-                    found.append(record)
+            low, high = 0, len(records)
+            while low < high:
+                middle = (low + high) // 2
+                if records[middle][0] <= after:
+                    low = middle + 1
                 else:
-                    more += 1
-        found.reverse()
-        return found, more
+                    high = middle
+            newer = len(records) - low
+            taken = min(newer, limit)
+            found = records[len(records) - taken :] if taken else []
+            return found, newer - taken, len(records) + sum(self._cuts)
 
     def ordered_records(self) -> tuple[list[Record], int]:
         """The stored records kept, in sequence order, and how many were dropped between the
