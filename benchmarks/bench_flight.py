@@ -81,11 +81,11 @@ from chrono import tp
 """
 
 
-def suite(tests: int, runs: int) -> tuple[list[float], list[float]]:
+def suite(tests: int, runs: int, tp_per_test: int = 5) -> tuple[list[float], list[float]]:
     """The child's CPU seconds with the recorder off and on, run by run."""
     directory = Path(tempfile.mkdtemp(prefix="chrono-bench-flight-suite-"))
     body = "\n".join(
-        f"def test_{number}():\n    for step in range(5):\n        tp(step)\n"
+        f"def test_{number}():\n    for step in range({tp_per_test}):\n        tp(step)\n"
         for number in range(tests)
     )
     (directory / "test_many.py").write_text(_TEST_FILE.format(tests=body))
@@ -153,35 +153,47 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--tests", type=int, default=2_000)
-    arguments = parser.parse_args(argv)
-    print("\n".join(environment_lines()))
-    without, with_recorder, wall_ratios = buffered(arguments.calls, arguments.runs)
-    ratios = [w / o for w, o in zip(with_recorder, without)]
-    print(
-        f"\nbuffered tp(42), {arguments.calls} calls a side, {arguments.runs} runs "
-        "(process CPU, every thread):"
+    parser.add_argument("--tp-per-test", type=int, default=5, help="tp calls in each test (5)")
+    parser.add_argument(
+        "--parts", default="buffered,suite,per-test", help="which to run (default: all three)"
     )
+    arguments = parser.parse_args(argv)
+    parts = {part.strip() for part in arguments.parts.split(",")}
+    print("\n".join(environment_lines()))
+    if "buffered" in parts:
+        _print_buffered(arguments.calls, arguments.runs)
+    if "suite" in parts:
+        _print_suite(arguments.tests, arguments.runs, arguments.tp_per_test)
+    if "per-test" in parts:
+        follow_ns, idle_ms = per_test_and_idle(min(arguments.runs, 3))
+        print(f"\nper test (follow + unfollow): {follow_ns / 1000:.1f} µs CPU")
+        print(f"idle recorder: {idle_ms:.2f} ms CPU a second")
+    print(f"\nat the end: {load_average()}")
+
+
+def _print_buffered(calls: int, runs: int) -> None:
+    without, with_recorder, wall_ratios = buffered(calls, runs)
+    ratios = [w / o for w, o in zip(with_recorder, without)]
+    print(f"\nbuffered tp(42), {calls} calls a side, {runs} runs (process CPU, every thread):")
     print(f"  without the recorder: {statistics.median(without):.0f} ns/call")
     print(f"  with the recorder:    {statistics.median(with_recorder):.0f} ns/call")
     ratio = statistics.median(ratios)
     verdict = "PASS" if ratio <= 1.10 else "MISS"
-    print(
-        f"  ratio: {ratio:.3f}x (runs {', '.join(f'{r:.2f}' for r in ratios)}) <= 1.10x {verdict}"
-    )
+    runs_text = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"  ratio: {ratio:.3f}x (runs {runs_text}) <= 1.10x {verdict}")
     print(f"  wall ratio: {statistics.median(wall_ratios):.3f}x")
-    off, on = suite(arguments.tests, arguments.runs)
+
+
+def _print_suite(tests: int, runs: int, tp_per_test: int) -> None:
+    off, on = suite(tests, runs, tp_per_test)
     suite_ratios = [a / b for a, b in zip(on, off)]
     suite_ratio = statistics.median(suite_ratios)
-    print(f"\n{arguments.tests} tests of five tp calls each, serial, child CPU seconds:")
+    print(f"\n{tests} tests of {tp_per_test} tp calls each, serial, child CPU seconds:")
     print(f"  --chrono-flight=off: {statistics.median(off):.2f} s")
     print(f"  --chrono-flight=on:  {statistics.median(on):.2f} s")
     verdict = "PASS" if suite_ratio <= 1.03 else "MISS"
     runs_text = ", ".join(f"{r:.3f}" for r in suite_ratios)
     print(f"  ratio: {suite_ratio:.3f}x (runs {runs_text}) <= 1.03x {verdict}")
-    follow_ns, idle_ms = per_test_and_idle(min(arguments.runs, 3))
-    print(f"\nper test (follow + unfollow): {follow_ns / 1000:.1f} µs CPU")
-    print(f"idle recorder: {idle_ms:.2f} ms CPU a second")
-    print(f"\nat the end: {load_average()}")
 
 
 if __name__ == "__main__":

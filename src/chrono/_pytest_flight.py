@@ -133,13 +133,15 @@ class _Recording:
         self.running = running
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
-        # Called inside the test's protocol, after chrono's plugin started its story.
+        # Called inside the test's protocol, after chrono's plugin started its story. Every
+        # test pays for these two hooks: they only hand the story over (no I/O, nothing that
+        # can fail), the recorder's thread writes.
         _item, story = self.running()
         if story is not None:
-            self._safely(lambda: self.recorder.follow(story, nodeid))
+            self.recorder.follow(story, nodeid)
 
     def pytest_runtest_logfinish(self) -> None:
-        self._safely(self.recorder.unfollow)
+        self.recorder.unfollow()
 
     def pytest_unconfigure(self) -> None:
         self._safely(lambda: self.recorder.close(remove=True))
