@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,18 @@ class TestNextRun:
         following = _run(pytester, "-k", "before")
         assert "the last run ended" not in following.stdout.str()
         assert alive.exists()
+
+    def test_forgotten_files_removed(self, pytester: pytest.Pytester, temporary: Path) -> None:
+        """A dead process's file of another rootdir is kept for its own next run, and removed
+        by any run once a week passed unread."""
+        directory = temporary / f"chrono-flight-{os.getuid()}"
+        directory.mkdir(mode=0o700)
+        recent = directory / "serial-0123456789abcdef-999999999.chrono-flight"
+        forgotten = directory / "serial-fedcba9876543210-999999998.chrono-flight"
+        for path in (recent, forgotten):
+            path.write_text("")
+        week_and_a_day_ago = time.time() - 8 * 24 * 3600
+        os.utime(forgotten, (week_and_a_day_ago, week_and_a_day_ago))
+        _run(pytester, "-k", "before").assert_outcomes(passed=1)
+        assert recent.exists()
+        assert not forgotten.exists()

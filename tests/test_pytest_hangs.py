@@ -94,6 +94,8 @@ class TestThreadMethod:
     @pytest.fixture
     def shared(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> SharedRun:
         runner = make_runner(pytester, monkeypatch, SUBPROCESS)
+        # The process dies: its flight file stays, in a temporary directory of its own.
+        monkeypatch.setenv("TMPDIR", str(pytester.path))
         arguments = ("--timeout=1", "--timeout-method=thread", "--chrono-json=stories")
         return run_once(runner, "thread", {"test_hangs": HANGS}, *arguments)
 

@@ -232,6 +232,30 @@ class _Controller:
                 leftover.unlink(missing_ok=True)
 
 
+#: A dead process's file that no run in its rootdir read for this long is removed by any run
+#: (its project moved, or was a temporary one).
+FORGOTTEN_AFTER_SECONDS = 7 * 24 * 3600
+
+
+def _dead_process_file(path: Path) -> bool:
+    """Whether a single process's file was left by a process that no longer runs."""
+    pid_text = path.name[: -len(_flight.SUFFIX)].rsplit("-", 1)[-1]
+    return pid_text.isdigit() and not _flight.process_alive(int(pid_text))
+
+
+def _remove_forgotten(directory: Path) -> None:
+    """Remove the files of dead processes, of any rootdir, left unread for a week."""
+    import time
+
+    too_old = time.time() - FORGOTTEN_AFTER_SECONDS
+    for path in directory.glob(f"serial-*{_flight.SUFFIX}"):
+        try:
+            if path.stat().st_mtime < too_old and _dead_process_file(path):
+                path.unlink()
+        except OSError:
+            continue  # gone meanwhile
+
+
 class _LastRun:
     """Where a run starts: a single process of an earlier run here that died tells its story."""
 
@@ -258,10 +282,10 @@ class _LastRun:
             directory = _flight.private_directory()
         except _flight.FlightUnavailable:
             return None  # nothing of ours can be there
+        _remove_forgotten(directory)
         dead: list[tuple[float, Path]] = []
         for path in directory.glob(_serial_name(self.config, any_process=True)):
-            pid_text = path.name[: -len(_flight.SUFFIX)].rsplit("-", 1)[-1]
-            if pid_text.isdigit() and not _flight.process_alive(int(pid_text)):
+            if _dead_process_file(path):
                 dead.append((path.stat().st_mtime, path))
         if not dead:
             return None
