@@ -235,3 +235,30 @@ class TestConfiguredAndShown:
             chrono.configure(flight=str(tmp_path / "missing" / "f"))
         chrono.configure(flight=str(tmp_path / "f"))
         chrono.configure(flight=False)
+
+    def test_nested_stories_followed(self, tmp_path: Path) -> None:
+        """With ``configure(flight=...)`` the recorder follows the newest open story, and the
+        enclosing one again when the inner one ends."""
+        path = tmp_path / "nested.flight"
+        chrono.configure(flight=str(path))
+        try:
+            with chrono.story("outer"):
+                chrono.tp("in outer")
+                with chrono.story("inner"):
+                    chrono.tp("in inner")
+                    recorder = _flight._configured.recorder  # type: ignore[union-attr]
+                    assert recorder is not None
+                    recorder.write_now()
+                    inner = read_flight(path)
+                recorder.write_now()
+                outer = read_flight(path)
+        finally:
+            chrono.configure(flight=False)
+            with chrono.story("after"):  # a story that starts notices the new settings
+                pass
+        assert inner.story is not None
+        assert (inner.story.name, [e.label for e in inner.story.events]) == ("inner", ["in inner"])
+        assert outer.story is not None
+        assert outer.story.name == "outer"
+        assert [event.label for event in outer.story.events] == ["in outer", "in inner"]
+        assert not path.exists()  # turned off: the file goes, as at a normal exit
