@@ -11,6 +11,7 @@ import re
 import signal
 import threading
 import time
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
@@ -96,7 +97,12 @@ class TestThreadMethod:
         runner = make_runner(pytester, monkeypatch, SUBPROCESS)
         # The process dies: its flight file stays, in a temporary directory of its own.
         monkeypatch.setenv("TMPDIR", str(pytester.path))
-        arguments = ("--timeout=1", "--timeout-method=thread", "--chrono-json=stories")
+        arguments = (
+            "--timeout=1",
+            "--timeout-method=thread",
+            "--chrono-json=stories",
+            "--junitxml=report.xml",
+        )
         return run_once(runner, "thread", {"test_hangs": HANGS}, *arguments)
 
     @pytest.fixture
@@ -121,6 +127,18 @@ class TestThreadMethod:
         assert data["test"]["id"] == "test_hangs.py::test_waits_for_reply"
         assert data["test"]["message"].startswith("Timeout (>1.0s) from pytest-timeout")
         assert [event["label"] for event in data["events"]] == [None, "sent"]
+
+    def test_junit_written_before_the_process_ends(self, shared: SharedRun) -> None:
+        """--junitxml holds the timed-out test, failed, with its story as the failure's text:
+        written before os._exit, which pytest's own writer never reaches (the test after it
+        never ran)."""
+        tree = ElementTree.parse(shared.path / "report.xml")
+        (case,) = tree.iter("testcase")
+        assert case.get("name") == "test_waits_for_reply"
+        failure = case.find("failure")
+        assert failure is not None
+        assert failure.get("message", "").startswith("Timeout (>1.0s) from pytest-timeout")
+        assert 'sent  request["id"]=7' in (failure.text or "")
 
 
 class TestFaulthandlerTimeout:

@@ -6,8 +6,9 @@
   innermost frames at the moment of the timeout.
 - Its ``thread`` method dumps the stacks and ends the process with ``os._exit``, so no report
   is ever made: chrono sets the timer itself (pytest-timeout's ``pytest_timeout_set_timer``
-  hook is made for that) and, when it expires, writes the story to the terminal and to
-  ``--chrono-json``/``--chrono-trace`` first, then hands over to pytest-timeout's own expiry.
+  hook is made for that) and, when it expires, writes the story to the terminal, to
+  ``--junitxml`` and to ``--chrono-json``/``--chrono-trace`` first, then hands over to
+  pytest-timeout's own expiry.
 - ``faulthandler_timeout`` dumps the stacks from C, with no Python hook: a watchdog thread of
   chrono's, armed for each test, prints the story shortly before the dump.
 
@@ -186,13 +187,18 @@ class _TimeoutHooks:
         if story is None:
             return
         message = f"Timeout (>{timeout}s) from pytest-timeout; the process ended (thread method)"
-        tell_running(
+        text = tell_running(
             self.config,
             item,
             story,
             f"chrono: {item.nodeid} timed out after {timeout} s; its story up to the timeout:",
             own_thread=own_thread,
         )
+        try:
+            self._junit_before_exit(item, message, text)
+        except Exception as error:  # the JSON file below is still worth writing
+            if not swallowed(error):
+                raise
         exports: Any = self.config.pluginmanager.get_plugin("chrono-export")
         if exports is not None:
             data = story.to_dict()
@@ -203,6 +209,22 @@ class _TimeoutHooks:
                 "message": message,
             }
             exports.files.add(data)
+
+    def _junit_before_exit(self, item: pytest.Item, message: str, text: str) -> None:
+        """With ``--junitxml``, the file written now, with this test's failure (its story as
+        the failure's text) after the tests that ended: pytest would write it only when the
+        session ends, which this process never reaches. Only JUnit XML's own plugin hears of
+        the report: the terminal has the story already."""
+        from _pytest.junitxml import xml_key
+
+        junit: Any = self.config.stash.get(xml_key, None)
+        if junit is None:
+            return
+        report = pytest.TestReport(
+            item.nodeid, item.location, {}, "failed", f"{message}\n{text}", "call"
+        )
+        junit.pytest_runtest_logreport(report)
+        junit.pytest_sessionfinish()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
