@@ -15,6 +15,8 @@ each time), and removed when the process ends normally. Its lines:
 
 - ``{"kind": "story", ...}``: a story starts (name, test id, pid, clock origin);
 - ``{"kind": "left_out", "count": N}``: N older events of the story are not in the file;
+- ``{"kind": "own_time", "spans": [[start, end], ...]}``: chrono's own work while the story
+  ran (its first look at each call site), which the times shown leave out;
 - an event, as in a story's JSON form (``Story.to_dict``);
 - ``{"kind": "ended"}``: the story ended; the process was between stories.
 """
@@ -102,6 +104,9 @@ class FlightRecorder:
         #: still say that the story it names ended.
         self._header = ""
         self._ended_pending = False
+        #: The last line of chrono's own time written for this story, and how many spans.
+        self._spans_line = ""
+        self._spans_written = 0
         #: The last sequence number written, and the newest lines written for this story.
         self._after = 0
         self._newest: collections.deque[str] = collections.deque(maxlen=NEWEST_KEPT)
@@ -125,6 +130,8 @@ class FlightRecorder:
             self._after = 0
             self._newest.clear()
             self._seen = 0
+            self._spans_line = ""
+            self._spans_written = 0
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._run, name="chrono flight recorder", daemon=True
@@ -172,6 +179,13 @@ class FlightRecorder:
                 # before is no longer next to these, and the file keeps these alone.
                 self._newest.clear()
             self._newest.extend(lines)
+            spans = story.chrono_spans
+            if len(spans) != self._spans_written:
+                # chrono's own first looks at call sites: the reader leaves them out of the
+                # times, as a test's report does.
+                self._spans_line = json.dumps({"kind": "own_time", "spans": spans})
+                self._spans_written = len(spans)
+                lines.append(self._spans_line)
             if more or self._size > MAX_FILE_BYTES:
                 # Older events gave way: the file anew, with the newest only.
                 self._rewrite(list(self._newest))
@@ -220,6 +234,8 @@ class FlightRecorder:
         left_out = self._seen - len(self._newest)
         if left_out > 0:
             head.append(json.dumps({"kind": "left_out", "count": left_out}))
+        if self._spans_line and lines:
+            lines = [*lines, self._spans_line]
         self._append(head + lines)
 
     def _append(self, lines: list[str]) -> None:
@@ -339,6 +355,7 @@ def read_flight(path: Path) -> Flight:
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
     left_out = 0
+    own_time: list[Any] = []
     ended = False
     for line in text.splitlines():
         try:
@@ -349,9 +366,11 @@ def read_flight(path: Path) -> Flight:
             continue
         kind = entry.get("kind")
         if kind == "story" and entry.get("schema") == FLIGHT_SCHEMA:
-            header, events, left_out, ended = entry, [], 0, False
+            header, events, left_out, own_time, ended = entry, [], 0, [], False
         elif kind == "left_out":
             left_out = int(entry.get("count") or 0)
+        elif kind == "own_time":
+            own_time = entry.get("spans") or []
         elif kind == "ended":
             ended = True
         elif "seq" in entry and header is not None:
@@ -369,6 +388,7 @@ def read_flight(path: Path) -> Flight:
         "dropped": left_out,
         "dropped_at": 0 if left_out else None,
         "preexisting_thread_ids": header.get("preexisting_thread_ids") or [],
+        "chrono_spans": own_time,
         "events": events,
     }
     story = Story.from_dict(data)
