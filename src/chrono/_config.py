@@ -31,6 +31,8 @@ class Settings:
     repr_limit: int = DEFAULT_REPR_LIMIT
     secrets: Secrets | None = _DEFAULT_SECRETS
     output: OutputTarget = "stderr"
+    #: The flight recorder's file for stories outside a test runner (None: no recorder).
+    flight: str | None = None
     #: The recorder's first look for a call site, by instruction offset. It belongs to these
     #: settings (a call site's masks come from ``secrets``): ``configure()`` makes new
     #: settings, whose table starts empty, so no cache has to be told of the change. Not an
@@ -50,6 +52,7 @@ def configure(
     secret_names: str | None = None,
     secret_forms: bool | None = None,
     secret_values: str | None = None,
+    flight: str | os.PathLike[str] | bool | None = None,
 ) -> None:
     """Change how chrono records and where it prints; arguments left out keep their values.
 
@@ -69,6 +72,12 @@ def configure(
 
     ``secret_values``: a regular expression of your own; wherever it matches in a recorded
     text, the match is masked. An empty string (the default) adds none.
+
+    ``flight``: a file path for the flight recorder: while a story runs (``chrono.story()``,
+    a request's story under the Django middleware), its newest events are kept in that file,
+    written from a background thread every 50 ms, so that a process that dies
+    leaves them behind (``chrono show FILE`` prints them). The file is made private (0600)
+    and removed when the process exits normally. ``False`` turns the recorder off.
     """
     global settings
     changes: dict[str, object] = {}
@@ -86,11 +95,27 @@ def configure(
                 f"chrono.configure: repr_limit must be >= {_MINIMUM_REPR_LIMIT}, not {repr_limit}"
             )
         changes["repr_limit"] = repr_limit
+    if flight is not None:
+        changes["flight"] = _flight_path(flight)
     if secret_names is not None or secret_forms is not None or secret_values is not None:
         changes["secrets"] = _compile_secrets(secret_names, secret_forms, secret_values)
     # New settings, never changed in place: each cache built from the old ones (call sites,
     # the live output) sees that they are not the ones it was built from, and builds again.
     settings = replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def _flight_path(flight: object) -> str | None:
+    """The recorder's file as settings keep it: a path whose folder exists, or None (off)."""
+    if flight is False:
+        return None
+    if isinstance(flight, bool) or not isinstance(flight, (str, os.PathLike)):
+        raise TypeError(f"chrono.configure: flight must be a file path or False, not {flight!r}")
+    path = os.path.abspath(os.fspath(flight))
+    if not os.path.isdir(os.path.dirname(path)):
+        raise ValueError(f"chrono.configure: flight={flight!r}: its folder does not exist")
+    if os.path.isdir(path):
+        raise ValueError(f"chrono.configure: flight={flight!r} is a folder; give a file path")
+    return path
 
 
 def check_output_target(target: object) -> None:

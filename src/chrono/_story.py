@@ -20,7 +20,7 @@ from operator import itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from chrono import _events
+from chrono import _config, _events
 from chrono._collecting import active_stories, collecting
 from chrono._errors import swallowed
 from chrono._events import (
@@ -260,6 +260,26 @@ class Story:
         split = min(self._head_capacity, len(records))
         return records[:split], dropped, records[split:]
 
+    def newest_records(self, after: int, limit: int) -> tuple[list[Record], int, int]:
+        """The records received with a sequence number above ``after``, at most ``limit`` of
+        the newest, in the order received; how many more there were; and how many records the
+        story has received in all, kept or cut (the flight recorder's question: a binary
+        search of the list, which is in sequence order but for a record a thread appended a
+        moment late, and no copy of it)."""
+        with _cutting:
+            records = self._records
+            low, high = 0, len(records)
+            while low < high:
+                middle = (low + high) // 2
+                if records[middle][0] <= after:
+                    low = middle + 1
+                else:
+                    high = middle
+            newer = len(records) - low
+            taken = min(newer, limit)
+            found = records[len(records) - taken :] if taken else []
+            return found, newer - taken, len(records) + sum(self._cuts)
+
     def ordered_records(self) -> tuple[list[Record], int]:
         """The stored records kept, in sequence order, and how many were dropped between the
         first fifth and the rest: ``record_parts()`` unsplit, for readers that take all of
@@ -458,6 +478,11 @@ class Story:
         self.ended_ns = None
         # Observers hear of the story once its start is known, before its first event.
         self.listener = self.echo
+        if _config.settings.flight is not None:
+            # configure(flight=...): the recorder is an observer, registered on first need.
+            from chrono._flight import observe_configured
+
+            observe_configured()
         if collecting.observers:
             self._tell_observers_started()
         if self.scope == Scope.PROCESS:

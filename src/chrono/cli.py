@@ -1,4 +1,4 @@
-"""The ``chrono`` command: ``demo``, ``check``, ``strip``, ``compare`` and ``run``.
+"""The ``chrono`` command: ``demo``, ``check``, ``strip``, ``compare``, ``show`` and ``run``.
 
 The commands' own work (reading files, printing, writing files back) is here; finding
 leftover calls is ``chrono._leftovers``'s, removing them ``chrono._strip``'s, comparing two
@@ -109,6 +109,20 @@ def _build_parser() -> argparse.ArgumentParser:
         "--width", type=int, default=None, help="lay out for this many columns (default: terminal)"
     )
 
+    show = commands.add_parser(
+        "show",
+        help="print the story a dead process left in its flight recorder's file",
+        description=(
+            "Print the story kept in a flight recorder's file (chrono.configure(flight=FILE)): "
+            "the newest events of the story that was running when the process died. Exit 2 "
+            "for a file that is not one, or not the user's own."
+        ),
+    )
+    show.add_argument("file", metavar="FILE")
+    show.add_argument(
+        "--width", type=int, default=None, help="lay out for this many columns (default: terminal)"
+    )
+
     run = commands.add_parser(
         "run",
         help="run a Python program with logpoints",
@@ -194,6 +208,8 @@ def _run_command(argv: Sequence[str] | None) -> int:
         return run_compare(arguments.first, arguments.second, width=arguments.width)
     if arguments.command == "run":
         return run_program(arguments.at, arguments.module, arguments.program)
+    if arguments.command == "show":
+        return run_show(arguments.file, width=arguments.width)
     return run_strip(arguments.paths, diff=arguments.diff, out=sys.stdout)
 
 
@@ -409,6 +425,40 @@ def _suspects_told(name: str, story: Any) -> str:
     except (KeyError, TypeError, ValueError) as error:
         return f"{name}: its suspects cannot be read ({type(error).__name__}: {error})\n\n"
     return f"{name}, as its run ranked the suspects:\n{suspects_text(suspects)}\n\n"
+
+
+def run_show(
+    path: str, *, width: int | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """``chrono show``: print the story a flight recorder's file kept; 2 when it holds none
+    that can be read."""
+    import time
+    from pathlib import Path
+
+    from chrono._flight import INTERVAL_SECONDS, FlightUnavailable, read_flight
+
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    try:
+        flight = read_flight(Path(path))
+    except FlightUnavailable as error:
+        err.write(f"chrono show: error: {error}\n")
+        return 2
+    written = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(flight.written_at))
+    process = f"process {flight.pid}" if flight.pid is not None else "the process"
+    if flight.story is None:
+        out.write(f"{path}: {process} recorded no story (last written {written})\n")
+        return 0
+    name = flight.test or flight.story.name or "a story"
+    if flight.ended:
+        out.write(f"{path}: {process} was between stories, after {name} (last written {written})\n")
+        return 0
+    out.write(
+        f"{path}: {process} was inside {name} (last written {written}); the events of its "
+        f"last {INTERVAL_SECONDS * 1000:.0f} ms may be missing:\n"
+    )
+    out.write(flight.story.text(width=width) + "\n")
+    return 0
 
 
 def run_program(

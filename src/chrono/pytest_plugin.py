@@ -28,6 +28,8 @@ import pytest
 from chrono import (
     _pytest_compare,
     _pytest_export,
+    _pytest_flight,
+    _pytest_hangs,
     _pytest_logpoints,
     _pytest_sections,
     _pytest_suspects,
@@ -111,6 +113,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     _pytest_export.add_options(parser, group)
     _pytest_logpoints.add_options(parser, group)
     _pytest_why.add_options(parser, group)
+    _pytest_flight.add_options(parser, group)
+    _pytest_hangs.add_options(parser, group)
 
 
 def _positive_int(text: str) -> int:
@@ -206,7 +210,12 @@ def pytest_configure(config: pytest.Config) -> None:
             gatherer = _pytest_compare.Gatherer(config, options.compare, options.suspects)
             config.pluginmanager.register(gatherer, "chrono-compare-gatherer")
         comparison = _pytest_compare.Recorder(config, options.compare, gatherer)
-    config.pluginmanager.register(ChronoPlugin(config, options, comparison), "chrono-plugin")
+    plugin = ChronoPlugin(config, options, comparison)
+    config.pluginmanager.register(plugin, "chrono-plugin")
+    if is_enabled():
+        # After the plugin: a timed-out test's report tells where it stood after its story.
+        _pytest_hangs.register(config, _pytest_hangs.RunningTest(plugin.running))
+        _pytest_flight.register(config, plugin.running)
     siblings_compared = comparison is not None and options.compare.siblings
     _pytest_export.register(
         config, options.exports, siblings_compared=siblings_compared, suspect_lines=options.why
@@ -276,6 +285,10 @@ class ChronoPlugin:
         finally:
             story.stop()
             self._running = self._story = None
+
+    def running(self) -> tuple[pytest.Item | None, Story | None]:
+        """The test whose protocol runs now, and its story (None, None between tests)."""
+        return self._running, self._story
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
