@@ -82,6 +82,8 @@ BAD_CONFIGURE_VALUES: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"output": "/no/such/directory/chrono.log"}, ValueError, "'stderr', 'stdout', 'logging'"),
     ({"output": Path("/no/such/directory/chrono.log")}, ValueError, "cannot be written"),
     ({"output": "."}, ValueError, "cannot be written"),
+    ({"flight": 42}, TypeError, "flight must be a file path or False"),
+    ({"flight": "/no/such/directory/flight"}, ValueError, "its folder does not exist"),
 ]
 
 
@@ -141,6 +143,8 @@ BAD_OPTIONS = {
     ),
     "--chrono-full": ("--chrono-full=yes", "ignored explicit argument 'yes'"),
     "--chrono-why": ("--chrono-why=yes", "ignored explicit argument 'yes'"),
+    "--chrono-flight": ("--chrono-flight=sometimes", r"choose from '?auto'?, '?on'?, '?off'?"),
+    "--chrono-signal": ("--chrono-signal=TERM", "use one of USR1, USR2, off"),
 }
 #: Ini keys: (bad value, what the message must say).
 BAD_INI_VALUES = {
@@ -157,6 +161,8 @@ BAD_INI_VALUES = {
     "chrono_suspects": ("best", "use one of ochiai, dstar, off"),
     "chrono_full": ("maybe", "use true or false"),
     "chrono_why": ("maybe", "use true or false"),
+    "chrono_flight": ("sometimes", "use one of auto, on, off"),
+    "chrono_signal": ("TERM", "use one of USR1, USR2, off"),
 }
 BAD_MARKERS = ['"abc"', "0", "-3", "True", "2.5"]
 

@@ -102,7 +102,7 @@ class TestNextRun:
     def test_last_run_tells_the_next(self, pytester: pytest.Pytester, temporary: Path) -> None:
         """A single process that died leaves its story; the next run here tells it once, and
         removes the file."""
-        died = _run(pytester, "-k", "before or exit")
+        died = _run(pytester, "--chrono-flight=on", "-k", "before or exit")
         assert died.ret == 3
         assert len(_flight_files(temporary)) == 1
         following = _run(pytester, "-k", "before")
@@ -119,13 +119,34 @@ class TestNextRun:
 
     def test_normal_end_leaves_nothing(self, pytester: pytest.Pytester, temporary: Path) -> None:
         """A run that ends normally removes its file."""
-        _run(pytester, "-k", "before").assert_outcomes(passed=1)
+        _run(pytester, "--chrono-flight=on", "-k", "before").assert_outcomes(passed=1)
         assert _flight_files(temporary) == []
+
+    def test_a_single_process_records_only_when_asked(
+        self, pytester: pytest.Pytester, temporary: Path
+    ) -> None:
+        """By default a single process starts no recorder: a test that lists the process's
+        threads sees none of chrono's, and a death leaves no file."""
+        pytester.makepyfile(
+            test_threads="""
+            import threading
+
+            def test_alone():
+                assert [t.name for t in threading.enumerate() if "chrono" in t.name] == []
+            """
+        )
+        _run(pytester, "test_threads.py").assert_outcomes(passed=1)
+        died = _run(pytester, "test_crashes.py", "-k", "before or exit")
+        assert died.ret == 3
+        assert _flight_files(temporary) == []
+        failed = _run(pytester, "--chrono-flight=on", "test_threads.py")
+        failed.assert_outcomes(failed=1)
+        assert "chrono flight recorder" in failed.stdout.str()
 
     def test_live_process_file_not_read(self, pytester: pytest.Pytester, temporary: Path) -> None:
         """The file of a process that still runs (another run here) is neither read nor
         removed."""
-        died = _run(pytester, "-k", "before or exit")
+        died = _run(pytester, "--chrono-flight=on", "-k", "before or exit")
         assert died.ret == 3
         (left,) = _flight_files(temporary)
         root = hashlib.sha256(str(pytester.path).encode()).hexdigest()[:16]

@@ -246,7 +246,7 @@ class TestSignal:
         test goes on and passes."""
         runner = make_runner(pytester, monkeypatch, SUBPROCESS)
         pytester.makepyfile(test_signalled=SIGNALLED)
-        result = runner()
+        result = runner("--chrono-signal=USR1")
         result.stdout.fnmatch_lines(
             [
                 "chrono: test_signalled.py::test_slow_import is running; its story so far:",
@@ -266,7 +266,7 @@ class TestSignal:
         runner = make_runner(pytester, monkeypatch, SUBPROCESS)
         pytester.makepyfile(test_signalled=SIGNALLED)
         result = runner("--chrono-signal=TERM")
-        assert "chrono_signal = 'TERM' is not understood; use one of USR1, USR2, off" in (
+        assert "--chrono-signal=TERM is not understood; use one of USR1, USR2, off" in (
             result.stderr.str()
         )
 

@@ -10,8 +10,10 @@ its story.
   runs, says ``chrono: the last run ended inside <test>; its story:``, and removes it.
 
 Files are removed when the run ends normally. ``--chrono-flight`` / ``chrono_flight``:
-``auto`` (the default) records wherever tests run, except in a single process on Windows;
-``on`` says the same, ``off`` records nothing. Its cost (``benchmarks/bench_flight.py``, CPU
+``auto`` (the default) records in pytest-xdist's workers, where a dead worker's tests are
+otherwise told by one line, and which run threads of their own already; ``on`` records in a
+single process too (not on Windows), where the recorder is a thread the program would see;
+``off`` records nothing. Its cost (``benchmarks/bench_flight.py``, CPU
 time of every thread): about 7 µs a test, 3 ms a second while idle, and buffered ``tp`` about
 1.07x.
 """
@@ -42,7 +44,7 @@ WORKER_INPUT_KEY = "chrono_flight"
 SECTION_TITLE = "chrono story (possibly incomplete: the process died)"
 _HELP = (
     "keep the running test's newest events in a file that outlives the process, shown when "
-    "it dies: auto (default: on, but for a single process on Windows), on, off"
+    "it dies: auto (default: in pytest-xdist's workers), on (in a single process too), off"
 )
 
 #: A single process's file is named by its process id, and a later run asks whether that
@@ -85,7 +87,9 @@ def register(config: pytest.Config, running: Running) -> None:
     if not _SERIAL_FILES:
         return
     plugins.register(_LastRun(config), "chrono-flight-last-run")
-    if choice != "off" and not _runs_workers(config):
+    # In a single process only when asked: the recorder is a thread of its own, which a test
+    # that counts the process's threads would see.
+    if choice == "on" and not _runs_workers(config):
         try:
             directory = _flight.private_directory()
         except _flight.FlightUnavailable as error:

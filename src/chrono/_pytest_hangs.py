@@ -61,22 +61,26 @@ class RunningTest:
 def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
     """``--chrono-signal`` and its ini twin."""
     group.addoption("--chrono-signal", default=None, metavar="SIGNAL", help=_SIGNAL_HELP)
-    parser.addini("chrono_signal", _SIGNAL_HELP, default="USR1")
+    # Off unless asked: a handler of chrono's would change what the program's own code sees
+    # (signal.getsignal, a forked child that the signal should end).
+    parser.addini("chrono_signal", _SIGNAL_HELP, default="off")
 
 
 _SIGNAL_HELP = (
     "print the running test's story, and where each thread stands, when the process gets "
-    "this signal: USR1 (default), USR2 or off (off on Windows)"
+    "this signal: USR1, USR2 or off (the default; always off on Windows)"
 )
 _SIGNAL_CHOICES = ("USR1", "USR2", "off")
 
 
 def _signal_number(config: pytest.Config) -> int | None:
     """The signal asked for, None for off; a usage error names what is accepted."""
-    choice = config.getoption("chrono_signal") or str(config.getini("chrono_signal")).strip()
+    given = config.getoption("chrono_signal")
+    choice = given or str(config.getini("chrono_signal")).strip()
     if choice.upper().removeprefix("SIG") not in _SIGNAL_CHOICES[:2] and choice != "off":
+        setting = f"--chrono-signal={choice}" if given else f"chrono_signal = {choice!r}"
         raise pytest.UsageError(
-            f"chrono_signal = {choice!r} is not understood; use one of {', '.join(_SIGNAL_CHOICES)}"
+            f"{setting} is not understood; use one of {', '.join(_SIGNAL_CHOICES)}"
         )
     if choice == "off" or sys.platform == "win32":
         return None
