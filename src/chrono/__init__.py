@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from chrono._collecting import current_story
     from chrono._compare import Divergence, compare
     from chrono._config import configure
+    from chrono._errors import ChronoWarning
     from chrono._events import Event
     from chrono._story import Story, story
 
 __all__ = [
+    "ChronoWarning",
     "Divergence",
     "Event",
     "Story",
@@ -67,6 +69,10 @@ def __getattr__(name: str) -> object:
         from chrono._collecting import current_story
 
         return current_story
+    if name == "ChronoWarning":
+        from chrono._errors import ChronoWarning
+
+        return ChronoWarning
     if name == "configure":
         from chrono._config import configure
 

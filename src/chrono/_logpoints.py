@@ -354,7 +354,7 @@ class _Raised:
     def __init__(self, error: BaseException) -> None:
         try:
             message = str(error)
-        except Exception as failure:
+        except Exception as failure:  # the exception's own __str__: its name alone
             if from_outside(failure):
                 raise
             message = ""

@@ -150,7 +150,7 @@ def rank_failures(
             suspects = rank(story_evidence, found, formula=options.formula, test_files=test_files)
             setattr(report, SUSPECTS_ATTRIBUTE, [suspect.to_dict() for suspect in suspects])
             retell(config, report, suspects, full=options.full)
-        except Exception as error:
+        except Exception as error:  # one test's trouble must not hide the others'
             if from_outside(error):
                 raise
             _note_failure(report, error)

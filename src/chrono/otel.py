@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from chrono import _config
 from chrono._collecting import collecting
-from chrono._errors import swallowed
+from chrono._errors import from_outside, swallowed
 from chrono._events import SUBTEST_KIND
 from chrono._switch import is_enabled
 from chrono._text import content_text, line_breaks_marked
@@ -139,6 +139,10 @@ class Instrumentation:
             self._with_context = _log_records_take_context()
             self.sending = True
         except Exception as error:
+            # Not swallowed as chrono's own: a missing or broken SDK is the program's setup,
+            # said in one line each time instrument() finds it so.
+            if from_outside(error):
+                raise
             sys.stderr.write(
                 "chrono: warning: chrono.otel needs opentelemetry-api (the otel extra):"
                 f" {type(error).__name__}: {error};"
