@@ -21,7 +21,7 @@ from chrono._switch import (
 )
 
 if TYPE_CHECKING:
-    from chrono._collecting import current_story
+    from chrono._collecting import StoryObserver, current_story, observe, unobserve
     from chrono._compare import Divergence, compare
     from chrono._config import configure
     from chrono._errors import ChronoWarning
@@ -33,6 +33,7 @@ __all__ = [
     "Divergence",
     "Event",
     "Story",
+    "StoryObserver",
     "compare",
     "configure",
     "current_story",
@@ -40,8 +41,10 @@ __all__ = [
     "enable",
     "install",
     "is_enabled",
+    "observe",
     "story",
     "tp",
+    "unobserve",
 ]
 
 # The one place the version is written: hatchling reads it for the package metadata
@@ -65,10 +68,10 @@ def __getattr__(name: str) -> object:
         from chrono._events import Event
 
         return Event
-    if name == "current_story":
-        from chrono._collecting import current_story
+    if name in ("StoryObserver", "current_story", "observe", "unobserve"):
+        from chrono import _collecting
 
-        return current_story
+        return getattr(_collecting, name)
     if name == "ChronoWarning":
         from chrono._errors import ChronoWarning
 
