@@ -18,6 +18,7 @@ from chrono._switch import (
     install,
     is_enabled,
     tp,
+    uninstall,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ __all__ = [
     "observe",
     "story",
     "tp",
+    "uninstall",
     "unobserve",
 ]
 

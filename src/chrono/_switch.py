@@ -118,6 +118,13 @@ def install(name: str = "tp") -> None:
     setattr(builtins, name, tp)
 
 
+def uninstall(name: str = "tp") -> None:
+    """Take back the builtin ``install`` made; a builtin of that name that is not chrono's
+    ``tp`` (the program's own, or none) is left as it is."""
+    if getattr(builtins, name, None) is tp:
+        delattr(builtins, name)
+
+
 def enabled_from_environment(environ: Mapping[str, str] = os.environ) -> bool:
     """Read ``CHRONO``; an unknown value prints one warning and keeps chrono off."""
     raw = environ.get(ENVIRONMENT_VARIABLE)
