@@ -7,11 +7,12 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import chrono
-from chrono import Story, tp
+from chrono import Story, _story, tp
 from chrono._events import read_tp_record
 from chrono._story import DEFAULT_MAX_EVENTS, Scope, story_part
 from helpers import environment, run_in_thread, run_script
@@ -161,6 +162,29 @@ class TestCheapReads:
         part = story_part(story, events[-3:])
         assert [event.seq for event in part.events] == [event.seq for event in events[-3:]]
         assert part.dropped == 0
+
+    def test_a_failing_tests_report_builds_its_events_once(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The plugin reads a failing test's events, then draws them: each tp record becomes
+        an Event once."""
+        built: list[int] = []
+        real_event_of = _story.event_of
+
+        def counting_event_of(record: Any, wall: float) -> chrono.Event:
+            if not isinstance(record, chrono.Event):
+                built.append(record[0])
+            return real_event_of(record, wall)
+
+        monkeypatch.setattr(_story, "event_of", counting_event_of)
+        pytester.makepyfile(
+            "from chrono import tp\n\ndef test_fails():\n    for n in range(3):\n"
+            "        tp(n)\n    assert False\n"
+        )
+        result = pytester.runpytest_inprocess(*QUIET_PLUGINS, "--chrono-compare=off")
+        result.assert_outcomes(failed=1)
+        assert "n=2" in result.stdout.str()
+        assert len(built) == len(set(built)) == 3
 
 
 class TestNesting:
