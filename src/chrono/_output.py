@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Callable, NamedTuple, cast
+from typing import IO, TYPE_CHECKING, Callable, cast
 
 from chrono import _config
 from chrono._errors import held_signals, swallowed
@@ -91,15 +91,13 @@ def _close_opened() -> None:
         opened[1].close()
 
 
-class _StreamFacts(NamedTuple):
-    """What was learnt of the last stream written to."""
-
-    stream: IO[str]
-    colour: ColorSystem | None
-    #: Whether to flush after a line (a line-buffered stream has flushed it already).
-    flush: bool
-    #: Whether one write call puts a whole line out without chrono's lock.
-    whole_lines: bool
+#: What was learnt of the last stream written to: ``(stream, colour, flush, whole_lines)``,
+#: read by unpacking into those names: the stream, its colour system (None: plain), whether
+#: to flush after a line (a line-buffered stream has flushed it already), whether one write
+#: call puts a whole line out without chrono's lock. A plain tuple, not a named one: CPython
+#: unpacks an exact tuple at once, and reading four named fields cost a live line 2% more
+#: instructions (callgrind, 3.11: 22,063 against 21,562).
+_StreamFacts = tuple["IO[str]", "ColorSystem | None", bool, bool]
 
 
 class _StreamOutput:
@@ -126,17 +124,18 @@ class _StreamOutput:
         if stream is None:
             stream = self._current()  # type: ignore[misc]
         known = self._known
-        if known is None or known.stream is not stream:
+        if known is None or known[0] is not stream:
             known = self._learn(stream)
-        if known.colour is None:
+        _, colour, flush, whole_lines = known
+        if colour is None:
             line = self._plain_live_line(record)
         else:
-            line = self._live_line(event_of(record, wall_at_zero()), colour=known.colour)  # type: ignore[misc]
+            line = self._live_line(event_of(record, wall_at_zero()), colour=colour)  # type: ignore[misc]
         line += "\n"
         try:
-            if known.whole_lines:
+            if whole_lines:
                 stream.write(line)
-                if known.flush:
+                if flush:
                     stream.flush()
                 return
             # One lock for every other stream: a line is never torn by another thread's
@@ -145,13 +144,13 @@ class _StreamOutput:
             # line would wait for ever (see _write_lock).
             with _write_lock:
                 stream.write(line)
-                if known.flush:
+                if flush:
                     stream.flush()
         except BrokenPipeError:
             # The stream's reader went away (`program 2>&1 | head`). The program goes on;
             # its later events go nowhere, rather than each failing at the closed pipe.
             self._fixed = _GONE
-            self._known = _StreamFacts(_GONE, None, False, True)
+            self._known = (_GONE, None, False, True)
         except ValueError:
             # A file chrono opened and closed: its output changed while this thread wrote
             # (the line belonged to the old one), or the interpreter is past its exit.
@@ -176,9 +175,9 @@ class _StreamOutput:
             # down (a __del__ that calls tp), and importing rich near the recursion limit runs
             # out of frames. This line goes out plain, which needs no rich; the next one asks
             # again.
-            return _StreamFacts(stream, None, not line_buffered, _writes_whole_lines(stream))
+            return (stream, None, not line_buffered, _writes_whole_lines(stream))
         self._live_line = live_line
-        self._known = _StreamFacts(stream, colour, not line_buffered, _writes_whole_lines(stream))
+        self._known = (stream, colour, not line_buffered, _writes_whole_lines(stream))
         return self._known
 
 
