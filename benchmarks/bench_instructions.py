@@ -90,6 +90,17 @@ SCENARIOS = {
         snoop.install(builtins=False, out=open(os.devnull, "w"), color=False)
         call, value = snoop.pp, 42
     """,
+    # The floors of a switched-off tp: the cheapest bodies of its two possible signatures.
+    "g(x), g(first=None, /, *more, **named)": """
+        def call(first=None, /, *more, **named):
+            return first
+        value = 42
+    """,
+    "g(x), g(first=None, /, *more)": """
+        def call(first=None, /, *more):
+            return first
+        value = 42
+    """,
 }
 
 _LOOP = """
@@ -120,13 +131,17 @@ def count(python: str, script: Path, calls: int) -> int:
     return instructions([python, str(script), str(calls)])
 
 
-def per_call(python: str, directory: Path, calls: int) -> dict[str, float]:
-    """Instructions per call of each scenario under ``python``."""
+def per_call(
+    python: str, directory: Path, calls: int, chosen: list[str] | None = None
+) -> dict[str, float]:
+    """Instructions per call of each scenario under ``python`` (the ``chosen`` ones, or all)."""
     empty = directory / "empty_loop.py"
     empty.write_text(_EMPTY_LOOP, encoding="utf-8")
     loop = (count(python, empty, calls) - count(python, empty, 0)) / calls
     figures = {}
     for number, (name, setup) in enumerate(SCENARIOS.items()):
+        if chosen is not None and name not in chosen:
+            continue
         # A file per scenario: chrono and snoop read the call's source from it.
         script = directory / f"scenario_{number}.py"
         script.write_text(textwrap.dedent(setup) + _LOOP, encoding="utf-8")
@@ -138,6 +153,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_interpreter_options(parser)
     parser.add_argument("--calls", type=int, default=20_000, help="calls per counted loop")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=list(SCENARIOS),
+        help="count only this scenario (repeatable; the targets need them all)",
+    )
     arguments = parser.parse_args()
     print("\n".join(environment_lines()))
     print(f"instructions per call (callgrind, {arguments.calls:,} calls less none)\n")
@@ -146,12 +167,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chrono-instructions-") as folder:
         for python in chosen_interpreters(arguments):
             version = python_version(python)
-            figures = per_call(python, Path(folder), arguments.calls)
+            figures = per_call(python, Path(folder), arguments.calls, arguments.scenario)
             rows += [[version, name, f"{value:,.0f}"] for name, value in figures.items()]
-            targets += _targets(version, figures)
+            if arguments.scenario is None:
+                targets += _targets(version, figures)
     print(format_table(["Python", "scenario", "instructions"], rows))
-    print()
-    print(targets_table(targets))
+    if targets:
+        print()
+        print(targets_table(targets))
 
 
 def _targets(version: str, figures: dict[str, float]) -> list[Target]:

@@ -202,8 +202,20 @@ def median_rank(ranks: Sequence[float | None]) -> float | None:
     return None if math.isinf(value) else value
 
 
-def chrono_rank(json_directory: Path, key: str, bug_file: str, bug_line: int) -> float | str:
-    """The case's rank from the failing tests' JSON files, or why there is none."""
+def shown_rank_in(entries: Sequence[dict[str, Any]], bug_file: str, bug_line: int) -> float | None:
+    """The rank chrono shows for the first entry at the bug's file and line (its own order of
+    equal scores, see docs/suspects.md); None if none."""
+    for entry in entries:
+        if entry.get("line") == bug_line and same_file(str(entry.get("file", "")), bug_file):
+            return float(entry["rank"])
+    return None
+
+
+def chrono_rank(
+    json_directory: Path, key: str, bug_file: str, bug_line: int, *, shown: bool = False
+) -> float | str:
+    """The case's rank from the failing tests' JSON files, or why there is none: ties
+    averaged, or (``shown``) as chrono shows it."""
     ranks: list[float | None] = []
     for path in sorted(json_directory.glob("**/*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -212,7 +224,7 @@ def chrono_rank(json_directory: Path, key: str, bug_file: str, bug_line: int) ->
         entries = data.get(key)
         if entries is None:
             continue
-        ranks.append(rank_in(entries, bug_file, bug_line))
+        ranks.append((shown_rank_in if shown else rank_in)(entries, bug_file, bug_line))
     if not ranks:
         return NOT_YET
     rank = median_rank(ranks)
@@ -459,6 +471,9 @@ def run_case(case: Case, forms: Sequence[str], venvs: Venvs, cache: Path) -> Res
             result.ranks["chrono-tp"] = chrono_rank(
                 json_directory, "suspects", case.bug_file, case.bug_line_with_tp
             )
+            result.ranks[SHOWN] = chrono_rank(
+                json_directory, "suspects", case.bug_file, case.bug_line_with_tp, shown=True
+            )
             line = case.bug_line_with_tp
             result.bug_events = bug_event_counts(json_directory, case.bug_file, line)
             if result.bug_events[0] == 0:
@@ -519,6 +534,8 @@ def run_fauxpy(case: Case, python: Path, cache: Path, result: Result) -> None:
 # The table --------------------------------------------------------------------------------
 
 COLUMNS = ("chrono-tp", "chrono-why", "fauxpy")
+#: The chrono-tp rank as chrono shows it, beside the averaged one.
+SHOWN = "chrono-tp shown"
 
 
 def format_rank(rank: float | str | None) -> str:
@@ -535,8 +552,8 @@ def format_ratio(ratio: float | None) -> str:
 
 def table(results: Sequence[Result]) -> list[str]:
     header = (
-        "case", "project", "form", "bug event", "rank chrono-tp", "rank chrono-why", "rank FauxPy",
-        "plain s", "chrono-tp", "chrono-why", "FauxPy",
+        "case", "project", "form", "bug event", "rank chrono-tp", "(shown)", "rank chrono-why",
+        "rank FauxPy", "plain s", "chrono-tp", "chrono-why", "FauxPy",
     )  # fmt: skip
     rows = [header]
     for result in results:
@@ -549,6 +566,7 @@ def table(results: Sequence[Result]) -> list[str]:
                 form,
                 "-" if result.bug_events is None else "{}/{}".format(*result.bug_events),
                 format_rank(result.ranks.get("chrono-tp")),
+                format_rank(result.ranks.get(SHOWN)),
                 format_rank(result.ranks.get("chrono-why")),
                 format_rank(result.ranks.get("fauxpy")),
                 f"{result.walls['plain']:.1f}" if "plain" in result.walls else "-",
@@ -636,6 +654,14 @@ def summary(results: Sequence[Result]) -> list[str]:
         lines.append(
             f"  {mark} {column:<11} {first}/{total} = {first / total:.0%} / "
             f"{top3 / total:.0%} / {top5 / total:.0%}   ({goals[column]})"
+        )
+    as_shown = shares(result.ranks.get(SHOWN) for result in results)
+    if as_shown is not None:
+        total, first, top3, top5 = as_shown
+        lines.append(
+            f"  {'':4} {'as shown':<11} {first}/{total} = {first / total:.0%} / "
+            f"{top3 / total:.0%} / {top5 / total:.0%}   (chrono-tp in the order chrono shows, "
+            "equal scores ordered by kind and time, not averaged)"
         )
     if behind:
         lines.append(f"  chrono-why ranks the bug lower than FauxPy in: {', '.join(behind)}")

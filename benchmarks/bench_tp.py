@@ -56,6 +56,16 @@ def plain(x: Any) -> Any:
     return x
 
 
+def takes_keywords(first: Any = None, /, *more: Any, **named: Any) -> Any:
+    """The floor of a tp that takes keywords: its signature, and a body that only returns."""
+    return first
+
+
+def takes_no_keywords(first: Any = None, /, *more: Any) -> Any:
+    """The same floor without ``**named``, which makes a dict on every call."""
+    return first
+
+
 def _devnull() -> Any:
     return open(os.devnull, "w", encoding="utf-8")
 
@@ -73,20 +83,28 @@ def disabled_suite(rounds: int, runs: int) -> tuple[list[Contender], list[Target
         Contender("chrono tp(x), chrono.disable()", "tp", chrono.tp, INTEGER),
         Contender("icecream ic(x), ic.disable()", "ic", ic, INTEGER),
         Contender("snoop pp(x), install(enabled=False)", "pp", snoop.pp, INTEGER),
+        Contender("g(x), g(first=None, /, *more, **named)", "g_kw", takes_keywords, INTEGER),
+        Contender("g(x), g(first=None, /, *more)", "g_pos", takes_no_keywords, INTEGER),
     ]
     measure(contenders, rounds=rounds, runs=runs)
     chrono.enable()
     ic.enable()
-    base, tp, ic_off, pp_off = contenders
+    base, tp, ic_off, pp_off, floor_keywords, floor_positional = contenders
     value = ratio(tp, base)
+    # Issue 26: 1.8x on 3.11, whose calls to plain functions are specialised; 1.5x elsewhere.
+    goal = 1.8 if sys.version_info[:2] == (3, 11) else 1.5
     targets = [
         Target(
             "disabled tp(x) / f(x)",
-            "<= 1.5x",
+            f"<= {goal}x",
             f"{value:.2f}x (runs {_ratios(ratio_per_run(tp, base))}; "
             f"ic {ratio(ic_off, base):.1f}x, pp {ratio(pp_off, base):.1f}x)",
-            value <= 1.5,
-        )
+            value <= goal,
+            # What no body can go below: a function that takes keywords as tp does, and
+            # only returns its first argument; and the same without **named.
+            f"a body that only returns costs {ratio(floor_keywords, base):.2f}x with tp's "
+            f"signature, {ratio(floor_positional, base):.2f}x without **named",
+        ),
     ]
     return contenders, targets
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -306,8 +307,43 @@ class TestCompare:
             "test_total[a] and test_total[b] share their first event (of 3 and 3).",
             "The data diverged: same call site, other values (price).",
         ]
-        assert "price=20" in lines[4]
-        assert lines[4].endswith("price=21")
+        # The pair's values share a row, wherever a long call site folds the rows above it.
+        (row,) = [line for line in lines if "price=20" in line]
+        assert row.endswith("price=21")
+
+    def test_a_failing_storys_suspects_come_first(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A file whose run ranked suspects (``--chrono-json`` of a failing test) has them
+        told, as its run ranked them, before where the stories diverged; a damaged list says
+        so in one line and the comparison still comes."""
+        failing = exported_story(tmp_path, "a", [10, 20], story_name="test_total[a]")
+        passing = exported_story(tmp_path, "b", [10, 21], story_name="test_total[b]")
+        data = json.loads(failing.read_text(encoding="utf-8"))
+        suspect = {
+            "rank": 1, "seq": data["events"][1]["seq"], "file": "shop.py", "line": 44,
+            "function": "Cart.total", "predicate": "price=20", "kind": "value", "score": 1.0,
+            "formula": "ochiai", "failing": 1, "failing_total": 1, "passing": 0,
+            "passing_total": 3,
+        }  # fmt: skip
+        data["suspects"] = [suspect]
+        failing.write_text(json.dumps(data), encoding="utf-8")
+        code, out, err = run_command(capsys, "compare", str(failing), str(passing))
+        assert (code, err) == (1, "")
+        assert out.splitlines()[:3] == [
+            "test_total[a], as its run ranked the suspects:",
+            f"1 look first at #{suspect['seq']} shop.py:44 in Cart.total — price=20: in 1 of 1 "
+            "failing test, 0 of 3 passing (ochiai 1.00)",
+            "",
+        ]
+        assert out.splitlines()[3].startswith("test_total[a] and test_total[b] share")
+        del suspect["kind"]
+        failing.write_text(json.dumps(data), encoding="utf-8")
+        code, out, err = run_command(capsys, "compare", str(failing), str(passing))
+        assert code == 1
+        assert out.splitlines()[0] == (
+            "test_total[a]: its suspects cannot be read (KeyError: 'kind')"
+        )
 
     def test_stories_that_ran_alike_exit_0(
         self, workdir: Path, capsys: pytest.CaptureFixture[str]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
+import time
 from difflib import SequenceMatcher
 from pathlib import Path
 from types import ModuleType
@@ -124,6 +126,67 @@ class TestAlignment:
         assert [pair.kind for pair in divergence.context] == ["same", "data", "same"]
         assert values(divergence.context[1]) == (("30",), ("31",))
         assert (divergence.only_in_a, divergence.only_in_b) == ((), ())
+
+    def test_past_a_difference_of_input_the_first_that_matters(self, checkout: ModuleType) -> None:
+        """Another price is the test's input: the divergence also names the first difference
+        past it that is not input (here another call site), and its context follows that."""
+        divergence = compare(
+            record(checkout.total, [10, 20, 30]), record(checkout.total, [10, 120, 30])
+        )
+        first, after = divergence.first, divergence.after_input
+        assert first is not None
+        assert after is not None
+        assert _compare.is_input(first)
+        assert values(first) == (("20",), ("120",))
+        assert after.kind == "control"
+        assert (after.a and after.a.label, after.b and after.b.label) == ("full price", "discount")
+        assert not divergence.only_input
+        assert values(divergence.context[0]) == (("30",), ("118",))
+        text = divergence.text(width=80)
+        assert "They differ first by input: same call site, other values (price)." in text
+        assert "Past the input, the control flow diverged: another call site." in text
+        assert divergence.to_dict()["after_input"]["kind"] == "control"
+
+    def test_a_condition_is_never_input(self, checkout: ModuleType) -> None:
+        """A differing True or False is an outcome: the first difference, with no search past
+        it; and a lone value that differs with nothing after it is no input either."""
+        failing = record(checkout.one_site, 2).to_dict()
+        passing = record(checkout.one_site, 2).to_dict()
+        for story, (one, other) in ((failing, ("True", "5")), (passing, ("False", "6"))):
+            story["events"][0]["items"] = [["x > limit", one]]
+            story["events"][1]["items"] = [["x", other]]
+        conditions = compare(failing, passing)
+        assert conditions.first is not None
+        assert not _compare.is_input(conditions.first)
+        assert conditions.after_input is None
+        failing = record(checkout.one_site, 1).to_dict()
+        passing = record(checkout.one_site, 1).to_dict()
+        passing["events"][0]["items"] = [["1", "2"]]
+        lone = compare(failing, passing)
+        assert lone.kind == "data"
+        assert (lone.after_input, lone.only_input) == (None, False)
+        assert "The data diverged" in lone.text(width=80)
+
+    def test_an_outcome_is_never_input(self) -> None:
+        """A value the failure is known to turn on (the top suspect's item) is no input, though
+        it is no condition: the first difference is told as it is."""
+
+        def story(name: str, year: str, p: str) -> dict[str, Any]:
+            rows = [
+                ["tp", 0, 87, "easter", None, [["year", year], ["p", p]], 1, "T"],
+                ["tp", 0, 89, "easter", None, [["d", str(int(p) + 10)]], 2, "T"],
+            ]
+            return {"schema": "chrono.compact/1", "name": name, "files": ["e.py"], "events": rows}
+
+        failing, passing = story("a", "1991", "3"), story("b", "1990", "18")
+        assert compare(failing, passing).only_input
+        found = closest(failing, [passing], outcomes={("e.py", 87, "p")})
+        assert found is not None
+        divergence = found[1]
+        assert (divergence.only_input, divergence.after_input) == (False, None)
+        assert "The data diverged: same call site, other values (year, p)." in divergence.text(
+            width=80
+        )
 
     def test_control_divergence_is_another_call_site(self, checkout: ModuleType) -> None:
         """A price over the discount threshold takes the other branch: a control divergence
@@ -256,6 +319,21 @@ class TestAlignment:
         assert " at 0x" in event_a.items[0][1]
         assert event_a.items[0][1] != event_b.items[0][1]
         assert compare(a, b).same
+
+    def test_values_that_differ_by_nature_are_the_same(self, tmp_path: Path) -> None:
+        """A log message with an id(), a temporary path and a time differs in every run: two
+        runs whose messages differ only there ran alike; another word still differs."""
+
+        def logged(data: object, word: str) -> chrono.Story:
+            with chrono.story("run") as story:
+                path = tmp_path / f"run-{id(data)}" / "data.txt"
+                message = "%s saved %s to %s at %s"
+                logging.getLogger("store").warning(message, word, id(data), path, time.ctime())
+            return story
+
+        first, second = object(), object()
+        assert compare(logged(first, "Alice"), logged(second, "Alice")).same
+        assert compare(logged(first, "Alice"), logged(second, "Bob")).kind == "data"
 
     def test_a_story_and_its_plain_data_compare_alike(self, checkout: ModuleType) -> None:
         """Either side may be a Story, its to_dict() data, its JSON loaded, or its compact form."""
@@ -523,13 +601,15 @@ class TestText:
 
     def test_eighty_columns(self, checkout: ModuleType) -> None:
         """At 80 columns the pair and its context sit side by side, each call site above what
-        the event says."""
+        the event says. Another price, and only the values computed from it, is input only."""
         assert self.data_divergence(checkout).text(width=80) == (
             "failing and passing share their first 3 events (of 10 and 10).\n"
-            "The data diverged: same call site, other values (price).\n"
+            "They differ first by input: same call site, other values (price).\n"
             "  failing                               │ passing\n"
             "  #4 checkout.py:14 in total            │ #104 checkout.py:14 in total\n"
             "    price=20                            │   price=21\n"
+            "After it they differ only by input: the same calls ran, and no condition (True\n"
+            "or False) went the other way.\n"
             "then:\n"
             "  #5 checkout.py:19 in total            │ #105 checkout.py:19 in total\n"
             "    full price                          │   full price\n"
@@ -594,6 +674,59 @@ class TestText:
             heads
             == "  …_checkout.py::test_total[ten pounds] │ …eckout.py::test_total[eleven pounds]"
         )
+
+    @staticmethod
+    def logpoint_story(name: str, value: str) -> dict[str, Any]:
+        """A one-event story (compact form) at a logpoint of a long qualified name, with a
+        long value after the one that differs."""
+        sentence = "the quick brown fox jumps over the lazy dog and keeps running past the end"
+        items = [["qty >= avail", value], ["note", sentence]]
+        function = "LongishClassName.long_method_name (logpoint)"
+        return {
+            "schema": "chrono.compact/1",
+            "name": name,
+            "files": ["/project/inventory/stock_levels.py"],
+            "events": [["tp", 0, 12, function, None, items, 1, "MainThread"]],
+        }
+
+    def test_a_long_call_site_keeps_the_columns_aligned(self) -> None:
+        """A call site longer than its cell (a logpoint's) is folded inside it, so the column
+        rule stays in one place on every line, and values break between words."""
+        divergence = compare(
+            self.logpoint_story("failing", "True"), self.logpoint_story("passing", "False")
+        )
+        lines = divergence.text(width=80).splitlines()
+        assert lines[2:] == [
+            "  failing                               │ passing",
+            "  #1 stock_levels.py:12 in              │ #1 stock_levels.py:12 in",
+            "  ….long_method_name (logpoint)         │ ….long_method_name (logpoint)",
+            "    qty >= avail=True, note=the quick   │   qty >= avail=False, note=the quick",
+            "    brown fox jumps over the lazy dog   │   brown fox jumps over the lazy dog",
+            "    and keeps running past the end      │   and keeps running past the end",
+        ]
+
+    def test_a_narrow_line_stacks_and_wraps_between_words(self) -> None:
+        """At 50 columns the sides are stacked, no line is wider than 50, and no word is cut."""
+        divergence = compare(
+            self.logpoint_story("failing", "True"), self.logpoint_story("passing", "False")
+        )
+        lines = divergence.text(width=50).splitlines()
+        assert "│" not in "".join(lines)
+        assert max(len(line) for line in lines) <= 50
+        words = {"quick", "brown", "fox", "jumps", "over", "lazy", "keeps", "running", "past"}
+        assert words <= {word for line in lines for word in line.split()}
+
+    def test_a_word_longer_than_half_the_line_is_cut_where_the_line_ends(self) -> None:
+        """A word with no room to break before it is cut at the cell's edge; the next breaks
+        at its space, which is left out, and each piece keeps its style."""
+        from chrono.render import _fold
+
+        assert _fold([("x" * 25, None), (" short", "name")], 10) == [
+            [("x" * 10, None)],
+            [("x" * 10, None)],
+            [("xxxxx", None)],
+            [("short", "name")],
+        ]
 
     def test_same_stories_say_so_in_one_line(self, checkout: ModuleType) -> None:
         """Stories that ran alike are told in one line."""

@@ -85,3 +85,15 @@ class TestMakePictures:
         assert header[:8] == b"\x89PNG\r\n\x1a\n"
         size = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
         assert size == (1200, 800)
+
+    def test_notebook_screenshot(self, pictures: Path) -> None:
+        """With Chromium, nbclient and a kernel installed, notebook.png is a 1200x800 screenshot
+        of the executed notebook."""
+        if find_browser() is None:
+            pytest.skip("no Chromium installed: the script leaves notebook.png as it is")
+        pytest.importorskip("nbclient", reason="the notebook picture needs nbclient and ipykernel")
+        pytest.importorskip("ipykernel", reason="the notebook picture needs nbclient and ipykernel")
+        header = (pictures / "notebook.png").read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n"
+        size = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+        assert size == (1200, 800)

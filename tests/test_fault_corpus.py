@@ -162,6 +162,17 @@ class TestRanks:
         assert bench.rank_in(entries, "src/pkg/mod.py", 11) is None
         assert bench.rank_in(entries, "pkg/mod.py", 10) == 2
 
+    def test_rank_as_shown_is_chronos_own_order(self) -> None:
+        """Beside the averaged rank, the rank chrono shows: its order of equal scores."""
+        entries = [
+            {"file": "pkg/mod.py", "line": 12, "score": 1.0, "rank": 1},
+            {"file": "pkg/mod.py", "line": 10, "score": 1.0, "rank": 2},
+        ]
+        assert bench.rank_in(entries, "pkg/mod.py", 12) == 1.5
+        assert bench.shown_rank_in(entries, "pkg/mod.py", 12) == 1
+        assert bench.shown_rank_in(entries, "pkg/mod.py", 10) == 2
+        assert bench.shown_rank_in(entries, "pkg/mod.py", 11) is None
+
     def test_fauxpy_scores_file(self, tmp_path: Path) -> None:
         """FauxPy's ``path::line,score`` rows are ranked with ties averaged."""
         scores = tmp_path / "Scores_Ochiai.csv"

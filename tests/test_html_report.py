@@ -422,6 +422,55 @@ class TestSuspectsInThePage:
         assert "amount &gt;= limit=True" in dom
         assert re.search(r'<tr class="event [^"]*suspect-row[^"]*">', dom)
 
+    def test_suspect_lines_listed_with_their_values(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, browser: Browser
+    ) -> None:
+        """Under --chrono-why the page lists the suspect lines with their source, and the values
+        each read failing beside passing, those that differ set apart (an object's address
+        differs by nature: not set apart). The story, of no events, draws no timeline."""
+        monkeypatch.delenv("CHRONO", raising=False)
+        pytester.makepyfile(
+            limits="""
+            class Limit:
+                def __init__(self, value):
+                    self.value = value
+
+
+            def allowed(amount, limit):
+                return limit is not None and amount < limit.value  # the bug: <= is right
+            """,
+            test_limits="""
+            import pytest
+            from limits import Limit, allowed
+
+
+            @pytest.mark.parametrize("amount", [1, 5, 10])
+            def test_under(amount):
+                assert allowed(amount, Limit(10))
+            """,
+        )
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--chrono-why", "--chrono-html=report.html"
+        )
+        result.assert_outcomes(passed=2, failed=1)
+        dom = browser.dom((pytester.path / "report.html").as_uri())
+        assert '<div class="suspect-lines">' in dom
+        assert "Suspect lines, ranked by ochiai over 1 failing and 2 passing tests" in dom
+        # No tp was written: the story has no events, and no empty timeline or table.
+        assert "No events were recorded." in dom
+        assert 'class="timeline"' not in dom
+        assert 'class="events"' not in dom
+        assert '<code class="predicate">return limit is not None and amount &lt; limit.value' in dom
+        assert (
+            '<tr><td class="name">amount</td><td class="value differs">10</td>'
+            '<td class="value differs">1</td></tr>'
+        ) in dom
+        assert re.search(
+            r'<tr><td class="name">limit</td><td class="value">&lt;limits.Limit object at '
+            r'0x\w+&gt;</td><td class="value">&lt;limits.Limit object at 0x\w+&gt;</td></tr>',
+            dom,
+        )
+
 
 # -- where a failing story diverged from a passing one ------------------------------------------
 
@@ -463,6 +512,8 @@ def diverging_stories() -> list[dict[str, Any]]:
                 {
                     "compared_with": "sibling",
                     "test": passing.name,
+                    "reason": "Compared with [20]: a case of the same test that passed "
+                    "in this run.",
                     "divergence": sibling.to_dict(),
                 }
             ],
@@ -504,6 +555,9 @@ def divergence_tables(dom: str) -> list[dict[str, Any]]:
                 ],
                 "marked": re.findall(r'<mark class="value differs"[^>]*>([^<]*)</mark>', section),
                 "only_in": [text_of(line) for line in re.findall(r"<li>(.*?)</li>", section)],
+                "past_input": text_of(
+                    " ".join(re.findall(r'<tbody class="after-input">(.*?)</tbody>', section))
+                ),
             }
         )
     return found
@@ -521,7 +575,8 @@ def tables(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> list[d
 class TestDivergenceInBrowser:
     def test_sibling_side_by_side(self, tables: list[dict[str, Any]]) -> None:
         """The failing case's divergence is a two-column table, failing left and passing
-        right: the first pair (price 120 against 20, both marked), then the context."""
+        right: the first pair (price 120 against 20, both marked: the input), the first
+        difference past it (the discount, on one side), then the context."""
         sibling = tables[0]
         assert sibling["title"] == (
             "Where it diverged from test_shop.py::test_total[20] (passed in this run)"
@@ -542,21 +597,28 @@ class TestDivergenceInBrowser:
         assert [
             (kind, [re.sub(r"#\d+ ", "", cell) for cell in cells]) for kind, cells in context
         ] == [
-            ("pair-control", [f"{discount} discount price=120", "(nothing here)"]),
+            ("pair-control first", [f"{discount} discount price=120", "(nothing here)"]),
             ("pair-data", [f"{running} running=118", f"{running} running=30"]),
             ("pair-same", [f"{price} price=30", f"{price} price=30"]),
+            ("pair-data", [f"{running} running=148", f"{running} running=60"]),
         ]
-        assert sibling["marked"][2:] == ["118", "30"]
+        assert sibling["marked"][2:] == ["118", "30", "148", "60"]
         assert sibling["only_in"] == [f"ran only in test_shop.py::test_total[120]: {discount} ×1"]
 
     def test_says_where_and_how_it_diverged(self, tables: list[dict[str, Any]]) -> None:
-        """Above the table, the terminal's sentences; the table is described by the kind."""
+        """Above the table, why this run was chosen and the terminal's sentences; the table is
+        described by the kind, and says what differs past the input."""
         sentences = tables[0]["sentences"]
         assert sentences == [
+            "Compared with [20]: a case of the same test that passed in this run.",
             "test_shop.py::test_total[120] and test_shop.py::test_total[20] share their first "
             "2 events (of 7 and 6).",
-            "The data diverged: same call site, other values (price).",
+            "They differ first by input: same call site, other values (price).",
         ]
+        assert (
+            "Past the input, the control flow diverged: test_shop.py::test_total[120] ran more "
+            "here." in tables[0]["past_input"]
+        )
         assert tables[0]["described_by"] == "divergence-kind-1"
 
     def test_flaky_attempt_against_its_rerun(self, tables: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import re
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
@@ -74,6 +75,47 @@ class TestNames:
 
     def test_comma(self):
         assert normalise("Lovelace, Ada") == "ada lovelace"
+"""
+
+LIMITS = """
+from chrono import tp
+
+
+def fits(size, limit=10):
+    if tp(size > limit):
+        return False
+    return True
+"""
+
+LIMITS_TESTS = """
+from chrono import tp
+from limits import fits
+
+
+def test_small():
+    tp("small")
+    assert fits(3)
+
+
+def test_big():
+    tp("big")
+    assert fits(12)
+"""
+
+BROKEN_LATER = """
+import os
+import pytest
+from chrono import tp
+
+
+@pytest.mark.parametrize("items", ["1,2", "1,3"])
+def test_total(items):
+    total = 0
+    for item in items.split(","):
+        total += tp(int(item))
+    if os.environ.get("BROKEN") and tp(total > 3):
+        total = 0
+    assert total in (3, 4)
 """
 
 UNRELATED = """
@@ -190,10 +232,14 @@ class TestSiblingInTheRun:
         result.assert_outcomes(passed=2, failed=1)
         title, text = only_divergence(result)
         assert title == "chrono: where it diverged from [2], which passed"
-        # Same call site tp(quantity), other values: the data diverged at once.
-        assert "The data diverged" in text
+        lines = text.splitlines()
+        assert lines[0] == "Compared with [2]: a case of the same test that passed in this run."
+        # Same call site tp(quantity), other values: the test's input; past it, the loop ran
+        # once more.
+        assert "They differ first by input: same call site, other values (quantity)." in text
         assert "quantity=3" in text
         assert "quantity=2" in text
+        assert "Past the input, the control flow diverged: [3] ran more here." in text
 
     def test_passing_tests_show_no_comparison(self, runner: Runner) -> None:
         """A run where everything passes prints no comparison at all."""
@@ -209,16 +255,84 @@ class TestSiblingInTheRun:
 class TestSiblingsReadWidely:
     """Any passing story through the same call sites is a sibling, not only parametrized cases."""
 
-    def test_other_methods_of_the_class(self, runner: Runner) -> None:
-        """test_comma fails; of the two passing methods, both went through normalise."""
+    def test_no_top_suspect_no_other_test(self, runner: Runner) -> None:
+        """test_comma fails; the code it runs is in its test file, so there is no suspect, and
+        no other method is compared with it (each differs by its own input)."""
         runner.pytester.makepyfile(test_names=CLASS_METHODS)
         result = runner("--color=no")
         result.assert_outcomes(passed=2, failed=1)
+        assert divergence_sections(result) == []
+        assert "look first at" not in result.stdout.str()
+
+    def test_another_test_only_through_the_top_suspects_call_site(self, runner: Runner) -> None:
+        """test_comma fails; its top suspect is the swap, which no passing test reached: no
+        other test is compared with it."""
+        runner.pytester.makepyfile(names=CLASS_METHODS.split("class TestNames")[0])
+        runner.pytester.makepyfile(
+            test_names="from names import normalise\n\n\n"
+            "def test_plain():\n    assert normalise(' Ada ') == 'ada'\n\n\n"
+            "def test_comma():\n    assert normalise('Lovelace, Ada') == 'ada lovelace'\n"
+        )
+        result = runner("--color=no")
+        result.assert_outcomes(passed=1, failed=1)
+        assert divergence_sections(result) == []
+        assert "look first at #" in result.stdout.str()
+        assert "names.py:10 in normalise — ran" in result.stdout.str()
+
+    def test_another_test_through_the_suspect_leaves_the_test_bodies_out(
+        self, runner: Runner
+    ) -> None:
+        """test_big fails at a condition that test_small passed through too: test_small is
+        compared, the first line says why, and the tp in each test's own body is left out."""
+        runner.pytester.makepyfile(limits=LIMITS, test_limits=LIMITS_TESTS)
+        result = runner("--color=no")
+        result.assert_outcomes(passed=1, failed=1)
         title, text = only_divergence(result)
-        assert title.startswith("chrono: where it diverged from TestNames::test_")
-        assert title.endswith(", which passed")
-        assert "TestNames::test_comma" in text
-        assert "test_names.py:6 in normalise" in text
+        assert title == "chrono: where it diverged from test_small, which passed"
+        # The runs here have no cache: no last pass is read.
+        assert " ".join(text.split()).startswith(
+            "Compared with test_small, another test: no last pass is read in this run (pytest's "
+            "cache is off, or --chrono-compare=siblings); that test went through the top "
+            "suspect's call site, limits.py:5 in fits. Events in either test's own body are "
+            "left out."
+        )
+        assert "size > limit=True" in text
+        assert "size > limit=False" in text
+        assert "in test_big" not in text
+        assert "in test_small" not in text
+
+    def test_failures_alike_print_their_divergence_once(self, runner: Runner) -> None:
+        """test_big and test_huge fail at the same suspect and diverge from test_small alike
+        (the sizes differ in their own bodies only): the second says so in one line."""
+        tests = LIMITS_TESTS + '\n\ndef test_huge():\n    tp("huge")\n    assert fits(12)\n'
+        runner.pytester.makepyfile(limits=LIMITS, test_limits=tests)
+        result = runner("--color=no")
+        result.assert_outcomes(passed=1, failed=2)
+        (_, first), (_, second) = divergence_sections(result)
+        assert "size > limit=True" in first
+        assert " ".join(second.split()) == (
+            "same as test_big: the same top suspect, and the same divergence from a passing run"
+        )
+
+    def test_junit_xml_carries_the_suspects_and_the_chosen_comparison(self, runner: Runner) -> None:
+        """Known only when the run ends, the suspects and the comparison chosen then reach
+        JUnit XML as properties of the failing testcase, suspects first."""
+        runner.pytester.makepyfile(limits=LIMITS, test_limits=LIMITS_TESTS)
+        runner("--color=no", "--junitxml=junit.xml").assert_outcomes(passed=1, failed=1)
+        tree = ElementTree.parse(runner.pytester.path / "junit.xml")
+        (failing,) = [case for case in tree.iter("testcase") if case.find("failure") is not None]
+        properties = [(p.get("name"), p.get("value")) for p in failing.iter("property")]
+        assert [name for name, _ in properties] == ["chrono_suspect_1", "chrono_divergence"]
+        assert re.fullmatch(
+            r"1 look first at #\d+ limits\.py:5 in fits — size > limit=True: in 1 of 1 failing "
+            r"test, 0 of 1 passing \(ochiai 1\.00\)",
+            str(properties[0][1]),
+        )
+        divergence = str(properties[1][1])
+        assert divergence.startswith("Compared with test_small, another test: ")
+        assert "The data diverged: same call site, other values (size > limit)." in divergence
+        passing = next(case for case in tree.iter("testcase") if case.get("name") == "test_small")
+        assert passing.find("properties") is None
 
     def test_no_shared_call_site_no_comparison(self, runner: Runner) -> None:
         """A passing test that ran none of the failing test's call sites is no sibling."""
@@ -246,10 +360,16 @@ class TestPassingSubtests:
         assert len(found) == compared, result.stdout.str()
         titles = [title for title, _ in found]
         assert titles.count("chrono: where it diverged from (text='a=1'), which passed") == compared
-        for _, text in found:
-            assert "text='c=3=4'" in text
-            assert "len(parts)=3" in text
-            assert "len(parts)=2" in text
+        (_, text), *others = found
+        assert "text='c=3=4'" in text
+        assert "len(parts)=3" in text
+        assert "len(parts)=2" in text
+        # No suspect (parse is in the test file), the same divergence: told once, then in
+        # one line.
+        for _, other in others:
+            assert other == (
+                "same as test_pairs (text='c=3=4'): the same divergence from a passing run"
+            )
 
 
 @pytest.mark.parametrize("mode", BOTH)
@@ -323,7 +443,8 @@ class TestLastPass:
         # Told under the story, as a sibling's is.
         printed = result.stdout.str()
         assert printed.index("chrono story 'test_total.py::test_total'") < printed.index(title)
-        assert "The data diverged" in text
+        assert text.startswith("Compared with this test's own last pass, ")
+        assert "They differ first by input: same call site, other values (item)." in text
         assert "item=3" in text
         assert "item=2" in text
 
@@ -385,7 +506,7 @@ class TestLastPass:
         result = _cached_run(pytester)
         result.assert_outcomes(failed=1)
         _, text = only_divergence(result)
-        assert "The data diverged" in text
+        assert "They differ first by input: same call site, other values (item)." in text
         assert "share their first event (of 3 and 3)" in text
         moves = ", ".join(f"test_total.py:{line} is now :{line + 1}" for line in before)
         assert f"matched as the same: {moves}." in " ".join(text.split())
@@ -454,6 +575,95 @@ class TestLastPass:
         result.assert_outcomes(failed=1)
         title, _ = only_divergence(result)
         assert title.startswith("chrono: where it diverged from its last pass (20")
+
+
+class TestChoice:
+    """Which passing run a failure is compared with, in order: a case of the same test in this
+    run, such a case's last pass, the test's own last pass, another test through the top
+    suspect. Real subprocess runs with pytest's cache."""
+
+    @pytest.fixture
+    def project(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+        make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(test_price=PARAMETRIZED)
+        return pytester.path
+
+    def test_last_failed_compares_with_a_siblings_last_pass(
+        self, pytester: pytest.Pytester, project: Path
+    ) -> None:
+        """--lf runs [3] alone: it is compared with [2] as [2] last passed, and says so."""
+        _cached_run(pytester).assert_outcomes(passed=2, failed=1)
+        result = _cached_run(pytester, "--lf")
+        result.assert_outcomes(failed=1)
+        title, text = only_divergence(result)
+        assert title.startswith("chrono: where it diverged from [2]'s last pass (")
+        assert " ".join(text.split()).startswith("Compared with [2] as it last passed, ")
+        assert "a case of the same test that did not run in this run." in " ".join(text.split())
+        assert "Past the input, the control flow diverged: [3] ran more here." in text
+
+    def test_keyword_selection_compares_too(self, pytester: pytest.Pytester, project: Path) -> None:
+        """-k picks [3] and [1]: [1] passed in this run, and a case of this run comes first."""
+        _cached_run(pytester).assert_outcomes(passed=2, failed=1)
+        result = _cached_run(pytester, "-k", "3 or 1")
+        result.assert_outcomes(passed=1, failed=1)
+        title, text = only_divergence(result)
+        assert title == "chrono: where it diverged from [1], which passed"
+        assert text.startswith("Compared with [1]: a case of the same test that passed in this")
+
+    def test_a_sibling_in_the_run_is_chosen_over_the_own_last_pass(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """[1,3] passed before and fails now beside [1,2], which passes: the terminal shows
+        the comparison with [1,2] alone; JUnit XML, written as the test failed, keeps the one
+        with its last pass."""
+        make_runner(pytester, monkeypatch, SUBPROCESS)
+        pytester.makepyfile(test_total=BROKEN_LATER)
+        _cached_run(pytester).assert_outcomes(passed=2)
+        monkeypatch.setenv("BROKEN", "1")
+        result = _cached_run(pytester, "--junitxml=junit.xml")
+        result.assert_outcomes(passed=1, failed=1)
+        title, _text = only_divergence(result)
+        assert title == "chrono: where it diverged from [1,2], which passed"
+        assert "last pass" not in result.stdout.str()
+        junit = (pytester.path / "junit.xml").read_text()
+        assert "chrono: where it diverged from its last pass" in junit
+        assert "Compared with this test's own last pass, " in junit
+
+
+def test_a_tests_own_body_is_left_out_with_functions_inside_it() -> None:
+    """Rows in the test's function, or in a function defined inside it, are left out; a
+    function of the code that merely shares a word of the name is kept."""
+    from chrono._pytest_compare import _body_of, _without_body
+
+    body = _body_of("tests/test_stock.py::TestStock::test_take[5]")
+    assert body == "test_take"
+    rows = [
+        ["tp", 0, 1, "TestStock.test_take", None, [], 1, "MainThread"],
+        ["tp", 0, 2, "TestStock.test_take.<locals>.helper", None, [], 2, "MainThread"],
+        ["tp", 1, 3, "Stock.take", None, [], 3, "MainThread"],
+        ["tp", 1, 4, "test_take_all", None, [], 4, "MainThread"],
+    ]
+    story = {"name": "t", "files": ["tests/test_stock.py", "stock.py"], "events": rows}
+    kept = _without_body(story, body)["events"]
+    assert [row[3] for row in kept] == ["Stock.take", "test_take_all"]
+
+
+def test_two_divergences_alike_but_for_sequence_numbers_have_one_key() -> None:
+    """The key that tells failures alike ignores sequence numbers and the sides' names, and
+    tells other values apart."""
+    from chrono._compare import compare
+    from chrono._pytest_compare import divergence_key
+
+    def story(name: str, first_seq: int, value: str) -> dict[str, Any]:
+        items = [[["x", "1"]], [["x > limit", value]]]
+        rows = [["tp", 0, 5 + i, "fits", None, items[i], first_seq + i, "T"] for i in range(2)]
+        return {"schema": "chrono.compact/1", "name": name, "files": ["f.py"], "events": rows}
+
+    one = compare(story("a", 1, "True"), story("b", 10, "False"))
+    two = compare(story("c", 20, "True"), story("d", 30, "False"))
+    other = compare(story("e", 1, "True"), story("f", 10, "True"))
+    assert divergence_key(one) == divergence_key(two)
+    assert divergence_key(one) != divergence_key(other)
 
 
 def test_past_the_bound_the_oldest_passes_go(
@@ -630,9 +840,10 @@ def exported(directory: Path) -> dict[str, dict[str, Any]]:
 
 
 def compared_events(divergence: dict[str, Any]) -> list[tuple[Any, Any]]:
-    """(a side's items, b side's items) of the first pair and the context, None where a side
-    has nothing."""
-    pairs = [divergence["first"], *divergence["context"]]
+    """(a side's items, b side's items) of the first pair, the first difference past the
+    input (if any) and the context, None where a side has nothing."""
+    after_input = [divergence["after_input"]] if divergence.get("after_input") else []
+    pairs = [divergence["first"], *after_input, *divergence["context"]]
     return [
         tuple(None if pair[side] is None else pair[side]["items"] for side in "ab")
         for pair in pairs

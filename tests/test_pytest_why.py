@@ -255,6 +255,72 @@ class TestSeededBug:
         result.assert_outcomes(passed=5)
         assert "chrono: why" not in result.stdout.str()
 
+    def test_code_run_to_describe_the_failure_is_not_the_tests(self, shop: pytest.Pytester) -> None:
+        """pytest reprs a failing test's arguments in its report: the project's ``__repr__``
+        then ran for failing tests only, but in the report, not the test, and is no suspect."""
+        (shop.path / "shop" / "order.py").write_text(
+            textwrap.dedent(
+                """
+                class Order:
+                    def __init__(self, qty):
+                        self.qty = qty
+
+                    def __repr__(self):
+                        return f"<Order of {self.qty}>"
+                """
+            )
+        )
+        shop.makepyfile(
+            test_stock="""
+            import pytest
+            from shop.order import Order
+            from shop.stock import Stock
+
+            @pytest.mark.parametrize("order", [Order(1), Order(2), Order(5)])
+            def test_take(order):
+                assert Stock({"apple": 5}).take("apple", order.qty) == 5 - order.qty
+            """
+        )
+        result = _run(shop, "--chrono-why", "--chrono-json=stories")
+        result.assert_outcomes(passed=2, failed=1)
+        assert "order = <Order of 5>" in result.stdout.str()  # pytest did call the repr
+        (story,) = Path(shop.path, "stories").glob("*.json")
+        listed = json.loads(story.read_text())["suspect_lines"]
+        assert [line["file"] for line in listed if line["file"] != "shop/stock.py"] == []
+        assert listed[0]["line"] == BUG_LINE
+
+    def test_lines_tied_with_the_last_shown_are_named_and_exported(
+        self, shop: pytest.Pytester
+    ) -> None:
+        """Ten lines that only the failing test runs (the branch into eight steps, the steps,
+        the return) tie: five are shown, the other five named in one line, and the exports list
+        all ten, the five as not shown."""
+        body = "".join(f"    step_{n} = {n}\n" for n in range(8))
+        (shop.path / "shop" / "steps.py").write_text(
+            f"def walk(bad):\n    if not bad:\n        return 0\n{body}    return 1\n"
+        )
+        shop.makepyfile(
+            test_stock="""
+            from shop.steps import walk
+
+            def test_good():
+                assert walk(False) == 0
+
+            def test_bad():
+                assert walk(True) == 0
+            """
+        )
+        result = _run(shop, "--chrono-why", "--chrono-json=stories")
+        result.assert_outcomes(passed=1, failed=1)
+        section = _section(result)
+        assert section[-1].startswith("tied with #5: shop/steps.py:")
+        assert len(section[-1].split(", ")) == 5
+        (story,) = Path(shop.path, "stories").glob("*.json")
+        listed = json.loads(story.read_text())["suspect_lines"]
+        assert [line["shown"] for line in listed] == [True] * 5 + [False] * 5
+        assert {line["score"] for line in listed} == {1.0}
+        jsonschema.validate(json.loads(story.read_text()), story_schema())
+
 
 class TestBesideCoverage:
     """pytest-cov's data and report stay exactly what they are without chrono."""

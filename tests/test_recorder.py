@@ -276,3 +276,22 @@ class TestCallSite:
             returned = tp(chatty)
         assert returned is chatty
         assert items(story) == [(("chatty", "Chatty()"),)]
+
+    def test_reentrant_int_at_a_known_call_site_is_not_recorded(self) -> None:
+        """A tp(n) at a call site already read, made by a __repr__ that tp is taking, is let
+        through unrecorded too: the int's short way takes no mark, but the repr's work does."""
+
+        def count(n: int) -> None:
+            tp(n)
+
+        class Counting:
+            def __repr__(self) -> str:
+                count(7)
+                return "Counting()"
+
+        counting = Counting()
+        with chrono.story() as story:
+            count(1)  # the call site is read here, and known from then on
+            assert tp(counting) is counting
+        assert story.values("n") == ["1"]
+        assert story.values("counting") == ["Counting()"]

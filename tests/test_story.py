@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 import chrono
 from chrono import Story, _story, tp
+from chrono._collecting import collecting
 from chrono._events import read_tp_record
 from chrono._story import DEFAULT_MAX_EVENTS, Scope, story_part
 from helpers import environment, run_in_thread, run_script
@@ -72,6 +74,16 @@ class TestBoundedStory:
         dropped_hits = {line: hits for (_, line, _, _), hits in story.dropped_hits.items()}
         assert kept[(number_line, None)] + dropped_hits.get(number_line, 0) == calls
         assert kept[(odd_line, "odd")] + dropped_hits.get(odd_line, 0) == odd
+
+    def test_one_call_site_counts_every_dropped_hit(self) -> None:
+        """A loop with one call site (the cut's shortest way) has its dropped hits counted
+        exactly: kept and dropped add up to every call."""
+        calls = 5_003
+        with chrono.story(max_events=1_000) as story:
+            for number in range(calls):
+                tp(number)
+        assert story.dropped == calls - 1_000
+        assert list(story.dropped_hits.values()) == [story.dropped]
 
     def test_records_after_a_mark_are_the_part_since_it(self) -> None:
         """records_after(seq): the kept records past ``seq``, in sequence order, after cuts
@@ -276,6 +288,38 @@ class TestScopes:
         """Only 'process' and 'context' are scopes."""
         with pytest.raises(ValueError, match="scope"):
             Story(scope="thread")
+
+    def test_a_context_story_open_elsewhere_leaves_the_process_story_whole(self) -> None:
+        """While a context's story is open in another thread, the process story still gets
+        every event, the context's story only its own; when it stops, tp takes its one-append
+        way again."""
+        entered = threading.Event()
+        done = threading.Event()
+        request: list[Story] = []
+
+        def serve() -> None:
+            with Story("request", scope=Scope.CONTEXT) as story:
+                request.append(story)
+                entered.set()
+                done.wait(10)
+                tp("in the request")
+
+        with chrono.story() as whole:
+            worker = threading.Thread(target=serve)
+            worker.start()
+            entered.wait(10)
+            assert collecting.sole is None
+            tp("beside it")
+            done.set()
+            worker.join()
+            assert collecting.sole is not None
+            tp("after it")
+        assert [event.label for event in whole.events] == [
+            "beside it",
+            "in the request",
+            "after it",
+        ]
+        assert [event.label for event in request[0].events] == ["in the request"]
 
 
 class TestDecorator:

@@ -13,6 +13,11 @@ or a script with ``FORCE_COLOR=1``), read back by rich (``Text.from_ansi``) and 
 
 ``html-report.png`` is a screenshot of the HTML report (``--chrono-html``) of those two
 failing tests, taken by headless Chromium when one is installed (else it is left as it is).
+
+``notebook.png`` is a screenshot of a notebook (``sources/checkout.ipynb``) executed by
+nbclient in a real kernel: each cell's source and the outputs the kernel sent, laid out as a
+notebook lays them out (the stories as their own HTML). It needs Chromium, nbclient and
+ipykernel, and is left as it is without them.
 """
 
 from __future__ import annotations
@@ -162,6 +167,64 @@ def html_screenshot(output: Path, workplace: Path) -> None:
     print(f"wrote {output / 'html-report.png'}")
 
 
+_NOTEBOOK_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>checkout.ipynb</title><style>
+body {{ font-family: sans-serif; margin: 16px 24px; background: #fff; }}
+.cell {{ display: grid; grid-template-columns: 70px 1fr; margin-bottom: 10px; }}
+.prompt {{ font-family: monospace; font-size: 13px; color: #303f9f; padding-top: 6px; }}
+.prompt.out {{ color: #d84315; }}
+.source {{ background: #f5f5f5; border: 1px solid #e0e0e0; border-radius: 2px; margin: 0;
+  padding: 6px 8px; font-size: 13px; line-height: 1.35; }}
+.output {{ margin: 4px 0 0 0; font-size: 13px; }}
+pre.text {{ margin: 0; font-size: 12px; }}
+</style></head><body>
+{cells}
+</body></html>
+"""
+
+
+def notebook_screenshot(output: Path, workplace: Path) -> None:
+    browser = find_browser()
+    try:
+        import nbclient
+        import nbformat
+    except ImportError:
+        browser = None
+    if browser is None:
+        print("no Chromium, nbclient or nbformat installed: notebook.png left as it is")
+        return
+    import html
+
+    notebook = nbformat.read(SOURCES / "checkout.ipynb", as_version=4)
+    environment = {key: value for key, value in os.environ.items() if key != "CHRONO"}
+    nbclient.NotebookClient(notebook, timeout=120, allow_errors=True).execute(env=environment)
+    cells = []
+    for cell in notebook.cells:
+        rows = [
+            f'<div class="cell"><div class="prompt">In&nbsp;[{cell.execution_count}]:</div>'
+            f'<pre class="source">{html.escape(cell.source)}</pre></div>'
+        ]
+        for shown in cell.outputs:
+            data = shown.get("data", {})
+            if shown.output_type == "execute_result":
+                prompt, body = f"Out[{cell.execution_count}]:", data.get("text/plain", "")
+                body = f'<pre class="text">{html.escape(body)}</pre>'
+            elif "text/html" in data:
+                prompt, body = "", data["text/html"]
+            else:
+                text = shown.get("text") or data.get("text/plain", "")
+                prompt, body = "", f'<pre class="text">{html.escape(text)}</pre>'
+            rows.append(
+                f'<div class="cell"><div class="prompt out">{prompt}</div>'
+                f'<div class="output">{body}</div></div>'
+            )
+        cells.append("\n".join(rows))
+    page = workplace / "checkout.html"
+    page.write_text(_NOTEBOOK_PAGE.format(cells="\n".join(cells)), encoding="utf-8")
+    browser.screenshot(page.as_uri(), output / "notebook.png")
+    print(f"wrote {output / 'notebook.png'}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=HERE, help="where to write (default: here)")
@@ -180,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         threaded_story(output, workplace)
         if not arguments.no_screenshot:
             html_screenshot(output, workplace)
+            notebook_screenshot(output, workplace)
     return 0
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chrono._errors import ChronoWarning
     from chrono._events import Event
     from chrono._story import Story, story
+    from chrono._values import register_repr
 
 __all__ = [
     "ChronoWarning",
@@ -43,6 +44,7 @@ __all__ = [
     "install",
     "is_enabled",
     "observe",
+    "register_repr",
     "story",
     "tp",
     "uninstall",
@@ -82,6 +84,10 @@ def __getattr__(name: str) -> object:
         from chrono._config import configure
 
         return configure
+    if name == "register_repr":
+        from chrono._values import register_repr
+
+        return register_repr
     if name in ("Divergence", "compare"):
         from chrono import _compare
 
@@ -98,6 +104,20 @@ def __getattr__(name: str) -> object:
 
         return chrono.otel
     raise AttributeError(f"module 'chrono' has no attribute {name!r}")
+
+
+def load_ipython_extension(shell: object) -> None:
+    """``%load_ext chrono``: the ``%chrono`` and ``%%chrono`` magics (``chrono.ipython``)."""
+    from chrono import ipython
+
+    ipython.load_ipython_extension(shell)
+
+
+def unload_ipython_extension(shell: object) -> None:
+    """``%unload_ext chrono``."""
+    from chrono import ipython
+
+    ipython.unload_ipython_extension(shell)
 
 
 #: The public submodules reached as attributes: listed by dir(), left out of __all__ (a

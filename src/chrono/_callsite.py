@@ -471,6 +471,13 @@ def _find_call(frame: FrameType) -> _FoundCall | None:
             return _FoundCall(found.node, found.source)
         if found.node is not None:
             return None
+    if "IPython" in sys.modules:
+        # A cell's statements run one by one: several on one line are told apart there.
+        from chrono._cell_calls import cell_call
+
+        in_cell = cell_call(frame)
+        if in_cell is not None:
+            return _FoundCall(*in_cell)
     return None
 
 
@@ -569,9 +576,16 @@ def _is_loaded(reference: ast.expr, name: str, loads: list[_NameLoad]) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=16)
 def _instructions(code: CodeType) -> list[dis.Instruction]:
+    return _instructions_of(id(code), code)
+
+
+@functools.lru_cache(maxsize=16)
+def _instructions_of(code_id: int, code: CodeType) -> list[dis.Instruction]:
     # Cached: every call site at the top level of a large module shares one code object.
+    # Keyed by identity too: on 3.10 two code objects at different lines can compare equal
+    # (the line table is no part of equality there), as two notebook cells that run the same
+    # statement do, and the lines of one would be read for the other.
     return list(dis.get_instructions(code))
 
 

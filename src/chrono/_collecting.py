@@ -44,10 +44,15 @@ class Collecting:
 
     def __init__(self) -> None:
         self._process: tuple[Story, ...] = ()
-        #: When nothing listens to the only process story (a test's, the commonest case):
-        #: its fast lane (``Story.fast_lane``), which the recorder appends to with one C call
-        #: instead of a Python method per event; every other case goes through ``deliver``.
+        #: When nothing listens to the only process story (a test's, the commonest case) and
+        #: no story of a context is open anywhere: its fast lane (``Story.fast_lane``), which
+        #: the recorder appends to with one C call instead of a Python method per event, and
+        #: without asking the context for its stories; every other case goes through
+        #: ``deliver``.
         self.sole: FastLane | None = None
+        # How many stories of a context are open, in any context: while one is, a record may
+        # be due to it, and the recorder asks the context (``context``) on every call.
+        self._open_in_contexts = 0
         self.context: ContextVar[tuple[Story, ...]] = ContextVar("chrono_stories", default=())
         #: Who is told when a story starts and stops (see ``StoryObserver``); replaced, never
         #: mutated, as ``process`` is.
@@ -62,8 +67,12 @@ class Collecting:
     @process.setter
     def process(self, stories: tuple[Story, ...]) -> None:
         self._process = stories
+        self._choose_sole()
+
+    def _choose_sole(self) -> None:
+        stories = self._process
         self.sole = None
-        if len(stories) == 1 and stories[0].listener is None:
+        if len(stories) == 1 and stories[0].listener is None and not self._open_in_contexts:
             self.sole = stories[0].fast_lane()
 
     def deliver(self, record: RawTpRecord, in_context: tuple[Story, ...]) -> None:
@@ -82,9 +91,15 @@ class Collecting:
             self.process = tuple(other for other in self._process if other is not story)
 
     def push_context(self, story: Story) -> Token[tuple[Story, ...]]:
+        with self._lock:
+            self._open_in_contexts += 1
+            self._choose_sole()
         return self.context.set((*self.context.get(), story))
 
     def remove_context(self, story: Story, token: Token[tuple[Story, ...]] | None) -> None:
+        with self._lock:
+            self._open_in_contexts -= 1
+            self._choose_sole()
         if token is not None:
             try:
                 self.context.reset(token)

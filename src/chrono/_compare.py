@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable
 
 from chrono._events import SUBTEST_KIND, Event, WhatRan, items_of_shown, what_ran
@@ -43,6 +44,7 @@ __all__ = [
     "comparable_value",
     "compare",
     "compare_moved",
+    "is_input",
     "moved_sites",
     "short_names",
     "split_test_id",
@@ -71,6 +73,44 @@ _CUT_MARK = "…"
 # A default repr's address (``at 0x7f3a5c2b1d90``), or any long hex number alike.
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 _MASKED_ADDRESS = "0x…"
+#: Other values that differ from run to run by nature, and what stands for each.
+_NATURAL_MASKS = (
+    # Temporary paths: the system's, macOS's, Windows', and pytest's own under any base.
+    (
+        re.compile(
+            r"(?:/private)?/(?:tmp|var/folders)/[^\s'\",)\]}]*"
+            r"|[A-Za-z]:\\\\?(?:[^\s'\"]*\\\\?)?(?:Temp|TEMP|tmp)\\\\?[^\s'\",)\]}]*"
+            r"|[^\s'\"]*pytest-of-[^\s'\",)\]}]*"
+        ),
+        "<temporary path>",
+    ),
+    (
+        re.compile(
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+        ),
+        "<uuid>",
+    ),
+    # Dates and clock times, ISO or as datetime's repr writes them; epoch seconds.
+    (
+        re.compile(
+            r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:[+-]\d{2}:?\d{2}|Z)?"
+        ),
+        "<time>",
+    ),
+    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<time>"),
+    (
+        re.compile(
+            r"\b(?:datetime\.)?(?:datetime|date|time)\(\d{1,4}(?:, \d{1,6})*(?:, tzinfo=[^)]*\))?\)"
+        ),
+        "<time>",
+    ),
+    (re.compile(r"\b1[0-9]{9}(?:\.\d+)?\b"), "<time>"),
+    # id() values: twelve digits and more (addresses in decimal).
+    (re.compile(r"\b\d{12,}\b"), "<id>"),
+)
+#: What any of ``_NATURAL_MASKS`` needs: four digits in a row, a clock's colon, or a path's
+#: separator. Most values have none, and pay for this one search only.
+_MAYBE_NATURAL = re.compile(r"\d{4}|\d:\d|[/\\]")
 #: The fields of one event in the compact form, in order (the file as an index into "files").
 COMPACT_EVENT_FIELDS = ("kind", "file", "line", "function", "label", "items", "seq", "thread")
 
@@ -190,6 +230,12 @@ class Divergence:
     closeness: float
     #: The side whose events ended where the first difference is (the other ran on), or None.
     ended: str | None = None
+    #: Where ``first`` is only a difference of input (see ``is_input``): the first difference
+    #: after it that is not, when there is one in the aligned window; ``context`` follows it.
+    after_input: AlignedPair | None = None
+    #: Whether ``first`` is a difference of input and none but such follows it: the two ran
+    #: the same way on other inputs.
+    only_input: bool = False
 
     @property
     def same(self) -> bool:
@@ -223,6 +269,8 @@ class Divergence:
             "ended": self.ended,
             "dropped": self.dropped,
             "closeness": self.closeness,
+            "after_input": None if self.after_input is None else self.after_input.to_dict(),
+            "only_input": self.only_input,
         }
 
     def text(self, *, width: int | None = None) -> str:
@@ -237,14 +285,33 @@ class Divergence:
 
         yield DivergenceView(self)
 
+    def _repr_html_(self) -> str:
+        """The divergence in a notebook: as the terminal shows it, in HTML."""
+        from chrono.render import divergence_html
+
+        return divergence_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The divergence in a terminal IPython: its plain text."""
+        printer.text(repr(self) if cycle else self.text())
+
 
 # -- what is compared -----------------------------------------------------------------------------
 
 
 def comparable_value(value: str) -> str:
-    """A repr as the comparison sees it: cut to ``COMPACT_REPR_LIMIT`` characters, and memory
-    addresses masked, so that two runs' ``<Foo object at 0x7f…>`` are the same value."""
-    return _ADDRESS.sub(_MASKED_ADDRESS, _bounded(value))
+    """A repr as the comparison sees it: cut to ``COMPACT_REPR_LIMIT`` characters, and what
+    differs from run to run by nature masked (memory addresses, ``id()`` numbers, temporary
+    paths, UUIDs, dates, clock times and epoch seconds), so that two runs'
+    ``<Foo object at 0x7f…>`` or ``/tmp/pytest-of-me/pytest-7/data.txt`` are the same value."""
+    shown = _ADDRESS.sub(_MASKED_ADDRESS, _bounded(value))
+    # A whole number shorter than an epoch second is common (a count, a price) and no mask's.
+    if len(shown) < 10 and shown.isdigit():
+        return shown
+    if _MAYBE_NATURAL.search(shown):
+        for pattern, mask in _NATURAL_MASKS:
+            shown = pattern.sub(mask, shown)
+    return shown
 
 
 def _bounded(text: str) -> str:
@@ -678,6 +745,7 @@ def _compare(
     names: tuple[str, str] | None,
     context: int,
     moved_b: Mapping[Site, int] | None = None,
+    outcomes: Collection[Outcome] = (),
 ) -> Divergence:
     name_a, name_b = names if names is not None else _default_names(loaded_a, loaded_b)
     side_a = Side(name_a, len(loaded_a.events), loaded_a.dropped, loaded_a.wall, loaded_a.gaps)
@@ -699,8 +767,26 @@ def _compare(
     if shared == len(events_a) == len(events_b):
         return Divergence(side_a, side_b, shared, None, (), only_in_a, only_in_b, closeness)
 
-    pairs = _aligned(events_a, events_b, tokens_a, tokens_b, shared, max(context, 0) + 1)
-    first, *after = pairs
+    pairs = _aligned(events_a, events_b, tokens_a, tokens_b, shared)
+    first = next(pairs)
+    after_input = None
+    only_input = False
+    if is_input(first, outcomes):
+        # The test's own input told apart, not the outcome: the difference that matters is
+        # the first one after it that is not input too; without one, the context is the
+        # pairs after the first, as always.
+        passed: list[AlignedPair] = []
+        for pair in pairs:
+            if pair.kind != "same" and not is_input(pair, outcomes):
+                after_input = pair
+                break
+            passed.append(pair)
+        # An input is told by what it leads to: a lone value that differs, with nothing
+        # after it, is no input, but the one difference there is.
+        only_input = after_input is None and any(pair.kind != "same" for pair in passed)
+        if after_input is None:
+            pairs = iter(passed)
+    after = list(islice(pairs, max(context, 0)))
     ended = None
     if first.a is None and shared == len(events_a):
         ended = name_a
@@ -711,11 +797,42 @@ def _compare(
         side_b,
         shared,
         first,
-        tuple(after[: max(context, 0)]),
+        tuple(after),
         only_in_a,
         only_in_b,
         closeness,
         ended,
+        after_input,
+        only_input,
+    )
+
+
+#: The values of a condition: an outcome the code decided, never an input it was handed.
+_CONDITION_VALUES = frozenset({"True", "False"})
+
+
+#: An item known to be an outcome, whatever its value: its call site and argument text (the
+#: failing story's top suspect, when it is a value).
+Outcome = tuple[str, int, str]
+
+
+def is_input(pair: AlignedPair, outcomes: Collection[Outcome] = ()) -> bool:
+    """Whether a pair differs only by input: the same call with other values (a log record's
+    message too), none of them a condition's (``True`` or ``False``). Two tests hand the code
+    other values, and values computed from them differ too; what tells a failure apart is a
+    condition that went the other way, or a call that ran on one side only. An item in
+    ``outcomes`` (its call site and argument text) is never input."""
+    if pair.kind != "data" or pair.a is None or pair.b is None:
+        return False
+    event = pair.a
+    if outcomes and any(
+        (event.file, event.line, event.items[index][0]) in outcomes for index in pair.differing
+    ):
+        return False
+    return not any(
+        side.items[index][1] in _CONDITION_VALUES
+        for side in (pair.a, pair.b)
+        for index in pair.differing
     )
 
 
@@ -754,18 +871,13 @@ def _aligned(
     tokens_a: list[tuple[Any, ...]],
     tokens_b: list[tuple[Any, ...]],
     start: int,
-    wanted: int,
-) -> list[AlignedPair]:
-    """``wanted`` aligned pairs from ``start``, where the two sides first differ."""
+) -> Iterator[AlignedPair]:
+    """The aligned pairs from ``start``, where the two sides first differ, to the end of the
+    alignment window."""
     end_a = min(len(tokens_a), start + ALIGNMENT_WINDOW)
     end_b = min(len(tokens_b), start + ALIGNMENT_WINDOW)
     matcher = SequenceMatcher(None, tokens_a[start:end_a], tokens_b[start:end_b], autojunk=False)
-    pairs: list[AlignedPair] = []
-    for pair in _pairs(matcher.get_opcodes(), events_a, events_b, start):
-        pairs.append(pair)
-        if len(pairs) == wanted:
-            break
-    return pairs
+    return _pairs(matcher.get_opcodes(), events_a, events_b, start)
 
 
 def _pairs(
@@ -864,14 +976,18 @@ def closest(
     *,
     names: tuple[str, str] | None = None,
     context: int = DEFAULT_CONTEXT,
+    outcomes: Collection[Outcome] = (),
 ) -> tuple[int, Divergence] | None:
     """Which of ``candidates`` ran most like ``target``: its index and the divergence from
     ``target`` to it (``names`` and ``context`` as for ``compare``), or None when there is
     no candidate. The highest ``closeness`` wins; then the longest shared start; then the
-    earliest candidate."""
+    earliest candidate. ``outcomes``: items whose differing values are never input (see
+    ``is_input``)."""
     best: tuple[tuple[float, int, int], int, Divergence] | None = None
+    loaded_target = load(target, "the first story")
     for index, candidate in enumerate(candidates):
-        divergence = compare(target, candidate, names=names, context=context)
+        loaded = load(candidate, "the second story")
+        divergence = _compare(loaded_target, loaded, names, context, outcomes=outcomes)
         rank = (divergence.closeness, divergence.shared, -index)
         if best is None or rank > best[0]:
             best = (rank, index, divergence)

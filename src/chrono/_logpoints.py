@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import io
+import linecache
 import os
 import re
 import sys
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from chrono import _config, _recorder, _switch
 from chrono._callsite import CallSite, _holds_secret, _is_literal, _is_string_literal, function_name
+from chrono._cells import cell_file
 
 # The recorder's re-entry guard (the threads recording right now) is the logpoints' too.
 from chrono._errors import from_outside, swallowed
@@ -128,9 +130,16 @@ def parse_spec(spec: str, roots: Sequence[str] = ()) -> Logpoint:
     match = _SPEC.match(written)
     if match is None:
         raise LogpointError(f"logpoint {spec!r} is not understood: write {SPEC_FORM}")
-    path = _find_file(written, match["file"], roots)
     line = int(match["line"])
-    _check_line(written, path, line)
+    cell = cell_file(match["file"])
+    if cell is not None:
+        # A cell of the running IPython session (In[6]): its text is in linecache, where
+        # IPython put it, and its code runs under the file name it was compiled with.
+        path = cell if cell.startswith("<") else _real_path(cell)
+        _check_lines(written, cell, "".join(linecache.getlines(cell)), line)
+    else:
+        path = _find_file(written, match["file"], roots)
+        _check_line(written, path, line)
     expressions = _split_expressions(written, match["expressions"] or "")
     return Logpoint(written, path, line, expressions)
 
@@ -160,6 +169,10 @@ def _check_line(spec: str, path: str, line: int) -> None:
             source = handle.read()
     except (OSError, SyntaxError, UnicodeDecodeError) as error:
         raise LogpointError(f"logpoint {spec!r}: cannot read {path}: {error}") from None
+    _check_lines(spec, path, source, line)
+
+
+def _check_lines(spec: str, path: str, source: str, line: int) -> None:
     total = len(source.splitlines())
     if line < 1 or line > total:
         raise LogpointError(
@@ -338,7 +351,8 @@ def _lines_of(code: CodeType) -> dict[int, tuple[Logpoint, ...]] | None:
 
 def _file_of_name(name: str) -> str | None:
     if name.startswith("<") or not name:
-        return None
+        # A name that is no file: only an IPython cell's can be in the table (<ipython-input-…>).
+        return name if name in _table else None
     real = _real_path(name)
     return real if real in _table else None
 

@@ -11,6 +11,7 @@ import threading
 from typing import IO, TYPE_CHECKING, Callable, cast
 
 from chrono import _config
+from chrono._cells import in_kernel
 from chrono._errors import held_signals, swallowed
 from chrono._events import Event, RawTpRecord, event_of, wall_at_zero
 from chrono._text import plain_live_line
@@ -52,7 +53,10 @@ def resolve_sink(settings: _config.Settings) -> None:
     target = settings.output
     opened = None
     resolved: Callable[[RawTpRecord], object]
-    if target == "stderr":
+    if target == "stderr" and in_kernel():
+        # A notebook shows stderr on red: the cell's own output is stdout.
+        resolved = _StreamOutput(current=lambda: sys.stdout).write
+    elif target == "stderr":
         # Looked up at each write: test runners and tools swap sys.stderr after import.
         resolved = _StreamOutput(current=lambda: sys.stderr).write
     elif target == "stdout":

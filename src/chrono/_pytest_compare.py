@@ -1,10 +1,12 @@
 """The pytest side of comparison: where a failing test's story diverged from a passing one.
 
-Three passing stories can explain a failure: a sibling that passed in this run (another case
-of the same parametrized test, another method of the class, a passing subtest: any passing
-story that went through the same call sites; the closest wins), the test's own last passing
-run (kept in pytest's cache), and, for a flaky test, the rerun that passed
-(pytest-rerunfailures).
+One passing run is chosen for each failure (``_Chooser``), the first that applies of: a case
+of the same test that passed in this run (another parametrized case, a passing subtest; the
+closest wins); such a case as it last passed (pytest's cache), when it did not run; the test's
+own last pass; another test, only one whose story went through the failing story's top
+suspect, compared with the events in either test's own body left out. The section's first
+line says which, and why; failures with the same top suspect and the same divergence print it
+once. A flaky test's passing rerun (pytest-rerunfailures) is compared too.
 
 Stories are recorded where tests run (``Recorder``) and compared where reports are gathered
 (``Gatherer``: the controller under pytest-xdist). A passing test's story is taken once, when
@@ -13,9 +15,10 @@ form (``_compare.compact``). In one process both go straight to the gatherer, an
 reports for them. A pytest-xdist worker's reports carry them as plain data, and the controller
 takes them off each report at once, so that pytest's list of reports does not keep them.
 Whether a test failed for good is known only at the end (pytest-rerunfailures turns a failure
-it reruns into a rerun), and siblings are compared then, so that a sibling that passed after
-the failure counts too; the last pass and a passing rerun are compared as soon as they are
-known, so that JUnit XML has them.
+it reruns into a rerun), and the passing run is chosen then, after the suspects are ranked, so
+that a sibling that passed after the failure counts too; the last pass and a passing rerun are
+compared as soon as they are known too, so that JUnit XML's failure text has them, and what
+is chosen at the end reaches JUnit XML as a property.
 
 Each test's last pass is kept in one file of the cache, with the others, as the bytes this run
 already made of it: keeping them costs a passing test no more than a place in a dict, whether
@@ -30,7 +33,7 @@ import sys
 import textwrap
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -53,9 +56,10 @@ if TYPE_CHECKING:
     from _pytest.cacheprovider import Cache
     from _pytest.terminal import TerminalReporter
 
-    from chrono._compare import Divergence, Rows, Site
+    from chrono._compare import Divergence, Outcome, Rows, Site
     from chrono._pytest_suspects import SuspectOptions
     from chrono._story import Story
+    from chrono._suspects import Suspect
 
 COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
 #: Where the tests' last passes are kept: by test id, when it last passed and its story (see
@@ -79,6 +83,16 @@ FULL_COMPARISONS = 5
 PASSING_ATTRIBUTE = "chrono_passing"
 FAILING_ATTRIBUTE = "chrono_failing"
 FLAKY_ATTRIBUTE = "chrono_flaky"
+#: The title of the section that compares a failing test with its own last pass, before the
+#: date of that pass.
+LAST_PASS_TITLE = "chrono: where it diverged from its last pass"
+#: Its first line, which says why, when the test fails: it may be chosen, and JUnit XML takes
+#: it then.
+_OWN_LAST_PASS = "Compared with this test's own last pass, {when}."
+#: The JUnit XML property of a failing test compared, when the run ends, with another passing
+#: run than its own last pass (whose comparison is in the failure's text): what was chosen and
+#: why, and where they diverged.
+JUNIT_PROPERTY = "chrono_divergence"
 #: The JUnit XML property of a flaky test's passing report.
 FLAKY_PROPERTY = "chrono_flaky_divergence"
 #: The report attribute that carries each divergence found for it as data (a list of
@@ -337,10 +351,15 @@ class Recorder:
                 found = _compare_with_last_pass(failing, last["story"])
                 if found is not None:
                     divergence, moved = found
-                    title = f"chrono: where it diverged from its last pass ({_when(last)})"
-                    add_section(self.config, report, title, divergence, _moved_note(moved))
+                    title = f"{LAST_PASS_TITLE} ({_when(last)})"
+                    reason = _OWN_LAST_PASS.format(when=_when(last))
+                    add_section(
+                        self.config, report, title, divergence, _moved_note(moved), reason=reason
+                    )
                     if self.options.as_data:
-                        note_divergence(report, divergence, "last-pass", when=last["when"])
+                        note_divergence(
+                            report, divergence, "last-pass", when=last["when"], reason=reason
+                        )
 
     def _passed(
         self,
@@ -479,35 +498,103 @@ class Gatherer:
         # Before the terminal summary prints the failures, and before the exports are written.
         self._marshal_waiting()
         failures = [(report, story) for report, story in self._failures if report.failed]
-        passing = [story.compact() for story in self._passing] if failures else []
-        for report, failing in failures:
-            found = closest_sibling(failing, passing)
-            if found is not None:
-                sibling, divergence = found
-                title = f"chrono: where it diverged from {divergence.b.name}, which passed"
-                add_section(self.config, report, title, divergence)
-                if self.config.get_terminal_writer().hasmarkup:
-                    _pytest_sections.use_coloured(report)
-                if self.options.as_data:
-                    note_divergence(report, divergence, "sibling", test=sibling)
-        if failures and self.suspects is not None and self.suspects.formula is not None:
-            from chrono._pytest_suspects import rank_failures
-
-            passed = {story.name for story in self._passing}
-            rank_failures(
-                self.config, self.suspects, failures, passing, self._cached_passes(passed)
-            )
+        if failures:
+            self._explain(failures)
         if self.options.last_pass and self._last_passes:
             self._not_kept = keep_last_passes(self.config, self._last_passes)
 
-    def _cached_passes(self, passed: set[str]) -> Iterator[dict[str, Any]]:
-        """The last passes the cache keeps of tests that did not pass in this run (compact),
-        read as they are wanted."""
-        kept = read_last_passes(self.config)
-        for nodeid in kept.keys() - passed:
-            last = last_pass_of(kept, nodeid)
-            if last is not None:
-                yield last["story"]
+    def _explain(self, failures: list[tuple[pytest.TestReport, dict[str, Any]]]) -> None:
+        """Rank the suspects, choose each failure's passing run by them, compare, and draw the
+        failing stories again with their suspects first (the budget counts the comparison)."""
+        passing = [story.compact() for story in self._passing]
+        kept = read_last_passes(self.config) if self.options.last_pass else {}
+        passed = {story.name for story in self._passing}
+        ranked: list[tuple[pytest.TestReport, list[Suspect]]] = []
+        if self.suspects is not None and self.suspects.formula is not None:
+            from chrono._pytest_suspects import rank_failures
+
+            ranked = rank_failures(
+                self.config, self.suspects, failures, passing, _cached_passes(kept, passed)
+            )
+        suspects_of = {id(report): list(suspects) for report, suspects in ranked}
+        if ranked:
+            from chrono._pytest_suspects import suspect_properties
+
+            for report, suspects in ranked:
+                properties = suspect_properties(suspects)
+                _pytest_sections.add_junit_properties(self.config, report, properties)
+        failed = {story["name"] for _, story in failures}
+        chooser = _Chooser(self.config, self.options, passing, kept, failed)
+        told: dict[Any, str] = {}
+        for report, failing in failures:
+            suspects = suspects_of.get(id(report)) or []
+            try:
+                chosen = chooser.choose(failing, suspects[0] if suspects else None)
+                if chosen is not None:
+                    self._tell(report, failing, chosen, suspects, told)
+            except Exception as error:  # a broken comparison must not hide the test's failure
+                if from_outside(error):
+                    raise
+        if ranked and self.suspects is not None:
+            from chrono._pytest_suspects import retell_failures
+
+            retell_failures(self.config, self.suspects, ranked)
+
+    def _tell(
+        self,
+        report: pytest.TestReport,
+        failing: dict[str, Any],
+        chosen: Chosen,
+        suspects: list[Suspect],
+        told: dict[Any, str],
+    ) -> None:
+        """Put the chosen comparison on the report: whole, or, when an earlier failure had the
+        same top suspect and the same divergence, one line that says so."""
+        if chosen.kind != "last-pass":
+            # Chosen over the test's own last pass, shown when it failed: the terminal shows
+            # one comparison (JUnit XML has taken that one already).
+            _pytest_sections.remove_sections(report, LAST_PASS_TITLE)
+        top = suspects[0] if suspects else None
+        key = (
+            None if top is None else (top.file, top.line, top.predicate),
+            divergence_key(chosen.divergence),
+        )
+        first = told.setdefault(key, failing["name"])
+        if first != failing["name"]:
+            from chrono._compare import short_names
+
+            same_as = short_names(failing["name"], first)[1]
+            what = "the same top suspect, and " if top is not None else ""
+            line = f"same as {same_as}: {what}the same divergence from a passing run"
+            width = max(self.config.get_terminal_writer().fullwidth, 40)
+            line = textwrap.fill(line, width, break_on_hyphens=False)
+            _pytest_sections.remove_sections(report, chosen.title)
+            _pytest_sections.add_section(report, chosen.title, line)
+        else:
+            add_section(
+                self.config,
+                report,
+                chosen.title,
+                chosen.divergence,
+                chosen.note,
+                reason=chosen.reason,
+                replace=chosen.kind == "last-pass",
+            )
+            if self.config.get_terminal_writer().hasmarkup:
+                _pytest_sections.use_coloured(report)
+        if chosen.kind != "last-pass":
+            # JUnit XML has taken the failure's text: it gets what was chosen as a property.
+            text = f"{chosen.reason}\n{chosen.divergence.text(width=100)}"
+            _pytest_sections.add_junit_properties(self.config, report, [(JUNIT_PROPERTY, text)])
+        if self.options.as_data and chosen.kind != "last-pass":
+            note_divergence(
+                report,
+                chosen.divergence,
+                chosen.kind,
+                test=chosen.test,
+                when=chosen.when,
+                reason=chosen.reason,
+            )
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         if self._not_kept is not None:
@@ -547,7 +634,9 @@ class _WorkersReports:
 
 
 def closest_sibling(
-    failing: dict[str, Any], passing: list[dict[str, Any]]
+    failing: dict[str, Any],
+    passing: list[dict[str, Any]],
+    outcomes: Collection[Outcome] = (),
 ) -> tuple[str, Divergence] | None:
     """The closest passing story among those that went through a call site of ``failing``:
     its name, and where ``failing`` diverged from it, the sides named as short as tells them
@@ -570,12 +659,257 @@ def closest_sibling(
             ranked.append((shared / len(sites | other), kinship, -index, candidate))
     ranked.sort(key=lambda entry: entry[:3], reverse=True)
     finalists = [entry[3] for entry in ranked[:FULL_COMPARISONS]]
-    found = closest(failing, finalists)
+    found = closest(failing, finalists, outcomes=outcomes)
     if found is None:
         return None
     index, divergence = found
     sibling = finalists[index]["name"]
     return sibling, _renamed(divergence, *short_names(failing["name"], sibling))
+
+
+# -- which passing run a failure is compared with -----------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Chosen:
+    """The passing run a failing story is compared with, why, and where they diverged."""
+
+    #: "sibling" (a case of the same test, this run), "sibling-last-pass" (such a case as it
+    #: last passed), "last-pass" (the test's own), "other-test" (through the top suspect).
+    kind: str
+    divergence: Divergence
+    #: The section's title, and its first line: what was chosen, and why.
+    title: str
+    reason: str
+    #: The passing test's id (all but the test's own last pass), and when it passed (a last
+    #: pass's, epoch seconds).
+    test: str | None = None
+    when: float | None = None
+    #: A line after the divergence (call sites an edit has moved since a last pass).
+    note: str | None = None
+
+
+class _Chooser:
+    """Which passing run each failing story is compared with, in this order: a passing case of
+    the same test in this run; else such a case's last pass (pytest's cache: so that ``--lf``
+    and ``-k`` compare too); else the test's own last pass; else another test, only one whose
+    story went through the top suspect's call site, and then with the events in either test's
+    own body left out (its input and its assertions are no divergence of the code)."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        options: CompareOptions,
+        passing: list[dict[str, Any]],
+        kept: dict[str, _KeptPass],
+        failed: set[str],
+    ) -> None:
+        self.config = config
+        self.options = options
+        self.passing = passing
+        self.kept = kept
+        self.failed = failed
+        self.passed = {story["name"] for story in passing}
+        #: The items the failure now chosen for is about (``_outcomes``).
+        self.outcomes: frozenset[Outcome] = frozenset()
+
+    def choose(self, failing: dict[str, Any], top: Suspect | None) -> Chosen | None:
+        """The passing run ``failing`` (compact) is compared with, and where they diverged;
+        ``top``: its top suspect. None when no run applies."""
+        from chrono._compare import split_test_id
+
+        name = failing["name"]
+        test = split_test_id(name)[0]
+        self.outcomes = _outcomes(failing, top)
+        if self.options.siblings:
+            cases = [
+                story
+                for story in self.passing
+                if story["name"] != name and split_test_id(story["name"])[0] == test
+            ]
+            found = closest_sibling(failing, cases, self.outcomes)
+            if found is not None:
+                sibling, divergence = found
+                reason = (
+                    f"Compared with {divergence.b.name}: a case of the same test that passed "
+                    "in this run."
+                )
+                title = f"chrono: where it diverged from {divergence.b.name}, which passed"
+                return Chosen("sibling", divergence, title, reason, test=sibling)
+        if self.options.last_pass:
+            chosen = self._case_last_pass(failing, test)
+            if chosen is not None:
+                return chosen
+            chosen = self._own_last_pass(failing)
+            if chosen is not None:
+                return chosen
+        if self.options.siblings and top is not None:
+            return self._other_test(failing, test, top)
+        return None
+
+    def _case_last_pass(self, failing: dict[str, Any], test: str) -> Chosen | None:
+        """The closest of the same test's other cases as they last passed, of those that did
+        not run in this run (a case that passed now is a sibling; one that failed now is no
+        passing run)."""
+        from chrono._compare import split_test_id
+
+        name = failing["name"]
+        cases: list[dict[str, Any]] = []
+        when: dict[str, float] = {}
+        for nodeid in sorted(self.kept):
+            if nodeid == name or nodeid in self.passed or nodeid in self.failed:
+                continue
+            if split_test_id(nodeid)[0] != test:
+                continue
+            last = last_pass_of(self.kept, nodeid)
+            if last is not None:
+                cases.append(last["story"])
+                when[nodeid] = last["when"]
+        found = closest_sibling(failing, cases, self.outcomes)
+        if found is None:
+            return None
+        sibling, divergence = found
+        passed_at = _when({"when": when[sibling]})
+        reason = (
+            f"Compared with {divergence.b.name} as it last passed, {passed_at}: a case of the "
+            "same test that did not run in this run."
+        )
+        title = f"chrono: where it diverged from {divergence.b.name}'s last pass ({passed_at})"
+        return Chosen("sibling-last-pass", divergence, title, reason, sibling, when[sibling])
+
+    def _own_last_pass(self, failing: dict[str, Any]) -> Chosen | None:
+        from chrono._compare import split_test_id
+
+        last = last_pass_of(self.kept, failing["name"])
+        if last is None:
+            return None
+        found = _compare_with_last_pass(failing, last["story"])
+        if found is None:
+            return None
+        divergence, moved = found
+        reason = _OWN_LAST_PASS.format(when=_when(last))
+        if split_test_id(failing["name"])[1]:
+            reason = f"{reason[:-1]}: no other case of the same test passed, in this run or before."
+        title = f"{LAST_PASS_TITLE} ({_when(last)})"
+        return Chosen(
+            "last-pass", divergence, title, reason, when=last["when"], note=_moved_note(moved)
+        )
+
+    def _other_test(self, failing: dict[str, Any], test: str, top: Suspect) -> Chosen | None:
+        """The closest other passing test whose story went through the top suspect's call
+        site, this run's or a last pass of a test that did not run; compared with the events
+        in either test's own body left out."""
+        from chrono._compare import split_test_id
+
+        site = (top.file, top.line)
+        candidates = [
+            story
+            for story in self.passing
+            if split_test_id(story["name"])[0] != test and site in _call_sites_of(story)
+        ]
+        when: dict[str, float] = {}
+        for nodeid in sorted(self.kept.keys() - self.passed - self.failed):
+            if split_test_id(nodeid)[0] == test:
+                continue
+            last = last_pass_of(self.kept, nodeid)
+            if last is not None and site in _call_sites_of(last["story"]):
+                candidates.append(last["story"])
+                when[nodeid] = last["when"]
+        if not candidates:
+            return None
+        failing_body = _body_of(failing["name"])
+        found = closest_sibling(
+            _without_body(failing, failing_body),
+            [_without_body(story, failing_body, _body_of(story["name"])) for story in candidates],
+            self.outcomes,
+        )
+        if found is None:
+            return None
+        other, divergence = found
+        from chrono._sites import reader_path, site_text
+
+        where = site_text(reader_path(top.file), top.line, top.function)
+        passed_at = _when({"when": when[other]}) if other in when else None
+        which = (
+            f"{divergence.b.name},"
+            if passed_at is None
+            else f"{divergence.b.name} as it last passed, {passed_at},"
+        )
+        missing = []
+        if split_test_id(failing["name"])[1]:
+            missing.append("no other case of this test passed, in this run or before")
+        missing.append(
+            "it has no last pass of its own"
+            if self.options.last_pass
+            else "no last pass is read in this run (pytest's cache is off, or "
+            "--chrono-compare=siblings)"
+        )
+        reason = (
+            f"Compared with {which} another test: {', and '.join(missing)}; that test went "
+            f"through the top suspect's call site, {where}. Events in either test's own body "
+            "are left out."
+        )
+        title = f"chrono: where it diverged from {divergence.b.name}, which passed"
+        if passed_at is not None:
+            title = f"chrono: where it diverged from {divergence.b.name}'s last pass ({passed_at})"
+        return Chosen("other-test", divergence, title, reason, test=other, when=when.get(other))
+
+
+def _outcomes(failing: dict[str, Any], top: Suspect | None) -> frozenset[Outcome]:
+    """The items of ``failing`` (compact) that its top suspect is about, when it is a value:
+    their values are what the failure turns on, never its input."""
+    if top is None or top.kind != "value":
+        return frozenset()
+    files = failing["files"]
+    return frozenset(
+        (top.file, top.line, text)
+        for row in failing["events"]
+        if files[row[1]] == top.file and row[2] == top.line
+        for text, _value in row[5]
+        if top.predicate == text or top.predicate.startswith(f"{text}=")
+    )
+
+
+def _body_of(test_id: str) -> str:
+    """The name of a test's function, as a qualified name holds it: ``test_take`` of
+    ``tests/test_stock.py::TestStock::test_take[5]``."""
+    from chrono._compare import split_test_id
+
+    return split_test_id(test_id)[0].rpartition("::")[2]
+
+
+def _without_body(story: dict[str, Any], *bodies: str) -> dict[str, Any]:
+    """The compact story less its events in the functions named (and functions inside them)."""
+    events = [row for row in story["events"] if not set(str(row[3]).split(".")) & set(bodies)]
+    return {**story, "events": events}
+
+
+def divergence_key(divergence: Divergence) -> tuple[Any, ...]:
+    """What a divergence says, less what differs between any two failures by nature (their
+    sequence numbers, the sides' names): two failures with the same key diverged alike."""
+
+    def side(event: Event | None) -> tuple[Any, ...] | None:
+        if event is None:
+            return None
+        from chrono._compare import comparable_value
+
+        items = tuple((text, comparable_value(value)) for text, value in event.items)
+        return (event.kind, event.file, event.line, event.function, event.label, items)
+
+    pairs = [divergence.first, divergence.after_input]
+    return (
+        divergence.only_input,
+        tuple(None if pair is None else (pair.kind, side(pair.a), side(pair.b)) for pair in pairs),
+    )
+
+
+def _cached_passes(kept: dict[str, _KeptPass], passed: set[str]) -> Iterator[dict[str, Any]]:
+    """The last passes the cache keeps of tests that did not pass in this run (compact), read
+    as they are wanted."""
+    for nodeid in kept.keys() - passed:
+        last = last_pass_of(kept, nodeid)
+        if last is not None:
+            yield last["story"]
 
 
 def _kinship(failing: str, passing: str) -> int:
@@ -651,22 +985,35 @@ def add_section(
     title: str,
     divergence: Divergence,
     note: str | None = None,
+    *,
+    reason: str | None = None,
+    replace: bool = False,
 ) -> None:
     """Put the divergence on the failing report, where its story is: in colour too when the
     terminal shows colour (the last pass's, known at once, is swapped in by the plugin after
-    JUnit XML; a sibling's, known when the run ends, directly). ``note``: a line after it."""
+    JUnit XML; a sibling's, known when the run ends, directly). ``note``: a line after it;
+    ``reason``: the first line, which says what it was compared with and why; ``replace``:
+    the section may be there already, and is drawn again."""
     writer = config.get_terminal_writer()
+    width = max(writer.fullwidth, 40)
     plain = divergence.text(width=writer.fullwidth)
     coloured = None
     if writer.hasmarkup:
         from chrono.render import coloured_divergence
 
-        coloured = coloured_divergence(divergence, max(writer.fullwidth, 40))
+        coloured = coloured_divergence(divergence, width)
     if note is not None:
-        note = textwrap.fill(note, max(writer.fullwidth, 40), break_on_hyphens=False)
+        note = textwrap.fill(note, width, break_on_hyphens=False)
         plain = f"{plain}\n{note}"
         coloured = None if coloured is None else f"{coloured}\n{note}"
-    _pytest_sections.add_section(report, title, plain, coloured)
+    if reason is not None:
+        reason = textwrap.fill(reason, width, break_on_hyphens=False)
+        plain = f"{reason}\n{plain}"
+        coloured = None if coloured is None else f"{reason}\n{coloured}"
+    if replace:
+        _pytest_sections.replace_section(report, title, plain, coloured)
+    else:
+        _pytest_sections.add_section(report, title, plain, coloured)
 
 
 def note_divergence(
@@ -675,7 +1022,8 @@ def note_divergence(
     """Put the divergence on the report as data, saying what it was compared with (and
     ``about`` it: the sibling's ``test``, the last pass's ``when``), for the exports."""
     noted: list[dict[str, Any]] = report.__dict__.setdefault(DIVERGENCES_ATTRIBUTE, [])
-    noted.append({"compared_with": compared_with, **about, "divergence": divergence.to_dict()})
+    known = {key: value for key, value in about.items() if value is not None}
+    noted.append({"compared_with": compared_with, **known, "divergence": divergence.to_dict()})
 
 
 # -- the cache of last passes -----------------------------------------------------------------

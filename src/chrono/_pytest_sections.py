@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from chrono._errors import swallowed
+
 #: The report attribute holding the coloured text of each of its chrono sections, by title.
 COLOURED_ATTRIBUTE = "chrono_coloured"
 
@@ -75,3 +77,65 @@ def replace_section(
         if name == title:
             report.sections[index] = (name, plain)
             return
+
+
+def remove_sections(report: pytest.TestReport, title_start: str) -> None:
+    """Take the report's sections whose title starts with ``title_start`` off it (one drawn
+    when the test failed, that the run's end has replaced), and their coloured text."""
+    colours: dict[str, str] | None = getattr(report, COLOURED_ATTRIBUTE, None)
+    if colours:
+        for title in [title for title in colours if title.startswith(title_start)]:
+            del colours[title]
+    longrepr_sections = getattr(report.longrepr, "sections", None)
+    if longrepr_sections is not None:
+        longrepr_sections[:] = [
+            section for section in longrepr_sections if not section[0].startswith(title_start)
+        ]
+    report.sections[:] = [
+        section for section in report.sections if not section[0].startswith(title_start)
+    ]
+
+
+def add_junit_properties(
+    config: pytest.Config, report: pytest.TestReport, properties: list[tuple[str, str]]
+) -> None:
+    """Add ``properties`` to the report's testcase in JUnit XML (``--junitxml``), when what
+    they say is known only as the run ends: the testcase was written when the test ended, so
+    its element, which JUnit XML writes to its file when the session finishes, is found by
+    the names pytest gives it and added to. Nothing without ``--junitxml``."""
+    try:
+        _add_junit_properties(config, report, properties)
+    except Exception as error:  # pytest's JUnit XML internals changed: the report goes on
+        if not swallowed(error):
+            raise
+
+
+def _add_junit_properties(
+    config: pytest.Config, report: pytest.TestReport, properties: list[tuple[str, str]]
+) -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    from _pytest import junitxml
+
+    xml = config.stash.get(junitxml.xml_key, None)
+    if xml is None or not properties:
+        return
+    names = junitxml.mangle_test_address(report.nodeid)
+    classnames = names[:-1]
+    if xml.prefix:
+        classnames.insert(0, xml.prefix)
+    classname, name = ".".join(classnames), junitxml.bin_xml_escape(names[-1])
+    for reporter in xml.node_reporters_ordered:
+        testcase = reporter.to_xml()
+        if testcase.get("classname") != classname or testcase.get("name") != name:
+            continue
+        if testcase.find("failure") is None and testcase.find("error") is None:
+            continue
+        found = testcase.find("properties")
+        if found is None:
+            found = ElementTree.Element("properties")
+            testcase.insert(0, found)
+        for key, value in properties:
+            ElementTree.SubElement(
+                found, "property", name=key, value=junitxml.bin_xml_escape(value)
+            )

@@ -120,15 +120,17 @@ def rank_failures(
     failures: Sequence[tuple[pytest.TestReport, dict[str, Any]]],
     passing: Sequence[dict[str, Any]],
     cached: Iterable[dict[str, Any]],
-) -> None:
-    """Rank each failing story's suspects over the run, and tell them on its report.
+) -> list[tuple[pytest.TestReport, list[Suspect]]]:
+    """Rank each failing story's suspects over the run, and put them on its report as data;
+    ``retell_failures`` draws them, once the comparisons (which the budget counts) are there.
 
     ``failures``: each failing report and its story (compact); ``passing``: this run's passing
     stories (compact); ``cached``: last passes (compact) of tests that did not pass in this
-    run, read only when there is a failure.
+    run, read only when there is a failure. Returns each report ranked, with its suspects; a
+    report whose suspects could not be ranked says so, and is not among them.
     """
     if options.formula is None or not failures:
-        return
+        return []
     from chrono._suspects import evidence, rank, spectra
 
     try:
@@ -144,16 +146,48 @@ def rank_failures(
             raise
         for report, _story in failures:
             _note_failure(report, error)
-        return
+        return []
+    ranked = []
     for (report, _story), story_evidence in zip(failures, failing):
         try:
             suspects = rank(story_evidence, found, formula=options.formula, test_files=test_files)
             setattr(report, SUSPECTS_ATTRIBUTE, [suspect.to_dict() for suspect in suspects])
+            ranked.append((report, suspects))
+        except Exception as error:  # one test's trouble must not hide the others'
+            if from_outside(error):
+                raise
+            _note_failure(report, error)
+    return ranked
+
+
+def retell_failures(
+    config: pytest.Config,
+    options: SuspectOptions,
+    ranked: Iterable[tuple[pytest.TestReport, Sequence[Suspect]]],
+) -> None:
+    """Draw each ranked report's story section again, with its suspects (``retell``)."""
+    for report, suspects in ranked:
+        try:
             retell(config, report, suspects, full=options.full)
         except Exception as error:  # one test's trouble must not hide the others'
             if from_outside(error):
                 raise
             _note_failure(report, error)
+
+
+#: The JUnit XML property of a failing testcase's suspect of each rank: its line as the
+#: report's section writes it.
+JUNIT_PROPERTY = "chrono_suspect_{rank}"
+
+
+def suspect_properties(suspects: Sequence[Suspect]) -> list[tuple[str, str]]:
+    """The suspects as JUnit XML properties, best first: each as its line in the report."""
+    from chrono.render import suspects_text
+
+    lines = suspects_text(suspects).splitlines()
+    return [
+        (JUNIT_PROPERTY.format(rank=suspect.rank), line) for suspect, line in zip(suspects, lines)
+    ]
 
 
 def _note_failure(report: pytest.TestReport, error: Exception) -> None:

@@ -44,6 +44,8 @@ SECTION_TITLE = "chrono: why"
 REPORT_ATTRIBUTE = "chrono_suspect_lines"
 #: How many suspect lines a failing test shows.
 TOP = 5
+#: How many lines past the cut that tie with the last one shown are named (and exported).
+MOST_TIED_PAST_CUT = 20
 #: How many failing tests are run again for their values: each costs a run of the test and of
 #: its sibling.
 MOST_RERUNS = 10
@@ -225,6 +227,22 @@ class WhyPlugin:
         elif report.when == "call" and report.passed:
             self._passed[nodeid] = None
 
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        measurement = self._measurement
+        if measurement is None or call.excinfo is None:
+            return (yield)
+        # To describe a failure, pytest runs the project's code: the reprs of the test's
+        # arguments and of the values in its traceback. That code ran for the report, not in
+        # the test, and would rank as run by failing tests only: a symptom of the failure.
+        measurement.switch("")
+        try:
+            return (yield)
+        finally:
+            measurement.switch(item.nodeid)
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         from chrono._spectra import merge_plain
@@ -251,10 +269,15 @@ class WhyPlugin:
         from chrono._spectra import rank_lines
 
         ranked = rank_lines(spectra, failing, passing)
-        tops = {
-            nodeid: [suspect for suspect in ranked if nodeid in suspect.failing_tests][:TOP]
+        # Each failing test's top lines, and past them the lines that tie with the last: the
+        # exports list the tie whole, the section names them in one line.
+        listed = {
+            nodeid: _with_ties_at_cut(
+                [suspect for suspect in ranked if nodeid in suspect.failing_tests]
+            )
             for nodeid in failing
         }
+        tops = {nodeid: suspects[:TOP] for nodeid, suspects in listed.items()}
         siblings = {nodeid: _sibling(nodeid, passing, tops[nodeid], spectra) for nodeid in failing}
         again = failing[:MOST_RERUNS]
         wanted = [
@@ -286,7 +309,7 @@ class WhyPlugin:
             try:
                 self._explain(
                     report,
-                    tops[nodeid],
+                    listed[nodeid],
                     (len(failing), len(passing)),
                     sibling,
                     (runs.get(nodeid), runs.get(sibling or "")),
@@ -333,12 +356,13 @@ class WhyPlugin:
             why_no_values = "it passed when run again: its values may not show the failure"
         lines = _section_lines(
             self.root,
-            suspects,
+            suspects[:TOP],
             totals,
             sibling if passing_run is not None else None,
             values if failing_run is not None else {},
             why_no_values,
         )
+        lines.extend(_tied_past_the_cut(self.root, suspects[TOP:]))
         _pytest_sections.add_section(report, SECTION_TITLE, "\n".join(lines))
         setattr(report, REPORT_ATTRIBUTE, _as_data(self.root, suspects, totals, values))
 
@@ -623,6 +647,30 @@ def _sibling(
     return best
 
 
+def _with_ties_at_cut(suspects: list[SuspectLine]) -> list[SuspectLine]:
+    """The first ``TOP`` of ``suspects``, and the ones after them with the last one's score
+    (at most ``MOST_TIED_PAST_CUT``): a tie at the cut, seen whole."""
+    cut = suspects[:TOP]
+    if len(cut) < TOP:
+        return cut
+    last = round(cut[-1].score, 12)
+    tied = []
+    for suspect in suspects[TOP : TOP + MOST_TIED_PAST_CUT]:
+        if round(suspect.score, 12) != last:
+            break
+        tied.append(suspect)
+    return cut + tied
+
+
+def _tied_past_the_cut(root: str, tied: list[SuspectLine]) -> list[str]:
+    """One line naming the lines past the cut that share the last shown line's score."""
+    if not tied:
+        return []
+    places = ", ".join(f"{_where(root, suspect.file)}:{suspect.line}" for suspect in tied)
+    more = "" if len(tied) < MOST_TIED_PAST_CUT else " (and maybe more)"
+    return [f"tied with #{TOP}: {places}{more}"]
+
+
 def _where(root: str, file: str) -> str:
     try:
         relative = os.path.relpath(file, root)
@@ -727,6 +775,7 @@ def _as_data(
                 "passing": suspect.passing,
                 "passing_total": passing_total,
                 "source": source_line(suspect.file, suspect.line),
+                "shown": rank <= TOP,
                 "values": {
                     "failing": dict(failing_values.values) if failing_values else {},
                     "passing": dict(passing_values.values) if passing_values else {},

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from chrono import _config, _output
 from chrono._callsite import UNKNOWN_TEXT, CallSite, call_site
+from chrono._cells import host_task
 from chrono._collecting import collecting
 from chrono._errors import swallowed
 from chrono._events import sequence_numbers
@@ -35,16 +36,28 @@ _modules = sys.modules
 _getframe = sys._getframe
 _context_stories = collecting.context.get
 
-# The threads inside tp's recording body right now. A tp call from inside chrono's own work in
-# the same thread (a __repr__ that calls tp, a signal handler that fires mid-record) is let
-# through without recording, so that chrono never recurses into itself or waits on a lock its
-# own thread holds. A set of idents costs less per call than a threading.local.
+# The threads inside chrono's own work in tp right now: reading a call site, taking a repr,
+# cutting a story, delivering, printing. A tp call from inside that work in the same thread (a
+# __repr__ that calls tp, a signal handler that fires mid-record) is let through without
+# recording, so that chrono never recurses into itself or waits on a lock its own thread holds.
+# A tp(n) at a known call site into a test's story runs none of it, and takes no mark: a tp
+# that interrupts it records its own event. A set of idents costs less per call than a
+# threading.local.
 _busy: set[int] = set()
 _busy_add = _busy.add
 _busy_discard = _busy.discard
 #: The functions that mark their thread busy, as ``(file, function name)`` of their code: tp
 #: (whose code is the recording body's, renamed) and the logpoints' hook, which adds itself.
 busy_holders: set[tuple[str, str]] = {(__file__, "tp")}
+
+
+class _Unseen:
+    """What the call-site table gives for an offset it holds nothing at: no frame runs its code."""
+
+    code = None
+
+
+_UNSEEN: Any = _Unseen()
 
 
 def _left_behind(ident: int) -> bool:
@@ -88,6 +101,7 @@ if hasattr(os, "register_at_fork"):
 #: what tp's code reads.
 TP_BORROWS = (
     "_NOTHING",
+    "_UNSEEN",
     "_busy",
     "_busy_add",
     "_busy_discard",
@@ -125,59 +139,80 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
     now_ns = _monotonic_ns()
     ident = _get_ident()
     if ident not in _busy or _left_behind(ident):
+        # The busy mark is taken only before chrono's own work that may run the program's code
+        # or take a lock (a call site read, a repr, a cut, a delivery, the output); a tp(n) at
+        # a known call site into a test's story does none of it, and pays for no mark.
+        marked = False
         try:
-            # Inside the try: an interrupt that lands as the mark is taken finds the finally.
-            _busy_add(ident)
             settings = _config.settings
             frame = _getframe(1)
             try:
                 site = settings.sites_by_offset[frame.f_lasti]
             except KeyError:
-                site = None
-            if site is None or site.code is not frame.f_code:
-                site = call_site(frame, (first is not _NOTHING) + len(more), tuple(named), settings)
-            del frame
+                site = _UNSEEN
             shown: int | str | tuple[tuple[str, str], ...]
-            if site.one_plain_value:
-                # tp(x), the commonest call (its one value is ``first``): the record holds the
-                # one repr, not a tuple of items.
-                if type(first) is int:
-                    # An int, the commonest value of all, is kept itself: it cannot change, so
-                    # its repr taken when the story is read is the one it had now.
-                    shown = first
-                else:
-                    shown = safe_repr(first, settings.repr_limit, settings.secrets)
+            if type(first) is int and site.code is frame.f_code and site.one_plain_value:
+                # tp(n), the commonest call: an int is kept itself (it cannot change, so its
+                # repr taken when the story is read is the one it had now).
+                shown = first
                 label = None
             else:
-                values = () if first is _NOTHING else (first, *more)
-                label, shown = _items(site, values, named, settings.repr_limit, settings.secrets)
+                # Inside the try: an interrupt that lands as the mark is taken finds the finally.
+                marked = True
+                _busy_add(ident)
+                if site.code is not frame.f_code:
+                    site = call_site(
+                        frame, (first is not _NOTHING) + len(more), tuple(named), settings
+                    )
+                if site.one_plain_value:
+                    # tp(x) (its one value is ``first``): the record holds one repr, no items.
+                    if type(first) is int:
+                        shown = first
+                    else:
+                        shown = safe_repr(first, settings.repr_limit, settings.secrets)
+                    label = None
+                else:
+                    values = () if first is _NOTHING else (first, *more)
+                    label, shown = _items(
+                        site, values, named, settings.repr_limit, settings.secrets
+                    )
+            del frame
             try:
                 thread = _threads_by_ident[ident]
             except KeyError:  # a thread threading did not start: current_thread() names it
+                marked = True
+                _busy_add(ident)
                 thread = _current_thread()
             task = None
             # asyncio is looked up, never imported: a program that does not use it pays nothing.
             if "asyncio" in _modules:
                 asyncio = _modules["asyncio"]
                 if asyncio._get_running_loop() is not None:
+                    marked = True  # a task class of the program's may name itself
+                    _busy_add(ident)
                     task = _task_name(asyncio)
             # A plain tuple in the order of _events.TpRecord's fields: the named tuple would
             # cost two fifths more per call.
             tp_record = (next(sequence_numbers), now_ns, thread, task, site, label, shown)
             sole = collecting.sole
-            in_context = _context_stories()
-            if sole is not None and not in_context:
-                # One story (a test's), the commonest case: one append, no loop.
+            if sole is not None:
+                # One story (a test's), no story of a context anywhere: one append, no loop.
                 records, cut_at, story = sole
                 records.append(tp_record)
                 if len(records) >= cut_at:
+                    marked = True
+                    _busy_add(ident)
                     story.cut()
-            elif in_context or collecting.process:
-                collecting.deliver(tp_record, in_context)
             else:
-                if _output.sink_settings is not settings:
-                    _output.resolve_sink(settings)
-                _output.sink(tp_record)  # type: ignore[misc]
+                marked = True
+                _busy_add(ident)
+                in_context = _context_stories()
+                if in_context or collecting.process:
+                    collecting.deliver(tp_record, in_context)
+                else:
+                    if _output.sink_settings is not settings:
+                        _output.resolve_sink(settings)
+                    _output.sink(tp_record)  # type: ignore[misc]
         except Exception as error:
             # chrono's own failure is swallowed; what a signal handler raised while tp ran
             # (a timeout) is the program's, and goes on to the caller unchanged.
@@ -191,7 +226,8 @@ def recording_tp(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
             if not own:
                 raise
         finally:
-            _busy_discard(ident)
+            if marked:
+                _busy_discard(ident)
     if named:
         values = (*more, *named.values()) if first is _NOTHING else (first, *more, *named.values())
         return values if len(values) > 1 else values[0]
@@ -238,7 +274,13 @@ def _items(
 
 def _task_name(asyncio: Any) -> str | None:
     task = asyncio.current_task()
-    return None if task is None else task.get_name()
+    if task is None:
+        return None
+    if "IPython" in _modules and host_task(task):
+        # The task a kernel runs a cell in is no task of the program's.
+        return None
+    name: str = task.get_name()
+    return name
 
 
 def record_values(now_ns: int, ident: int, site: CallSite, values: tuple[Any, ...]) -> None:
@@ -272,13 +314,14 @@ def record_values(now_ns: int, ident: int, site: CallSite, values: tuple[Any, ..
             task = _task_name(asyncio)
     tp_record = (next(sequence_numbers), now_ns, thread, task, site, label, shown)
     sole = collecting.sole
-    in_context = _context_stories()
-    if sole is not None and not in_context:
+    if sole is not None:
         records, cut_at, story = sole
         records.append(tp_record)
         if len(records) >= cut_at:
             story.cut()
-    elif in_context or collecting.process:
+        return
+    in_context = _context_stories()
+    if in_context or collecting.process:
         collecting.deliver(tp_record, in_context)
     else:
         if _output.sink_settings is not settings:

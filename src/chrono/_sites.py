@@ -15,6 +15,8 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from chrono._cells import CELL_PREFIX, cell_name
+
 __all__ = [
     "distinct_tails",
     "reader_path",
@@ -43,14 +45,24 @@ def set_default_root(root: str | None) -> str | None:
 
 
 def site_text(path: str, line: int, function: str) -> str:
-    """A call site as every view writes it: ``path:line in function``."""
+    """A call site as every view writes it: ``path:line in function``; in an IPython cell
+    (``path`` being ``Cell In[6]``, as ``reader_path`` writes it) as IPython's tracebacks
+    write it, ``Cell In[6], line 4``, and ``in function`` unless it is the cell's own code."""
+    if path.startswith(CELL_PREFIX):
+        return f"{path}, line {line}" + ("" if function == "<module>" else f" in {function}")
     return f"{path}:{line} in {function}"
 
 
 def reader_path(path: str, root: str | None = None) -> str:
     """A file as its reader knows it: relative to ``root`` (default: the default root, else the
     working directory), else to the import path it was found on (``requests/api.py`` rather
-    than a site-packages path). Names that are not files (``<string>``) stay as they are."""
+    than a site-packages path). Names that are not files (``<string>``) stay as they are. A
+    file IPython compiled a cell into is the cell, ``Cell In[6]``: looked up each time, since
+    a cell run again takes a new number."""
+    if "IPython" in sys.modules:
+        cell = cell_name(path)
+        if cell is not None:
+            return cell
     if root is None:
         root = os.getcwd() if _default_root is None else _default_root
     key = (root, path)
@@ -137,6 +149,11 @@ def site_column(sites: Sequence[tuple[str, int, str]], width: int) -> list[str]:
     if any(len(text) > width for text in shown.values()):
         tails = distinct_tails(paths.values())
         for file, line, function in distinct:
-            place = f"{tails[paths[file]]}:{line} in "
+            if paths[file].startswith(CELL_PREFIX):
+                if function == "<module>":
+                    continue  # already as short as a cell's site is
+                place = f"{paths[file]}, line {line} in "
+            else:
+                place = f"{tails[paths[file]]}:{line} in "
             shown[file, line, function] = place + short_qualname(function, width - len(place))
     return [shown[site] for site in sites]

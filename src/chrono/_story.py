@@ -204,14 +204,23 @@ class Story:
 
     def _count_dropped_sites(self, dropped: list[Record]) -> None:
         sites = list(map(site_of_record, dropped))
+        if not sites:
+            return
+        counts = self._dropped_sites
+        first = sites[0]
+        same = sites.count(first)
+        if same == len(sites):
+            # One call site in a loop, the steady state of a long story: one C-level pass,
+            # nothing hashed.
+            counts[first] += same
+            return
         distinct = set(sites)
         if len(distinct) <= 16:
             # A loop's few call sites: one C-level count of each beats hashing every record.
-            counts = self._dropped_sites
             for site in distinct:
                 counts[site] += sites.count(site)
         else:
-            self._dropped_sites.update(sites)
+            counts.update(sites)
 
     @property
     def dropped_hits(self) -> dict[HitKey, int]:
@@ -219,6 +228,8 @@ class Story:
         its first argument)`` (None for none, or a literal)."""
         from chrono._callsite import CallSite
 
+        if len(self._records) > self.max_events:
+            self.cut()  # records past the bound since the last cut are dropped, and counted, now
         hits: dict[HitKey, int] = {}
         for site, dropped in self._dropped_sites.copy().items():
             if isinstance(site, CallSite):
@@ -429,6 +440,16 @@ class Story:
         from chrono.render import StoryView
 
         yield StoryView(self)
+
+    def _repr_html_(self) -> str:
+        """The story in a notebook: as the terminal shows it, in HTML."""
+        from chrono.render import story_html
+
+        return story_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The story in a terminal IPython: its plain text."""
+        printer.text(repr(self) if cycle else self.text())
 
     # -- activation ---------------------------------------------------------------------------
 

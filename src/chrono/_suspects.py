@@ -35,7 +35,6 @@ of runs. Call sites in the tests' own files are not suspects: the code under tes
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ __all__ = [
     "ochiai",
     "rank",
     "spectra",
+    "suspects_from_dicts",
 ]
 
 #: How many suspects a failing story shows, at most.
@@ -65,59 +65,19 @@ Row = Sequence[Any]
 
 # -- values that differ by nature --------------------------------------------------------------
 
-_MASKS = (
-    # Temporary paths: the system's, macOS's, Windows', and pytest's own under any base.
-    (
-        re.compile(
-            r"(?:/private)?/(?:tmp|var/folders)/[^\s'\",)\]}]*"
-            r"|[A-Za-z]:\\\\?(?:[^\s'\"]*\\\\?)?(?:Temp|TEMP|tmp)\\\\?[^\s'\",)\]}]*"
-            r"|[^\s'\"]*pytest-of-[^\s'\",)\]}]*"
-        ),
-        "<temporary path>",
-    ),
-    (
-        re.compile(
-            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
-        ),
-        "<uuid>",
-    ),
-    # Dates and clock times, ISO or as datetime's repr writes them; epoch seconds.
-    (
-        re.compile(
-            r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:[+-]\d{2}:?\d{2}|Z)?"
-        ),
-        "<time>",
-    ),
-    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<time>"),
-    (
-        re.compile(
-            r"\b(?:datetime\.)?(?:datetime|date|time)\(\d{1,4}(?:, \d{1,6})*(?:, tzinfo=[^)]*\))?\)"
-        ),
-        "<time>",
-    ),
-    (re.compile(r"\b1[0-9]{9}(?:\.\d+)?\b"), "<time>"),
-    # id() values: twelve digits and more (addresses in decimal).
-    (re.compile(r"\b\d{12,}\b"), "<id>"),
-)
-
-
-#: What any of the masks needs: four digits in a row, a clock's colon, or a path's separator.
-_MAYBE_MASKED = re.compile(r"\d{4}|\d:\d|[/\\]")
 _normalised: dict[str, str] = {}
 #: How many normalised values are remembered (values repeat from story to story).
 _NORMALISED_LIMIT = 50_000
 
 
 def normalised_value(value: str) -> str:
-    """A recorded value as evidence: bounded and memory addresses masked, as comparison sees
-    it, and temporary paths, UUIDs, times and ``id()`` numbers masked too."""
+    """A recorded value as evidence: as comparison sees it (``comparable_value``: bounded, and
+    what differs from run to run by nature masked), remembered, since values repeat from story
+    to story."""
     known = _normalised.get(value)
     if known is not None:
         return known
     shown = comparable_value(value)
-    if _MAYBE_MASKED.search(shown):
-        for pattern, mask in _MASKS:
-            shown = pattern.sub(mask, shown)
     if len(_normalised) >= _NORMALISED_LIMIT:
         _normalised.clear()
     _normalised[value] = shown
@@ -323,6 +283,33 @@ class Suspect:
             "passing": self.passing,
             "passing_total": self.passing_total,
         }
+
+
+def suspects_from_dicts(data: Sequence[Mapping[str, Any]]) -> list[Suspect]:
+    """Suspects as the exports carry them (``Suspect.to_dict``), best first. What the exports
+    leave out is rebuilt from what they keep: every event where one held is its first one,
+    equal scores are tied, and the Increase (not shown) is unknown, 0."""
+    suspects = [
+        Suspect(
+            rank=int(entry["rank"]),
+            seq=int(entry["seq"]),
+            seqs=(int(entry["seq"]),),
+            file=str(entry["file"]),
+            line=int(entry["line"]),
+            function=str(entry["function"]),
+            predicate=str(entry["predicate"]),
+            kind=str(entry["kind"]),
+            score=float(entry["score"]),
+            formula=str(entry["formula"]),
+            failing=int(entry["failing"]),
+            failing_total=int(entry["failing_total"]),
+            passing=int(entry["passing"]),
+            passing_total=int(entry["passing_total"]),
+            increase=0.0,
+        )
+        for entry in data
+    ]
+    return _ties_told(sorted(suspects, key=lambda suspect: suspect.rank))
 
 
 def _failure_rate(counts: Counts) -> float:

@@ -6,9 +6,10 @@ states the full length). It is on the hot path, so the common case is a single `
 
 from __future__ import annotations
 
+import functools
 import re
 import reprlib
-from typing import Any
+from typing import Any, Callable
 
 from chrono._errors import from_outside
 from chrono._secrets import MASK, Secrets
@@ -17,6 +18,7 @@ __all__ = [
     "MASK",
     "Secrets",
     "failed_repr_placeholder",
+    "register_repr",
     "safe_repr",
     "safe_str",
     "truncated",
@@ -65,7 +67,11 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
         elif value_type in _LARGE_CONTAINER_TYPES and len(value) > _LARGE_CONTAINER_LENGTH:
             return _shortened_container(value, limit, secrets)
         else:
-            text = repr(value)
+            try:
+                shown_by = _shown_by[value_type]
+            except KeyError:
+                shown_by = _resolve_shown_by(value_type)
+            text = shown_by(value)
             if type(text) is not str:
                 # repr() allows a str subclass; keep its text, not its overridden methods.
                 text = str.__str__(text)
@@ -84,6 +90,62 @@ def safe_repr(value: Any, limit: int, secrets: Secrets | None) -> str:
     if len(text) > limit:
         return truncated(text, limit, len(text), "character")
     return text
+
+
+# -- the text of a type's values, where repr is not what a reader wants ---------------------
+
+
+def _repr_of(value: object) -> str:
+    return repr(value)
+
+
+#: The functions ``register_repr`` was given, by type, subclasses and ABCs resolved as
+#: ``functools.singledispatch`` resolves them; ``_repr_of`` where none was.
+_registered = functools.singledispatch(_repr_of)
+#: What ``safe_repr`` calls for a value of each type seen (``repr`` where nothing else), worked
+#: out once per type and forgotten when a function is registered: one dict lookup per value.
+_shown_by: dict[type, Callable[[Any], str]] = {}
+#: Past this many types, ``_shown_by`` starts afresh (a program that makes classes in a loop).
+_MAX_TYPES = 10_000
+
+
+def register_repr(value_type: type, function: Callable[[Any], str]) -> None:
+    """Show values of ``value_type`` (and its subclasses) as ``function(value)`` returns, in
+    stories, exports and live output, instead of their ``repr``.
+
+    The text is bounded and its secrets masked as a repr is; a function that raises makes
+    the placeholder a failing ``__repr__`` makes. A type registered later wins over the
+    summaries chrono gives arrays and frames.
+    """
+    if not isinstance(value_type, type):
+        raise TypeError(f"chrono.register_repr: expected a type, not {value_type!r}")
+    if not callable(function):
+        raise TypeError(f"chrono.register_repr: expected a callable, not {function!r}")
+    _registered.register(value_type, function)
+    _shown_by.clear()
+
+
+def _resolve_shown_by(value_type: type) -> Callable[[Any], str]:
+    shown_by: Callable[[Any], str] = _registered.dispatch(value_type)
+    if shown_by is _repr_of:
+        shown_by = repr
+        # Arrays and frames (and their subclasses), only where their library is already
+        # imported: the modules of the type's classes say so.
+        if any(
+            getattr(base, "__module__", "").partition(".")[0] in _ARRAY_LIBRARIES
+            for base in value_type.__mro__
+        ):
+            from chrono._arrays import summary_for
+
+            shown_by = summary_for(value_type) or repr
+    if len(_shown_by) >= _MAX_TYPES:
+        _shown_by.clear()
+    _shown_by[value_type] = shown_by
+    return shown_by
+
+
+#: The libraries ``chrono._arrays`` summarises values of (kept in step with its LIBRARIES).
+_ARRAY_LIBRARIES = frozenset({"numpy", "pandas", "torch"})
 
 
 class _Text:

@@ -389,8 +389,26 @@ def run_compare(
     else:
         names = (first, second)
     divergence = compare(stories[0], stories[1], names=names)
+    for name, story in zip(names, stories):
+        out.write(_suspects_told(name, story))
     out.write(divergence.text(width=width) + "\n")
     return 0 if divergence.same else 1
+
+
+def _suspects_told(name: str, story: Any) -> str:
+    """The suspects a failing story's run ranked (a ``--chrono-json`` file carries them), to
+    read before where it diverged; nothing for a story without."""
+    data = story.get("suspects") if isinstance(story, dict) else None
+    if not data:
+        return ""
+    from chrono._suspects import suspects_from_dicts
+    from chrono.render import suspects_text
+
+    try:
+        suspects = suspects_from_dicts(data)
+    except (KeyError, TypeError, ValueError) as error:
+        return f"{name}: its suspects cannot be read ({type(error).__name__}: {error})\n\n"
+    return f"{name}, as its run ranked the suspects:\n{suspects_text(suspects)}\n\n"
 
 
 def run_program(

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Union
 
+from chrono._cells import cell_name
 from chrono._files import NotWritten, write_whole
 from chrono._own_time import ProgramClock, spans_from_data
 from chrono._sites import distinct_tails, reader_path, site_text
@@ -123,7 +124,10 @@ def _microseconds(nanoseconds: int) -> float:
 
 
 def _instant(event: Mapping[str, Any], track: int, timestamp: float) -> dict[str, Any]:
-    site = site_text(event["file"], event["line"], event["function"])
+    # A file is written whole, as the trace's reader may be anywhere; a cell as its notebook
+    # knows it (Cell In[6]).
+    file = event["file"]
+    site = site_text(cell_name(file) or file, event["line"], event["function"])
     args: dict[str, Any] = {"seq": event["seq"], "site": site}
     items: list[list[str]] = event["items"]
     if event["kind"] == "log":

@@ -17,7 +17,7 @@ import shutil
 import textwrap
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, NamedTuple, Optional
+from typing import IO, TYPE_CHECKING, Literal, NamedTuple, Optional
 
 from rich.console import COLOR_SYSTEMS, Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
@@ -48,9 +48,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DivergenceView",
     "StoryView",
+    "divergence_html",
     "divergence_text",
     "live_line",
     "plain_live_line",
+    "story_html",
     "story_text",
     "stream_colour_system",
     "suspects_text",
@@ -124,10 +126,13 @@ def live_line(event: Event, *, colour: ColorSystem | None = None) -> str:
 
 
 def stream_colour_system(stream: IO[str]) -> ColorSystem | None:
-    """The colours a stream takes: None for pipes and files, or when NO_COLOR is set."""
+    """The colours a stream takes: None for pipes and files, when NO_COLOR is set, and in a
+    notebook, whose output area shows escape codes as they are."""
     console = Console(file=stream)
     name = console.color_system
-    return None if console.no_color or name is None else COLOR_SYSTEMS[name]
+    if console.no_color or name is None or console.is_jupyter:
+        return None
+    return COLOR_SYSTEMS[name]
 
 
 # -- a whole story --------------------------------------------------------------------------------
@@ -472,6 +477,50 @@ def _ansi(segment: Segment) -> str:
     return segment.style.render(segment.text, color_system=ColorSystem.STANDARD)
 
 
+# -- HTML, for notebooks --------------------------------------------------------------------------
+
+#: How wide a story is laid out for a notebook's output area, in characters.
+HTML_WIDTH = 110
+#: A story of more lines than this shows folded in a notebook, its title saying what it holds.
+HTML_FOLDED_FROM_LINES = 40
+
+#: The terminal's colours on the terminal theme's own background, so that a story reads the
+#: same in a dark notebook theme.
+_HTML_PRE = (
+    '<pre style="white-space: pre-wrap; line-height: 1.35; margin: 0; padding: 4px 6px; '
+    "color: {foreground}; background-color: {background}; "
+    "font-family: Menlo, Consolas, 'DejaVu Sans Mono', monospace; font-size: 12px\">"
+    "{code}</pre>"
+)
+
+
+def story_html(story: Story, width: int = HTML_WIDTH) -> str:
+    """The story as a notebook shows it: the terminal's story, coloured, as an HTML fragment
+    (inline styles, no script); folded under its title when it is long."""
+    layout = _StoryLayout(story, width)
+    title = "".join(text for text, _ in layout.title())
+    return _html(StoryView(story), width, title)
+
+
+def divergence_html(divergence: Divergence, width: int = HTML_WIDTH) -> str:
+    """The divergence as ``story_html`` shows a story."""
+    return _html(DivergenceView(divergence), width, None)
+
+
+def _html(view: StoryView | DivergenceView, width: int, title: str | None) -> str:
+    import html
+    import io
+
+    console = _printed(view, width, "truecolor", io.StringIO(), record=True)
+    body = console.export_html(inline_styles=True, code_format=_HTML_PRE)
+    if title is None or body.count("\n") <= HTML_FOLDED_FROM_LINES:
+        return f'<div class="chrono">{body}</div>'
+    return (
+        f'<details class="chrono"><summary style="cursor: pointer">{html.escape(title)}'
+        f"</summary>{body}</details>"
+    )
+
+
 def coloured_divergence(divergence: Divergence, width: int) -> str:
     """The divergence as ``coloured_story`` draws a story."""
     return _coloured(DivergenceView(divergence), width)
@@ -481,17 +530,33 @@ def _coloured(view: StoryView | DivergenceView, width: int) -> str:
     import io
 
     buffer = io.StringIO()
+    _printed(view, width, "standard", buffer)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _printed(
+    view: StoryView | DivergenceView,
+    width: int,
+    colours: Literal["standard", "truecolor"],
+    buffer: IO[str],
+    *,
+    record: bool = False,
+) -> Console:
+    """A console that has printed ``view`` into ``buffer``, ``width`` wide, whatever the
+    program's own terminal (or notebook) is."""
     console = Console(
         file=buffer,
         width=width,
-        color_system="standard",
+        color_system=colours,
         force_terminal=True,
+        force_jupyter=False,
+        record=record,
         highlight=False,
         emoji=False,
         legacy_windows=False,
     )
     console.print(view, end="", soft_wrap=False)
-    return buffer.getvalue().rstrip("\n")
+    return console
 
 
 def terminal_live_line(event: Event, *, coloured: bool) -> str:
@@ -552,8 +617,11 @@ class _DivergenceLayout:
         self.sites = dict(zip([*sites, *only_in], shown))
 
     def _pairs(self) -> list[AlignedPair]:
-        first = self.divergence.first
-        return [] if first is None else [first, *self.divergence.context]
+        divergence = self.divergence
+        if divergence.first is None:
+            return []
+        after_input = [] if divergence.after_input is None else [divergence.after_input]
+        return [divergence.first, *after_input, *divergence.context]
 
     def lines(self) -> Iterator[list[Piece]]:
         """The divergence's lines, safe for a terminal: the sides' names are the stories'
@@ -576,6 +644,17 @@ class _DivergenceLayout:
                 [[(_shortened(divergence.b.name, self.cell_width), "title")]],
             )[0]
         yield from self._pair_lines(first)
+        if divergence.after_input is not None:
+            after = divergence.after_input
+            words = self._kind_words(after, ended=False)
+            yield from self._prose(f"Past the input, {words[0].lower()}{words[1:]}", None)
+            yield from self._pair_lines(after)
+        elif divergence.only_input:
+            yield from self._prose(
+                "After it they differ only by input: the same calls ran, and no condition "
+                "(True or False) went the other way.",
+                None,
+            )
         if divergence.context:
             yield [("then:", "rule")]
             for pair in divergence.context:
@@ -611,7 +690,11 @@ class _DivergenceLayout:
         return f"Not kept, so not compared: {dropped}; what they share counts kept events only."
 
     def _kind_text(self, first: AlignedPair) -> str:
-        text = self._kind_words(first)
+        if self.divergence.after_input is not None or self.divergence.only_input:
+            names = _differing_names(first)
+            text = f"They differ first by input: same call site, other values ({names})."
+        else:
+            text = self._kind_words(first)
         at_gap = [
             side.name
             for side in (self.divergence.a, self.divergence.b)
@@ -621,18 +704,16 @@ class _DivergenceLayout:
             text += f" Just before it, {' and '.join(at_gap)} dropped events."
         return text
 
-    def _kind_words(self, first: AlignedPair) -> str:
+    def _kind_words(self, first: AlignedPair, *, ended: bool = True) -> str:
+        """What kind of difference ``first`` is; ``ended``: whether the divergence's ``ended``
+        speaks of this pair (it does of the first difference)."""
         divergence = self.divergence
         if first.kind == "data":
-            names = ", ".join(
-                "message" if first.a is not None and first.a.kind == "log" else name
-                for name in first.differing_names
-            )
-            return f"The data diverged: same call site, other values ({names})."
+            return f"The data diverged: same call site, other values ({_differing_names(first)})."
         if first.a is not None and first.b is not None:
             return "The control flow diverged: another call site."
         ran_on = divergence.b.name if first.a is None else divergence.a.name
-        if divergence.ended is not None:
+        if ended and divergence.ended is not None:
             return f"The control flow diverged: {divergence.ended} ended here, {ran_on} ran on."
         return f"The control flow diverged: {ran_on} ran more here."
 
@@ -674,7 +755,10 @@ class _DivergenceLayout:
         if event is None:
             return [[("(ended)" if ended else "(nothing here)", "marker")]]
         site = self.sites[event.file, event.line, event.function]
-        lines = [[(f"#{event.seq}", "seq"), (" ", None), (site, "site")]]
+        # A call site too long for its cell (a logpoint's "(logpoint)", a long qualified name)
+        # is folded too: nothing may push the column rule out of line.
+        head: list[Piece] = [(f"#{event.seq}", "seq"), (" ", None), (site, "site")]
+        lines = _fold(head, self.cell_width)
         indent = "  "
         for line in _fold(_content(event, pair.differing), self.cell_width - len(indent)):
             lines.append([(indent, None), *line])
@@ -699,25 +783,53 @@ class _DivergenceLayout:
             ]
 
 
+def _differing_names(pair: AlignedPair) -> str:
+    """The names of a pair's differing items: argument texts, or a log record's message."""
+    return ", ".join(
+        "message" if pair.a is not None and pair.a.kind == "log" else name
+        for name in pair.differing_names
+    )
+
+
 def _shortened(name: str, width: int) -> str:
     """A side's name in ``width`` characters: its end kept, where a test id's parameters are
     (what tells two cases of one test apart)."""
     return name if len(name) <= width else "…" + name[len(name) - max(width - 1, 0) :]
 
 
+#: A line is broken at a space only when that leaves it at least this share of its width;
+#: past it, a word longer than that is cut where the line ends.
+_WORD_BREAK_SHARE = 0.5
+
+
 def _fold(pieces: list[Piece], width: int) -> list[list[Piece]]:
-    """Pieces cut into lines of at most ``width`` characters, each piece keeping its style."""
+    """Pieces cut into lines of at most ``width`` characters, each piece keeping its style:
+    at the last space that fits (the space itself left out), or, where a word is longer than
+    half the line, inside it."""
     width = max(width, 1)
-    lines: list[list[Piece]] = [[]]
-    room = width
-    for text, style in pieces:
-        while text:
-            if not room:
-                lines.append([])
-                room = width
-            part, text = text[:room], text[room:]
-            lines[-1].append((part, style))
-            room -= len(part)
+    text = "".join(piece for piece, _ in pieces)
+    spans = []
+    start = 0
+    while len(text) - start > width:
+        end = start + width
+        space = text.rfind(" ", start, end + 1)
+        if space - start >= max(width * _WORD_BREAK_SHARE, 1):
+            spans.append((start, space))
+            start = space + 1
+        else:
+            spans.append((start, end))
+            start = end
+    spans.append((start, len(text)))
+    lines: list[list[Piece]] = []
+    for low, high in spans:
+        line: list[Piece] = []
+        offset = 0
+        for piece, style in pieces:
+            part = piece[max(low - offset, 0) : max(high - offset, 0)]
+            if part:
+                line.append((part, style))
+            offset += len(piece)
+        lines.append(line)
     return lines
 
 

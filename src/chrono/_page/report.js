@@ -40,12 +40,89 @@
     return elapsed;
   }
 
+  // The suspect lines --chrono-why ranked (story.suspect_lines), best first: each with its
+  // score, counts and source, and the values it read when the failing test ran again beside a
+  // passing one. Lines past the cut that tie with the last one shown are named in one line.
+  function suspectLines(lines) {
+    var box = element("div", "suspect-lines");
+    var first = lines[0];
+    box.appendChild(
+      element(
+        "p",
+        "suspect-lines-head",
+        "Suspect lines, ranked by " + first.formula + " over " + first.failing_total + " failing and " +
+          first.passing_total + " passing tests (coverage.py)"
+      )
+    );
+    var list = element("ol", "suspects");
+    var tied = [];
+    lines.forEach(function (line) {
+      if (line.shown === false) {
+        tied.push(line.file + ":" + line.line);
+        return;
+      }
+      var item = element("li", "suspect");
+      item.appendChild(element("span", "suspect-rank", String(line.rank)));
+      item.appendChild(element("span", "site", " " + line.file + ":" + line.line + " "));
+      item.appendChild(element("code", "predicate", line.source));
+      item.appendChild(
+        document.createTextNode(
+          " in " + line.failing + " of " + line.failing_total + " failing, " + line.passing + " of " +
+            line.passing_total + " passing "
+        )
+      );
+      item.appendChild(element("span", "score", "(" + line.formula + " " + line.score.toFixed(2) + ")"));
+      var failing = line.values.failing, passing = line.values.passing;
+      var names = Object.keys(failing);
+      Object.keys(passing).forEach(function (name) {
+        if (names.indexOf(name) < 0) names.push(name);
+      });
+      if (names.length) {
+        var table = element("table", "line-values");
+        var head = element("tr");
+        ["read", "failing", "passing"].forEach(function (title) {
+          head.appendChild(element("th", null, title));
+        });
+        table.appendChild(head);
+        names.forEach(function (name) {
+          var row = element("tr");
+          row.appendChild(element("td", "name", name));
+          [failing, passing].forEach(function (side) {
+            var values = side[name];
+            var cell = element("td", "value", values ? values.join(" → ") : "–");
+            if (values && comparable(failing[name]) !== comparable(passing[name])) cell.classList.add("differs");
+            row.appendChild(cell);
+          });
+          table.appendChild(row);
+        });
+        item.appendChild(table);
+      }
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    if (tied.length) box.appendChild(element("p", "suspect-lines-tied", "Tied with #" + (lines.length - tied.length) + ": " + tied.join(", ")));
+    return box;
+  }
+
+  // Values as compared: memory addresses differ from run to run by nature, not by the bug.
+  function comparable(values) {
+    return JSON.stringify((values || []).map(function (value) {
+      return value.replace(/\b0x[0-9a-fA-F]+\b/g, "0x…");
+    }));
+  }
+
   function shortPath(path) {
     return Object.prototype.hasOwnProperty.call(paths, path) ? paths[path] : path;
   }
 
   function siteOf(event) {
-    return shortPath(event.file) + ":" + event.line + " in " + event.function;
+    var path = shortPath(event.file);
+    if (path.indexOf("Cell In[") === 0) {
+      // An IPython cell, as IPython's tracebacks write it (chrono._sites.site_text).
+      var place = path + ", line " + event.line;
+      return event.function === "<module>" ? place : place + " in " + event.function;
+    }
+    return path + ":" + event.line + " in " + event.function;
   }
 
   // Names only kept events beside the gap: a bound of 1 keeps none before it.
@@ -121,14 +198,24 @@
   }
 
   function divergenceTitle(comparison) {
-    if (comparison.compared_with === "sibling") {
+    var when = comparison.when ? new Date(comparison.when * 1000).toLocaleString() : "time unknown";
+    if (comparison.compared_with === "sibling" || comparison.compared_with === "other-test") {
       return ["Where it diverged from ", comparison.test, " (passed in this run)"];
     }
+    if (comparison.compared_with === "sibling-last-pass") {
+      return ["Where it diverged from ", comparison.test, " (as it last passed, " + when + ")"];
+    }
     if (comparison.compared_with === "last-pass") {
-      var when = comparison.when ? new Date(comparison.when * 1000).toLocaleString() : "time unknown";
       return ["Where it diverged from its last pass (" + when + ")"];
     }
     return ["Where the failing attempt diverged from the passing rerun"];
+  }
+
+  function differingNames(pair) {
+    var event = pair.a || pair.b;
+    return pair.differing.map(function (index) {
+      return event.kind === "log" ? "message" : event.items[index][0];
+    }).join(", ");
   }
 
   // The same sentences as the terminal's (chrono.render's divergence layout).
@@ -143,23 +230,23 @@
     return both + " share their first " + shared + " " + totals + ".";
   }
 
+  // What kind of difference a pair is; "ended" speaks of the first difference only.
+  function kindWords(pair, divergence, ended) {
+    if (pair.kind === "data") {
+      return "The data diverged: same call site, other values (" + differingNames(pair) + ").";
+    }
+    if (pair.a && pair.b) return "The control flow diverged: another call site.";
+    var ranOn = pair.a ? divergence.a.name : divergence.b.name;
+    return ended && divergence.ended
+      ? "The control flow diverged: " + divergence.ended + " ended here, " + ranOn + " ran on."
+      : "The control flow diverged: " + ranOn + " ran more here.";
+  }
+
   function divergenceKind(divergence) {
     var first = divergence.first;
-    var text;
-    if (first.kind === "data") {
-      var event = first.a || first.b;
-      var names = first.differing.map(function (index) {
-        return event.kind === "log" ? "message" : event.items[index][0];
-      });
-      text = "The data diverged: same call site, other values (" + names.join(", ") + ").";
-    } else if (first.a && first.b) {
-      text = "The control flow diverged: another call site.";
-    } else {
-      var ranOn = first.a ? divergence.a.name : divergence.b.name;
-      text = divergence.ended
-        ? "The control flow diverged: " + divergence.ended + " ended here, " + ranOn + " ran on."
-        : "The control flow diverged: " + ranOn + " ran more here.";
-    }
+    var text = divergence.after_input || divergence.only_input
+      ? "They differ first by input: same call site, other values (" + differingNames(first) + ")."
+      : kindWords(first, divergence, true);
     var atGap = [divergence.a, divergence.b].filter(function (side) {
       return side.gaps.indexOf(divergence.shared) >= 0;
     });
@@ -211,6 +298,7 @@
     });
     section.setAttribute("aria-label", title.textContent);
     section.appendChild(title);
+    if (comparison.reason) section.appendChild(element("p", "divergence-reason", comparison.reason));
     var summary = element("p", "divergence-summary", divergenceSummary(divergence));
     section.appendChild(summary);
     var dropped = [divergence.a, divergence.b].filter(function (side) {
@@ -236,6 +324,21 @@
     var body = element("tbody", "first-pair");
     body.appendChild(pairRow(divergence.first, divergence, true));
     table.appendChild(body);
+    if (divergence.after_input || divergence.only_input) {
+      // The first difference is the test's input: what differs past it, or that nothing does.
+      var past = element("tbody", "after-input");
+      var words = divergence.after_input
+        ? "Past the input, " + kindWords(divergence.after_input, divergence, false).replace(/^T/, "t")
+        : "After it they differ only by input: the same calls ran, and no condition (True or False) went the other way.";
+      var note = element("tr", "then");
+      var noteCell = element("th", null, words);
+      noteCell.colSpan = 2;
+      noteCell.scope = "colgroup";
+      note.appendChild(noteCell);
+      past.appendChild(note);
+      if (divergence.after_input) past.appendChild(pairRow(divergence.after_input, divergence, true));
+      table.appendChild(past);
+    }
     if (divergence.context.length) {
       var context = element("tbody", "context");
       var then = element("tr", "then");
@@ -398,6 +501,7 @@
       });
       section.appendChild(list);
     }
+    if ((story.suspect_lines || []).length) section.appendChild(suspectLines(story.suspect_lines));
 
     // Lanes: one per thread (and asyncio task), in order of first appearance.
     var lanes = [];
@@ -432,7 +536,8 @@
     ticks.appendChild(element("span", "tick tick-middle", duration(span / 2)));
     ticks.appendChild(element("span", "tick tick-end", duration(span)));
     timeline.appendChild(axis);
-    section.appendChild(timeline);
+    // A story of no events (a test --chrono-why explains, with no tp written) has no timeline.
+    if (events.length) section.appendChild(timeline);
 
     var table = element("table", "events");
     var head = element("thead");
@@ -444,7 +549,7 @@
     table.appendChild(head);
     var body = element("tbody");
     table.appendChild(body);
-    section.appendChild(table);
+    if (events.length) section.appendChild(table);
 
     var view = { section: section, shown: shown, rows: [], total: events.length, test: test };
     events.forEach(function (event, index) {
