@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +49,13 @@ def strict_chrono() -> Iterator[None]:
             chrono.enable()
         else:
             chrono.disable()
+
+
+def run_in_thread(target: object, name: str = "worker") -> None:
+    """Run ``target`` in a thread of that name, and wait for it."""
+    thread = threading.Thread(target=target, name=name)  # type: ignore[arg-type]
+    thread.start()
+    thread.join()
 
 
 def write_module(directory: Path, name: str, source: str) -> Path:

@@ -70,3 +70,52 @@ def test_data_side_covers_every_data_module() -> None:
     data_modules = {f"chrono.{name.strip()}" for layer in data_layers for name in layer.split(":")}
     listed = set(_contract("data-side")["source_modules"])
     assert data_modules - listed == set()
+
+
+def test_the_layers_place_every_module() -> None:
+    """The layers contract is exhaustive: lint-imports fails on a module with no layer."""
+    assert _contract("layers")["exhaustive"] is True
+
+
+#: The package's lazy attributes (`chrono.sentry` after `import chrono`) and its IPython
+#: extension hooks (`%load_ext chrono` calls `chrono.load_ipython_extension`): edges in the
+#: import graph, never taken while chrono is imported, so no import-time cycle.
+LAZY_ATTRIBUTES = {
+    ("chrono", "chrono.sentry"),
+    ("chrono", "chrono.otel"),
+    ("chrono", "chrono.ipython"),
+}
+
+
+def test_no_import_cycle_counting_imports_inside_functions() -> None:
+    """No two modules of chrono import each other, directly or around a loop, counting imports
+    made inside functions (the switch and the recorder once did: the sentinel one way,
+    enable() the other); TYPE_CHECKING imports and the lazy attributes aside."""
+    import grimp
+
+    graph = grimp.build_graph("chrono", exclude_type_checking_imports=True)
+    for importer, imported in LAZY_ATTRIBUTES:
+        graph.remove_import(importer=importer, imported=imported)
+    imports = {
+        module: {
+            imported
+            for imported in graph.find_modules_directly_imported_by(module)
+            if imported.startswith("chrono") and imported != module  # a __main__ block's own
+        }
+        for module in graph.modules
+        if module.startswith("chrono")
+    }
+    looped = sorted(module for module in imports if module in _reachable(imports, module))
+    assert looped == []
+
+
+def _reachable(imports: dict[str, set[str]], start: str) -> set[str]:
+    """The modules ``start`` imports, directly or through others."""
+    seen: set[str] = set()
+    waiting = list(imports[start])
+    while waiting:
+        module = waiting.pop()
+        if module not in seen:
+            seen.add(module)
+            waiting.extend(imports.get(module, ()))
+    return seen

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("django")
+pytest.importorskip("django", reason="needs Django: pip install -e '.[test]'")
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 EXAMPLE = REPOSITORY / "examples" / "django_shop"

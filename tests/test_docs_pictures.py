@@ -78,7 +78,9 @@ class TestMakePictures:
     def test_html_report_screenshot(self, pictures: Path) -> None:
         """With Chromium installed, html-report.png is a 1200x800 screenshot of the page."""
         if find_browser() is None:
-            pytest.skip("no Chromium installed: the script leaves html-report.png as it is")
+            pytest.skip(
+                "no Chromium installed (apt-get install chromium): html-report.png is left as it is"
+            )
         header = (pictures / "html-report.png").read_bytes()[:24]
         assert header[:8] == b"\x89PNG\r\n\x1a\n"
         size = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")

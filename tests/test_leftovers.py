@@ -421,7 +421,7 @@ class TestPreCommitHook:
 
     def test_hook_definition(self) -> None:
         """The chrono-check hook runs ``chrono check`` on Python files."""
-        yaml = pytest.importorskip("yaml")
+        yaml = pytest.importorskip("yaml", reason="needs PyYAML: pip install pyyaml")
         hooks = yaml.safe_load((REPOSITORY / ".pre-commit-hooks.yaml").read_text())
         (hook,) = (hook for hook in hooks if hook["id"] == "chrono-check")
         assert (hook["entry"], hook["language"], hook["types"]) == (

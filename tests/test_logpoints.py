@@ -412,7 +412,7 @@ class TestPytest:
     def test_coverage_still_measures_every_line(self, pytester: pytest.Pytester) -> None:
         """Under pytest --cov, coverage counts shop.py's lines as without the logpoint, and the
         story still has the logpoint's event."""
-        pytest.importorskip("pytest_cov")
+        pytest.importorskip("pytest_cov", reason="needs pytest-cov: pip install -e '.[test]'")
         _project(pytester)
         arguments = ["--cov=shop", "--cov-report=term-missing", "-p", "no:cacheprovider"]
         without = pytester.runpytest_subprocess(*arguments, timeout=120)

@@ -50,7 +50,7 @@ class TestContexts:
         missing), the expression is named or the placeholder, and both are named from the
         source where this Python allows."""
         if "IPython" in name and importlib.util.find_spec("IPython") is None:
-            pytest.skip("IPython is not installed for this Python")
+            pytest.skip("IPython is not installed for this Python: pip install ipython")
         outcome = TABLE.run_context(sys.executable, CONTEXTS[name], tmp_path)
         assert outcome in (TABLE.RIGHT, TABLE.BYTECODE)
         if sys.version_info >= NAMED_FROM.get(name, (99, 0)):

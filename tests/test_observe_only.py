@@ -560,7 +560,7 @@ class TestDjangoLoggingSetting:
         """After django.setup() applied LOGGING, the test's story holds the test's and the
         view's records, and the project's handler and pytest's captured log show them exactly
         as they do with chrono off."""
-        pytest.importorskip("django")
+        pytest.importorskip("django", reason="needs Django: pip install -e '.[test]'")
         for name, source in DJANGO_PROJECT.items():
             write_module(runner.pytester.path, name.removesuffix(".py"), source)
         runner.pytester.syspathinsert()

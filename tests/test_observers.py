@@ -52,11 +52,11 @@ def observe() -> Iterator[Callable[[Any], None]]:
 
     def register(observer: Any) -> None:
         registered.append(observer)
-        collecting.observe(observer)
+        chrono.observe(observer)
 
     yield register
     for observer in registered:
-        collecting.unobserve(observer)
+        chrono.unobserve(observer)
 
 
 def test_observers_hear_start_events_and_stop(observe: Callable[[Any], None]) -> None:
@@ -128,3 +128,36 @@ def test_no_observer_is_told_while_chrono_is_off(observe: Callable[[Any], None])
     with chrono.story():
         chrono.tp(1)
     assert (observer.started, observer.heard, observer.stopped) == ([], [], [])
+
+
+class TestPublicExtensionPoint:
+    def test_observe_and_unobserve_are_the_registry(self, observe: Callable[[Any], None]) -> None:
+        """chrono.observe registers once however often it is called; chrono.unobserve takes the
+        observer out, and stories that start after it tell it nothing."""
+        observer = Observer()
+        observe(observer)
+        chrono.observe(observer)
+        assert collecting.observers.count(observer) == 1
+        with chrono.story("told"):
+            chrono.tp(1)
+        chrono.unobserve(observer)
+        with chrono.story("untold"):
+            chrono.tp(2)
+        assert observer.started == ["told"]
+        assert observer.stopped == [("told", None)]
+
+    def test_the_protocol_is_public_and_kept_by_a_plain_class(self) -> None:
+        """chrono.StoryObserver is exported; a class with the two methods is one to mypy, and
+        the names are in chrono.__all__."""
+        observer: chrono.StoryObserver = Observer()
+        assert {"StoryObserver", "observe", "unobserve"} <= set(chrono.__all__)
+        assert callable(observer.story_started)
+
+    def test_current_story_among_names_the_innermost_of_those(self) -> None:
+        """current_story(among) is the innermost active story that is one of ``among``; None
+        when none of them is active."""
+        with chrono.story("outer") as outer, chrono.story("middle") as middle:
+            with chrono.story("inner"):
+                assert chrono.current_story({outer, middle}) is middle
+                assert chrono.current_story({outer}) is outer
+            assert chrono.current_story(set()) is None

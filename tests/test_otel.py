@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("opentelemetry.sdk")
+pytest.importorskip("opentelemetry.sdk", reason="needs opentelemetry-sdk: pip install -e '.[test]'")
 
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
@@ -474,7 +474,10 @@ DJANGO_OTEL_SITE = """
 def test_a_django_request_is_one_trace_with_its_story(tmp_path: Path) -> None:
     """With OpenTelemetry's Django instrumentation, a request is one trace: its span, the
     story's span under it, and the story's events as log records in the story's span."""
-    pytest.importorskip("opentelemetry.instrumentation.django")
+    pytest.importorskip(
+        "opentelemetry.instrumentation.django",
+        reason="needs opentelemetry-instrumentation-django: pip install -e '.[test]'",
+    )
     result = run_script(tmp_path, DJANGO_OTEL_SITE)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.splitlines()[-1])

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("sentry_sdk")
+pytest.importorskip("sentry_sdk", reason="needs sentry-sdk: pip install -e '.[test]'")
 
 import sentry_sdk
 from sentry_sdk.envelope import Envelope
@@ -305,7 +305,7 @@ def test_a_django_500_carries_the_request_story(tmp_path: Path) -> None:
     """Through ChronoMiddleware and Sentry's Django integration, a 500 carries the request's
     story, once; a log record that Sentry's logging integration made a breadcrumb is not
     repeated."""
-    pytest.importorskip("django")
+    pytest.importorskip("django", reason="needs Django: pip install -e '.[test]'")
     result = run_script(tmp_path, SENTRY_DJANGO_SITE)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.splitlines()[-1])

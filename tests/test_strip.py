@@ -1117,7 +1117,8 @@ def installed_source(module: str) -> str:
     """The text of an installed module's file, read where it is installed (never copied)."""
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
-        pytest.skip(f"{module} is not installed")
+        distribution = {"attr._make": "attrs"}.get(module, module.split(".")[0])
+        pytest.skip(f"{module} is not installed: pip install {distribution}")
     return Path(spec.origin).read_bytes().decode("utf-8")
 
 

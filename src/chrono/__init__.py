@@ -18,20 +18,24 @@ from chrono._switch import (
     install,
     is_enabled,
     tp,
+    uninstall,
 )
 
 if TYPE_CHECKING:
-    from chrono._collecting import current_story
+    from chrono._collecting import StoryObserver, current_story, observe, unobserve
     from chrono._compare import Divergence, compare
     from chrono._config import configure
+    from chrono._errors import ChronoWarning
     from chrono._events import Event
     from chrono._story import Story, story
     from chrono._values import register_repr
 
 __all__ = [
+    "ChronoWarning",
     "Divergence",
     "Event",
     "Story",
+    "StoryObserver",
     "compare",
     "configure",
     "current_story",
@@ -39,9 +43,12 @@ __all__ = [
     "enable",
     "install",
     "is_enabled",
+    "observe",
     "register_repr",
     "story",
     "tp",
+    "uninstall",
+    "unobserve",
 ]
 
 # The one place the version is written: hatchling reads it for the package metadata
@@ -65,10 +72,14 @@ def __getattr__(name: str) -> object:
         from chrono._events import Event
 
         return Event
-    if name == "current_story":
-        from chrono._collecting import current_story
+    if name in ("StoryObserver", "current_story", "observe", "unobserve"):
+        from chrono import _collecting
 
-        return current_story
+        return getattr(_collecting, name)
+    if name == "ChronoWarning":
+        from chrono._errors import ChronoWarning
+
+        return ChronoWarning
     if name == "configure":
         from chrono._config import configure
 

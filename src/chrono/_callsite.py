@@ -463,7 +463,7 @@ def _find_call(frame: FrameType) -> _FoundCall | None:
             continue
         try:
             found = source_class.executing(frame)
-        except Exception as error:
+        except Exception as error:  # executing fails on some frames: try the next way
             if from_outside(error):
                 raise
             continue
@@ -794,7 +794,7 @@ def node_text(source: executing.Source, node: ast.AST) -> str | None:
     """The source text of ``node`` on one line (None where asttokens cannot tell it)."""
     try:
         text = source.asttext().get_text(node)
-    except Exception as error:
+    except Exception as error:  # asttokens cannot place every node: no text
         if from_outside(error):
             raise
         return None

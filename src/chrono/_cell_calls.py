@@ -55,7 +55,7 @@ def cell_call(frame: FrameType) -> tuple[ast.Call, executing.Source] | None:
         ast.copy_location(tree, ran[0])
         statements = {statement for statement in at_line if _top_level(statement) is ran[0]}
         node = node_finder(frame, statements, tree, frame.f_lasti, source).result
-    except Exception as error:
+    except Exception as error:  # executing cannot place every node: no call
         if from_outside(error):
             raise
         return None

@@ -18,12 +18,15 @@ if TYPE_CHECKING:
 
 
 class StoryObserver(Protocol):
-    """Something that watches stories start and stop (an integration: Sentry, OpenTelemetry).
+    """Something that watches stories start and stop (an integration: Sentry, OpenTelemetry),
+    registered with ``chrono.observe``.
 
     ``story_started`` is told before the story collects its first event, and may return a
     listener that the story then hands each of its events to, as it arrives, in the thread that
-    made it; ``story_stopped`` is told after the last. Neither is called while no observer is
-    registered, so a process that instruments nothing pays nothing.
+    made it; ``story_stopped`` is told after the last, with the exception that ended the story
+    or None. Neither is called while no observer is registered, so a process that instruments
+    nothing pays nothing. What either raises is swallowed (and said once): an observer never
+    breaks the program or the story.
     """
 
     def story_started(self, story: Story) -> Callable[[Event], object] | None: ...
@@ -137,13 +140,28 @@ collecting = Collecting()
 active_stories = collecting.stories
 
 
-def current_story() -> Story | None:
-    """The innermost active story (a request's story before the test's), or None."""
+def current_story(among: Container[Story] | None = None) -> Story | None:
+    """The innermost active story (a request's story before the test's), or None; with
+    ``among``, the innermost of those (where an observer sends an event that several of its
+    stories hold, so that it goes once)."""
+    if among is not None:
+        return collecting.innermost(among)
     in_context = collecting.context.get()
     if in_context:
         return in_context[-1]
     process = collecting.process
     return process[-1] if process else None
+
+
+def observe(observer: StoryObserver) -> None:
+    """Tell ``observer`` of every story that starts from now on: ``story_started(story)``,
+    and ``story_stopped(story, error)`` when it stops. Observing twice is observing once."""
+    collecting.observe(observer)
+
+
+def unobserve(observer: StoryObserver) -> None:
+    """Tell ``observer`` of no more stories that start (those open still tell it they stop)."""
+    collecting.unobserve(observer)
 
 
 def _reset_after_fork() -> None:

@@ -18,8 +18,16 @@ Python signal handlers from running while chrono is inside such a library, and r
 order, as soon as it is out, so that what they raise starts in chrono's own frame and goes on
 to the program.
 
+What chrono swallows it says, once per place in its code: a ``SwallowedErrorWarning`` (of the
+``ChronoWarning`` family, which ``-W ignore::chrono.ChronoWarning`` silences), whose location
+is the ``except`` that swallowed. Python shows it on stderr, pytest in its warnings summary.
+Two conditions of the interpreter rather than faults of chrono are not said: the process is
+shutting down (no import works any more), or the stack is too near the recursion limit; each
+has its documented fallback.
+
 A leaf: it imports nothing of chrono, so every module can use it, the hot path included, and
-the signal module only when an error is being looked at or a library call is held.
+the signal and warnings modules only when an error is being looked at or a library call is
+held.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import CodeType, FrameType, TracebackType
 from typing import Any
 
@@ -37,14 +45,55 @@ from typing import Any
 RAISE_INTERNAL_ERRORS = False
 
 
+class ChronoWarning(UserWarning):
+    """The family of chrono's own warnings, to filter them as one."""
+
+
+class SwallowedErrorWarning(ChronoWarning):
+    """chrono failed in its own work and swallowed the error so that the program goes on;
+    said once per place in chrono's code."""
+
+
+#: The places (file, line) whose swallowed error has been said.
+_places_said: set[tuple[str, int]] = set()
+
+
 def swallowed(error: BaseException) -> bool:
     """Whether chrono swallows ``error``, caught in its own work; if not, the caller re-raises
     it with a bare ``raise``.
 
     It does not swallow what came from outside its work (``from_outside``), nor anything
-    under the test switch (``RAISE_INTERNAL_ERRORS``).
+    under the test switch (``RAISE_INTERNAL_ERRORS``). What it swallows it says, once per
+    place: the caller's line.
     """
-    return not RAISE_INTERNAL_ERRORS and not from_outside(error)
+    if RAISE_INTERNAL_ERRORS or from_outside(error):
+        return False
+    _say_once(error, sys._getframe(1))
+    return True
+
+
+def _say_once(error: BaseException, place: FrameType) -> None:
+    """Warn that ``error`` was swallowed at ``place``, the first time that place swallows."""
+    file, line = place.f_code.co_filename, place.f_lineno
+    if (file, line) in _places_said or isinstance(error, RecursionError) or sys.is_finalizing():
+        return
+    _places_said.add((file, line))
+    message = (
+        f"chrono swallowed an error in its own work so that the program goes on"
+        f" ({type(error).__name__} in {place.f_code.co_name}); said once for this place"
+    )
+    try:
+        import warnings
+
+        message = f"{message}: {error}"
+        warnings.warn_explicit(
+            message, SwallowedErrorWarning, file, line, module=place.f_globals.get("__name__")
+        )
+    except Exception:
+        # Not the policy: saying is best effort and must not raise into the program. Where
+        # warnings are errors (-W error), or the error's text itself fails, one plain line.
+        with suppress(Exception):  # no stderr (pythonw), or a closed one: nothing more to try
+            sys.stderr.write(f"{file}:{line}: SwallowedErrorWarning: {message}\n")
 
 
 def from_outside(error: BaseException) -> bool:

@@ -4,7 +4,7 @@ without editing the file.
 A spec reads ``FILE:LINE[:EXPR[,EXPR…]]``. ``parse_spec`` checks it before anything runs: the
 file exists and compiles, the line holds code, each expression compiles. ``add`` makes the
 logpoints live and ``remove`` takes them away; the event is the record a ``tp`` call makes
-(``chrono._recorder.deliver``), so stories, renders, exports and comparisons read it as one.
+(``chrono._recorder.record_values``), so stories, renders, exports and comparisons read it as one.
 Its call site's function carries ``LOGPOINT_MARK``, so that a reader knows no ``tp`` is written
 there.
 
@@ -368,7 +368,7 @@ class _Raised:
     def __init__(self, error: BaseException) -> None:
         try:
             message = str(error)
-        except Exception as failure:
+        except Exception as failure:  # the exception's own __str__: its name alone
             if from_outside(failure):
                 raise
             message = ""

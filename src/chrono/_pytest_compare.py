@@ -945,7 +945,7 @@ def _compare_safely(
 
     try:
         return compare(failing, passing, names=names)
-    except Exception as error:
+    except Exception as error:  # must not hide the outcome: see above
         if from_outside(error):
             raise
         return None

@@ -153,7 +153,7 @@ def rank_failures(
             suspects = rank(story_evidence, found, formula=options.formula, test_files=test_files)
             setattr(report, SUSPECTS_ATTRIBUTE, [suspect.to_dict() for suspect in suspects])
             ranked.append((report, suspects))
-        except Exception as error:
+        except Exception as error:  # one test's trouble must not hide the others'
             if from_outside(error):
                 raise
             _note_failure(report, error)
@@ -169,7 +169,7 @@ def retell_failures(
     for report, suspects in ranked:
         try:
             retell(config, report, suspects, full=options.full)
-        except Exception as error:
+        except Exception as error:  # one test's trouble must not hide the others'
             if from_outside(error):
                 raise
             _note_failure(report, error)

@@ -21,7 +21,7 @@ from chrono._cells import host_task
 from chrono._collecting import collecting
 from chrono._errors import swallowed
 from chrono._events import sequence_numbers
-from chrono._switch import _NOTHING
+from chrono._nothing import _NOTHING
 from chrono._values import MASK, safe_repr
 
 if TYPE_CHECKING:

@@ -130,6 +130,11 @@ class Story:
         self._inert = False
         # chrono's own work as read back from plain data (from_dict); None: as noted live.
         self._restored_chrono_spans: list[Span] | None = None
+        # The events last built by parts(), under the state they were built from (see
+        # _parts_key): a report reads a story's events, then draws them, and builds them once.
+        self._built_parts: tuple[tuple[float, ...], list[Event], int, list[Event]] | None = None
+        # Bumped where the records change other than by growing or being cut (clear, restore).
+        self._generation = 0
 
     # -- collecting ---------------------------------------------------------------------------
 
@@ -223,6 +228,8 @@ class Story:
         its first argument)`` (None for none, or a literal)."""
         from chrono._callsite import CallSite
 
+        if len(self._records) > self.max_events:
+            self.cut()  # records past the bound since the last cut are dropped, and counted, now
         hits: dict[HitKey, int] = {}
         for site, dropped in self._dropped_sites.copy().items():
             if isinstance(site, CallSite):
@@ -238,20 +245,38 @@ class Story:
 
     @property
     def dropped(self) -> int:
-        """How many events the bound discarded."""
-        return self.parts()[1]
+        """How many events the bound discarded (counted, no event built)."""
+        # Read with the records' length: a cut between the two would count its records twice.
+        with _cutting:
+            held = len(self._records)
+            cut = sum(self._cuts)
+        # Records that arrived past the bound since the last cut are dropped when read.
+        return cut + max(held - self.max_events, 0)
 
     @property
     def received(self) -> int:
-        """How many events reached the story, kept or dropped."""
-        head, dropped, tail = self.parts()
-        return len(head) + dropped + len(tail)
+        """How many events reached the story, kept or dropped (counted, no event built)."""
+        with _cutting:
+            return len(self._records) + sum(self._cuts)
 
     def parts(self) -> tuple[list[Event], int, list[Event]]:
         """``(first events, dropped count, most recent events)``: where the gap falls."""
-        head, dropped, tail = self.record_parts()
-        wall = _events.wall_anchor
-        return [event_of(r, wall) for r in head], dropped, [event_of(r, wall) for r in tail]
+        if len(self._records) > self.max_events:
+            self.cut()
+        key = self._parts_key()
+        built = self._built_parts
+        if built is None or built[0] != key:
+            head_records, dropped, tail_records = self.record_parts()
+            wall = _events.wall_anchor
+            head = [event_of(r, wall) for r in head_records]
+            tail = [event_of(r, wall) for r in tail_records]
+            built = self._built_parts = (key, head, dropped, tail)
+        return list(built[1]), built[2], list(built[3])
+
+    def _parts_key(self) -> tuple[float, ...]:
+        """What the events built from the records depend on: a record added or cut, the
+        records replaced, the wall clock's anchor moved (after a fork) each change it."""
+        return (len(self._records), len(self._cuts), self._generation, _events.wall_anchor)
 
     def record_parts(self) -> tuple[list[Record], int, list[Record]]:
         """``parts()`` as stored records, made into no event: for readers that need little of
@@ -329,6 +354,7 @@ class Story:
 
     def _restore(self, head: list[Event], dropped: int, tail: list[Event]) -> None:
         """Refill a story from plain data (``from_dict``)."""
+        self._generation += 1
         self._records[:] = [*head, *tail]
         self._cuts[:] = [dropped] if dropped else []
         if dropped:
@@ -356,6 +382,7 @@ class Story:
 
     def clear(self) -> None:
         """Forget every event collected so far."""
+        self._generation += 1
         self._records.clear()
         self._cuts.clear()
         self._dropped_sites.clear()
@@ -611,7 +638,7 @@ def _drop_own_frame(error: BaseException) -> None:
 def story_part(story: Story, events: list[Event]) -> Story:
     """A closed story of the same name and start that holds ``events``, a part of ``story``
     (a test's report tells the part that no earlier report told)."""
-    if len(events) == len(story.events):
+    if len(events) == len(story):
         return story
     part = Story(story.name, max_events=story.max_events, capture_logs=False)
     part.started_ns = story.started_ns

@@ -11,6 +11,8 @@ import builtins
 import os
 import sys
 
+from chrono._nothing import _NOTHING
+
 # typing costs more to import than the rest of chrono's disabled mode: annotations here are
 # for the type checker only (the usual TYPE_CHECKING constant, without importing typing).
 TYPE_CHECKING = False
@@ -24,19 +26,6 @@ if TYPE_CHECKING:
 ENVIRONMENT_VARIABLE = "CHRONO"
 OFF_VALUES = ("off", "0", "false", "no")
 ON_VALUES = ("on", "1", "true", "yes")
-
-
-class _Nothing:
-    """The default of ``tp``'s first parameter: tells ``tp()`` from ``tp(None)``."""
-
-    def __repr__(self) -> str:
-        return "<no value>"
-
-
-#: Shared by both bodies of ``tp`` (the recorder's and the passthrough) through ``tp``'s
-#: namespace: ``tp(n=1)`` returns 1 but ``tp(None, n=1)`` returns ``(None, 1)``, and only a
-#: default that no caller can pass tells the two apart.
-_NOTHING: Any = _Nothing()
 
 
 def _passthrough(first: Any = _NOTHING, /, *more: Any, **named: Any) -> Any:
@@ -127,6 +116,13 @@ def is_enabled() -> bool:
 def install(name: str = "tp") -> None:
     """Make ``tp`` a builtin, to debug inside installed libraries without editing imports."""
     setattr(builtins, name, tp)
+
+
+def uninstall(name: str = "tp") -> None:
+    """Take back the builtin ``install`` made; a builtin of that name that is not chrono's
+    ``tp`` (the program's own, or none) is left as it is."""
+    if getattr(builtins, name, None) is tp:
+        delattr(builtins, name)
 
 
 def enabled_from_environment(environ: Mapping[str, str] = os.environ) -> bool:

@@ -166,7 +166,7 @@ def safe_str(value: object, limit: int, secrets: Secrets | None) -> str:
     ``limit`` like a repr, and never raising (a failing ``__str__`` becomes a placeholder)."""
     try:
         text = str(value)
-    except BaseException as error:
+    except BaseException as error:  # a user's __str__ may raise anything
         if from_outside(error):
             raise
         return f"<str() failed: {type(error).__name__}>"
@@ -213,7 +213,7 @@ def failed_repr_placeholder(error: BaseException, secrets: Secrets | None = None
     value's own text (``ValueError("token=…")``), so it is masked as a repr is, then cut."""
     try:
         message = str(error)
-    except BaseException as failure:
+    except BaseException as failure:  # a user's __str__ may raise anything
         if from_outside(failure):
             raise
         message = ""

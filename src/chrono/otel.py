@@ -30,9 +30,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+import chrono
 from chrono import _config
-from chrono._collecting import collecting
-from chrono._errors import swallowed
+from chrono._errors import from_outside, swallowed
 from chrono._events import SUBTEST_KIND
 from chrono._switch import is_enabled
 from chrono._text import content_text, line_breaks_marked
@@ -84,7 +84,7 @@ def instrument(
             _current.uninstrument()
         instrumentation = Instrumentation(tracer_provider, logger_provider, queue_size)
         if instrumentation.sending:
-            collecting.observe(instrumentation)
+            chrono.observe(instrumentation)
         _current = instrumentation
     return instrumentation
 
@@ -139,6 +139,10 @@ class Instrumentation:
             self._with_context = _log_records_take_context()
             self.sending = True
         except Exception as error:
+            # Not swallowed as chrono's own: a missing or broken SDK is the program's setup,
+            # said in one line each time instrument() finds it so.
+            if from_outside(error):
+                raise
             sys.stderr.write(
                 "chrono: warning: chrono.otel needs opentelemetry-api (the otel extra):"
                 f" {type(error).__name__}: {error};"
@@ -165,7 +169,7 @@ class Instrumentation:
             if not is_enabled() or event.kind == SUBTEST_KIND:
                 return  # a test runner's mark where a subtest ended is no event of the program
             # Alone, the story is the innermost that holds the event (it was handed it).
-            if len(open_stories) > 1 and collecting.innermost(open_stories) is not story:
+            if len(open_stories) > 1 and chrono.current_story(open_stories) is not story:
                 return
             self._put(("event", story, event))
 
@@ -183,9 +187,8 @@ class Instrumentation:
             settings = _config.settings
             message = safe_str(error, settings.repr_limit, settings.secrets)
             failure = (type(error).__qualname__, message)
-        # The counts from the stored records: no event is built for them.
-        head, dropped, tail = story.record_parts()
-        self._put(("stop", story, ended, failure, len(head) + dropped + len(tail), dropped))
+        # Counts: no event is built for them.
+        self._put(("stop", story, ended, failure, story.received, story.dropped))
 
     def send_outside_story(self, event: Event, context: Any) -> None:
         """Queue ``event`` for a log record in ``context`` (see ``emit``)."""
@@ -206,7 +209,7 @@ class Instrumentation:
     def uninstrument(self) -> None:
         """Stop sending stories that start from now on (queued work is still sent)."""
         self.sending = False
-        collecting.unobserve(self)
+        chrono.unobserve(self)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until what is queued has reached the providers; False if ``timeout`` passed."""

@@ -225,9 +225,21 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: The names chrono registers its plugin objects under begin so (pytest_configure's, and those
+#: its plugins register as the run goes): pytest_unconfigure takes each out.
+PLUGIN_NAME_PREFIX = "chrono-"
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
+    # Last, so that each plugin's own pytest_unconfigure (the logpoints') has run; a config
+    # configured again (pytester, a runner that reuses one) starts from none of them.
     if _root_before in config.stash:
         _sites.set_default_root(config.stash[_root_before])
+    plugins = config.pluginmanager
+    for name, plugin in plugins.list_name_plugin():
+        if isinstance(name, str) and name.startswith(PLUGIN_NAME_PREFIX):
+            plugins.unregister(plugin, name)
 
 
 class ChronoPlugin:
@@ -260,6 +272,11 @@ class ChronoPlugin:
         self._parents_max_events_marks: dict[Node, pytest.Mark | None] = {}
         #: Passing tests' reports with a story, shown at the end when pytest does not (no -rP).
         self._passing_with_stories: list[pytest.TestReport] = []
+
+    def story_of(self, item: pytest.Item) -> Story | None:
+        """The story of ``item`` while its protocol runs here; None for any other, or when no
+        story is kept (chrono off, nothing to show, live or export)."""
+        return self._story if item is self._running else None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -661,9 +678,7 @@ def _test_site(item: pytest.Item) -> tuple[str, int, str]:
 def chrono_story(request: pytest.FixtureRequest) -> Story:
     """The running test's story, for assertions on what ``tp`` recorded."""
     plugin = request.config.pluginmanager.get_plugin("chrono-plugin")
-    story: Story | None = None
-    if isinstance(plugin, ChronoPlugin) and plugin._running is request.node:
-        story = plugin._story
+    story = plugin.story_of(request.node) if isinstance(plugin, ChronoPlugin) else None
     if story is None:
         pytest.skip("chrono is off (CHRONO=off, or chrono_show=never): there is no story")
     return story

@@ -25,7 +25,7 @@ import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from chrono._collecting import collecting, current_story
+import chrono
 from chrono._errors import swallowed
 from chrono._events import SUBTEST_KIND
 from chrono._logs import OWN_LOGGER
@@ -103,7 +103,7 @@ class ChronoIntegration(Integration):
             _warn_once(_missing)
             return
         add_global_event_processor(_add_story)
-        collecting.observe(_observer)
+        chrono.observe(_observer)
         # The Django middleware logs a failed request's story through chrono's logger: Sentry
         # has that story already, attached to the error, and is not to make it a second event.
         from sentry_sdk.integrations.logging import ignore_logger
@@ -152,7 +152,7 @@ class _BreadcrumbObserver:
             if not is_enabled() or event.kind == SUBTEST_KIND:
                 return  # a test runner's mark where a subtest ended is no event of the program
             # Alone, the story is the innermost that holds the event (it was handed it).
-            if len(open_stories) > 1 and collecting.innermost(open_stories) is not story:
+            if len(open_stories) > 1 and chrono.current_story(open_stories) is not story:
                 return
             if event.kind == "log" and _logged_level(event) >= logged_by_sentry:
                 return  # Sentry's logging integration made this breadcrumb already
@@ -234,7 +234,7 @@ def _add_story(event: Any, hint: Any) -> Any:
         integration = _integration()
         if integration is None or not integration.attach_story:
             return event
-        story = current_story()
+        story = chrono.current_story()
         if story is None or not len(story):
             return event
         text = story.text(width=ATTACHMENT_WIDTH) + "\n"
