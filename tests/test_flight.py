@@ -12,7 +12,8 @@ import pytest
 
 import chrono
 from chrono import _flight
-from chrono._flight import FlightRecorder, FlightUnavailable, read_flight
+from chrono._flight import FlightRecorder, FlightUnavailable
+from chrono._flight_reader import read_flight
 from helpers import run_command, run_script
 
 #: Short, so that a test waits for a few intervals in a fraction of a second.

@@ -808,7 +808,7 @@ def _compare(
 
 
 #: The values of a condition: an outcome the code decided, never an input it was handed.
-_CONDITION_VALUES = frozenset({"True", "False"})
+CONDITION_VALUES = frozenset({"True", "False"})
 
 
 #: An item known to be an outcome, whatever its value: its call site and argument text (the
@@ -830,7 +830,7 @@ def is_input(pair: AlignedPair, outcomes: Collection[Outcome] = ()) -> bool:
     ):
         return False
     return not any(
-        side.items[index][1] in _CONDITION_VALUES
+        side.items[index][1] in CONDITION_VALUES
         for side in (pair.a, pair.b)
         for index in pair.differing
     )

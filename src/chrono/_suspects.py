@@ -40,7 +40,7 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
-from chrono._compare import comparable_value
+from chrono._compare import CONDITION_VALUES, comparable_value
 
 __all__ = [
     "FORMULAS",
@@ -92,8 +92,6 @@ Predicate = tuple[str, str, int, str, str]
 #: Where a predicate is decided (its context): None for ``ran`` (every story), the call site
 #: for ``ran_times``, the call site and item text for ``value``.
 Context = Any
-
-_CONDITION_VALUES = frozenset({"True", "False"})
 
 
 @dataclass(frozen=True)
@@ -321,7 +319,7 @@ def _is_input(predicate: Predicate, counts: Counts, context: Counts) -> bool:
     """Whether a value predicate is a story's own input: a value held in one story only, at an
     item other stories recorded too (with other values). A condition (``True`` or ``False``)
     never is: it is an outcome, and with two stories one of each is held in one story only."""
-    if predicate[0] != "value" or predicate[4] in _CONDITION_VALUES:
+    if predicate[0] != "value" or predicate[4] in CONDITION_VALUES:
         return False
     return counts.failing + counts.passing == 1 and context.failing + context.passing > 1
 
@@ -332,7 +330,7 @@ def _tier(predicate: Predicate) -> int:
     times: a count is the weakest evidence)."""
     kind, _file, _line, _text, value = predicate
     if kind == "value":
-        return 0 if value in _CONDITION_VALUES else 2
+        return 0 if value in CONDITION_VALUES else 2
     return 1 if kind == "ran" else 3
 
 

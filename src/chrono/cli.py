@@ -435,7 +435,8 @@ def run_show(
     import time
     from pathlib import Path
 
-    from chrono._flight import INTERVAL_SECONDS, FlightUnavailable, read_flight
+    from chrono._flight import INTERVAL_SECONDS, FlightUnavailable
+    from chrono._flight_reader import read_flight
 
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
