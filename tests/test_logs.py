@@ -60,6 +60,24 @@ class TestLogCapture:
         ((_, message),) = story.events[0].items
         assert message == f"login password={MASK} user=ada"
 
+    def test_new_secret_names_apply_to_a_template_and_message_seen_before(self) -> None:
+        """What is secret in a template, and a message masked, are kept for the secrets they
+        were read with: after configure() names a new secret, the same record is masked."""
+        with chrono.story() as story:
+            logger.warning("pin=%s", "1234")
+            chrono.configure(secret_names="pin")
+            logger.warning("pin=%s", "1234")
+            logger.warning("pin=1234")
+        messages = [event.items[0][1] for event in story.events]
+        assert messages == ["pin=1234", f"pin={MASK}", f"pin={MASK}"]
+
+    def test_the_same_message_again_is_masked_again(self) -> None:
+        """A message seen before is masked as it was the first time, however often it comes."""
+        with chrono.story() as story:
+            for _ in range(3):
+                logger.warning("retry with token=%s", "s3cr3t")
+        assert [event.items[0][1] for event in story.events] == [f"retry with token={MASK}"] * 3
+
     def test_long_messages_are_truncated(self) -> None:
         """A message longer than the repr limit is cut, with its full length stated."""
         chrono.configure(repr_limit=50)
@@ -209,3 +227,13 @@ class TestFunctionNames:
         with chrono.story() as story:
             logger.handle(record)
         assert [event.function for event in story.events] == ["worker_job"]
+
+    def test_a_call_site_named_once_is_named_alike_each_time(self, tmp_path: Path) -> None:
+        """A logging call's qualified name, found on the stack the first time, is the same for
+        each record made there after (it is looked for once)."""
+        shop = import_source(tmp_path, "shop_again", _SHOP_SOURCE)
+        with chrono.story() as story:
+            for _ in range(3):
+                shop.Inventory().release()
+        logged = [event.function for event in story.events if event.kind == "log"]
+        assert logged == ["Inventory.release"] * 3
