@@ -146,15 +146,17 @@ def _forget_all_but(secrets: Secrets) -> None:
 def _statements_masked(arguments: tuple[object, ...], secrets: Secrets) -> tuple[object, ...]:
     """``arguments`` with each SQL statement's secret values masked, in it and in the
     parameters that follow it (a sequence, a mapping, or rows of them)."""
-    masked = list(arguments)
-    changed = False
+    masked: list[object] | None = None
     for index, statement in enumerate(arguments[:-1]):
-        if type(statement) is not str or not looks_like_sql(statement):
+        if type(statement) is not str or not _may_be_sql(statement):
+            continue
+        if not looks_like_sql(statement):
             continue
         found = template_secrets(statement, secrets, sql=True)
         if not found.fields and found.text == statement:
             continue
-        changed = True
+        if masked is None:
+            masked = list(arguments)
         parameters = arguments[index + 1]
         if (
             isinstance(parameters, (list, tuple))
@@ -166,8 +168,21 @@ def _statements_masked(arguments: tuple[object, ...], secrets: Secrets) -> tuple
         else:
             masked[index + 1] = found.mask(parameters)
         masked[index] = found.text
-    # Compared by a flag, never by value: an argument's __eq__ is the program's.
-    return tuple(masked) if changed else arguments
+    # Told by what was made, never by comparing: an argument's __eq__ is the program's.
+    return arguments if masked is None else tuple(masked)
+
+
+#: What an SQL statement can begin with, besides spaces and digits (``looks_like_sql``): the
+#: first letters of its keywords, and what a case-blind match takes for one (long s, dotless
+#: i, dotted capital I).
+_SQL_FIRST_LETTERS = frozenset("SIUDRWMsiudrwm\u017f\u0131\u0130")
+
+
+def _may_be_sql(text: str) -> bool:
+    """Whether ``text`` starts as ``looks_like_sql`` needs: most arguments (a number's text, a
+    path, a name) are told apart by their first character, without a match."""
+    first = text[:1]
+    return first in _SQL_FIRST_LETTERS or first.isspace() or first.isdecimal()
 
 
 #: The qualified name of the function at each logging call, by ``(file, line, function
