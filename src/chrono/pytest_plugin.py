@@ -2,7 +2,10 @@
 
 Registered through the ``pytest11`` entry point as ``chrono`` (``-p no:chrono`` turns it off).
 pytest imports this module in every run of every project that has chrono installed, so it
-imports nothing heavy: rich loads only when a story is shown.
+imports only what every run needs (``tests/test_pytest_startup.py`` holds the list): the
+options of its parts are declared in ``_pytest_options``, and comparison, suspects, exports,
+logpoints, ``--chrono-why`` and rich load when their option is given, at the first failure, or
+at the first story there is to compare.
 
 A story covers setup, call and teardown. A failing phase's report gets a section on its
 ``longrepr``: that is what prints with the failure under every ``--tb`` style that shows
