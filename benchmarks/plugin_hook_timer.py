@@ -93,6 +93,7 @@ def _timed(method: Callable[..., Any], totals: _Totals = _totals) -> Callable[..
 _plugin_class: Any = chrono_plugin.ChronoPlugin
 _plugin_class.pytest_runtest_protocol = _timed_wrapper(_plugin_class.pytest_runtest_protocol)
 _plugin_class.pytest_runtest_makereport = _timed_wrapper(_plugin_class.pytest_runtest_makereport)
+_plugin_class.pytest_runtest_call = _timed_wrapper(_plugin_class.pytest_runtest_call)
 # The hooks on every report, registered where they have work (subtests, colour, show=all).
 _subtest_reports: Any = chrono_plugin._SubtestReports
 _subtest_reports.pytest_runtest_logreport = _timed(_subtest_reports.pytest_runtest_logreport)

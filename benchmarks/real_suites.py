@@ -1,6 +1,7 @@
 """Real projects' test suites with the pytest plugin on and off: same outcomes, no noise.
 
     python benchmarks/real_suites.py [--runs 3] [--mode serial|xdist|both] [--project attrs]
+        [--pytest-arg=--log-level=DEBUG]
         [--seeded-bug]
 
 For attrs, structlog, more-itertools, click, boltons, filelock, python-dateutil and
@@ -25,6 +26,9 @@ It checks, run pair by run pair:
 A table is printed at the end; the exit status is 1 when outcomes differ or chrono printed
 where it should not. The wall ratio of one run varies by a third on a busy shared machine, so
 it is reported, not judged.
+
+``--pytest-arg`` gives pytest one more argument on both sides (repeatable): with
+``--log-level=DEBUG`` every DEBUG record reaches the handlers, and each test's story.
 
 ``--seeded-bug`` also plants one ``tp`` in more-itertools' ``chunked`` and a wrong
 expectation in one of its tests (in a copy of the source), runs that test class with the
@@ -515,14 +519,20 @@ class Result:
 
 
 def measure(
-    project: Project, python: Path, source: Path, mode: str, runs: int, out: Path
+    project: Project,
+    python: Path,
+    source: Path,
+    mode: str,
+    runs: int,
+    out: Path,
+    extra: Sequence[str] = (),
 ) -> Result:
     """A warm-up run, then ``runs`` pairs in alternating order; every pair compared.
 
     The warm-up runs with the plugin, which compiles the bytecode of the suite, the project
     and chrono alike, so that neither side of the first pair pays for it.
     """
-    arguments = [*COMMON_ARGUMENTS, *project.pytest_arguments]
+    arguments = [*COMMON_ARGUMENTS, *project.pytest_arguments, *extra]
     if mode != "serial":
         arguments += ["-n", mode.split()[-1]]
     result = Result(project, mode)
@@ -683,6 +693,13 @@ def main() -> int:
     parser.add_argument(
         "--seeded-bug", action="store_true", help="also plant a tp and a bug in more-itertools"
     )
+    parser.add_argument(
+        "--pytest-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="one more argument for pytest on both sides (repeatable): --log-level=DEBUG",
+    )
     parser.add_argument("--self-check", action="store_true", help="check the parsing and stop")
     arguments = parser.parse_args()
     if arguments.runs < 1:
@@ -705,7 +722,9 @@ def main() -> int:
         python = prepare_venv(project, source, cache)
         pytest_versions[project.label] = check_plugin_installed(python, source)
         for mode in modes:
-            results.append(measure(project, python, source, mode, arguments.runs, out))
+            results.append(
+                measure(project, python, source, mode, arguments.runs, out, arguments.pytest_arg)
+            )
     seeded: list[Target] = []
     if arguments.seeded_bug:
         project = next(p for p in PROJECTS if p.name == "more-itertools")

@@ -6,6 +6,8 @@ import logging
 import threading
 from pathlib import Path
 
+import pytest
+
 import chrono
 from chrono import Story, tp
 from chrono._values import MASK
@@ -28,6 +30,25 @@ class TestLogCapture:
         assert log.items == (("chrono_tests.app", "stock low: 3 left"),)
         assert log.function.endswith("test_records_become_events_in_order")
         assert [event.seq for event in story.events] == sorted(event.seq for event in story.events)
+
+    def test_a_message_that_cannot_be_formatted_is_a_placeholder(
+        self, recwarn: pytest.WarningsRecorder
+    ) -> None:
+        """Arguments that do not fit the format (the program's mistake, which logging reports
+        itself) leave a placeholder event in the story, and chrono warns of nothing."""
+        quiet = logging.getLogger("chrono_tests.quiet")
+        quiet.propagate = False  # logging's own report of the mistake is not this test's
+        quiet.addHandler(logging.NullHandler())
+        with chrono.story() as story:
+            quiet.warning("%d left", "three")
+        (event,) = story.events
+        assert event.items == (
+            (
+                "chrono_tests.quiet",
+                "<message failed: TypeError: %d format: a real number is required, not str>",
+            ),
+        )
+        assert [str(warning.message) for warning in recwarn] == []
 
     def test_log_events_render_with_level_and_logger(self) -> None:
         """The story's text shows a log event's level, logger and message."""
@@ -59,6 +80,24 @@ class TestLogCapture:
             logger.warning("login password=hunter2 user=ada")
         ((_, message),) = story.events[0].items
         assert message == f"login password={MASK} user=ada"
+
+    def test_new_secret_names_apply_to_a_template_and_message_seen_before(self) -> None:
+        """What is secret in a template, and a message masked, are kept for the secrets they
+        were read with: after configure() names a new secret, the same record is masked."""
+        with chrono.story() as story:
+            logger.warning("pin=%s", "1234")
+            chrono.configure(secret_names="pin")
+            logger.warning("pin=%s", "1234")
+            logger.warning("pin=1234")
+        messages = [event.items[0][1] for event in story.events]
+        assert messages == ["pin=1234", f"pin={MASK}", f"pin={MASK}"]
+
+    def test_the_same_message_again_is_masked_again(self) -> None:
+        """A message seen before is masked as it was the first time, however often it comes."""
+        with chrono.story() as story:
+            for _ in range(3):
+                logger.warning("retry with token=%s", "s3cr3t")
+        assert [event.items[0][1] for event in story.events] == [f"retry with token={MASK}"] * 3
 
     def test_long_messages_are_truncated(self) -> None:
         """A message longer than the repr limit is cut, with its full length stated."""
@@ -209,3 +248,13 @@ class TestFunctionNames:
         with chrono.story() as story:
             logger.handle(record)
         assert [event.function for event in story.events] == ["worker_job"]
+
+    def test_a_call_site_named_once_is_named_alike_each_time(self, tmp_path: Path) -> None:
+        """A logging call's qualified name, found on the stack the first time, is the same for
+        each record made there after (it is looked for once)."""
+        shop = import_source(tmp_path, "shop_again", _SHOP_SOURCE)
+        with chrono.story() as story:
+            for _ in range(3):
+                shop.Inventory().release()
+        logged = [event.function for event in story.events if event.kind == "log"]
+        assert logged == ["Inventory.release"] * 3

@@ -397,16 +397,16 @@ def _comprehension_qualified_name(tree: ast.AST, code: CodeType) -> str | None:
     return None
 
 
-def logged_function_name(record: logging.LogRecord) -> str:
+def logged_function_name(record: logging.LogRecord) -> str | None:
     """The qualified name of the function that logged ``record``, as a ``tp`` there names it.
 
     A record is handled in the thread that logged it, while the logging call is still on the
     stack: its frame is the one at the record's file, line and function. Where no frame is
-    (a record made elsewhere and handed on), the record's own ``funcName`` stays.
+    (a record made elsewhere and handed on), None: the record's own ``funcName`` is all there is.
     """
     frame = _logging_frame(record)
     if frame is None:
-        return record.funcName
+        return None
     try:
         return function_name(frame)
     finally:

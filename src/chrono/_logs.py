@@ -21,10 +21,10 @@ from typing import Callable
 
 from chrono import _config
 from chrono._callsite import logged_function_name
-from chrono._collecting import active_stories
-from chrono._errors import swallowed
+from chrono._collecting import active_stories, collecting
+from chrono._errors import from_outside, swallowed
 from chrono._events import Event, next_sequence_number
-from chrono._secrets import Secrets, looks_like_sql, template_secrets
+from chrono._secrets import Secrets, TemplateSecrets, looks_like_sql, template_secrets
 from chrono._switch import is_enabled
 from chrono._values import safe_str, truncated, without_lone_surrogates
 
@@ -34,6 +34,12 @@ _CallHandlers = Callable[[logging.Logger, logging.LogRecord], None]
 #: The file name of chrono's wrapper: in logging's directory, so that logging's own report of
 #: a failing handler skips it, and plainly chrono's wherever a traceback shows it.
 _IN_LOGGING = os.path.join(os.path.dirname(logging.__file__), "<chrono: log observer>")
+#: Builds an ``Event`` without its Python-level ``__new__`` (a keyword call costs a record
+#: about as much as formatting its message).
+_tuple_new = tuple.__new__
+#: Past this many, a cache below starts again (a program that makes its templates or call
+#: sites on the fly must not grow it for ever).
+_CACHE_BOUND = 1024
 
 
 def log_event(record: logging.LogRecord) -> Event:
@@ -42,7 +48,15 @@ def log_event(record: logging.LogRecord) -> Event:
     settings = _config.settings
     limit = settings.repr_limit
     secrets = settings.secrets
-    message = _message(record, secrets)
+    try:
+        message = _message(record, secrets)
+    except Exception as format_error:
+        if from_outside(format_error):
+            raise
+        # The program's own mistake (arguments that do not fit the format), which its
+        # handlers report themselves: the story says so in its place, and chrono says nothing.
+        failure = f"{type(format_error).__name__}: {safe_str(format_error, limit, secrets)}"
+        message = f"<message failed: {failure}>"
     if record.exc_info and record.exc_info[1] is not None:
         error = record.exc_info[1]
         message += f" [{type(error).__name__}: {safe_str(error, limit, secrets)}]"
@@ -52,20 +66,23 @@ def log_event(record: logging.LogRecord) -> Event:
         # A file name decoded with surrogateescape, say: escaped, or no file could hold it.
         message = without_lone_surrogates(message)
     if secrets is not None:
-        message = secrets.mask(message)
-    return Event(
-        seq=next_sequence_number(),
-        monotonic_ns=now_ns,
-        wall=record.created,
-        thread=record.threadName or threading.current_thread().name,
-        task=getattr(record, "taskName", None),
-        file=record.pathname,
-        line=record.lineno,
-        function=_function_name(record),
-        label=record.levelname,
-        items=((record.name, message),),
-        kind="log",
-        thread_id=record.thread or 0,
+        message = _masked(message, secrets)
+    return _tuple_new(
+        Event,
+        (
+            next_sequence_number(),
+            now_ns,
+            record.created,
+            record.threadName or threading.current_thread().name,
+            getattr(record, "taskName", None),
+            record.pathname,
+            record.lineno,
+            _function_name(record),
+            record.levelname,
+            ((record.name, message),),
+            "log",
+            record.thread or 0,
+        ),
     )
 
 
@@ -80,7 +97,7 @@ def _message(record: logging.LogRecord, secrets: Secrets | None) -> str:
         return record.getMessage()
     if type(template) is not str:
         return record.getMessage()
-    found = template_secrets(template, secrets, sql=looks_like_sql(template))
+    found = _template_secrets(template, secrets)
     masked = found.mask(arguments) if found.fields or found.written else arguments
     if isinstance(masked, tuple):
         masked = _statements_masked(masked, secrets)
@@ -94,18 +111,60 @@ def _message(record: logging.LogRecord, secrets: Secrets | None) -> str:
         return record.getMessage()
 
 
+#: What the secrets in ``_cached_for`` made of texts seen before: what is secret in each
+#: message template, and each message masked. A program logs from a few templates, many times
+#: each, often the same message in a loop (a lock polled, a retry), and reading a template or
+#: masking a message costs a record more than the rest of its work together (case-blind
+#: searches for every secret name and every form a credential takes).
+_templates: dict[str, TemplateSecrets] = {}
+_masked_messages: dict[str, str] = {}
+_cached_for: list[Secrets | None] = [None]
+
+
+def _template_secrets(template: str, secrets: Secrets) -> TemplateSecrets:
+    if _cached_for[0] is not secrets:
+        _forget_all_but(secrets)
+    found = _templates.get(template)
+    if found is None:
+        if len(_templates) >= _CACHE_BOUND:
+            _templates.clear()
+        found = template_secrets(template, secrets, sql=looks_like_sql(template))
+        _templates[template] = found
+    return found
+
+
+def _masked(message: str, secrets: Secrets) -> str:
+    if _cached_for[0] is not secrets:
+        _forget_all_but(secrets)
+    masked = _masked_messages.get(message)
+    if masked is None:
+        if len(_masked_messages) >= _CACHE_BOUND:
+            _masked_messages.clear()
+        masked = _masked_messages[message] = secrets.mask(message)
+    return masked
+
+
+def _forget_all_but(secrets: Secrets) -> None:
+    """Settings with other secrets (``configure()``): what the old ones made is forgotten."""
+    _templates.clear()
+    _masked_messages.clear()
+    _cached_for[0] = secrets
+
+
 def _statements_masked(arguments: tuple[object, ...], secrets: Secrets) -> tuple[object, ...]:
     """``arguments`` with each SQL statement's secret values masked, in it and in the
     parameters that follow it (a sequence, a mapping, or rows of them)."""
-    masked = list(arguments)
-    changed = False
+    masked: list[object] | None = None
     for index, statement in enumerate(arguments[:-1]):
-        if type(statement) is not str or not looks_like_sql(statement):
+        if type(statement) is not str or not _may_be_sql(statement):
+            continue
+        if not looks_like_sql(statement):
             continue
         found = template_secrets(statement, secrets, sql=True)
         if not found.fields and found.text == statement:
             continue
-        changed = True
+        if masked is None:
+            masked = list(arguments)
         parameters = arguments[index + 1]
         if (
             isinstance(parameters, (list, tuple))
@@ -117,18 +176,51 @@ def _statements_masked(arguments: tuple[object, ...], secrets: Secrets) -> tuple
         else:
             masked[index + 1] = found.mask(parameters)
         masked[index] = found.text
-    # Compared by a flag, never by value: an argument's __eq__ is the program's.
-    return tuple(masked) if changed else arguments
+    # Told by what was made, never by comparing: an argument's __eq__ is the program's.
+    return arguments if masked is None else tuple(masked)
+
+
+#: What an SQL statement can begin with, besides spaces and digits (``looks_like_sql``): the
+#: first letters of its keywords, and what a case-blind match takes for one (long s, dotless
+#: i, dotted capital I).
+_SQL_FIRST_LETTERS = frozenset("SIUDRWMsiudrwm\u017f\u0131\u0130")
+
+
+def _may_be_sql(text: str) -> bool:
+    """Whether ``text`` starts as ``looks_like_sql`` needs: most arguments (a number's text, a
+    path, a name) are told apart by their first character, without a match."""
+    first = text[:1]
+    return first in _SQL_FIRST_LETTERS or first.isspace() or first.isdecimal()
+
+
+#: The qualified name of the function at each logging call, by ``(file, line, function
+#: name)``: one source line is in one function, so its name is looked for on the stack once.
+_function_names: dict[tuple[str, int, str], str] = {}
 
 
 def _function_name(record: logging.LogRecord) -> str:
     """The logging function's qualified name; its plain ``funcName`` if that cannot be had."""
+    key = (record.pathname, record.lineno, record.funcName)
+    known = _function_names.get(key)
+    if known is not None:
+        return known
     try:
-        return logged_function_name(record)
+        name = logged_function_name(record)
     except Exception as error:
         if not swallowed(error):
             raise
         return record.funcName
+    if name is None:
+        # No frame of the logging call on this stack (a record made elsewhere and handed on):
+        # nothing to keep, and looked for again next time.
+        return record.funcName
+    # Not kept for code made by exec or compile, which shares a made-up file name
+    # ("<string>") where the same line and name may be another function.
+    if not key[0].startswith("<"):
+        if len(_function_names) >= _CACHE_BOUND:
+            _function_names.clear()
+        _function_names[key] = name
+    return name
 
 
 class _Bridge:
@@ -177,11 +269,19 @@ class _Bridge:
         if self._wrapper is None:
             wrapped: _CallHandlers = logging.Logger.callHandlers
             observer = self
+            stories = collecting
+            stories_in_context = collecting.context.get
 
             def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
-                # Another library may still call an old wrapper of chrono's (it took it for
-                # logging's own method): only the newest one records, so nothing is twice.
-                if observer._observing and observer._wrapper is call_handlers:
+                # Between stories (a pytest run's between tests, or its collection) a record
+                # costs the two looks that find none. Another library may still call an old
+                # wrapper of chrono's (it took it for logging's own method): only the newest
+                # one records, so nothing is twice.
+                if (
+                    observer._observing
+                    and (stories.process or stories_in_context())
+                    and observer._wrapper is call_handlers
+                ):
                     observer._observe(record)
                 wrapped(logger, record)
 
@@ -223,12 +323,12 @@ class _Bridge:
         if not is_enabled():
             return  # a story opened while chrono was on records nothing while it is off
         try:
-            stories = [story for story in active_stories() if story.capture_logs]
-            if not stories:
-                return
-            event = log_event(record)
-            for story in stories:
-                story.add(event)
+            event = None
+            for story in active_stories():
+                if story.capture_logs:
+                    if event is None:
+                        event = log_event(record)
+                    story.add(event)
         except Exception as error:
             # The record still goes to the program's handlers, which report a bad format
             # themselves; chrono adds nothing to what the program prints.

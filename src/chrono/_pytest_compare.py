@@ -51,17 +51,16 @@ from chrono._events import (
     what_ran_within,
 )
 from chrono._files import NotWritten, write_whole
+from chrono._pytest_options import CompareOptions, SuspectOptions
 
 if TYPE_CHECKING:
     from _pytest.cacheprovider import Cache
     from _pytest.terminal import TerminalReporter
 
     from chrono._compare import Divergence, Outcome, Rows, Site
-    from chrono._pytest_suspects import SuspectOptions
     from chrono._story import Story
     from chrono._suspects import Suspect
 
-COMPARE_CHOICES = ("auto", "siblings", "last-pass", "off")
 #: Where the tests' last passes are kept: by test id, when it last passed and its story (see
 #: ``keep_last_passes``), in a file of chrono's own in the cache's folder of that name
 #: (``Cache.mkdir``), not a cache value: see ``_write_kept``.
@@ -100,55 +99,6 @@ FLAKY_PROPERTY = "chrono_flaky_divergence"
 DIVERGENCES_ATTRIBUTE = "chrono_divergences"
 _CARRIED = (PASSING_ATTRIBUTE, FAILING_ATTRIBUTE, FLAKY_ATTRIBUTE)
 _new_tuple = tuple.__new__
-
-
-def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
-    """Register ``--chrono-compare`` and its ini twin."""
-    group.addoption(
-        "--chrono-compare",
-        choices=COMPARE_CHOICES,
-        default=None,
-        help="show where a failing test's story diverged from a passing one: auto (all that "
-        "apply, the default), siblings (a passing test of this run), last-pass (the test's "
-        "last passing run), off",
-    )
-    parser.addini(
-        "chrono_compare",
-        "compare a failing test's story with a passing one: auto, siblings, last-pass or off",
-        default="auto",
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class CompareOptions:
-    """Which comparisons a run makes, resolved once."""
-
-    siblings: bool
-    last_pass: bool
-    reruns: bool
-    #: Whether reports also carry each divergence as data (the exports want it).
-    as_data: bool = False
-
-    @classmethod
-    def from_config(cls, config: pytest.Config, *, as_data: bool = False) -> CompareOptions:
-        mode = config.getoption("chrono_compare") or str(config.getini("chrono_compare")).strip()
-        if mode not in COMPARE_CHOICES:
-            raise pytest.UsageError(
-                f"chrono_compare = {mode!r} is not understood; "
-                f"use one of {', '.join(COMPARE_CHOICES)}"
-            )
-        # -p no:cacheprovider: there is no cache to keep a last pass in.
-        has_cache = getattr(config, "cache", None) is not None
-        return cls(
-            siblings=mode in ("auto", "siblings"),
-            last_pass=mode in ("auto", "last-pass") and has_cache,
-            reruns=mode == "auto",
-            as_data=as_data,
-        )
-
-    @property
-    def enabled(self) -> bool:
-        return self.siblings or self.last_pass or self.reruns
 
 
 @dataclasses.dataclass

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,6 +23,7 @@ import pytest
 from chrono import _config
 from chrono._events import has_events
 from chrono._pytest_compare import DIVERGENCES_ATTRIBUTE
+from chrono._pytest_options import ExportOptions
 from chrono._pytest_suspects import SUSPECTS_ATTRIBUTE
 from chrono._pytest_why import REPORT_ATTRIBUTE as SUSPECT_LINES_ATTRIBUTE
 from chrono._story import story_part
@@ -41,88 +41,6 @@ REPORT_ATTRIBUTE = "chrono_story"
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: The outcome of a test that failed, then passed on a rerun (pytest-rerunfailures).
 FLAKY_OUTCOME = "flaky"
-
-#: (option, ini key, what it names, help): each option has its ini twin.
-_OPTIONS = (
-    (
-        "--chrono-json",
-        "chrono_json",
-        "DIR",
-        "write each failing test's story to DIR as JSON (schema chrono.story/2)",
-    ),
-    (
-        "--chrono-trace",
-        "chrono_trace",
-        "DIR",
-        "write each failing test's story to DIR as a Chrome trace (Perfetto, chrome://tracing)",
-    ),
-    (
-        "--chrono-html",
-        "chrono_html",
-        "FILE",
-        "write the failing tests' stories to FILE as one self-contained HTML page",
-    ),
-)
-
-
-_PASSING_HELP = "also export passing tests' stories (so does --chrono-show=all)"
-
-
-def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
-    """Register the export options and their ini twins."""
-    for option, ini_key, metavar, help_text in _OPTIONS:
-        group.addoption(option, dest=ini_key, metavar=metavar, default=None, help=help_text)
-        parser.addini(ini_key, f"{help_text} (relative to the ini file)", default="")
-    group.addoption(
-        "--chrono-export-passing",
-        dest="chrono_export_passing",
-        action="store_true",
-        default=None,
-        help=_PASSING_HELP,
-    )
-    parser.addini("chrono_export_passing", _PASSING_HELP, type="bool", default=False)
-
-
-class ExportOptions:
-    """Where each export goes (None: not asked for), checked before any test runs, and whether
-    passing tests' stories go there too (``--chrono-export-passing``, or
-    ``--chrono-show=all``, as the plugin resolved it)."""
-
-    def __init__(self, config: pytest.Config, *, passing: bool = False) -> None:
-        self.json_directory = _path(config, "chrono_json", directory=True)
-        self.trace_directory = _path(config, "chrono_trace", directory=True)
-        self.html_file = _path(config, "chrono_html", directory=False)
-        self.enabled = any(
-            path is not None for path in (self.json_directory, self.trace_directory, self.html_file)
-        )
-        #: Whether a passing test's story is written too: the passing side of a comparison.
-        self.passing = self.enabled and passing
-
-
-def _path(config: pytest.Config, ini_key: str, *, directory: bool) -> Path | None:
-    given: str | None = config.getoption(ini_key)
-    if given is not None:
-        setting, base = f"--{ini_key.replace('_', '-')}", config.invocation_params.dir
-    else:
-        given = str(config.getini(ini_key)).strip()
-        if not given:
-            return None
-        setting = ini_key
-        base = config.inipath.parent if config.inipath is not None else config.rootpath
-    wanted = "a directory" if directory else "a file"
-    if not given.strip():
-        raise pytest.UsageError(f"{setting}: expected {wanted}, got an empty value")
-    path = base / os.path.expanduser(given)
-    if directory and path.exists() and not path.is_dir():
-        raise pytest.UsageError(f"{setting}={given}: {path} is a file; expected {wanted}")
-    if not directory and (path.is_dir() or given.endswith(("/", os.sep))):
-        raise pytest.UsageError(f"{setting}={given}: {path} is a directory; expected {wanted}")
-    existing = path.parent
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise pytest.UsageError(f"{setting}={given}: {existing} is a file, not a directory")
-    return path
 
 
 @dataclasses.dataclass

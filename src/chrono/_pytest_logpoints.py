@@ -24,23 +24,6 @@ if TYPE_CHECKING:
 _WORKER_OUTPUT_KEY = "chrono_logpoints_ran"
 
 
-def add_options(parser: pytest.Parser, group: Any) -> None:
-    group.addoption(
-        "--chrono-at",
-        action="append",
-        default=None,
-        metavar="FILE:LINE[:EXPR,…]",
-        help="a logpoint: record EXPR, … (or just that the line ran) as if tp(EXPR, …) were "
-        "written at the start of FILE:LINE, without editing it; repeatable",
-    )
-    parser.addini(
-        "chrono_at",
-        "logpoints, one FILE:LINE[:EXPR,…] per line, as if tp(EXPR, …) were written there",
-        type="linelist",
-        default=[],
-    )
-
-
 def register(config: pytest.Config) -> None:
     """Check the run's logpoints (a bad one stops the run) and make them live."""
     roots = [str(config.rootpath), str(config.invocation_params.dir)]

@@ -18,7 +18,6 @@ the whole story by then; the exports take the suspects from ``SUSPECTS_ATTRIBUTE
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,75 +26,21 @@ import pytest
 
 from chrono import _pytest_sections
 from chrono._errors import from_outside
-from chrono._values import counted
+from chrono._pytest_options import BUDGET_LINES, SuspectOptions
 
 if TYPE_CHECKING:
     from chrono._failure import EventMarks
     from chrono._story import Story
     from chrono._suspects import Evidence, Suspect
 
-FORMULA_CHOICES = ("ochiai", "dstar", "off")
 #: The report attribute with what drew a failing report's story section: its title, the story
 #: part as ``Story.to_dict()`` data, and the failure's marks.
 SECTION_ATTRIBUTE = "chrono_story_section"
 #: The report attribute with the failing story's suspects, as ``Suspect.to_dict()`` data.
 SUSPECTS_ATTRIBUTE = "chrono_suspects"
-#: A failing test's chrono output, at most, in lines, unless ``--chrono-full``.
-BUDGET_LINES = 40
 #: Lines of a story section besides its event rows: its title, the marks' footnotes, and a
 #: time gap or two.
 _BESIDE_ROWS = 5
-
-
-def add_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
-    """Register ``--chrono-suspects`` and ``--chrono-full``, and their ini twins."""
-    group.addoption(
-        "--chrono-suspects",
-        choices=FORMULA_CHOICES,
-        default=None,
-        help="rank what the failing tests' stories recorded against the passing ones', and "
-        "show the suspects first: ochiai (the default), dstar, or off",
-    )
-    parser.addini(
-        "chrono_suspects",
-        "the formula suspects are ranked by: ochiai, dstar or off",
-        default="ochiai",
-    )
-    group.addoption(
-        "--chrono-full",
-        action="store_true",
-        default=None,
-        help=f"show failing tests' stories whole, not cut to {counted(BUDGET_LINES, 'line')} "
-        "around the suspects",
-    )
-    parser.addini("chrono_full", "show failing tests' stories whole", type="bool", default=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class SuspectOptions:
-    """How suspects are ranked and shown, resolved once."""
-
-    #: The formula's name; None: no suspects.
-    formula: str | None
-    #: Whether stories are shown whole, past the budget.
-    full: bool
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> SuspectOptions:
-        formula = config.getoption("chrono_suspects") or str(config.getini("chrono_suspects"))
-        formula = formula.strip()
-        if formula not in FORMULA_CHOICES:
-            raise pytest.UsageError(
-                f"chrono_suspects = {formula!r} is not understood; "
-                f"use one of {', '.join(FORMULA_CHOICES)}"
-            )
-        full = config.getoption("chrono_full")
-        if full is None:
-            try:
-                full = bool(config.getini("chrono_full"))
-            except (ValueError, pytest.UsageError) as error:
-                raise pytest.UsageError(f"chrono_full: {error}; use true or false") from None
-        return cls(None if formula == "off" else formula, full)
 
 
 def keep_section(

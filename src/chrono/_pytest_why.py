@@ -21,7 +21,6 @@ then and says so in one line. Without the option, nothing here imports coverage.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Generator, Iterable
@@ -31,6 +30,7 @@ import pytest
 
 from chrono import _pytest_sections
 from chrono._errors import from_outside
+from chrono._pytest_options import WHY_EXTRA
 from chrono._values import counted
 
 if TYPE_CHECKING:
@@ -55,37 +55,6 @@ _SPECTRA_FROM_WORKER = "chrono_why_spectra"
 _VALUE_WIDTH = 40
 #: How long the pytest that runs failing tests again under xdist may take, in seconds.
 _SUBPROCESS_TIMEOUT = 600
-#: Which extra brings coverage.py.
-EXTRA = "chrono-tp[why]"
-
-
-def add_options(parser: pytest.Parser, group: Any) -> None:
-    group.addoption(
-        "--chrono-why",
-        action="store_true",
-        default=None,
-        help="rank the project's lines by how they separate failing from passing tests "
-        "(coverage.py), and show the values at the top ones, failing beside passing",
-    )
-    # The pytest that runs failing tests again under xdist writes what it recorded there.
-    group.addoption("--chrono-why-values", default=None, help=argparse.SUPPRESS)
-    parser.addini(
-        "chrono_why",
-        "rank suspect lines with coverage.py and show the values there",
-        type="bool",
-        default=False,
-    )
-
-
-def wanted(config: pytest.Config) -> bool:
-    """Whether the run asks for ``--chrono-why`` (command line, then ini)."""
-    given = config.getoption("chrono_why")
-    if given is not None:
-        return bool(given)
-    try:
-        return bool(config.getini("chrono_why"))
-    except (ValueError, pytest.UsageError):
-        raise pytest.UsageError("chrono_why: use true or false") from None
 
 
 def register_values(config: pytest.Config) -> None:
@@ -105,7 +74,7 @@ def register(config: pytest.Config) -> None:
         import coverage  # noqa: F401 - only its presence is checked here
     except ImportError:
         raise pytest.UsageError(
-            f"--chrono-why needs coverage.py: pip install '{EXTRA}' (or coverage)"
+            f"--chrono-why needs coverage.py: pip install '{WHY_EXTRA}' (or coverage)"
         ) from None
     from chrono._switch import is_enabled
 

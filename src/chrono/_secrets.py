@@ -10,6 +10,7 @@ break is ``\\n`` and a string sits between quotes, and free text (a log message)
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import NamedTuple
 
 __all__ = [
@@ -35,19 +36,20 @@ DEFAULT_SECRET_NAMES = (
 
 class _Form(NamedTuple):
     """One form a secret takes in text: the literal words that announce it, how many
-    characters before those words the form starts, and its pattern, whose group ``secret`` is
-    what gets masked (the rest, such as a scheme word or a token's prefix, stays in view)."""
+    characters before those words the form starts, and its pattern (compiled when first
+    needed: ``_PATTERNS.of_form``), whose group ``secret`` is what gets masked (the rest, such
+    as a scheme word or a token's prefix, stays in view)."""
 
     anchors: tuple[str, ...]
     back: int
-    pattern: re.Pattern[str]
+    pattern: str
     #: Text the form cannot match without (a URL's "@"): tested first, at C speed, so that a
     #: plain URL costs no match.
     requires: str
 
 
 def _form(anchors: tuple[str, ...], pattern: str, back: int = 0, requires: str = "") -> _Form:
-    return _Form(anchors, back, re.compile(pattern), requires)
+    return _Form(anchors, back, pattern, requires)
 
 
 #: HTTP authentication schemes whose credential is one token (RFC 7235's token68).
@@ -136,12 +138,76 @@ def _scanning_pattern(forms: bool, own: str) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
-#: An auth scheme word and its spaces at the start of a secret-looking key's value: the value
-#: masked is the credential after it (``Authorization: Bearer <masked>``).
-_SCHEME_WORD = re.compile(
-    r"(?i:bearer|basic|token|digest|negotiate|ntlm|oauth|apikey|api-key|hoba|mutual|hawk"
-    r"|scram-sha-1|scram-sha-256|vapid|aws4-hmac-sha256)[ \t]+(?=[^\s'\"])"
-)
+class _Patterns:
+    """The module's regular expressions, each compiled when first used, then read as a plain
+    attribute. Compiled at import, they cost every process that imports chrono (every pytest
+    run with the plugin) about 1.7 ms, and most runs mask nothing."""
+
+    def __init__(self) -> None:
+        self._forms: dict[str, re.Pattern[str]] = {}
+
+    def of_form(self, form: _Form) -> re.Pattern[str]:
+        found = self._forms.get(form.pattern)
+        if found is None:
+            found = self._forms[form.pattern] = re.compile(form.pattern)
+        return found
+
+    @cached_property
+    def scheme_word(self) -> re.Pattern[str]:
+        """An auth scheme word and its spaces at the start of a secret-looking key's value:
+        the value masked is the credential after it (``Authorization: Bearer <masked>``)."""
+        return re.compile(
+            r"(?i:bearer|basic|token|digest|negotiate|ntlm|oauth|apikey|api-key|hoba|mutual|hawk"
+            r"|scram-sha-1|scram-sha-256|vapid|aws4-hmac-sha256)[ \t]+(?=[^\s'\"])"
+        )
+
+    @cached_property
+    def value_token(self) -> re.Pattern[str]:
+        """What can end a value in a repr, or nest one: quotes, brackets, separators."""
+        return re.compile(r"""['"(\[{<)\]}>,\s]""")
+
+    @cached_property
+    def string_prefix(self) -> re.Pattern[str]:
+        return re.compile(r"[bBrRuU]{0,2}")
+
+    @cached_property
+    def quoted_rest(self) -> dict[str, re.Pattern[str]]:
+        return {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.S) for quote in "'\""}
+
+    @cached_property
+    def format_field(self) -> re.Pattern[str]:
+        """A %-format field of a log message (``%s``, ``%(name)s``, ``%.3f``; ``%%`` is none)."""
+        return re.compile(
+            r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
+            r"(?P<kind>[diouxXeEfFgGcrsa%])"
+        )
+
+    @cached_property
+    def sql_piece(self) -> re.Pattern[str]:
+        """What an SQL statement holds in the place of a value: a placeholder (%s, ?,
+        %(name)s), a quoted string, or a plain token; and its quoted names ("…", `…`, […]) to
+        step over."""
+        return re.compile(
+            r"""%\((?P<named>[^)]*)\)s|(?P<placeholder>%s|\?)|'(?:[^']|'')*'?|"[^"]*"?|`[^`]*`?"""
+        )
+
+    @cached_property
+    def sql_statement(self) -> re.Pattern[str]:
+        return re.compile(
+            r"\s*(?:\d+ times: )?(?:SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|UPSERT|MERGE)\b",
+            re.I,
+        )
+
+    @cached_property
+    def insert(self) -> re.Pattern[str]:
+        return re.compile(
+            r"\b(?:INSERT|REPLACE)\s+(?:OR\s+\w+\s+)?INTO\s+[^(\s]+\s*\((?P<columns>[^()]*)\)"
+            r"\s*VALUES\s*",
+            re.I,
+        )
+
+
+_PATTERNS = _Patterns()
 
 
 class Secrets:
@@ -152,26 +218,45 @@ class Secrets:
     expression of the user's own whose every match is masked (``""``: none).
     """
 
+    #: Compiled when first read (``__getattr__``): the default secrets are made when chrono is
+    #: imported, and most processes never mask anything.
+    name_pattern: re.Pattern[str] | None
+    key_pattern: re.Pattern[str] | None
+    scanning_pattern: re.Pattern[str] | None
+
     def __init__(self, names: str, *, forms: bool = True, values: str = "") -> None:
         self.names = names
         self.forms = forms
         self.values = values
-        self.name_pattern: re.Pattern[str] | None = None
-        self.key_pattern: re.Pattern[str] | None = None
+        #: One of these is in every text where the scan can find something; a pattern of the
+        #: user's own may match anything (the empty string is in every text).
+        self.form_characters = ("",) if values else _FORM_CHARACTERS
+
+    def __getattr__(self, name: str) -> re.Pattern[str] | None:
+        # Only while a pattern is missing: compiling sets all three as plain attributes.
+        if name not in ("name_pattern", "key_pattern", "scanning_pattern"):
+            raise AttributeError(name)
+        self.compile()
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+    def compile(self) -> None:
+        """Compile the patterns now (a bad pattern raises ``re.error`` here)."""
+        names = self.names
+        name_pattern = key_pattern = None
         if names:
-            self.name_pattern = re.compile(names, re.IGNORECASE)
+            name_pattern = re.compile(names, re.IGNORECASE)
             # Works on repr text, so dicts, dataclasses, named tuples and keyword-style reprs
             # are masked alike without walking the object a second time.
             # A key starts where a run of name characters starts: a match tried from inside a
             # run would scan the rest of the run from each of its characters (quadratic: a
             # 10 kB word after a secret key took seconds).
-            self.key_pattern = re.compile(
+            key_pattern = re.compile(
                 rf"""(?<![\w.-])['"]?[\w.-]*(?:{names})[\w.-]*['"]?\s*[:=]\s*""", re.IGNORECASE
             )
-        self.scanning_pattern = _scanning_pattern(forms, values)
-        #: One of these is in every text where the scan can find something; a pattern of the
-        #: user's own may match anything (the empty string is in every text).
-        self.form_characters = ("",) if values else _FORM_CHARACTERS
+        scanning_pattern = _scanning_pattern(self.forms, self.values)
+        self.name_pattern = name_pattern
+        self.key_pattern = key_pattern
+        self.scanning_pattern = scanning_pattern
 
     def is_secret_name(self, text: str) -> bool:
         """Whether an argument written as ``text`` holds a secret."""
@@ -220,7 +305,7 @@ class Secrets:
                 if has is None:  # asked once per text: asked per hit, it would be quadratic
                     has = present[form.requires] = form.requires in text
                 if has:
-                    found = form.pattern.match(text, max(hit.start() - form.back, 0))
+                    found = _PATTERNS.of_form(form).match(text, max(hit.start() - form.back, 0))
                     if found is not None:
                         start, end = found.span("secret")
             if end > start and start >= done:
@@ -242,7 +327,7 @@ class Secrets:
             if key.start() < done:
                 continue  # a key inside a value already masked
             start = key.end()
-            scheme = _SCHEME_WORD.match(text, start)
+            scheme = _PATTERNS.scheme_word.match(text, start)
             if scheme is not None:
                 start = scheme.end()  # the scheme word says how, not what: it stays
             end = _value_end(text, start)
@@ -257,29 +342,28 @@ def secrets_from(names: str, forms: bool, values: str) -> Secrets | None:
     """The ``Secrets`` for these settings, or None when nothing is masked at all."""
     if not names and not forms and not values:
         return None
-    return Secrets(names, forms=forms, values=values)
-
-
-#: What can end a value in a repr, or nest one: quotes, brackets, separators.
-_VALUE_TOKEN = re.compile(r"""['"(\[{<)\]}>,\s]""")
-_STRING_PREFIX = re.compile(r"[bBrRuU]{0,2}")
-_QUOTED_REST = {quote: re.compile(rf"(?:[^{quote}\\]|\\.)*{quote}", re.S) for quote in "'\""}
+    secrets = Secrets(names, forms=forms, values=values)
+    secrets.compile()  # configure() says at once when a pattern is bad
+    return secrets
 
 
 def _value_end(text: str, start: int) -> int:
     """Where the value starting at ``start`` ends: a whole string, or a whole bracketed
     container (so that a secret list or dict is masked entirely), or a plain token."""
+    value_token = _PATTERNS.value_token
+    string_prefix = _PATTERNS.string_prefix
+    quoted_rest = _PATTERNS.quoted_rest
     depth = 0
     position = start
     while True:
-        token = _VALUE_TOKEN.search(text, position)
+        token = value_token.search(text, position)
         if token is None:
             return len(text)
         char, index = token.group(), token.start()
         if char in "'\"":
-            if depth == 0 and not _STRING_PREFIX.fullmatch(text, start, index):
+            if depth == 0 and not string_prefix.fullmatch(text, start, index):
                 return index  # the quote that closes a string holding ``key=value``
-            rest = _QUOTED_REST[char].match(text, index + 1)
+            rest = quoted_rest[char].match(text, index + 1)
             if rest is None:
                 return len(text)
             position = rest.end()
@@ -311,30 +395,12 @@ class _MaskedArgument:
 
 MASKED_ARGUMENT = _MaskedArgument()
 
-#: A %-format field of a log message (``%s``, ``%(name)s``, ``%.3f``; ``%%`` is none).
-_FORMAT_FIELD = re.compile(
-    r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
-    r"(?P<kind>[diouxXeEfFgGcrsa%])"
-)
-#: What an SQL statement holds in the place of a value: a placeholder (%s, ?, %(name)s), a
-#: quoted string, or a plain token; and its quoted names ("…", `…`, […]) to step over.
-_SQL_PIECE = re.compile(
-    r"""%\((?P<named>[^)]*)\)s|(?P<placeholder>%s|\?)|'(?:[^']|'')*'?|"[^"]*"?|`[^`]*`?"""
-)
-_SQL_STATEMENT = re.compile(
-    r"\s*(?:\d+ times: )?(?:SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|UPSERT|MERGE)\b", re.I
-)
-_INSERT = re.compile(
-    r"\b(?:INSERT|REPLACE)\s+(?:OR\s+\w+\s+)?INTO\s+[^(\s]+\s*\((?P<columns>[^()]*)\)"
-    r"\s*VALUES\s*",
-    re.I,
-)
 _SQL_NAME_QUOTES = "\"'`[] \t\r\n"
 
 
 def looks_like_sql(text: str) -> bool:
     """Whether ``text`` is an SQL statement that takes values (as a database's log shows)."""
-    return _SQL_STATEMENT.match(text) is not None
+    return _PATTERNS.sql_statement.match(text) is not None
 
 
 def _secret_spans(template: str, secrets: Secrets) -> list[tuple[int, int]]:
@@ -347,7 +413,7 @@ def _secret_spans(template: str, secrets: Secrets) -> list[tuple[int, int]]:
     if "=" in template or ":" in template:
         for key in key_pattern.finditer(template):
             spans.append((key.end(), _sql_value_end(template, key.end())))
-    for insert in _INSERT.finditer(template):
+    for insert in _PATTERNS.insert.finditer(template):
         columns = [
             secrets.is_secret_name(column.strip(_SQL_NAME_QUOTES))
             for column in insert.group("columns").split(",")
@@ -360,14 +426,14 @@ def _secret_spans(template: str, secrets: Secrets) -> list[tuple[int, int]]:
 
 def _is_field(text: str, sql: bool) -> bool:
     if not sql:
-        return _FORMAT_FIELD.fullmatch(text) is not None
-    piece = _SQL_PIECE.fullmatch(text)
+        return _PATTERNS.format_field.fullmatch(text) is not None
+    piece = _PATTERNS.sql_piece.fullmatch(text)
     return piece is not None and (piece.group("placeholder") or piece.group("named")) is not None
 
 
 def _sql_value_end(text: str, start: int) -> int:
     """Where the SQL value (a placeholder, a quoted string, a token) at ``start`` ends."""
-    piece = _SQL_PIECE.match(text, start)
+    piece = _PATTERNS.sql_piece.match(text, start)
     if piece is not None:
         return piece.end()
     end = start
@@ -388,7 +454,7 @@ def _sql_rows(text: str, start: int) -> list[list[tuple[int, int]]]:
         while position < len(text):
             char = text[position]
             if char in "'\"`":
-                piece = _SQL_PIECE.match(text, position)
+                piece = _PATTERNS.sql_piece.match(text, position)
                 position = piece.end() if piece is not None else position + 1
                 continue
             if char == "(":
@@ -464,7 +530,7 @@ def template_secrets(template: str, secrets: Secrets, *, sql: bool) -> TemplateS
         # Every way a field is secret names a secret in the template: the common case.
         return TemplateSecrets(template, frozenset(), frozenset())
     spans = sorted(_secret_spans(template, secrets))
-    fields = _SQL_PIECE if sql else _FORMAT_FIELD
+    fields = _PATTERNS.sql_piece if sql else _PATTERNS.format_field
     secret_fields: set[int | str] = set()
     index = 0
     span_index = 0

@@ -2,7 +2,10 @@
 
 Registered through the ``pytest11`` entry point as ``chrono`` (``-p no:chrono`` turns it off).
 pytest imports this module in every run of every project that has chrono installed, so it
-imports nothing heavy: rich loads only when a story is shown.
+imports only what every run needs (``tests/test_pytest_startup.py`` holds the list): the
+options of its parts are declared in ``_pytest_options``, and comparison, suspects, exports,
+logpoints, ``--chrono-why`` and rich load when their option is given, at the first failure, or
+at the first story there is to compare.
 
 A story covers setup, call and teardown. A failing phase's report gets a section on its
 ``longrepr``: that is what prints with the failure under every ``--tb`` style that shows
@@ -16,7 +19,6 @@ to its mark.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sys
 import threading
 import time
@@ -25,17 +27,10 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import pytest
 
-from chrono import (
-    _pytest_compare,
-    _pytest_export,
-    _pytest_flight,
-    _pytest_hangs,
-    _pytest_logpoints,
-    _pytest_sections,
-    _pytest_suspects,
-    _pytest_why,
-    _sites,
-)
+# Only what every run needs: the parts that compare, rank, export, set logpoints or draw load
+# when their option is given, or at the first failure or the first event that wants them. The
+# timeouts' and the flight recorder's parts register their hooks in every run.
+from chrono import _pytest_flight, _pytest_hangs, _pytest_options, _sites
 from chrono._errors import from_outside
 from chrono._events import Event, has_events, marker_event
 from chrono._logs import bridge
@@ -48,6 +43,7 @@ if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
     from chrono._failure import EventMarks, FailureFocus
+    from chrono._pytest_compare import Recorder
 
 SHOW_CHOICES = ("failed", "all", "never")
 SECTION_TITLE = "chrono story"
@@ -55,21 +51,25 @@ SECTION_TITLE = "chrono story"
 MAX_EVENTS_MARK = "chrono_max_events"
 
 
-@dataclasses.dataclass
 class _Told:
-    """How far a test's report sections have told its story, so that none repeats an event."""
+    """How far a test's report sections have told its story, so that none repeats an event.
 
-    #: The sequence number of the last event a section showed.
-    up_to: int = 0
-    #: What the last section ended with: "the failure", or a failing subtest.
-    ended_with: str | None = None
-    #: Whether the test function runs now: a call report made meanwhile is a subtest's.
-    in_call: bool = False
-    #: What the failing subtest whose report is being made is about (None: it passed).
-    subtest_failure: FailureFocus | None = None
-    #: When the test function last returned or raised, on the monotonic clock (None: it has
-    #: not run): a passing story is compared up to there, not through teardown.
-    call_ended_ns: int | None = None
+    A plain class: a dataclass costs about half a millisecond of every run's start."""
+
+    __slots__ = ("call_ended_ns", "ended_with", "in_call", "subtest_failure", "up_to")
+
+    def __init__(self) -> None:
+        #: The sequence number of the last event a section showed.
+        self.up_to = 0
+        #: What the last section ended with: "the failure", or a failing subtest.
+        self.ended_with: str | None = None
+        #: Whether the test function runs now: a call report made meanwhile is a subtest's.
+        self.in_call = False
+        #: What the failing subtest whose report is being made is about (None: it passed).
+        self.subtest_failure: FailureFocus | None = None
+        #: When the test function last returned or raised, on the monotonic clock (None: it
+        #: has not run): a passing story is compared up to there, not through teardown.
+        self.call_ended_ns: int | None = None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -108,11 +108,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "chrono_logs", "put log records into the story in their place", type="bool", default=True
     )
-    _pytest_compare.add_options(parser, group)
-    _pytest_suspects.add_options(parser, group)
-    _pytest_export.add_options(parser, group)
-    _pytest_logpoints.add_options(parser, group)
-    _pytest_why.add_options(parser, group)
+    _pytest_options.add_compare_options(parser, group)
+    _pytest_options.add_suspect_options(parser, group)
+    _pytest_options.add_export_options(parser, group)
+    _pytest_options.add_logpoint_options(parser, group)
+    _pytest_options.add_why_options(parser, group)
     _pytest_flight.add_options(parser, group)
     _pytest_hangs.add_options(parser, group)
 
@@ -163,20 +163,20 @@ class ChronoOptions:
             passing = _ini_bool(config, "chrono_export_passing")
         #: --chrono-json/--chrono-trace/--chrono-html: failing (and, if asked, passing) tests'
         #: stories as files. Who asks to see every story and to keep stories keeps every story.
-        self.exports = _pytest_export.ExportOptions(config, passing=passing or show == "all")
+        self.exports = _pytest_options.ExportOptions(config, passing=passing or show == "all")
         #: --chrono-compare: where a failing story diverged from a passing one.
-        self.compare = _pytest_compare.CompareOptions.from_config(
+        self.compare = _pytest_options.CompareOptions.from_config(
             config, as_data=self.exports.enabled
         )
         if show == "never":
-            self.compare = _pytest_compare.CompareOptions(False, False, False)
+            self.compare = _pytest_options.CompareOptions(False, False, False)
         #: --chrono-suspects, --chrono-full: ranked from the stories the siblings' comparison
         #: gathers, so only where it gathers them.
-        self.suspects = _pytest_suspects.SuspectOptions.from_config(config)
+        self.suspects = _pytest_options.SuspectOptions.from_config(config)
         if not self.compare.siblings:
-            self.suspects = dataclasses.replace(self.suspects, formula=None)
+            self.suspects = self.suspects._replace(formula=None)
         #: --chrono-why: suspect lines from coverage.py's per-test spectra.
-        self.why: bool = _pytest_why.wanted(config)
+        self.why: bool = _pytest_options.why_wanted(config)
 
 
 def _ini_bool(config: pytest.Config, name: str) -> bool:
@@ -197,32 +197,62 @@ def pytest_configure(config: pytest.Config) -> None:
     # Call sites as pytest writes test ids, relative to the rootdir: the same in the story,
     # the comparison and the HTML page, from whatever folder pytest was started.
     config.stash[_root_before] = _sites.set_default_root(str(config.rootpath))
-    # Before anything runs: a bad logpoint stops the run with a usage error.
-    _pytest_logpoints.register(config)
+    if _pytest_options.logpoints_given(config):
+        from chrono import _pytest_logpoints
+
+        # Before anything runs: a bad logpoint stops the run with a usage error.
+        _pytest_logpoints.register(config)
     if options.why:
+        from chrono import _pytest_why
+
         # Before anything runs too: without coverage.py, a usage error naming the extra.
         _pytest_why.register(config)
-    _pytest_why.register_values(config)
+    if config.getoption("chrono_why_values"):
+        from chrono import _pytest_why
+
+        _pytest_why.register_values(config)
+    compares = options.compare.enabled and is_enabled()
     comparison = None
-    if options.compare.enabled and is_enabled():
-        gatherer = None
-        if not hasattr(config, "workerinput"):
-            gatherer = _pytest_compare.Gatherer(config, options.compare, options.suspects)
-            config.pluginmanager.register(gatherer, "chrono-compare-gatherer")
-        comparison = _pytest_compare.Recorder(config, options.compare, gatherer)
-    plugin = ChronoPlugin(config, options, comparison)
+    if compares and _distributes(config):
+        # pytest-xdist's controller runs no test: the stories come in its workers' reports,
+        # which only a gatherer there from the start reads.
+        comparison = _start_comparison(config, options)
+    plugin = ChronoPlugin(config, options, comparison, compares=compares)
     config.pluginmanager.register(plugin, "chrono-plugin")
     if is_enabled():
         # After the plugin: a timed-out test's report tells where it stood after its story.
         _pytest_hangs.register(config, _pytest_hangs.RunningTest(plugin.running))
         _pytest_flight.register(config, plugin.running)
-    siblings_compared = comparison is not None and options.compare.siblings
-    _pytest_export.register(
-        config, options.exports, siblings_compared=siblings_compared, suspect_lines=options.why
-    )
+    if options.exports.enabled:
+        from chrono import _pytest_export
+
+        _pytest_export.register(
+            config,
+            options.exports,
+            siblings_compared=compares and options.compare.siblings,
+            suspect_lines=options.why,
+        )
     config.addinivalue_line(
         "markers", f"{MAX_EVENTS_MARK}(n): keep at most n events in this test's story"
     )
+
+
+def _distributes(config: pytest.Config) -> bool:
+    """Whether this process is pytest-xdist's controller, which hands the tests to workers."""
+    # As pytest-xdist decides it: a distribution mode (-n N sets one) outside a worker.
+    return not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no"
+
+
+def _start_comparison(config: pytest.Config, options: ChronoOptions) -> Recorder:
+    """What compares stories: a recorder where tests run, handing them to a gatherer where
+    reports are gathered (this process, unless it is a pytest-xdist worker)."""
+    from chrono import _pytest_compare
+
+    gatherer = None
+    if not hasattr(config, "workerinput"):
+        gatherer = _pytest_compare.Gatherer(config, options.compare, options.suspects)
+        config.pluginmanager.register(gatherer, "chrono-compare-gatherer")
+    return _pytest_compare.Recorder(config, options.compare, gatherer)
 
 
 #: The names chrono registers its plugin objects under begin so (pytest_configure's, and those
@@ -249,11 +279,17 @@ class ChronoPlugin:
         self,
         config: pytest.Config,
         options: ChronoOptions,
-        comparison: _pytest_compare.Recorder | None = None,
+        comparison: Recorder | None = None,
+        *,
+        compares: bool = False,
     ) -> None:
         self.config = config
         self.options = options
+        #: What compares stories: started at the first story there is to compare (a failure,
+        #: or a test that recorded something), so that a run of silent passing tests never
+        #: loads it.
         self.comparison = comparison
+        self._compares = compares or comparison is not None
         self._live_lock = threading.Lock()
         self._logs_attached = False
         #: A pytest-xdist worker: its terminal is the controller's, reached through stderr.
@@ -379,6 +415,8 @@ class ChronoPlugin:
             return report
         exports = self.options.exports
         if exports.enabled:
+            from chrono import _pytest_export
+
             _pytest_export.keep_story_data(
                 item, report, story, passing=exports.passing, keep_empty=self.options.why
             )
@@ -405,20 +443,27 @@ class ChronoPlugin:
                     raise
                 title = f"{SECTION_TITLE} (not shown)"
                 report.sections.append((title, f"chrono failed: {error!r}"))
-        if self.comparison is not None and (
+        if self._compares and (
             # A passing setup or call tells the comparison nothing: every test would pay to
-            # hand it over.
-            report.outcome != "passed" or report.when == "teardown"
+            # hand it over. Nor does a passing test that recorded nothing, before the
+            # comparison started (none of its tests failed or had subtests yet).
+            report.outcome != "passed"
+            or (report.when == "teardown" and (self.comparison is not None or len(story)))
         ):
             # After the story: a divergence found now (from the last pass) is told under it.
             try:
-                self.comparison.on_report(item, report, story, told.call_ended_ns)
+                self._comparison().on_report(item, report, story, told.call_ended_ns)
             except Exception as error:  # a broken comparison must not hide the outcome
                 if from_outside(error):
                     raise
                 title = f"{SECTION_TITLE} (not compared)"
                 report.sections.append((title, f"chrono failed: {error!r}"))
         return report
+
+    def _comparison(self) -> Recorder:
+        if self.comparison is None:
+            self.comparison = _start_comparison(self.config, self.options)
+        return self.comparison
 
     def _add_story(
         self,
@@ -467,6 +512,8 @@ class ChronoPlugin:
         shown = story_part(story, part)
         self._add_section(report, title, shown, marks)
         if report.failed and self.options.suspects.formula is not None:
+            from chrono import _pytest_suspects
+
             # Drawn again when the run ends, with the suspects first.
             _pytest_suspects.keep_section(report, title, shown, marks)
         return True
@@ -474,6 +521,8 @@ class ChronoPlugin:
     def _add_section(
         self, report: pytest.TestReport, title: str, story: Story, marks: EventMarks | None = None
     ) -> None:
+        from chrono import _pytest_sections
+
         plain, coloured = self._render(story, marks)
         _pytest_sections.add_section(report, title, plain, coloured)
 
@@ -484,8 +533,8 @@ class ChronoPlugin:
         file, line, function = _test_site(item)
         marker = marker_event(f"subtest {description} {report.outcome}", file, line, function)
         story.add(marker)
-        if self.comparison is not None:
-            self.comparison.on_subtest(item, report, story, marker, description)
+        if self._compares:
+            self._comparison().on_subtest(item, report, story, marker, description)
         told = self._told
         failure, told.subtest_failure = told.subtest_failure, None
         if (
@@ -559,6 +608,8 @@ class ChronoPlugin:
         """Passing tests' stories under --chrono-show=all, where pytest shows no passes."""
         if not self._passing_with_stories:
             return
+        from chrono import _pytest_sections
+
         terminalreporter.write_sep("=", "chrono stories of passing tests")
         for report in self._passing_with_stories:
             terminalreporter.write_sep("_", report.head_line or report.nodeid, green=True)
@@ -592,6 +643,8 @@ class ChronoPlugin:
         # By now JUnit XML has taken the plain text; the terminal prints failures at the end,
         # so it gets the coloured version.
         if self._coloured:
+            from chrono import _pytest_sections
+
             _pytest_sections.use_coloured(report)
 
 
