@@ -203,7 +203,15 @@ def run_until_the_reader_goes(
         cwd=cwd,
         stdout=write_end,
         stderr=subprocess.PIPE,
-        env={**os.environ, "NO_COLOR": "1"},
+        # Not this suite's pytest-xdist worker variables: the demo's pytest is a run of its own.
+        env={
+            **{
+                key: value
+                for key, value in os.environ.items()
+                if not key.startswith("PYTEST_XDIST")
+            },
+            "NO_COLOR": "1",
+        },
     )
     os.close(write_end)
     lines: list[str] = []

@@ -30,6 +30,7 @@ SAME_MEANING_EVERYWHERE = {
     "_reset_after_fork": "the module's own os.register_at_fork hook",
     "_get_ident": "threading.get_ident, bound once so that a call skips the attribute lookup",
     "_getframe": "sys._getframe, bound once so that a call skips the attribute lookup",
+    "_tuple_new": "tuple.__new__, to build an Event without its Python-level __new__",
 }
 
 

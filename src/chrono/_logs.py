@@ -66,7 +66,7 @@ def log_event(record: logging.LogRecord) -> Event:
         # A file name decoded with surrogateescape, say: escaped, or no file could hold it.
         message = without_lone_surrogates(message)
     if secrets is not None:
-        message = _masked(message, secrets)
+        message = _masked_message(message, secrets)
     return _tuple_new(
         Event,
         (
@@ -133,7 +133,7 @@ def _template_secrets(template: str, secrets: Secrets) -> TemplateSecrets:
     return found
 
 
-def _masked(message: str, secrets: Secrets) -> str:
+def _masked_message(message: str, secrets: Secrets) -> str:
     if _cached_for[0] is not secrets:
         _forget_all_but(secrets)
     masked = _masked_messages.get(message)
