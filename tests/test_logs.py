@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -42,11 +43,12 @@ class TestLogCapture:
         with chrono.story() as story:
             quiet.warning("%d left", "three")
         (event,) = story.events
-        assert event.items == (
-            (
-                "chrono_tests.quiet",
-                "<message failed: TypeError: %d format: a real number is required, not str>",
-            ),
+        ((logger_name, message),) = event.items
+        assert logger_name == "chrono_tests.quiet"
+        # Python's own words (3.9 and 3.10 say "a number", later ones "a real number").
+        assert re.fullmatch(
+            r"<message failed: TypeError: %d format: a (real )?number is required, not str>",
+            message,
         )
         assert [str(warning.message) for warning in recwarn] == []
 
