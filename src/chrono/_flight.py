@@ -56,7 +56,7 @@ MAX_FILE_BYTES = 1 << 20
 #: The file name's ending.
 SUFFIX = ".chrono-flight"
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class FlightUnavailable(OSError):
@@ -93,7 +93,7 @@ class FlightRecorder:
     def __init__(self, path: Path, *, interval: float = INTERVAL_SECONDS) -> None:
         self.path = path
         self.interval = interval
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NO_FOLLOW
         self._fd: int | None = os.open(path, flags, 0o600)
         os.chmod(path, 0o600)  # a file left by an earlier process of the same pid
         self._lock = threading.Lock()

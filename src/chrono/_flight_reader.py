@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from chrono._flight import _NOFOLLOW, FLIGHT_SCHEMA, MAX_FILE_BYTES, FlightUnavailable
+from chrono._flight import FLIGHT_SCHEMA, MAX_FILE_BYTES, NO_FOLLOW, FlightUnavailable
 from chrono._story import STORY_SCHEMA, Story
 
 __all__ = ["Flight", "read_flight"]
@@ -36,7 +36,7 @@ def read_flight(path: Path) -> Flight:
     """Read a flight file (one of the user's own, not a link): the story it kept, rebuilt.
     Raises ``FlightUnavailable`` for a file that is not the user's, or not a flight file."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | NO_FOLLOW)
     except OSError as error:
         raise FlightUnavailable(f"{path}: {error.strerror or error}") from None
     with os.fdopen(fd, "rb") as file:
